@@ -1,0 +1,16 @@
+/** One-way dependencies: contracts <- unikernel-runner <- services; no cycles anywhere. */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    { name: 'contracts-are-the-bottom', severity: 'error', from: { path: '^contracts/', pathNot: '\\.test\\.ts$' }, to: { path: '^(unikernel-runner|services|test)/' } },
+    { name: 'runner-below-services', severity: 'error', from: { path: '^unikernel-runner/', pathNot: '\\.test\\.ts$' }, to: { path: '^(services|test)/' } },
+    { name: 'services-not-tests', severity: 'error', from: { path: '^services/', pathNot: '\\.test\\.ts$' }, to: { path: '^test/' } },
+    { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.json'] },
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * The one registry of every failure zgas can report. Each code is stable (clients match on it),
+ * carries the HTTP status the API answers with, and a message that tells the caller what to fix.
+ * Sections: units and encoding, signatures, the gas contract, the runner, the services.
+ */
+export const errors = {
+  // ── units and encoding ────────────────────────────────────────────────────────────────
+  InvalidAmount: { status: 400, message: 'amounts are decimal strings of base units: digits only, no sign, exponent, hex, spaces or leading zeros, at most 2^256-1' },
+  InvalidUint64: { status: 400, message: 'the value must be a decimal string between 0 and 2^64-1' },
+  AmountOverflow: { status: 422, message: 'the result exceeds 2^256-1; use a smaller amount' },
+  AmountUnderflow: { status: 422, message: 'the result would be negative; use a smaller amount' },
+  InvalidHex: { status: 400, message: 'bytes are 0x followed by an even number of lowercase or uppercase hex digits' },
+  InvalidHash: { status: 400, message: 'hashes are 0x followed by 64 hex digits' },
+  InvalidAddress: { status: 400, message: 'addresses are 0x followed by 40 hex digits (any case; mixed case must be a valid EIP-55 checksum)' },
+  InvalidCallData: { status: 400, message: 'the call data does not decode as a method of the gas contract ABI; check the selector and argument encoding' },
+  UnknownMethod: { status: 400, message: 'the 4-byte selector names no method of the gas contract' },
+  InvalidReceiptEncoding: { status: 400, message: 'a receipt must ABI-encode the nine GasReceipt fields followed by a 65-byte signature' },
+  // ── signatures ────────────────────────────────────────────────────────────────────────
+  InvalidSignature: { status: 401, message: 'the signature must be 65 bytes r‖s‖v with v = 27 or 28 that recovers to a public key' },
+  HighS: { status: 401, message: 'the signature has a high s value; normalise it to low s (EIP-2) and sign again' },
+  WrongSigner: { status: 401, message: 'the signature does not recover to the account that claims to have sent it' },
+  // ── the gas contract ──────────────────────────────────────────────────────────────────
+  BadNonce: { status: 409, message: 'the call nonce must equal the account next nonce; fetch the account and sign again' },
+  InsufficientBalance: { status: 409, message: 'the account balance cannot cover the amount; fund the account or lower the amount' },
+  InsufficientEscrow: { status: 409, message: 'the zApp escrow cannot cover the session hold; top it up' },
+  InsufficientAvailable: { status: 409, message: 'the zApp available escrow is below the amount; held funds are never withdrawable' },
+  InsufficientStake: { status: 409, message: 'the provider stake would fall below minProviderStake, or there is not that much stake to unbond' },
+  ZeroAmount: { status: 400, message: 'the amount must be greater than zero' },
+  ZAppExists: { status: 409, message: 'a zApp with this id already exists' },
+  ZAppNotFound: { status: 404, message: 'no zApp has this id; register it first' },
+  NotZAppOwner: { status: 403, message: 'only the zApp owner may do this' },
+  ProviderExists: { status: 409, message: 'this account is already a provider; use UpdateOffer or AddStake' },
+  ProviderNotFound: { status: 404, message: 'no provider is registered at this address' },
+  NothingToWithdraw: { status: 409, message: 'nothing is ready: unbonded stake is released only after unbondingPeriodSeconds' },
+  NothingToClaim: { status: 409, message: 'no earnings are claimable yet: earnings become claimable challengeWindowSeconds after settlement' },
+  PriceAboveMax: { status: 409, message: 'the provider price exceeds the zApp maxPricePerMgas; pick another provider or raise the policy' },
+  GasLimitOutOfRange: { status: 409, message: 'gasLimit must be at least the provider upfrontGas and at most the zApp maxGasPerSession' },
+  DurationOutOfRange: { status: 409, message: 'durationSeconds must be between 1 and maxSessionDurationSeconds' },
+  NotAllowedToOpen: { status: 403, message: 'only the zApp owner may open sessions, or the user itself when the zApp is open to all' },
+  UserGasPerDayExceeded: { status: 409, message: 'the user has used its gas allowance for today on this zApp; wait or ask the owner' },
+  SessionExists: { status: 409, message: 'a session with this id already exists' },
+  SessionNotFound: { status: 404, message: 'no session has this id' },
+  SessionNotOpen: { status: 409, message: 'the session is not open (it is aborting or closed)' },
+  SessionClosed: { status: 409, message: 'the session is closed; receipts and changes are no longer accepted' },
+  SessionExpired: { status: 409, message: 'the session has expired; open a new one' },
+  NotSessionParty: { status: 403, message: 'only the session user or the zApp owner may do this' },
+  CloseTooEarly: { status: 409, message: 'others may close a session only abortGracePeriodSeconds after it expired or was aborted' },
+  InvalidSigner: { status: 401, message: 'the receipt is not signed by the session provider receipt signer' },
+  NonMonotonic: { status: 409, message: 'the receipt cumulativeGas is below the gas already settled for the session' },
+  OverLimit: { status: 409, message: 'the receipt cumulativeGas exceeds the session gasLimit' },
+  InvalidReceipt: { status: 400, message: 'the receipt fields are inconsistent (callGas above cumulativeGas, unknown status, or seq 0)' },
+  WrongSession: { status: 400, message: 'the receipt belongs to another session' },
+  BatchTooLarge: { status: 413, message: 'too many receipts in one batch; split it (at most 1,000 per batch)' },
+  EmptyBatch: { status: 400, message: 'the batch holds no receipts' },
+  ChallengeWindowClosed: { status: 409, message: 'the receipt can no longer be challenged: its challenge window has passed or it was never settled' },
+  PreStateMismatch: { status: 409, message: 'the supplied pre-state does not hash to the receipt preStateHash' },
+  InputMismatch: { status: 409, message: 'the supplied input does not hash to the receipt inputHash' },
+  ReceiptHolds: { status: 409, message: 're-execution reproduces the receipt; the challenge fails and nothing changes' },
+  ModuleUnavailable: { status: 503, message: 'the zApp module bytes are not available to re-execute the call; upload the module first' },
+  LimitExceeded: { status: 413, message: 'the input exceeds a protocol limit (bytes, entries or count)' },
+  // ── the runner ────────────────────────────────────────────────────────────────────────
+  InvalidModule: { status: 400, message: 'the WebAssembly module is malformed' },
+  ForbiddenOpcode: { status: 422, message: 'the module uses an opcode outside the determinism profile (floats, SIMD, threads or post-MVP)' },
+  ForbiddenImport: { status: 422, message: 'the module imports something outside the host ABI (module env: storage_read, storage_write, storage_delete, context_seed, abort)' },
+  ForbiddenStart: { status: 422, message: 'the module declares a start function; run initialisation from handle instead' },
+  MemoryTooLarge: { status: 422, message: 'the module memory exceeds the policy cap in pages' },
+  MissingExport: { status: 422, message: 'the module must export memory, alloc(len) and handle(ptr, len)' },
+  ModuleTooLarge: { status: 413, message: 'the module exceeds the size limit' },
+  InvocationOutOfOrder: { status: 409, message: 'the invocation seq must be the session next seq' },
+  InvocationReplayed: { status: 409, message: 'this invocation seq has already run; nothing was run again' },
+  NotSessionUser: { status: 401, message: 'the invocation must be signed by the session user' },
+  SessionOutOfGas: { status: 409, message: 'the session has no gas left; extend it' },
+  RunnerBusy: { status: 503, message: 'the runner is at capacity; retry shortly' },
+  CallTimeout: { status: 504, message: 'the call did not answer in time and its worker was restarted' },
+  // ── the services ──────────────────────────────────────────────────────────────────────
+  InvalidRequest: { status: 400, message: 'the request body does not match the schema; see the path of the field' },
+  NotFound: { status: 404, message: 'nothing is stored under this key' },
+  PayloadTooLarge: { status: 413, message: 'the request body exceeds the size limit' },
+  RateLimited: { status: 429, message: 'too many requests; slow down and retry' },
+  NotReady: { status: 503, message: 'the service is starting or has lost a dependency; retry shortly' },
+  Internal: { status: 500, message: 'an internal error occurred; it has been logged' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errors;
+
+export class ZgasError extends Error {
+  override readonly name = 'ZgasError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(errors[code].message, options);
+    this.status = errors[code].status;
+  }
+}
+
+export function isZgasError(value: unknown, code?: ErrorCode): value is ZgasError {
+  return value instanceof ZgasError && (code === undefined || value.code === code);
+}
+
+/** Assertion of an internal invariant: a failure is a bug, never a caller's mistake. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new InvariantViolation(message);
+}
+
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+}
