@@ -15,9 +15,12 @@ export const errors = {
   InvalidCallData: { status: 400, message: 'the call data does not decode as a method of the gas contract ABI; check the selector and argument encoding' },
   UnknownMethod: { status: 400, message: 'the 4-byte selector names no method of the gas contract' },
   InvalidReceiptEncoding: { status: 400, message: 'a receipt must ABI-encode the nine GasReceipt fields followed by a 65-byte signature' },
+  InvalidState: { status: 400, message: 'state bytes are entries sorted by key, each u32be(keyLen) ‖ key ‖ u32be(valueLen) ‖ value, with unique keys of at most 32 bytes and nothing trailing' },
+  InvalidField: { status: 400, message: 'the JSON object has a missing, unknown or mistyped field; see details.path' },
   // ── signatures ────────────────────────────────────────────────────────────────────────
   InvalidSignature: { status: 401, message: 'the signature must be 65 bytes r‖s‖v with v = 27 or 28 that recovers to a public key' },
   HighS: { status: 401, message: 'the signature has a high s value; normalise it to low s (EIP-2) and sign again' },
+  InvalidPrivateKey: { status: 400, message: 'a private key is 32 bytes encoding a scalar between 1 and the curve order minus 1' },
   WrongSigner: { status: 401, message: 'the signature does not recover to the account that claims to have sent it' },
   // ── the gas contract ──────────────────────────────────────────────────────────────────
   BadNonce: { status: 409, message: 'the call nonce must equal the account next nonce; fetch the account and sign again' },
