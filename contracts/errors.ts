@@ -60,6 +60,7 @@ export const errors = {
   InputMismatch: { status: 409, message: 'the supplied input does not hash to the receipt inputHash' },
   ReceiptHolds: { status: 409, message: 're-execution reproduces the receipt; the challenge fails and nothing changes' },
   ModuleUnavailable: { status: 503, message: 'the zApp module bytes are not available to re-execute the call; upload the module first' },
+  InvalidGenesis: { status: 400, message: 'the genesis file is invalid; see details.path and details.reason' },
   LimitExceeded: { status: 413, message: 'the input exceeds a protocol limit (bytes, entries or count)' },
   // ── the runner ────────────────────────────────────────────────────────────────────────
   InvalidModule: { status: 400, message: 'the WebAssembly module is malformed' },
