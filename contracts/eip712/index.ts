@@ -1,0 +1,4 @@
+// EIP-712 typed data of zgas (DESIGN §4): domain, types, digests, signature backends, signing.
+export * from './typed.ts';
+export * from './backends.ts';
+export * from './sign.ts';
