@@ -80,6 +80,8 @@ export const errors = {
   InvalidRequest: { status: 400, message: 'the request body does not match the schema; see the path of the field' },
   NotFound: { status: 404, message: 'nothing is stored under this key' },
   PayloadTooLarge: { status: 413, message: 'the request body exceeds the size limit' },
+  UnsupportedMediaType: { status: 415, message: 'the request body has the wrong content type: JSON bodies are application/json, modules application/wasm or application/octet-stream' },
+  TooManySubscribers: { status: 503, message: 'the event stream has reached its subscriber limit; retry later' },
   RateLimited: { status: 429, message: 'too many requests; slow down and retry' },
   NotReady: { status: 503, message: 'the service is starting or has lost a dependency; retry shortly' },
   Internal: { status: 500, message: 'an internal error occurred; it has been logged' },
