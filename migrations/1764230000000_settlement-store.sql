@@ -1,0 +1,110 @@
+-- Up Migration
+-- The settlement store: ingestion (modules, calls, receipts), the momentum chain and the gas
+-- contract's state. Amounts are NUMERIC(78,0) (up to 2^256-1), gas and nonces NUMERIC(20,0)
+-- (up to 2^64-1); none may go below zero. Hashes and addresses are 0x text.
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE modules (
+  hash       TEXT PRIMARY KEY CHECK (hash ~ '^0x[0-9a-f]{64}$'),
+  bytes      BYTEA NOT NULL,
+  size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+  stored_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE calls (
+  hash            TEXT PRIMARY KEY CHECK (hash ~ '^0x[0-9a-f]{64}$'),
+  from_address    TEXT NOT NULL,
+  nonce           NUMERIC(20,0) NOT NULL CHECK (nonce >= 0),
+  signed          JSONB NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'applied', 'failed')),
+  code            TEXT,
+  result          JSONB,
+  momentum_height BIGINT,
+  submitted_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+  UNIQUE (from_address, nonce)
+);
+CREATE INDEX calls_pending ON calls (status, from_address, nonce);
+
+CREATE TABLE receipts (
+  digest          TEXT PRIMARY KEY CHECK (digest ~ '^0x[0-9a-f]{64}$'),
+  session_id      TEXT NOT NULL,
+  seq             NUMERIC(20,0) NOT NULL CHECK (seq >= 0),
+  signed          JSONB NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'stored' CHECK (state IN ('stored', 'verified', 'applied', 'rejected')),
+  signer          TEXT,
+  code            TEXT,
+  outcome         TEXT,
+  momentum_height BIGINT,
+  submitted_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+  updated_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX receipts_state_submitted ON receipts (state, submitted_at);
+CREATE INDEX receipts_verified_order ON receipts (session_id, seq) WHERE state = 'verified';
+
+CREATE TABLE momentums (
+  height       BIGINT PRIMARY KEY CHECK (height >= 0),
+  hash         TEXT NOT NULL UNIQUE,
+  prev_hash    TEXT NOT NULL,
+  timestamp    NUMERIC(20,0) NOT NULL CHECK (timestamp >= 0),
+  inputs       JSONB NOT NULL,
+  results      JSONB NOT NULL,
+  state_digest TEXT NOT NULL,
+  committed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- ── the gas contract's state (DESIGN §5); nested lists are JSONB with decimal strings ──
+CREATE TABLE accounts (
+  address TEXT PRIMARY KEY,
+  balance NUMERIC(78,0) NOT NULL CHECK (balance >= 0),
+  nonce   NUMERIC(20,0) NOT NULL CHECK (nonce >= 0)
+);
+
+CREATE TABLE zapps (
+  id           TEXT PRIMARY KEY,
+  owner        TEXT NOT NULL,
+  module_hash  TEXT NOT NULL,
+  available    NUMERIC(78,0) NOT NULL CHECK (available >= 0),
+  held         NUMERIC(78,0) NOT NULL CHECK (held >= 0),
+  policy       JSONB NOT NULL,
+  auto_top_up  JSONB,
+  extra        JSONB NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE providers (
+  address          TEXT PRIMARY KEY,
+  receipt_signer   TEXT NOT NULL,
+  price_per_mgas   NUMERIC(78,0) NOT NULL CHECK (price_per_mgas >= 0),
+  upfront_gas      NUMERIC(20,0) NOT NULL CHECK (upfront_gas >= 0),
+  stake            NUMERIC(78,0) NOT NULL CHECK (stake >= 0),
+  unbonding        JSONB NOT NULL,
+  pending_earnings JSONB NOT NULL,
+  claimable        NUMERIC(78,0) NOT NULL CHECK (claimable >= 0),
+  extra            JSONB NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE sessions (
+  id                   TEXT PRIMARY KEY,
+  zapp_id              TEXT NOT NULL,
+  provider             TEXT NOT NULL,
+  user_address         TEXT NOT NULL,
+  price                NUMERIC(78,0) NOT NULL CHECK (price >= 0),
+  receipt_signer       TEXT NOT NULL,
+  gas_limit            NUMERIC(20,0) NOT NULL CHECK (gas_limit >= 0),
+  hold                 NUMERIC(78,0) NOT NULL CHECK (hold >= 0),
+  upfront_gas          NUMERIC(20,0) NOT NULL CHECK (upfront_gas >= 0),
+  settled_gas          NUMERIC(20,0) NOT NULL CHECK (settled_gas >= 0),
+  billed_gas           NUMERIC(20,0) NOT NULL CHECK (billed_gas >= 0),
+  last_seq             NUMERIC(20,0) NOT NULL CHECK (last_seq >= 0),
+  last_receipt_hash    TEXT,
+  last_post_state_hash TEXT NOT NULL,
+  status               TEXT NOT NULL,
+  opened_at            NUMERIC(20,0) NOT NULL CHECK (opened_at >= 0),
+  expires_at           NUMERIC(20,0) NOT NULL CHECK (expires_at >= 0),
+  abort_cap            NUMERIC(20,0) CHECK (abort_cap >= 0),
+  extra                JSONB NOT NULL DEFAULT '{}'
+);
+CREATE INDEX sessions_provider ON sessions (provider);

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { ZgasError } from '../contracts/errors.ts';
+
+/** Defaults of the settings every process shares. */
+export const DEFAULT_API_HOST = '127.0.0.1';
+export const DEFAULT_API_PORT = 8645;
+export const DEFAULT_RUNNER_PORT = 8646;
+export const DEFAULT_MOMENTUM_INTERVAL_MS = 100;
+export const DEFAULT_WORKERS = 2;
+export const MAX_WORKERS = 64;
+export const MAX_MOMENTUM_INTERVAL_MS = 60_000;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// Empty strings count as unset, so `FOO= zgas node` behaves like leaving FOO out.
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+const port = (fallback: number) =>
+  z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(65_535)));
+const boundedInt = (fallback: number, min: number, max: number) =>
+  z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,9}$/).transform(Number).pipe(z.number().int().min(min).max(max)));
+
+const schema = z.object({
+  DATABASE_URL: optionalText,
+  REDIS_URL: optionalText,
+  ZGAS_API_HOST: z.preprocess((v) => (v === '' || v === undefined ? DEFAULT_API_HOST : v), z.string().min(1)),
+  ZGAS_API_PORT: port(DEFAULT_API_PORT),
+  ZGAS_RUNNER_PORT: port(DEFAULT_RUNNER_PORT),
+  ZGAS_GENESIS: optionalText,
+  ZGAS_RECEIPT_KEY: optionalText,
+  ZGAS_PROVIDER_KEY: optionalText,
+  ZGAS_API_URL: optionalText,
+  ZGAS_LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(LOG_LEVELS)),
+  ZGAS_DATA_DIR: optionalText,
+  ZGAS_MOMENTUM_INTERVAL_MS: boundedInt(DEFAULT_MOMENTUM_INTERVAL_MS, 1, MAX_MOMENTUM_INTERVAL_MS),
+  ZGAS_WORKERS: boundedInt(DEFAULT_WORKERS, 0, MAX_WORKERS),
+});
+
+/** Every setting of a zgas process. Only this module reads the environment. */
+export interface Config {
+  /** Postgres connection string; absent: the embedded PGlite store. */
+  databaseUrl?: string;
+  /** Redis connection string; absent: in-process queue and event bus. */
+  redisUrl?: string;
+  apiHost: string;
+  apiPort: number;
+  runnerPort: number;
+  /** Path of the genesis JSON file; absent: the built-in genesis. */
+  genesisPath?: string;
+  /** The runner's receipt-signing private key (0x hex). */
+  receiptKey?: string;
+  /** The provider's account private key (0x hex). */
+  providerKey?: string;
+  /** The settlement API the runner talks to. */
+  apiUrl?: string;
+  logLevel: LogLevel;
+  /** PGlite data directory; absent: in-memory. */
+  dataDir?: string;
+  momentumIntervalMs: number;
+  workers: number;
+}
+
+/** Reads and validates the settings; a bad value fails with InvalidField naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ZgasError('InvalidField', { path: issue?.path.join('.') ?? '', reason: issue?.message ?? 'invalid' });
+  }
+  const e = parsed.data;
+  const config: Config = {
+    apiHost: e.ZGAS_API_HOST,
+    apiPort: e.ZGAS_API_PORT,
+    runnerPort: e.ZGAS_RUNNER_PORT,
+    logLevel: e.ZGAS_LOG_LEVEL,
+    momentumIntervalMs: e.ZGAS_MOMENTUM_INTERVAL_MS,
+    workers: e.ZGAS_WORKERS,
+  };
+  if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL;
+  if (e.REDIS_URL !== undefined) config.redisUrl = e.REDIS_URL;
+  if (e.ZGAS_GENESIS !== undefined) config.genesisPath = e.ZGAS_GENESIS;
+  if (e.ZGAS_RECEIPT_KEY !== undefined) config.receiptKey = e.ZGAS_RECEIPT_KEY;
+  if (e.ZGAS_PROVIDER_KEY !== undefined) config.providerKey = e.ZGAS_PROVIDER_KEY;
+  if (e.ZGAS_API_URL !== undefined) config.apiUrl = e.ZGAS_API_URL;
+  if (e.ZGAS_DATA_DIR !== undefined) config.dataDir = e.ZGAS_DATA_DIR;
+  return config;
+}

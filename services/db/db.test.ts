@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshSchema, openSchema, uniqueSchemaName, dropSchema } from '../../test/support/db.ts';
+import type { TestDb } from '../../test/support/db.ts';
+import type { Db } from './db.ts';
+import { scopedLockKey } from './lock-key.ts';
+import { migrate } from './migrate.ts';
+import { openPgDb } from './pg.ts';
+import { openPgliteDb } from './pglite.ts';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR } from './migrate.ts';
+
+const MAX_UINT256 = ((1n << 256n) - 1n).toString();
+const MIGRATION_NAMES = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+
+interface Adapter {
+  /** The Db under test (migrated). */
+  db: () => Db;
+  /** A second handle on the same store: another pool (pg) or the same instance (PGlite). */
+  other: () => Db;
+}
+
+function describeDb(name: string, adapter: Adapter): void {
+  describe(`Db adapter: ${name}`, () => {
+    const db = (): Db => adapter.db();
+
+    it('runs queries with parameters and returns rows', async () => {
+      const { rows } = await db().query<{ a: number; b: string }>('SELECT $1::int AS a, $2::text AS b', [41, 'x']);
+      expect(rows).toEqual([{ a: 41, b: 'x' }]);
+    });
+
+    it('round-trips NUMERIC(78,0) and BIGINT as decimal strings, up to 2^256-1', async () => {
+      await db().query('CREATE TABLE IF NOT EXISTS t_numeric (id INT PRIMARY KEY, amount NUMERIC(78,0) NOT NULL CHECK (amount >= 0), n BIGINT NOT NULL)');
+      await db().query('INSERT INTO t_numeric (id, amount, n) VALUES ($1, $2, $3)', [1, MAX_UINT256, '9223372036854775807']);
+      const { rows } = await db().query<{ amount: string; n: string; sum: string }>('SELECT amount, n, amount + 1 AS sum FROM t_numeric WHERE id = 1');
+      expect(rows[0]).toEqual({ amount: MAX_UINT256, n: '9223372036854775807', sum: (2n ** 256n).toString() });
+      await expect(db().query('INSERT INTO t_numeric (id, amount, n) VALUES (2, -1, 0)')).rejects.toThrow(/check constraint/);
+      await expect(db().query('INSERT INTO t_numeric (id, amount, n) VALUES (3, $1, 0)', [(2n ** 256n * 10n ** 10n).toString()])).rejects.toThrow(/overflow/);
+    });
+
+    it('commits a transaction, and rolls it back when the function throws', async () => {
+      await db().query('CREATE TABLE IF NOT EXISTS t_tx (id INT PRIMARY KEY)');
+      await db().transaction(async (tx) => {
+        await tx.query('INSERT INTO t_tx (id) VALUES (1)');
+        // Nested: the same transaction.
+        await tx.transaction((inner) => inner.query('INSERT INTO t_tx (id) VALUES (2)'));
+      });
+      await expect(
+        db().transaction(async (tx) => {
+          await tx.query('INSERT INTO t_tx (id) VALUES (3)');
+          await tx.transaction((inner) => inner.query('INSERT INTO t_tx (id) VALUES (4)'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const { rows } = await db().query<{ id: number }>('SELECT id FROM t_tx ORDER BY id');
+      expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    });
+
+    it('stays usable after a failed statement, in and out of a transaction', async () => {
+      await expect(db().query('SELECT * FROM no_such_table')).rejects.toThrow();
+      expect((await db().query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+      await expect(
+        db().transaction(async (tx) => {
+          await tx.query('SELECT * FROM no_such_table');
+        }),
+      ).rejects.toThrow();
+      // Every connection of the adapter is still healthy: run more statements than the pool holds.
+      for (let i = 0; i < 12; i++) expect((await db().query<{ v: number }>('SELECT $1::int AS v', [i])).rows[0]?.v).toBe(i);
+      await db().transaction(async (tx) => {
+        expect((await tx.query<{ two: number }>('SELECT 2 AS two')).rows[0]?.two).toBe(2);
+      });
+    });
+
+    it('gives an advisory lock to one holder at a time', async () => {
+      const key = 424242n;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const first = db().withAdvisoryLock(key, async () => {
+        entered();
+        await held;
+        return 'first';
+      });
+      await inside;
+      expect(await adapter.other().withAdvisoryLock(key, async () => 'second')).toEqual({ acquired: false });
+      // A waiter gets it once the holder is done.
+      const order: string[] = [];
+      const waiter = adapter.other().withAdvisoryLock(key, async () => order.push('waiter'), { wait: true });
+      order.push('released');
+      release();
+      expect(await first).toEqual({ acquired: true, value: 'first' });
+      expect((await waiter).acquired).toBe(true);
+      expect(order).toEqual(['released', 'waiter']);
+      // Free again.
+      expect(await adapter.other().withAdvisoryLock(key, async () => 'third')).toEqual({ acquired: true, value: 'third' });
+    });
+
+    it('releases an advisory lock when the function throws', async () => {
+      await expect(db().withAdvisoryLock(7n, async () => Promise.reject(new Error('inside')))).rejects.toThrow('inside');
+      expect((await adapter.other().withAdvisoryLock(7n, async () => 1)).acquired).toBe(true);
+    });
+
+    it('applies migrations idempotently', async () => {
+      expect(await migrate(db())).toEqual([]);
+      const { rows } = await db().query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
+      expect(rows.map((r) => r.name)).toEqual(MIGRATION_NAMES);
+    });
+  });
+}
+
+describe('pg', () => {
+  let main: TestDb;
+  let other: Db;
+  beforeAll(async () => {
+    main = await freshSchema('db_suite');
+    other = await openSchema(main.schema);
+  });
+  afterAll(async () => {
+    await other?.close();
+    await main?.close();
+  });
+  describeDb('pg', { db: () => main, other: () => other });
+
+  it('aborts the lock holder when its connection dies, and another pool can take the lock', async () => {
+    const key = 99n;
+    const scoped = scopedLockKey(main.schema, key);
+    const unsigned = BigInt.asUintN(64, scoped);
+    const classid = (unsigned >> 32n).toString();
+    const objid = (unsigned & 0xffff_ffffn).toString();
+    const outcome = await main.withAdvisoryLock(key, async (signal) => {
+      const aborted = new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('aborted')));
+      const { rows } = await other.query<{ pid: number }>(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid AND objid = $2::oid AND granted",
+        [classid, objid],
+      );
+      expect(rows).toHaveLength(1);
+      await other.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      return aborted;
+    });
+    expect(outcome).toEqual({ acquired: true, value: 'aborted' });
+    expect((await other.withAdvisoryLock(key, async () => 'taken')).value).toBe('taken');
+  });
+
+  it('keeps locks of different schemas apart', async () => {
+    const elsewhere = await freshSchema('db_suite_other', { migrate: false });
+    try {
+      const nested = await main.withAdvisoryLock(5n, () => elsewhere.withAdvisoryLock(5n, async () => 'both'));
+      expect(nested).toEqual({ acquired: true, value: { acquired: true, value: 'both' } });
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('migrates safely when two processes start at once', async () => {
+    const schema = uniqueSchemaName('db_race');
+    const a = await openPgDb({ databaseUrl: main.databaseUrl, schema });
+    const b = await openPgDb({ databaseUrl: main.databaseUrl, schema });
+    try {
+      const [x, y] = await Promise.all([migrate(a), migrate(b)]);
+      expect([...x, ...y].sort()).toEqual(MIGRATION_NAMES);
+      const { rows } = await a.query<{ n: string }>('SELECT count(*) AS n FROM pgmigrations');
+      expect(rows[0]?.n).toBe(String(MIGRATION_NAMES.length));
+      expect(await migrate(a)).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+      await dropSchema(schema);
+    }
+  });
+});
+
+describe('pglite', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openPgliteDb();
+    expect(await migrate(db)).toEqual(MIGRATION_NAMES);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  describeDb('pglite', { db: () => db, other: () => db });
+});

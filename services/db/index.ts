@@ -1,0 +1,3 @@
+export type { Db, DbKind, MigrationClient, OpenDbOptions, QueryResult } from './db.ts';
+export { openDb } from './open.ts';
+export { migrate, MIGRATION_LOCK_KEY } from './migrate.ts';

@@ -1,0 +1,142 @@
+import pg from 'pg';
+import type { Db, MigrationClient, QueryResult } from './db.ts';
+import { DEFAULT_POOL_SIZE, SCHEMA_NAME } from './db.ts';
+import { scopedLockKey } from './lock-key.ts';
+
+// NUMERIC and BIGINT stay decimal strings (pg's default); kept explicit because the store relies on it.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 1700 || oid === 20) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Idle time before the pool closes a connection. */
+const IDLE_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+export interface PgDbOptions {
+  databaseUrl: string;
+  schema: string;
+  maxConnections?: number;
+}
+
+/** The Postgres adapter: a pool whose connections all use the given schema. */
+export async function openPgDb(opts: PgDbOptions): Promise<Db> {
+  const schema = opts.schema;
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name: ${schema}`);
+  const clientConfig: pg.ClientConfig = {
+    connectionString: opts.databaseUrl,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    types,
+  };
+  // Create the schema first, on a connection of its own (the pool's connections expect it).
+  const setup = new pg.Client({ ...clientConfig, options: '' });
+  await setup.connect();
+  try {
+    await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    // Two processes creating the same schema at once: one loses the catalog race; the schema exists.
+    if (!(error instanceof Error && 'code' in error && (error.code === '23505' || error.code === '42P06'))) throw error;
+  } finally {
+    await setup.end();
+  }
+  const pool = new pg.Pool({ ...clientConfig, max: opts.maxConnections ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: IDLE_TIMEOUT_MS });
+  // An idle pooled connection that dies is dropped by the pool; without a listener the error would crash the process.
+  pool.on('error', () => undefined);
+  const lockClients = new Set<pg.Client>();
+  let closed = false;
+
+  const run = async <R>(target: Queryable, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    const result = await target.query(sql, params);
+    return { rows: result.rows as R[] };
+  };
+
+  const db: Db = {
+    kind: 'pg',
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const tx = txDb(client, db);
+        const value = await fn(tx);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async withAdvisoryLock(key, fn, opts = { wait: false }) {
+      const lockKey = scopedLockKey(schema, key).toString();
+      const client = new pg.Client(clientConfig);
+      const controller = new AbortController();
+      client.on('error', () => controller.abort());
+      client.on('end', () => controller.abort());
+      await client.connect();
+      lockClients.add(client);
+      try {
+        if (opts.wait) {
+          await client.query('SELECT pg_advisory_lock($1::bigint)', [lockKey]);
+        } else {
+          const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [lockKey]);
+          if (rows[0]?.ok !== true) return { acquired: false };
+        }
+        try {
+          const value = await fn(controller.signal);
+          return { acquired: true, value };
+        } finally {
+          if (!controller.signal.aborted) await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKey]).catch(() => undefined);
+        }
+      } finally {
+        lockClients.delete(client);
+        await client.end().catch(() => undefined);
+      }
+    },
+    async withMigrationClient(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(migrationClient(client));
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const client of lockClients) await client.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+  return db;
+
+  function txDb(client: pg.PoolClient, root: Db): Db {
+    const tx: Db = {
+      kind: 'pg',
+      query: (sql, params) => run(client, sql, params),
+      transaction: (fn) => fn(tx),
+      withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
+      withMigrationClient: (fn) => fn(migrationClient(client)),
+      close: () => Promise.reject(new Error('close the database, not a transaction')),
+    };
+    return tx;
+  }
+}
+
+function migrationClient(client: pg.PoolClient): MigrationClient {
+  return { query: async (text, values) => ({ rows: (await client.query(text, values)).rows as Record<string, unknown>[] }) };
+}
