@@ -1,0 +1,168 @@
+import { sha3_256 } from '@noble/hashes/sha3.js';
+import { AbiCoder } from 'ethers';
+import { ZgasError, isZgasError } from '../errors.ts';
+import { bytesToHex, equalBytes, hexToBytes, parseAddress, utf8Bytes } from '../hex.ts';
+import type { Hex, Method, MethodName, SignedReceipt } from '../types.ts';
+import { decodeReceipt, encodeReceipt } from './receipt.ts';
+
+/** The most receipts one Settle may carry. */
+export const MAX_RECEIPTS_PER_BATCH = 1_000;
+/**
+ * The largest call data accepted (selector included). A full Settle batch is about 0.5 MiB; a
+ * Challenge carries the receipt, the call's input and its pre-state, which must fit together.
+ */
+export const MAX_CALL_DATA_BYTES = 2 * 1024 * 1024;
+
+type Param = readonly [name: string, type: string];
+
+/** The parameters of every method, in order (DESIGN §6). */
+export const METHOD_PARAMS = {
+  Transfer: [['to', 'address'], ['amount', 'uint256']],
+  RegisterZApp: [['moduleHash', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['userGasPerDay', 'uint64']],
+  SetPolicy: [['zAppId', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['userGasPerDay', 'uint64']],
+  SetAutoTopUp: [['zAppId', 'bytes32'], ['minAvailable', 'uint256'], ['refill', 'uint256']],
+  TopUp: [['zAppId', 'bytes32'], ['amount', 'uint256']],
+  WithdrawEscrow: [['zAppId', 'bytes32'], ['amount', 'uint256']],
+  RegisterProvider: [['receiptSigner', 'address'], ['pricePerMgas', 'uint256'], ['upfrontGas', 'uint64'], ['stake', 'uint256']],
+  UpdateOffer: [['receiptSigner', 'address'], ['pricePerMgas', 'uint256'], ['upfrontGas', 'uint64']],
+  AddStake: [['amount', 'uint256']],
+  Unbond: [['amount', 'uint256']],
+  WithdrawUnbonded: [],
+  OpenSession: [['zAppId', 'bytes32'], ['provider', 'address'], ['user', 'address'], ['gasLimit', 'uint64'], ['durationSeconds', 'uint64']],
+  ExtendSession: [['sessionId', 'bytes32'], ['extraGas', 'uint64']],
+  Abort: [['sessionId', 'bytes32'], ['lastReceipt', 'bytes']],
+  CloseSession: [['sessionId', 'bytes32']],
+  Settle: [['receipts', 'bytes[]']],
+  Challenge: [['receipt', 'bytes'], ['input', 'bytes'], ['preState', 'bytes']],
+  ClaimEarnings: [],
+} as const satisfies Record<MethodName, readonly Param[]>;
+
+export const METHOD_NAMES = Object.keys(METHOD_PARAMS) as MethodName[];
+
+/** Canonical signature text of each method, e.g. `Transfer(address,uint256)`: what the selector hashes. */
+export const METHOD_SIGNATURES = Object.fromEntries(
+  METHOD_NAMES.map((name) => [name, `${name}(${(METHOD_PARAMS[name] as readonly Param[]).map((p) => p[1]).join(',')})`]),
+) as Record<MethodName, string>;
+
+/** Human signature text with parameter names, e.g. `Transfer(address to, uint256 amount)`. */
+export const METHOD_DECLARATIONS = Object.fromEntries(
+  METHOD_NAMES.map((name) => [name, `${name}(${(METHOD_PARAMS[name] as readonly Param[]).map((p) => `${p[1]} ${p[0]}`).join(', ')})`]),
+) as Record<MethodName, string>;
+
+/** First 4 bytes of SHA3-256 (not keccak) of the signature text, as Zenon's embedded contracts do. */
+export function selectorOf(signature: string): Hex {
+  return bytesToHex(sha3_256(utf8Bytes(signature)).subarray(0, 4));
+}
+
+export const selectors = Object.fromEntries(METHOD_NAMES.map((name) => [name, selectorOf(METHOD_SIGNATURES[name])])) as Record<MethodName, Hex>;
+
+const bySelector = new Map<string, MethodName>(METHOD_NAMES.map((name) => [selectors[name], name]));
+const coder = AbiCoder.defaultAbiCoder();
+const typesOf = (name: MethodName): string[] => (METHOD_PARAMS[name] as readonly Param[]).map((p) => p[1]);
+const TYPES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, typesOf(n)])) as Record<MethodName, string[]>;
+
+/** The receipt-carrying arguments travel as their receipt encoding. */
+function toAbiValue(name: MethodName, field: string, value: unknown): unknown {
+  if (name === 'Abort' && field === 'lastReceipt') return value === null ? '0x' : encodeReceipt(value as SignedReceipt);
+  if (name === 'Challenge' && field === 'receipt') return encodeReceipt(value as SignedReceipt);
+  if (name === 'Settle' && field === 'receipts') {
+    const receipts = value as SignedReceipt[];
+    if (!Array.isArray(receipts)) throw new ZgasError('InvalidCallData', { field, reason: 'receipts must be an array' });
+    if (receipts.length > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: receipts.length, max: MAX_RECEIPTS_PER_BATCH });
+    return receipts.map(encodeReceipt);
+  }
+  return value;
+}
+
+function fromAbiValue(name: MethodName, field: string, type: string, value: unknown): unknown {
+  if (name === 'Abort' && field === 'lastReceipt') return value === '0x' ? null : decodeReceipt(value as Hex);
+  if (name === 'Challenge' && field === 'receipt') return decodeReceipt(value as Hex);
+  if (name === 'Settle' && field === 'receipts') return (value as Hex[]).map((r) => decodeReceipt(r));
+  if (type === 'address') return parseAddress(value);
+  if (type === 'bytes32' || type === 'bytes') return (value as string).toLowerCase();
+  return value;
+}
+
+export function encodeMethodBytes(method: Method): Uint8Array {
+  const name = method.name;
+  const params = METHOD_PARAMS[name] as readonly Param[] | undefined;
+  if (params === undefined) throw new ZgasError('UnknownMethod', { name });
+  const record = method as unknown as Record<string, unknown>;
+  const values = params.map(([field]) => toAbiValue(name, field, record[field]));
+  let args: Uint8Array;
+  try {
+    args = hexToBytes(coder.encode(TYPES_BY_METHOD[name], values));
+  } catch (error) {
+    if (isZgasError(error)) throw error;
+    throw new ZgasError('InvalidCallData', { method: name, reason: error instanceof Error ? error.message : String(error) });
+  }
+  const out = new Uint8Array(4 + args.length);
+  out.set(hexToBytes(selectors[name]), 0);
+  out.set(args, 4);
+  if (out.length > MAX_CALL_DATA_BYTES) throw new ZgasError('LimitExceeded', { what: 'call data bytes', bytes: out.length, max: MAX_CALL_DATA_BYTES });
+  return out;
+}
+
+/** Selector ‖ ABI-encoded arguments of a method. */
+export const encodeMethod = (method: Method): Hex => bytesToHex(encodeMethodBytes(method));
+
+function readWord(bytes: Uint8Array, offset: number): number {
+  // Words that do not fit in 6 bytes are certainly out of range; report them as infinite.
+  for (let i = 0; i < 26; i++) if (bytes[offset + i] !== 0) return Number.POSITIVE_INFINITY;
+  let value = 0;
+  for (let i = 26; i < 32; i++) value = value * 256 + bytes[offset + i]!;
+  return value;
+}
+
+/** Announced element count of the Settle array, read before decoding so an oversize batch is named as such. */
+function settleCount(args: Uint8Array): number | undefined {
+  if (args.length < 32) return undefined;
+  const offset = readWord(args, 0);
+  if (offset + 32 > args.length) return undefined;
+  return readWord(args, offset);
+}
+
+/**
+ * Decodes call data strictly: known selector (else UnknownMethod), arguments that decode (else
+ * InvalidCallData) and whose canonical re-encoding reproduces the input byte for byte, so every
+ * method has exactly one encoding. Receipts inside are decoded by `decodeReceipt`.
+ */
+export function decodeMethod(data: Hex | Uint8Array): Method {
+  let bytes: Uint8Array;
+  if (typeof data === 'string') {
+    if (data.length > 2 + 2 * MAX_CALL_DATA_BYTES) throw new ZgasError('LimitExceeded', { what: 'call data bytes', max: MAX_CALL_DATA_BYTES });
+    try {
+      bytes = hexToBytes(data);
+    } catch {
+      throw new ZgasError('InvalidCallData', { reason: 'not 0x hex' });
+    }
+  } else if (data instanceof Uint8Array) {
+    bytes = data;
+  } else {
+    throw new ZgasError('InvalidCallData', { reason: 'call data must be bytes' });
+  }
+  if (bytes.length > MAX_CALL_DATA_BYTES) throw new ZgasError('LimitExceeded', { what: 'call data bytes', bytes: bytes.length, max: MAX_CALL_DATA_BYTES });
+  if (bytes.length < 4) throw new ZgasError('InvalidCallData', { reason: 'shorter than a selector' });
+  const selector = bytesToHex(bytes.subarray(0, 4));
+  const name = bySelector.get(selector);
+  if (name === undefined) throw new ZgasError('UnknownMethod', { selector });
+  const args = bytes.subarray(4);
+  if (name === 'Settle') {
+    const count = settleCount(args);
+    if (count !== undefined && count > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: count, max: MAX_RECEIPTS_PER_BATCH });
+  }
+  const types = TYPES_BY_METHOD[name];
+  let raw: unknown[];
+  try {
+    const result = coder.decode(types, args);
+    raw = result.toArray(true) as unknown[];
+    if (!equalBytes(hexToBytes(coder.encode(types, raw)), args)) throw new Error('non-canonical encoding');
+  } catch (error) {
+    throw new ZgasError('InvalidCallData', { method: name, reason: error instanceof Error ? error.message.slice(0, 200) : String(error) });
+  }
+  const method: Record<string, unknown> = { name };
+  (METHOD_PARAMS[name] as readonly Param[]).forEach(([field, type], i) => {
+    method[field] = fromAbiValue(name, field, type, raw[i]);
+  });
+  return method as unknown as Method;
+}
