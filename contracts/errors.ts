@@ -80,6 +80,10 @@ export const errors = {
   SessionOutOfGas: { status: 409, message: 'the session has no gas left; extend it' },
   RunnerBusy: { status: 503, message: 'the runner is at capacity; retry shortly' },
   CallTimeout: { status: 504, message: 'the call did not answer in time and its worker was restarted' },
+  NotThisProvider: { status: 409, message: 'the session is served by another provider; send the invocation to its runner' },
+  ReceiptSignerMismatch: { status: 409, message: 'the session was opened with a receipt signer other than this runner key; its receipts would not settle' },
+  ModuleHashMismatch: { status: 502, message: 'the module bytes fetched for the session do not hash to its moduleHash; nothing was run' },
+  SessionStateLost: { status: 410, message: 'this runner no longer holds the session state (it restarted after calls were settled); open a new session' },
   // ── the services ──────────────────────────────────────────────────────────────────────
   InvalidRequest: { status: 400, message: 'the request body does not match the schema; see the path of the field' },
   NotFound: { status: 404, message: 'nothing is stored under this key' },
