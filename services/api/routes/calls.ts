@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { ZgasError } from '../../../contracts/errors.ts';
+import { decodeMethod } from '../../../contracts/abi/index.ts';
+import { callHash as computeCallHash, recoverCallSigner } from '../../../contracts/eip712/index.ts';
+import { sameAddress } from '../../../contracts/hex.ts';
+import type { Hash } from '../../../contracts/types.ts';
+import { getCall, insertCall, pendingNonce } from '../../store/index.ts';
+import type { RouteOptions } from '../deps.ts';
+import { callFromBody, callJson, hashParams, openApiSchema, parseRequest } from '../schemas.ts';
+
+/** POST /v1/calls, GET /v1/calls/:hash: signed contract calls for the sequencer (DESIGN §4, §5). */
+export async function callRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  app.post(
+    '/v1/calls',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'Submit a signed call { from, nonce, data, signature }; answered 202 once stored',
+        body: openApiSchema(callJson),
+        response: { 202: { type: 'object', properties: { callHash: { type: 'string' } } } },
+      },
+    },
+    async (request, reply) => {
+      const call = callFromBody(parseRequest(callJson, request.body));
+      // Signature first (HighS / InvalidSignature / WrongSigner), then the method, then the nonce.
+      const signer = recoverCallSigner(deps.domain, call);
+      if (!sameAddress(signer, call.from)) throw new ZgasError('WrongSigner', { from: call.from, signer });
+      decodeMethod(call.data);
+      const hash = computeCallHash(deps.domain, call);
+      const expected = await pendingNonce(deps.db, call.from);
+      if (call.nonce !== expected) {
+        // The same signed call sent again is answered as it was the first time.
+        if ((await getCall(deps.db, hash)) !== null) return reply.status(202).send({ callHash: hash, duplicate: true });
+        throw new ZgasError('BadNonce', { from: call.from, nonce: call.nonce.toString(), expected: expected.toString() });
+      }
+      const outcome = await insertCall(deps.db, call, hash);
+      if (outcome === 'accepted') deps.metrics.callsAccepted.inc();
+      return reply.status(202).send({ callHash: hash, ...(outcome === 'duplicate' ? { duplicate: true } : {}) });
+    },
+  );
+
+  app.get(
+    '/v1/calls/:hash',
+    { schema: { tags: ['calls'], summary: 'Status of a call: pending, applied or failed (with its code)', params: openApiSchema(hashParams) } },
+    async (request) => {
+      const { hash } = parseRequest(hashParams, request.params);
+      const status = await getCall(deps.db, hash.toLowerCase() as Hash);
+      if (status === null) throw new ZgasError('NotFound', { callHash: hash });
+      return status;
+    },
+  );
+}

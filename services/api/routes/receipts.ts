@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { ZgasError } from '../../../contracts/errors.ts';
+import { receiptDigest } from '../../../contracts/eip712/index.ts';
+import type { Hash, SignedReceipt } from '../../../contracts/types.ts';
+import { insertReceipts } from '../../store/index.ts';
+import type { RouteOptions } from '../deps.ts';
+import { MAX_RECEIPTS_PER_REQUEST, openApiSchema, parseRequest, receiptFromBody, receiptsBody } from '../schemas.ts';
+
+/**
+ * POST /v1/receipts: validates a batch, computes each receipt's EIP-712 digest, stores the batch
+ * durably (Postgres commit) and only then answers 202 and enqueues the new digests for the
+ * verification workers. A lost enqueue is recovered by the reconciler, never by the client.
+ */
+export async function receiptRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  app.post(
+    '/v1/receipts',
+    {
+      schema: {
+        tags: ['receipts'],
+        summary: `Submit signed gas receipts (at most ${MAX_RECEIPTS_PER_REQUEST}); answered 202 once stored`,
+        body: openApiSchema(receiptsBody),
+        response: {
+          202: {
+            type: 'object',
+            properties: { accepted: { type: 'array', items: { type: 'string' } }, duplicates: { type: 'array', items: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { receipts?: unknown } | null;
+      if (body !== null && typeof body === 'object' && Array.isArray(body.receipts)) {
+        if (body.receipts.length > MAX_RECEIPTS_PER_REQUEST) throw new ZgasError('BatchTooLarge', { receipts: body.receipts.length, max: MAX_RECEIPTS_PER_REQUEST });
+        if (body.receipts.length === 0) throw new ZgasError('EmptyBatch');
+      }
+      const { receipts: json } = parseRequest(receiptsBody, request.body);
+      const unique = new Map<Hash, SignedReceipt>();
+      const repeated: Hash[] = [];
+      for (const r of json) {
+        const receipt = receiptFromBody(r);
+        if (receipt.seq === 0n || receipt.callGas > receipt.cumulativeGas) throw new ZgasError('InvalidReceipt', { path: `receipts.${unique.size + repeated.length}` });
+        const digest = receiptDigest(deps.domain, receipt);
+        if (unique.has(digest)) repeated.push(digest);
+        else unique.set(digest, receipt);
+      }
+      const digests = [...unique.keys()];
+      const { accepted, duplicates } = await insertReceipts(deps.db, [...unique.values()], digests);
+      deps.metrics.receiptsAccepted.inc(accepted.length);
+      deps.metrics.receiptsDuplicate.inc(duplicates.length + repeated.length);
+      if (accepted.length > 0) {
+        try {
+          await deps.queue.enqueue(accepted);
+        } catch (err) {
+          // Stored already: the reconciler enqueues these again. The client's 202 stands.
+          request.log.warn({ err, receipts: accepted.length }, 'enqueue failed after store; left to the reconciler');
+        }
+      }
+      return reply.status(202).send({ accepted, duplicates: [...duplicates, ...repeated] });
+    },
+  );
+}

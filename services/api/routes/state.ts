@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { ZgasError } from '../../../contracts/errors.ts';
+import type { ErrorCode } from '../../../contracts/errors.ts';
+import { parseAddress } from '../../../contracts/hex.ts';
+import type { Hash } from '../../../contracts/types.ts';
+import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum } from '../../store/index.ts';
+import type { RouteOptions } from '../deps.ts';
+import { addressParams, heightParams, idParams, openApiSchema, parseRequest } from '../schemas.ts';
+
+function found<T>(value: T | null | undefined, code: ErrorCode, details: Record<string, unknown>): T {
+  if (value === null || value === undefined) throw new ZgasError(code, details);
+  return value;
+}
+
+/** GET the gas contract state of DESIGN §5 as JSON (decimal strings, 0x hex, EIP-55 addresses). */
+export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  const { db } = deps;
+  const tags = ['state'];
+
+  app.get('/v1/accounts/:address', { schema: { tags, summary: 'An account: balance and next nonce', params: openApiSchema(addressParams) } }, async (request) => {
+    const address = parseAddress(parseRequest(addressParams, request.params).address);
+    return found(await getAccount(db, address), 'NotFound', { address });
+  });
+
+  app.get('/v1/zapps/:id', { schema: { tags, summary: 'A zApp: owner, module, escrow and policy', params: openApiSchema(idParams) } }, async (request) => {
+    const id = parseRequest(idParams, request.params).id.toLowerCase() as Hash;
+    return found(await getZApp(db, id), 'ZAppNotFound', { zAppId: id });
+  });
+
+  app.get('/v1/providers/:address', { schema: { tags, summary: 'A provider: offer, stake and earnings', params: openApiSchema(addressParams) } }, async (request) => {
+    const address = parseAddress(parseRequest(addressParams, request.params).address);
+    return found(await getProvider(db, address), 'ProviderNotFound', { provider: address });
+  });
+
+  app.get('/v1/sessions/:id', { schema: { tags, summary: 'A session: terms, settled and billed gas, status', params: openApiSchema(idParams) } }, async (request) => {
+    const id = parseRequest(idParams, request.params).id.toLowerCase() as Hash;
+    return found(await getSession(db, id), 'SessionNotFound', { sessionId: id });
+  });
+
+  // Registered before /:height so that "latest" is never read as a height.
+  app.get('/v1/momentums/latest', { schema: { tags, summary: 'The newest momentum' } }, async () => {
+    return found(await latestMomentum(db), 'NotFound', { momentum: 'latest' });
+  });
+
+  app.get('/v1/momentums/:height', { schema: { tags, summary: 'The momentum at a height: inputs, results, state changes', params: openApiSchema(heightParams) } }, async (request) => {
+    const height = BigInt(parseRequest(heightParams, request.params).height);
+    return found(await getMomentum(db, height), 'NotFound', { height: height.toString() });
+  });
+}

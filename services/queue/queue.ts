@@ -1,0 +1,37 @@
+import type { Hash } from '../../contracts/types.ts';
+
+/** Digests per job: a receipts POST of up to 1,000 receipts is split into jobs of this size. */
+export const DIGESTS_PER_JOB = 250;
+/** Attempts per job before it is dropped (the reconciler finds its receipts again later). */
+export const JOB_ATTEMPTS = 5;
+/** Delay before the first retry of a failed job; doubled on every further attempt. */
+export const JOB_RETRY_DELAY_MS = 200;
+
+export type DigestHandler = (digests: Hash[]) => Promise<void>;
+
+/** What `process` returns: a running consumer that can be stopped. */
+export interface QueueConsumer {
+  close(): Promise<void>;
+}
+
+/**
+ * The receipt queue port. Jobs carry only receipt digests: the receipts themselves are stored in
+ * Postgres before a job exists, so a lost job delays settlement but never loses a receipt, and a
+ * job run twice changes nothing (exactly-once effects come from the store and the contract).
+ */
+export interface ReceiptQueue {
+  readonly kind: 'bullmq' | 'memory';
+  enqueue(digests: readonly Hash[]): Promise<void>;
+  process(handler: DigestHandler, opts: { concurrency: number }): QueueConsumer;
+  /** Jobs waiting or running. */
+  depth(): Promise<number>;
+  /** Whether the backing store answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
