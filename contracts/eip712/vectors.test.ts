@@ -1,0 +1,206 @@
+import { Signature, TypedDataEncoder, getAddress, Wallet, verifyTypedData } from 'ethers';
+import * as noble from '@noble/secp256k1';
+import { describe, expect, it } from 'vitest';
+import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
+import { METHOD_SIGNATURES, selectors } from '../abi/index.ts';
+import { EMPTY_STATE_HASH, stateHash } from '../hash.ts';
+import { hexToBytes, utf8Bytes } from '../hex.ts';
+import type { Call, GasReceipt, Hex, Invocation, SignedCall, SignedInvocation, SignedReceipt } from '../types.ts';
+import { parseGas, parseUint64 } from '../units.ts';
+import {
+  TYPES,
+  addressOf,
+  addressOfPublicKey,
+  callDigest,
+  callHash,
+  callStructHash,
+  domainSeparator,
+  ethersBackend,
+  invocationDigest,
+  invocationStructHash,
+  makeDomain,
+  nativeBackend,
+  nobleBackend,
+  receiptDigest,
+  receiptStructHash,
+  recoverCallSigner,
+  recoverInvocationSigner,
+  recoverReceiptSigner,
+  signCall,
+  signInvocation,
+  signReceipt,
+  verifyReceipt,
+} from './index.ts';
+import type { SignatureBackend } from './index.ts';
+
+const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
+const ethersDomain = { ...vectors.domain };
+
+const call: Call = {
+  from: vectors.call.message.from as Hex,
+  nonce: parseUint64(vectors.call.message.nonce),
+  data: vectors.call.message.data as Hex,
+};
+const rm = vectors.receipt.message;
+const receipt: GasReceipt = {
+  sessionId: rm.sessionId as Hex,
+  seq: parseUint64(rm.seq),
+  callGas: parseGas(rm.callGas),
+  cumulativeGas: parseGas(rm.cumulativeGas),
+  inputHash: rm.inputHash as Hex,
+  preStateHash: rm.preStateHash as Hex,
+  postStateHash: rm.postStateHash as Hex,
+  outputHash: rm.outputHash as Hex,
+  status: 1,
+};
+const invocation: Invocation = {
+  sessionId: vectors.invocation.message.sessionId as Hex,
+  seq: parseUint64(vectors.invocation.message.seq),
+  input: vectors.invocation.message.input as Hex,
+};
+const key = (name: keyof typeof vectors.keys) => hexToBytes(vectors.keys[name].privateKey);
+
+if (nativeBackend === null) throw new Error('the native secp256k1 binding must load on this platform');
+const backends: SignatureBackend[] = [nativeBackend, nobleBackend, ethersBackend];
+
+describe('golden vectors: selectors', () => {
+  it('every method signature hashes to its pinned selector, and no method is missing', () => {
+    expect(Object.keys(vectors.selectors).sort()).toEqual(Object.values(METHOD_SIGNATURES).sort());
+    for (const [name, signature] of Object.entries(METHOD_SIGNATURES)) {
+      expect(selectors[name as keyof typeof selectors], signature).toBe(vectors.selectors[signature as keyof typeof vectors.selectors]);
+    }
+  });
+});
+
+describe('golden vectors: domain and types', () => {
+  it('the domain and types match the vectors', () => {
+    expect({ ...domain, chainId: Number(domain.chainId), verifyingContract: domain.verifyingContract.toLowerCase() }).toEqual(vectors.domain);
+    expect(domain.verifyingContract).toBe(getAddress(vectors.domain.verifyingContract));
+    expect(TYPES).toEqual(vectors.types);
+  });
+
+  it('the domain separator equals ethers', () => {
+    expect(domainSeparator(domain)).toBe(TypedDataEncoder.hashDomain(ethersDomain));
+  });
+
+  it('the keys derive to their addresses', () => {
+    for (const k of Object.values(vectors.keys)) {
+      expect(addressOf(hexToBytes(k.privateKey))).toBe(k.address);
+      expect(new Wallet(k.privateKey).address).toBe(k.address);
+    }
+  });
+});
+
+describe('golden vectors: call', () => {
+  it('struct hash and digest equal the vectors and ethers TypedDataEncoder', () => {
+    expect(callStructHash(call)).toBe(vectors.call.structHash);
+    expect(TypedDataEncoder.from({ Call: TYPES.Call }).hash(vectors.call.message)).toBe(vectors.call.structHash);
+    expect(callDigest(domain, call)).toBe(vectors.call.digest);
+    expect(callHash(domain, call)).toBe(vectors.call.digest);
+    expect(TypedDataEncoder.hash(ethersDomain, { Call: TYPES.Call }, vectors.call.message)).toBe(vectors.call.digest);
+  });
+
+  it.each(backends.map((b) => [b.name, b] as const))('%s signs the pinned signature and recovers the signer', (_name, backend) => {
+    const signed = signCall(domain, call, key('owner'), backend);
+    expect(signed.signature).toBe(vectors.call.signature);
+    expect(recoverCallSigner(domain, signed, backend)).toBe(vectors.call.signer);
+    expect(backend.recover(hexToBytes(vectors.call.digest), vectors.call.signature as Hex)).toBe(vectors.call.signer);
+  });
+
+  it('ethers Wallet.signTypedData produces the same signature and verifyTypedData accepts it', async () => {
+    const wallet = new Wallet(vectors.keys.owner.privateKey);
+    expect(await wallet.signTypedData(ethersDomain, { Call: TYPES.Call }, vectors.call.message)).toBe(vectors.call.signature);
+    expect(verifyTypedData(ethersDomain, { Call: TYPES.Call }, vectors.call.message, vectors.call.signature)).toBe(vectors.call.signer);
+  });
+
+  it('a signature over another nonce recovers to someone else', () => {
+    const signed: SignedCall = { ...call, nonce: call.nonce + 1n, signature: vectors.call.signature as Hex };
+    for (const b of backends) expect(recoverCallSigner(domain, signed, b)).not.toBe(vectors.call.signer);
+  });
+});
+
+describe('golden vectors: receipt', () => {
+  it('struct hash and digest equal the vectors and ethers TypedDataEncoder', () => {
+    expect(receiptStructHash(receipt)).toBe(vectors.receipt.structHash);
+    expect(TypedDataEncoder.from({ GasReceipt: TYPES.GasReceipt }).hash(rm)).toBe(vectors.receipt.structHash);
+    expect(receiptDigest(domain, receipt)).toBe(vectors.receipt.digest);
+    expect(TypedDataEncoder.hash(ethersDomain, { GasReceipt: TYPES.GasReceipt }, rm)).toBe(vectors.receipt.digest);
+  });
+
+  it.each(backends.map((b) => [b.name, b] as const))('%s signs the pinned signature, verifies it and rejects the high-s twin', (_name, backend) => {
+    const signed = signReceipt(domain, receipt, key('receiptSigner'), backend);
+    expect(signed.signature).toBe(vectors.receipt.signature);
+    expect(recoverReceiptSigner(domain, signed, backend)).toBe(vectors.receipt.signer);
+    expect(verifyReceipt(domain, signed, backend)).toEqual({ receipt: signed, signer: vectors.receipt.signer, digest: vectors.receipt.digest });
+    const highS: SignedReceipt = { ...signed, signature: vectors.receipt.highSSignatureMustBeRejected as Hex };
+    expect(() => verifyReceipt(domain, highS, backend)).toThrow(expect.objectContaining({ code: 'HighS' }));
+  });
+
+  it('the high-s twin is the same signature with s negated and v flipped (so it would otherwise recover)', () => {
+    const low = Signature.from(vectors.receipt.signature);
+    const high = vectors.receipt.highSSignatureMustBeRejected;
+    expect(high.slice(0, 66)).toBe(low.r);
+    // Plain ECDSA recovery (no low-s rule) gets the signer back from the malleated form: only the HighS check stops it.
+    const bytes = hexToBytes(high);
+    const recovered = new Uint8Array(65);
+    recovered[0] = bytes[64]! - 27;
+    recovered.set(bytes.subarray(0, 64), 1);
+    const publicKey = noble.recoverPublicKey(recovered, hexToBytes(vectors.receipt.digest), { prehash: false, isCompressed: false });
+    expect(addressOfPublicKey(publicKey)).toBe(vectors.receipt.signer);
+    expect(high.slice(-2)).not.toBe(vectors.receipt.signature.slice(-2));
+  });
+
+  it('ethers Wallet.signTypedData produces the same signature', async () => {
+    const wallet = new Wallet(vectors.keys.receiptSigner.privateKey);
+    expect(await wallet.signTypedData(ethersDomain, { GasReceipt: TYPES.GasReceipt }, rm)).toBe(vectors.receipt.signature);
+    expect(verifyTypedData(ethersDomain, { GasReceipt: TYPES.GasReceipt }, rm, vectors.receipt.signature)).toBe(vectors.receipt.signer);
+  });
+});
+
+describe('golden vectors: invocation', () => {
+  it('digest equals the vector and ethers TypedDataEncoder', () => {
+    expect(invocationDigest(domain, invocation)).toBe(vectors.invocation.digest);
+    expect(invocationStructHash(invocation)).toBe(TypedDataEncoder.from({ Invocation: TYPES.Invocation }).hash(vectors.invocation.message));
+    expect(TypedDataEncoder.hash(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message)).toBe(vectors.invocation.digest);
+  });
+
+  it.each(backends.map((b) => [b.name, b] as const))('%s signs the pinned signature and recovers the user', (_name, backend) => {
+    const signed = signInvocation(domain, invocation, key('user'), backend);
+    expect(signed.signature).toBe(vectors.invocation.signature);
+    expect(recoverInvocationSigner(domain, signed, backend)).toBe(vectors.invocation.signer);
+  });
+
+  it('ethers Wallet.signTypedData produces the same signature', async () => {
+    const wallet = new Wallet(vectors.keys.user.privateKey);
+    expect(await wallet.signTypedData(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message)).toBe(vectors.invocation.signature);
+    expect(verifyTypedData(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message, vectors.invocation.signature)).toBe(vectors.invocation.signer);
+  });
+
+  it('a replay for another seq does not recover the user', () => {
+    const replay: SignedInvocation = { ...invocation, seq: 2n, signature: vectors.invocation.signature as Hex };
+    for (const b of backends) expect(recoverInvocationSigner(domain, replay, b)).not.toBe(vectors.invocation.signer);
+  });
+});
+
+describe('golden vectors: state hashes', () => {
+  it('the empty state hashes to the vector', () => {
+    expect(EMPTY_STATE_HASH).toBe(vectors.stateHash.empty);
+    expect(stateHash([])).toBe(vectors.stateHash.empty);
+  });
+
+  it('count = 1 hashes to the vector', () => {
+    const entries = vectors.stateHash.countIs1.entries.map(([k, v]) => [utf8Bytes(k!), hexToBytes(v!)] as const);
+    expect(stateHash(entries)).toBe(vectors.stateHash.countIs1.hash);
+  });
+
+  it('the receipt vector chains the two state hashes', () => {
+    expect(receipt.preStateHash).toBe(vectors.stateHash.empty);
+    expect(receipt.postStateHash).toBe(vectors.stateHash.countIs1.hash);
+  });
+});
+
+describe('errors are typed', () => {
+  it('a domain other than zgas/1 is refused', () => {
+    expect(() => callDigest({ ...domain, chainId: 1n, name: 'other' as 'zgas' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
+  });
+});
