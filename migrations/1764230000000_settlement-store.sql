@@ -56,23 +56,31 @@ CREATE TABLE momentums (
   committed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- ── the gas contract's state (DESIGN §5); nested lists are JSONB with decimal strings ──
+-- ── the gas contract's state (DESIGN §5): one row per entity, every field of its JSON view;
+-- nested lists are JSONB arrays with decimal strings. Written only by the sequencer. `extra`
+-- keeps any field of the view that has no column of its own (so the row always round-trips).
 CREATE TABLE accounts (
   address TEXT PRIMARY KEY,
   balance NUMERIC(78,0) NOT NULL CHECK (balance >= 0),
-  nonce   NUMERIC(20,0) NOT NULL CHECK (nonce >= 0)
+  nonce   NUMERIC(20,0) NOT NULL CHECK (nonce >= 0),
+  extra   JSONB NOT NULL DEFAULT '{}'
 );
 
 CREATE TABLE zapps (
-  id           TEXT PRIMARY KEY,
-  owner        TEXT NOT NULL,
-  module_hash  TEXT NOT NULL,
-  available    NUMERIC(78,0) NOT NULL CHECK (available >= 0),
-  held         NUMERIC(78,0) NOT NULL CHECK (held >= 0),
-  policy       JSONB NOT NULL,
-  auto_top_up  JSONB,
-  extra        JSONB NOT NULL DEFAULT '{}'
+  id                   TEXT PRIMARY KEY,
+  owner                TEXT NOT NULL,
+  module_hash          TEXT NOT NULL,
+  available            NUMERIC(78,0) NOT NULL CHECK (available >= 0),
+  held                 NUMERIC(78,0) NOT NULL CHECK (held >= 0),
+  max_price_per_mgas   NUMERIC(78,0) NOT NULL CHECK (max_price_per_mgas >= 0),
+  max_gas_per_session  NUMERIC(20,0) NOT NULL CHECK (max_gas_per_session >= 0),
+  open_to_all          BOOLEAN NOT NULL,
+  user_gas_per_day     NUMERIC(20,0) NOT NULL CHECK (user_gas_per_day >= 0),
+  top_up_min_available NUMERIC(78,0) NOT NULL CHECK (top_up_min_available >= 0),
+  top_up_refill        NUMERIC(78,0) NOT NULL CHECK (top_up_refill >= 0),
+  extra                JSONB NOT NULL DEFAULT '{}'
 );
+CREATE INDEX zapps_owner ON zapps (owner);
 
 CREATE TABLE providers (
   address          TEXT PRIMARY KEY,
@@ -80,9 +88,11 @@ CREATE TABLE providers (
   price_per_mgas   NUMERIC(78,0) NOT NULL CHECK (price_per_mgas >= 0),
   upfront_gas      NUMERIC(20,0) NOT NULL CHECK (upfront_gas >= 0),
   stake            NUMERIC(78,0) NOT NULL CHECK (stake >= 0),
-  unbonding        JSONB NOT NULL,
-  pending_earnings JSONB NOT NULL,
+  unbonding        JSONB NOT NULL CHECK (jsonb_typeof(unbonding) = 'array'),
+  pending_earnings JSONB NOT NULL CHECK (jsonb_typeof(pending_earnings) = 'array'),
+  pending_total    NUMERIC(78,0) NOT NULL CHECK (pending_total >= 0),
   claimable        NUMERIC(78,0) NOT NULL CHECK (claimable >= 0),
+  open_sessions    INTEGER NOT NULL CHECK (open_sessions >= 0),
   extra            JSONB NOT NULL DEFAULT '{}'
 );
 
@@ -101,10 +111,26 @@ CREATE TABLE sessions (
   last_seq             NUMERIC(20,0) NOT NULL CHECK (last_seq >= 0),
   last_receipt_hash    TEXT,
   last_post_state_hash TEXT NOT NULL,
-  status               TEXT NOT NULL,
+  status               TEXT NOT NULL CHECK (status IN ('open', 'aborting', 'closed')),
   opened_at            NUMERIC(20,0) NOT NULL CHECK (opened_at >= 0),
   expires_at           NUMERIC(20,0) NOT NULL CHECK (expires_at >= 0),
   abort_cap            NUMERIC(20,0) CHECK (abort_cap >= 0),
+  aborted_at           NUMERIC(20,0) CHECK (aborted_at >= 0),
+  closed_at            NUMERIC(20,0) CHECK (closed_at >= 0),
+  opened_by_user       BOOLEAN NOT NULL,
+  slashed              BOOLEAN NOT NULL,
+  challenge_floor_seq  NUMERIC(20,0) NOT NULL CHECK (challenge_floor_seq >= 0),
+  settlements          JSONB NOT NULL CHECK (jsonb_typeof(settlements) = 'array'),
+  gas_limits           JSONB NOT NULL CHECK (jsonb_typeof(gas_limits) = 'array'),
   extra                JSONB NOT NULL DEFAULT '{}'
 );
-CREATE INDEX sessions_provider ON sessions (provider);
+CREATE INDEX sessions_provider ON sessions (provider, status);
+CREATE INDEX sessions_zapp ON sessions (zapp_id);
+
+-- Gas a user opened by itself on a zApp during one UTC day (key: zAppId:user).
+CREATE TABLE user_gas (
+  key      TEXT PRIMARY KEY,
+  day      NUMERIC(20,0) NOT NULL CHECK (day >= 0),
+  used_gas NUMERIC(20,0) NOT NULL CHECK (used_gas >= 0),
+  extra    JSONB NOT NULL DEFAULT '{}'
+);
