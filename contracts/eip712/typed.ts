@@ -17,19 +17,27 @@ export function makeDomain(chainId: bigint, verifyingContract: string): Domain {
   return { name: 'zgas', version: '1', chainId, verifyingContract: parseAddress(verifyingContract) };
 }
 
-/** The typed-data types, as ethers' TypedDataEncoder and wallets take them. */
-export const TYPES = {
-  Call: [
+export type PrimaryType = 'Call' | 'Invocation' | 'GasReceipt';
+export interface TypedField {
+  name: string;
+  type: string;
+}
+
+const frozen = (fields: TypedField[]): TypedField[] => Object.freeze(fields.map((f) => Object.freeze(f))) as TypedField[];
+
+/** The typed-data types, in the shape ethers' TypedDataEncoder and wallets take (frozen). */
+export const TYPES: Readonly<Record<PrimaryType, TypedField[]>> = Object.freeze({
+  Call: frozen([
     { name: 'from', type: 'address' },
     { name: 'nonce', type: 'uint64' },
     { name: 'data', type: 'bytes' },
-  ],
-  Invocation: [
+  ]),
+  Invocation: frozen([
     { name: 'sessionId', type: 'bytes32' },
     { name: 'seq', type: 'uint64' },
     { name: 'input', type: 'bytes' },
-  ],
-  GasReceipt: [
+  ]),
+  GasReceipt: frozen([
     { name: 'sessionId', type: 'bytes32' },
     { name: 'seq', type: 'uint64' },
     { name: 'callGas', type: 'uint64' },
@@ -39,10 +47,8 @@ export const TYPES = {
     { name: 'postStateHash', type: 'bytes32' },
     { name: 'outputHash', type: 'bytes32' },
     { name: 'status', type: 'uint8' },
-  ],
-} as const;
-
-export type PrimaryType = keyof typeof TYPES;
+  ]),
+} satisfies Record<PrimaryType, TypedField[]>);
 
 /** `Name(type1 name1,type2 name2,...)`: the EIP-712 encodeType of a type without references. */
 export function encodeType(name: string, fields: ReadonlyArray<{ name: string; type: string }>): string {
