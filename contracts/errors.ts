@@ -92,6 +92,8 @@ export const errors = {
   TooManySubscribers: { status: 503, message: 'the event stream has reached its subscriber limit; retry later' },
   RateLimited: { status: 429, message: 'too many requests; slow down and retry' },
   NotReady: { status: 503, message: 'the service is starting or has lost a dependency; retry shortly' },
+  GenesisMismatch: { status: 500, message: 'the store was created from another genesis; start the node with that genesis or on an empty store' },
+  StoreCorrupt: { status: 500, message: 'the stored state does not match the momentum chain; run replay to find the first mismatch' },
   Internal: { status: 500, message: 'an internal error occurred; it has been logged' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
