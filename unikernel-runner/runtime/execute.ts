@@ -1,0 +1,132 @@
+/**
+ * Executes one metered call. This one function is what the worker threads run and what the
+ * contract's re-executor runs, so a receipt and its re-execution cannot drift apart.
+ */
+import { ZgasError } from '../../contracts/errors.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Hash } from '../../contracts/types.ts';
+import { gas } from '../../contracts/units.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { AbortedTrap, createMeter, OutOfGasTrap } from '../metering/meter.ts';
+import type { Meter } from '../metering/meter.ts';
+import { effectsGas, GuestTrap, hostFunctions, readGuest, StateView, writeGuest } from './host.ts';
+import type { HostPrices } from './host.ts';
+import { hashState } from './state.ts';
+import type { State } from './state.ts';
+
+/** The largest input a call takes. */
+export const MAX_INPUT_BYTES = 64 * 1024;
+/** The largest output a call may return; a larger one traps. */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** An instrumented module ready to instantiate, with what its execution needs to know. */
+export interface PreparedModule {
+  module: WebAssembly.Module;
+  /** Gas charged before the first instruction (initial memory pages). */
+  initialGas: Gas;
+  moduleHash: Hash;
+  instrumentedHash: Hash;
+  tableHash: Hash;
+}
+
+export interface CallRequest {
+  preState: State;
+  input: Uint8Array;
+  /** The call's only limit. */
+  gasLimit: Gas;
+  /** context_seed: SHA3-256(sessionId ‖ u64be(seq)). */
+  seed: Uint8Array;
+  /** Set to non-zero to stop the call at its next refill checkpoint. */
+  abortFlag?: Int32Array;
+}
+
+export interface CallOutcome {
+  status: CallStatus;
+  callGas: Gas;
+  output: Uint8Array;
+  postState: State;
+  postStateHash: Hash;
+  outputHash: Hash;
+  /** Why a call trapped (not signed; for logs and callers). */
+  trap?: string;
+}
+
+export const EMPTY_OUTPUT_HASH: Hash = sha3(new Uint8Array(0));
+
+interface GuestExports {
+  memory: WebAssembly.Memory;
+  alloc: (len: number) => number;
+  handle: (ptr: number, len: number) => bigint;
+}
+
+function guestExports(instance: WebAssembly.Instance): GuestExports {
+  const { memory, alloc, handle } = instance.exports as Partial<GuestExports>;
+  if (!(memory instanceof WebAssembly.Memory) || typeof alloc !== 'function' || typeof handle !== 'function') {
+    throw new ZgasError('MissingExport', {});
+  }
+  return { memory, alloc, handle };
+}
+
+/** Runs the call to its end; never throws for anything the guest does. */
+export function executeCall(prepared: PreparedModule, request: CallRequest, prices: HostPrices): CallOutcome {
+  if (request.input.length > MAX_INPUT_BYTES) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: MAX_INPUT_BYTES });
+  const meter: Meter = createMeter(request.abortFlag === undefined ? { gasLimit: request.gasLimit } : { gasLimit: request.gasLimit, abortFlag: request.abortFlag });
+  const preStateHash = (): Hash => hashState(request.preState);
+  const failed = (status: CallStatus, callGas: Gas, trap?: string): CallOutcome => ({
+    status,
+    callGas,
+    output: new Uint8Array(0),
+    postState: request.preState,
+    postStateHash: preStateHash(),
+    outputHash: EMPTY_OUTPUT_HASH,
+    ...(trap === undefined ? {} : { trap }),
+  });
+  const charge = (amount: number | bigint): void => meter.charge(amount);
+  const usedGas = (): Gas => gas(meter.used());
+  try {
+    charge(prepared.initialGas);
+    const view = new StateView(request.preState);
+    let memory: WebAssembly.Memory | undefined;
+    const env = hostFunctions({
+      view,
+      seed: request.seed,
+      prices,
+      charge,
+      memory: () => {
+        if (memory === undefined) throw new GuestTrap('host call before the instance exists');
+        return memory;
+      },
+    });
+    const instance = new WebAssembly.Instance(prepared.module, { ...meter.imports, env });
+    meter.bind(instance);
+    const guest = guestExports(instance);
+    memory = guest.memory;
+    const inputPtr = guest.alloc(request.input.length);
+    writeGuest(guest.memory, inputPtr, request.input);
+    const packed = BigInt.asUintN(64, guest.handle(inputPtr, request.input.length));
+    const outputLength = Number(packed & 0xffff_ffffn);
+    if (outputLength > MAX_OUTPUT_BYTES) throw new GuestTrap(`output of ${outputLength} bytes; at most ${MAX_OUTPUT_BYTES}`);
+    const output = readGuest(guest.memory, Number(packed >> 32n), outputLength);
+    const diff = view.diff();
+    charge(effectsGas(prices, diff, output.length));
+    const postState = view.commit(diff);
+    return {
+      status: CallStatus.Ok,
+      callGas: usedGas(),
+      output,
+      postState,
+      postStateHash: hashState(postState),
+      outputHash: sha3(output),
+    };
+  } catch (error: unknown) {
+    if (error instanceof OutOfGasTrap) return failed(CallStatus.OutOfGas, request.gasLimit);
+    if (error instanceof AbortedTrap) return failed(CallStatus.Aborted, gas(error.gasUsed));
+    if (error instanceof ZgasError) throw error;
+    if (error instanceof GuestTrap) return failed(CallStatus.Trapped, usedGas(), error.message);
+    if (error instanceof WebAssembly.RuntimeError || error instanceof WebAssembly.LinkError) return failed(CallStatus.Trapped, usedGas(), error.message);
+    // The engine's own stack limit: the injected depth limit should always trip first.
+    if (error instanceof RangeError) return failed(CallStatus.Trapped, usedGas(), error.message);
+    throw error;
+  }
+}

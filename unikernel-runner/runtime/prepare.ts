@@ -1,0 +1,51 @@
+/**
+ * Instrumentation and compilation, cached by (moduleHash, tableHash): a module is metered and
+ * compiled once per process, then every call instantiates the compiled module afresh.
+ */
+import { sha3 } from '../../contracts/hash.ts';
+import { gas } from '../../contracts/units.ts';
+import { instrument } from '../metering/instrument.ts';
+import { effectPrice, gasTableHash, hostCallPrice } from '../metering/table.ts';
+import type { GasTable } from '../metering/table.ts';
+import type { PreparedModule } from './execute.ts';
+import type { HostPrices } from './host.ts';
+
+/** Compiled modules kept per process; the oldest is dropped beyond this. */
+export const MAX_CACHED_MODULES = 64;
+
+const cache = new Map<string, PreparedModule>();
+
+/** Meters and compiles a module (throws the instrumenter's typed rejection for a module outside the profile). */
+export function prepareModule(wasm: Uint8Array, table: GasTable): PreparedModule {
+  const key = `${sha3(wasm)}:${gasTableHash(table)}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const instrumented = instrument(wasm, table);
+  const prepared: PreparedModule = {
+    module: new WebAssembly.Module(instrumented.bytes),
+    initialGas: gas(instrumented.initialGas),
+    moduleHash: instrumented.moduleHash,
+    instrumentedHash: instrumented.instrumentedHash,
+    tableHash: instrumented.tableHash,
+  };
+  remember(key, prepared);
+  return prepared;
+}
+
+function remember(key: string, prepared: PreparedModule): void {
+  if (cache.size >= MAX_CACHED_MODULES) cache.delete(cache.keys().next().value!);
+  cache.set(key, prepared);
+}
+
+/** The host and effect prices of a table, in the shape the runtime charges from. */
+export function hostPrices(table: GasTable): HostPrices {
+  return {
+    storageRead: { ...hostCallPrice(table, 'storage_read') },
+    storageWrite: { ...hostCallPrice(table, 'storage_write') },
+    storageDelete: { ...hostCallPrice(table, 'storage_delete') },
+    contextSeed: { ...hostCallPrice(table, 'context_seed') },
+    abort: { ...hostCallPrice(table, 'abort') },
+    stateDiffEntry: { ...effectPrice(table, 'state_diff_entry') },
+    returnData: { ...effectPrice(table, 'return_data') },
+  };
+}

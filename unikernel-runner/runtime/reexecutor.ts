@@ -1,0 +1,25 @@
+/**
+ * The contract's re-execution port (DESIGN §5.2), implemented with the very function the pool's
+ * workers run: synchronous and in-process, so a Challenge is judged by the same code that produced
+ * the receipt.
+ */
+import type { Reexecutor, RerunRequest, RerunResult } from '../../contracts/gas/reexecutor.ts';
+import type { GasTable } from '../metering/table.ts';
+import { executeCall } from './execute.ts';
+import { hostPrices, prepareModule } from './prepare.ts';
+import { decodeStateBytes } from './state.ts';
+
+export function createReexecutor(table: GasTable): Reexecutor {
+  const prices = hostPrices(table);
+  return {
+    rerun(request: RerunRequest): RerunResult {
+      const prepared = prepareModule(request.module, table);
+      const outcome = executeCall(
+        prepared,
+        { preState: decodeStateBytes(request.preState), input: request.input, gasLimit: request.gasLimit, seed: request.seed },
+        prices,
+      );
+      return { callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The runner's port to the settlement side: what it reads about sessions and modules, where it
+ * pushes receipts, and how it learns of aborts. An in-memory ledger serves tests; the HTTP ledger
+ * (http-ledger.ts) speaks the settlement API of DESIGN §9.
+ */
+import { sha3 } from '../../contracts/hash.ts';
+import type { Address, Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { Gas } from '../../contracts/units.ts';
+
+/** The part of a session (DESIGN §5) a runner needs, with the module hash of its zApp. */
+export interface LedgerSession {
+  id: Hash;
+  /** 'open', 'aborting' or 'closed'. */
+  status: string;
+  user: Address;
+  provider: Address;
+  zAppId: Hash;
+  moduleHash: Hash;
+  gasLimit: Gas;
+  settledGas: Gas;
+  receiptSigner: Address;
+}
+
+export interface AbortEvent {
+  sessionId: Hash;
+}
+
+export interface Ledger {
+  getSession(id: Hash): Promise<LedgerSession | null>;
+  /** The module bytes stored under the hash (the caller checks the hash), or null. */
+  getModule(moduleHash: Hash): Promise<Uint8Array | null>;
+  /** Delivers receipts for settlement; resolves once accepted (duplicates are harmless). */
+  submitReceipts(receipts: SignedReceipt[]): Promise<void>;
+  /** Aborts of this provider's sessions; returns the unsubscribe function. */
+  onAbort(listener: (event: AbortEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A ledger held in memory, driven by tests and the packaged-runner test. */
+export class MemoryLedger implements Ledger {
+  readonly sessions = new Map<Hash, LedgerSession>();
+  readonly modules = new Map<Hash, Uint8Array>();
+  readonly receipts: SignedReceipt[] = [];
+  private readonly listeners = new Set<(event: AbortEvent) => void>();
+
+  putModule(bytes: Uint8Array): Hash {
+    const hash = sha3(bytes);
+    this.modules.set(hash, bytes.slice());
+    return hash;
+  }
+
+  putSession(session: LedgerSession): void {
+    this.sessions.set(session.id.toLowerCase() as Hash, { ...session });
+  }
+
+  /** Marks the session aborting and tells the runner, as the settlement side does on `Abort`. */
+  abort(sessionId: Hash): void {
+    const session = this.sessions.get(sessionId);
+    if (session !== undefined) session.status = 'aborting';
+    for (const listener of this.listeners) listener({ sessionId });
+  }
+
+  async getSession(id: Hash): Promise<LedgerSession | null> {
+    const session = this.sessions.get(id.toLowerCase() as Hash);
+    return session === undefined ? null : { ...session };
+  }
+
+  async getModule(moduleHash: Hash): Promise<Uint8Array | null> {
+    return this.modules.get(moduleHash.toLowerCase() as Hash)?.slice() ?? null;
+  }
+
+  async submitReceipts(receipts: SignedReceipt[]): Promise<void> {
+    this.receipts.push(...receipts);
+  }
+
+  onAbort(listener: (event: AbortEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Starts a provider's runner: the worker pool, the ledger over the settlement API, the call
+ * service and the HTTP server. The `zgas runner` command and the packaged bundle call startRunner.
+ */
+import type { FastifyInstance } from 'fastify';
+import { backendByName, makeDomain, privateKeyBytes } from '../../contracts/eip712/index.ts';
+import { WorkerPool } from '../runtime/pool.ts';
+import type { PoolOptions } from '../runtime/pool.ts';
+import { gasTableByName } from '../runtime/tables.ts';
+import { buildRunner } from './app.ts';
+import { CallService } from './calls.ts';
+import type { RunnerConfig } from './config.ts';
+import { HttpLedger } from './http-ledger.ts';
+import type { Ledger } from './ledger.ts';
+
+export interface StartedRunner {
+  app: FastifyInstance;
+  /** http://host:port the runner listens on. */
+  url: string;
+  calls: CallService;
+  pool: WorkerPool;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Another ledger than the settlement API at config.apiUrl (tests). */
+  ledger?: Ledger;
+  /** How pool workers start (the bundle passes its own). */
+  spawn?: PoolOptions['spawn'];
+  logger?: boolean | Record<string, unknown>;
+  log?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export async function startRunner(config: RunnerConfig, options: StartOptions = {}): Promise<StartedRunner> {
+  const log = options.log ?? ((message: string, details?: Record<string, unknown>) => console.error(JSON.stringify({ msg: message, ...details })));
+  const table = gasTableByName(config.gasTable);
+  const backend = backendByName(config.signatureBackend);
+  const ledger =
+    options.ledger ??
+    new HttpLedger({ apiUrl: config.apiUrl, provider: config.provider, onError: (error, what) => log(`ledger: ${what} failed`, { error: String(error) }) });
+  const pool = new WorkerPool({
+    size: config.workers,
+    timeoutMs: config.callTimeoutMs,
+    queueLimit: config.queueLimit,
+    ...(options.spawn === undefined ? {} : { spawn: options.spawn }),
+  });
+  const calls = new CallService({
+    ledger,
+    pool,
+    table,
+    domain: makeDomain(config.chainId, config.contract),
+    receiptKey: privateKeyBytes(config.receiptKey),
+    receiptSigner: config.receiptSigner,
+    provider: config.provider,
+    backend,
+    onPushError: (error, receipts) => log('receipt push failed', { error: String(error), seqs: receipts.map((r) => r.seq.toString()) }),
+  });
+  const app = await buildRunner({ calls, pool, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  let url: string;
+  try {
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await Promise.allSettled([app.close(), calls.close(), pool.close(), ledger.close()]);
+    throw error;
+  }
+  log('runner listening', { url, provider: config.provider, receiptSigner: config.receiptSigner, gasTable: config.gasTable, workers: pool.size, signatureBackend: backend.name });
+  return {
+    app,
+    url,
+    calls,
+    pool,
+    async close() {
+      await app.close();
+      await calls.close();
+      await pool.close();
+      await ledger.close();
+    },
+  };
+}
