@@ -28,8 +28,8 @@ const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines are info; the API logs warnings and failures only (metrics count requests).
+    loggerInstance: deps.log.child({ component: 'api' }, { level: deps.log.levelVal > 40 ? deps.log.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: limits.jsonBodyBytes,
     // Validation is zod's, in the handlers; route JSON schemas only document the API.
     ajv: { customOptions: { strict: false } },

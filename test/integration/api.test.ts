@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectors } from '../../contracts/abi/index.ts';
+import { signCall } from '../../contracts/eip712/index.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import type { Address, Hash, Hex } from '../../contracts/types.ts';
+import { buildApi } from '../../services/api/app.ts';
+import type { ApiDeps } from '../../services/api/app.ts';
+import { createRedisBus } from '../../services/events/index.ts';
+import type { EventBus } from '../../services/events/index.ts';
+import { silentLogger } from '../../services/log.ts';
+import { createMetrics } from '../../services/metrics.ts';
+import { createBullQueue } from '../../services/queue/index.ts';
+import type { ReceiptQueue } from '../../services/queue/index.ts';
+import { loadReceipts } from '../../services/store/index.ts';
+import { freshSchema } from '../support/db.ts';
+import type { TestDb } from '../support/db.ts';
+import { REDIS_URL, callJson, domain, highS, keys, randomHash, receipt, receiptJson, testTag, transferCall } from './fixtures.ts';
+
+const tag = testTag();
+let db: TestDb;
+let queue: ReceiptQueue;
+let bus: EventBus;
+let app: FastifyInstance;
+let deps: ApiDeps;
+
+beforeAll(async () => {
+  db = await freshSchema('api');
+  queue = createBullQueue({ url: REDIS_URL, name: `api-${tag}`, prefix: `zgas-test-${tag}` });
+  bus = await createRedisBus({ url: REDIS_URL, channel: `zgas-test-${tag}:events` });
+  deps = { db, queue, bus, domain, metrics: createMetrics(), log: silentLogger, limits: { moduleBytes: 64 * 1024, sseHeartbeatMs: 50 } };
+  app = await buildApi(deps);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await queue?.close();
+  await bus?.close();
+  await db?.close();
+  const redis = new Redis(REDIS_URL);
+  const stale = await redis.keys(`zgas-test-${tag}*`);
+  if (stale.length > 0) await redis.del(...stale);
+  redis.disconnect();
+});
+
+const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
+
+describe('modules', () => {
+  const wasm = readFileSync(new URL('../../unikernel-runner/zapps/build/hello.wasm', import.meta.url));
+
+  it('stores a module under its SHA3-256 and serves the bytes back', async () => {
+    const put = await app.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });
+    expect(put.statusCode).toBe(200);
+    const { moduleHash } = put.json<{ moduleHash: Hash }>();
+    expect(moduleHash).toBe(sha3(wasm));
+    const again = await app.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/octet-stream' } });
+    expect(again.json()).toEqual({ moduleHash });
+    const get = await app.inject({ method: 'GET', url: `/v1/modules/${moduleHash}` });
+    expect(get.statusCode).toBe(200);
+    expect(get.headers['content-type']).toBe('application/wasm');
+    expect(Buffer.compare(get.rawPayload, wasm)).toBe(0);
+  });
+
+  it('refuses what is not a module, the wrong content type, an oversized body and unknown hashes', async () => {
+    const bad = await app.inject({ method: 'PUT', url: '/v1/modules', payload: Buffer.from('not wasm at all'), headers: { 'content-type': 'application/wasm' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('InvalidModule');
+    const text = await app.inject({ method: 'PUT', url: '/v1/modules', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().code).toBe('UnsupportedMediaType');
+    const big = await app.inject({ method: 'PUT', url: '/v1/modules', payload: Buffer.alloc(65 * 1024), headers: { 'content-type': 'application/wasm' } });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('PayloadTooLarge');
+    const missing = await app.inject({ method: 'GET', url: `/v1/modules/${randomHash()}` });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'NotFound' });
+    const badHash = await app.inject({ method: 'GET', url: '/v1/modules/0x1234' });
+    expect(badHash.statusCode).toBe(400);
+    expect(badHash.json()).toMatchObject({ code: 'InvalidRequest', path: 'hash' });
+  });
+});
+
+describe('receipts', () => {
+  it('stores receipts durably before answering 202, enqueues them, and answers repeats as duplicates', async () => {
+    const sessionId = randomHash();
+    const batch = [1n, 2n, 3n].map((seq) => receipt(sessionId, seq));
+    const depthBefore = await queue.depth();
+    const res = await post('/v1/receipts', { receipts: batch.map(receiptJson) });
+    expect(res.statusCode).toBe(202);
+    const body = res.json<{ accepted: Hash[]; duplicates: Hash[] }>();
+    expect(body.accepted).toHaveLength(3);
+    expect(body.duplicates).toEqual([]);
+    // Read back on the same database as soon as the answer arrived: the rows are committed.
+    const rows = await loadReceipts(db, body.accepted);
+    expect(rows.map((r) => r.receipt.seq)).toEqual([1n, 2n, 3n]);
+    expect(rows.every((r) => r.state === 'stored')).toBe(true);
+    expect(rows.map((r) => r.receipt.signature)).toEqual(batch.map((r) => r.signature));
+    expect(await queue.depth()).toBeGreaterThan(depthBefore);
+
+    const repeat = await post('/v1/receipts', { receipts: [...batch, batch[0]!].map(receiptJson) });
+    expect(repeat.statusCode).toBe(202);
+    expect(repeat.json()).toEqual({ accepted: [], duplicates: [...body.accepted, body.accepted[0]] });
+
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/zgas_receipts_accepted_total 3/);
+    expect(metrics.body).toMatch(/zgas_receipts_duplicate_total 4/);
+    expect(metrics.body).toMatch(/zgas_queue_depth \d+/);
+  });
+
+  it.each([
+    ['an unknown field', (r: Record<string, unknown>) => ({ ...r, extra: 1 }), 'receipts.0.extra'],
+    ['a number where a decimal string belongs', (r: Record<string, unknown>) => ({ ...r, seq: 1 }), 'receipts.0.seq'],
+    ['an exponent in a decimal string', (r: Record<string, unknown>) => ({ ...r, callGas: '1e3' }), 'receipts.0.callGas'],
+    ['a leading zero', (r: Record<string, unknown>) => ({ ...r, cumulativeGas: '0100' }), 'receipts.0.cumulativeGas'],
+    ['a uint64 overflow', (r: Record<string, unknown>) => ({ ...r, seq: '18446744073709551616' }), 'receipts.0.seq'],
+    ['bad hex in a hash', (r: Record<string, unknown>) => ({ ...r, sessionId: `0x${'zz'.repeat(32)}` }), 'receipts.0.sessionId'],
+    ['a short signature', (r: Record<string, unknown>) => ({ ...r, signature: '0x1234' }), 'receipts.0.signature'],
+    ['an unknown status', (r: Record<string, unknown>) => ({ ...r, status: 9 }), 'receipts.0.status'],
+    ['a missing field', (r: Record<string, unknown>) => ({ ...r, outputHash: undefined }), 'receipts.0.outputHash'],
+  ])('answers 400 InvalidRequest naming the field for %s', async (_what, mutate, path) => {
+    const good = receiptJson(receipt(randomHash(), 1n));
+    const res = await post('/v1/receipts', { receipts: [mutate(good)] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'InvalidRequest', path });
+    expect(typeof res.json().message).toBe('string');
+  });
+
+  it('refuses a bad envelope, an empty batch, an oversized batch and malformed JSON', async () => {
+    const extra = await post('/v1/receipts', { receipts: [receiptJson(receipt(randomHash(), 1n))], more: true });
+    expect(extra.json()).toMatchObject({ code: 'InvalidRequest', path: 'more' });
+    const empty = await post('/v1/receipts', { receipts: [] });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().code).toBe('EmptyBatch');
+    const one = receiptJson(receipt(randomHash(), 1n));
+    const big = await post('/v1/receipts', { receipts: Array.from({ length: 1_001 }, () => one) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('BatchTooLarge');
+    const broken = await app.inject({ method: 'POST', url: '/v1/receipts', payload: '{"receipts": [', headers: { 'content-type': 'application/json' } });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().code).toBe('InvalidRequest');
+    const inconsistent = await post('/v1/receipts', { receipts: [{ ...one, callGas: '5', cumulativeGas: '4' }] });
+    expect(inconsistent.statusCode).toBe(400);
+    expect(inconsistent.json()).toMatchObject({ code: 'InvalidReceipt', path: 'receipts.0' });
+  });
+});
+
+describe('calls', () => {
+  it('stores a signed call with the next nonce and reports it pending; the same call again is not stored twice', async () => {
+    const call = transferCall(0n);
+    const res = await post('/v1/calls', callJson(call));
+    expect(res.statusCode).toBe(202);
+    const { callHash } = res.json<{ callHash: Hash }>();
+    expect(callHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const status = await app.inject({ method: 'GET', url: `/v1/calls/${callHash}` });
+    expect(status.statusCode).toBe(200);
+    expect(status.json()).toEqual({ status: 'pending' });
+    const again = await post('/v1/calls', callJson(call));
+    expect(again.statusCode).toBe(202);
+    expect(again.json().callHash).toBe(callHash);
+    // The next call must carry nonce 1 now (pending calls count).
+    const next = await post('/v1/calls', callJson(transferCall(1n)));
+    expect(next.statusCode).toBe(202);
+  });
+
+  it('maps every refusal to its registry code and status', async () => {
+    const wrongNonce = await post('/v1/calls', callJson(transferCall(7n)));
+    expect([wrongNonce.statusCode, wrongNonce.json().code]).toEqual([409, 'BadNonce']);
+
+    // Signed by the user's key but claiming to come from the owner.
+    const forged = transferCall(2n, keys.user.privateKey);
+    const wrong = await post('/v1/calls', callJson(forged));
+    expect([wrong.statusCode, wrong.json().code]).toEqual([401, 'WrongSigner']);
+
+    const good = transferCall(2n);
+    const high = await post('/v1/calls', { ...callJson(good), signature: highS(good.signature) });
+    expect([high.statusCode, high.json().code]).toEqual([401, 'HighS']);
+
+    const unknown = signCall(domain, { from: keys.owner.address as Address, nonce: 2n, data: '0xdeadbeef' }, keys.owner.privateKey);
+    const u = await post('/v1/calls', callJson(unknown));
+    expect([u.statusCode, u.json().code]).toEqual([400, 'UnknownMethod']);
+
+    const badData = signCall(domain, { from: keys.owner.address as Address, nonce: 2n, data: `${selectors.Transfer}00` as Hex }, keys.owner.privateKey);
+    const b = await post('/v1/calls', callJson(badData));
+    expect([b.statusCode, b.json().code]).toEqual([400, 'InvalidCallData']);
+
+    const badAddress = await post('/v1/calls', { ...callJson(good), from: '0x19e7E376E7C213B7E7e7e46cc70A5dD086DAff2A' });
+    expect(badAddress.json()).toMatchObject({ code: 'InvalidRequest', path: 'from' });
+    const badNonce = await post('/v1/calls', { ...callJson(good), nonce: '-1' });
+    expect(badNonce.json()).toMatchObject({ code: 'InvalidRequest', path: 'nonce' });
+    const oddHex = await post('/v1/calls', { ...callJson(good), data: '0xabc' });
+    expect(oddHex.json()).toMatchObject({ code: 'InvalidRequest', path: 'data' });
+
+    const missing = await app.inject({ method: 'GET', url: `/v1/calls/${randomHash()}` });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'NotFound']);
+  });
+});
+
+describe('state reads', () => {
+  it('answers 404 with the fitting code for what does not exist, and 400 for malformed keys', async () => {
+    const cases: [string, number, string][] = [
+      [`/v1/zapps/${randomHash()}`, 404, 'ZAppNotFound'],
+      [`/v1/sessions/${randomHash()}`, 404, 'SessionNotFound'],
+      [`/v1/providers/${keys.provider.address}`, 404, 'ProviderNotFound'],
+      ['/v1/momentums/999999', 404, 'NotFound'],
+      ['/v1/zapps/0x12', 400, 'InvalidRequest'],
+      ['/v1/accounts/0xnothex', 400, 'InvalidRequest'],
+      ['/v1/momentums/01', 400, 'InvalidRequest'],
+      ['/v1/nothing-here', 404, 'NotFound'],
+    ];
+    for (const [url, status, code] of cases) {
+      const res = await app.inject({ method: 'GET', url });
+      expect([url, res.statusCode, res.json().code]).toEqual([url, status, code]);
+    }
+  });
+});
+
+describe('operations', () => {
+  it('serves health, readiness, the OpenAPI document and metrics', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', db: 'pg', queue: 'bullmq', events: 'redis' });
+    const doc = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    const paths = Object.keys(doc.json<{ paths: Record<string, unknown> }>().paths);
+    for (const p of ['/v1/modules', '/v1/calls', '/v1/receipts', '/v1/events', '/v1/momentums/latest', '/v1/sessions/{id}']) expect(paths).toContain(p);
+    const ui = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/zgas_http_request_duration_seconds_bucket/);
+    expect(metrics.body).toMatch(/zgas_momentum_height/);
+  });
+
+  it('answers 503 NotReady when the queue is gone, and 429 past the rate limit', async () => {
+    const deadQueue = createBullQueue({ url: 'redis://127.0.0.1:1', name: `dead-${tag}`, prefix: `zgas-test-${tag}` });
+    const limited = await buildApi({ ...deps, queue: deadQueue, limits: { rateLimitMax: 2, rateLimitWindowMs: 60_000 } });
+    try {
+      const notReady = await limited.inject({ method: 'GET', url: '/readyz' });
+      expect([notReady.statusCode, notReady.json().code]).toEqual([503, 'NotReady']);
+      const codes: number[] = [];
+      for (let i = 0; i < 3; i++) codes.push((await limited.inject({ method: 'GET', url: `/v1/zapps/${randomHash()}` })).statusCode);
+      expect(codes).toEqual([404, 404, 429]);
+      const limitedBody = await limited.inject({ method: 'GET', url: `/v1/zapps/${randomHash()}` });
+      expect(limitedBody.json().code).toBe('RateLimited');
+    } finally {
+      await limited.close();
+      await deadQueue.close().catch(() => {});
+    }
+  });
+});
+
+describe('events', () => {
+  function openStream(url: string): Promise<{ chunks: string[]; close: () => void; res: http.IncomingMessage }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(url, (res) => {
+        const chunks: string[] = [];
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => chunks.push(c));
+        resolve({ chunks, res, close: () => req.destroy() });
+      });
+      req.on('error', reject);
+    });
+  }
+  async function until(predicate: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(predicate()).toBe(true);
+  }
+
+  it('streams momentum events and the filtered provider aborts over SSE, with heartbeats', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const all = await openStream(`http://127.0.0.1:${port}/v1/events`);
+    const mine = await openStream(`http://127.0.0.1:${port}/v1/events?provider=${keys.provider.address.toLowerCase()}`);
+    expect(all.res.headers['content-type']).toMatch(/^text\/event-stream/);
+    // Subscriptions are registered once the first frame arrived.
+    await until(() => all.chunks.join('').includes('zgas events') && mine.chunks.join('').includes('zgas events'));
+    await bus.publish([
+      { type: 'momentum', height: 5n, hash: `0x${'ab'.repeat(32)}` },
+      { type: 'abort', sessionId: `0x${'01'.repeat(32)}`, provider: keys.user.address, abortCap: 100n },
+      { type: 'abort', sessionId: `0x${'02'.repeat(32)}`, provider: keys.provider.address, abortCap: 200n },
+    ]);
+    await until(() => all.chunks.join('').split('event: abort').length === 3 && mine.chunks.join('').includes('event: abort'));
+    await until(() => mine.chunks.join('').includes(': heartbeat'));
+    const text = mine.chunks.join('');
+    expect(text).toContain(`event: momentum\ndata: {"height":"5","hash":"0x${'ab'.repeat(32)}"}\n\n`);
+    expect(text).toContain(`event: abort\ndata: {"sessionId":"0x${'02'.repeat(32)}","provider":"${keys.provider.address}","abortCap":"200"}\n\n`);
+    expect(text).not.toContain('01'.repeat(32));
+    all.close();
+    mine.close();
+  });
+
+  it('refuses subscribers past the limit', async () => {
+    const small = await buildApi({ ...deps, limits: { sseSubscribers: 0 } });
+    const res = await small.inject({ method: 'GET', url: '/v1/events' });
+    expect([res.statusCode, res.json().code]).toEqual([503, 'TooManySubscribers']);
+    await small.close();
+  });
+});

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { encodeMethod } from '../../contracts/abi/index.ts';
+import { makeDomain, signCall, signReceipt } from '../../contracts/eip712/index.ts';
+import type { Domain } from '../../contracts/eip712/index.ts';
+import { bytesToHex, hexToBytes } from '../../contracts/hex.ts';
+import { receiptToJson } from '../../contracts/json.ts';
+import type { Address, Hash, Hex, SignedCall, SignedReceipt } from '../../contracts/types.ts';
+import type { Gas, Qsr } from '../../contracts/units.ts';
+import vectors from '../vectors/vectors.json' with { type: 'json' };
+
+export const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const keys = vectors.keys;
+export const domain: Domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
+
+export const randomHash = (): Hash => bytesToHex(randomBytes(32)) as Hash;
+export const testTag = (): string => randomBytes(4).toString('hex');
+
+/** A receipt signed by the vectors' receipt signer for `sessionId`, call `seq`. */
+export function receipt(sessionId: Hash, seq: bigint, callGas = 1_000n, key = keys.receiptSigner.privateKey): SignedReceipt {
+  return signReceipt(
+    domain,
+    {
+      sessionId,
+      seq,
+      callGas: callGas as Gas,
+      cumulativeGas: (callGas * seq) as Gas,
+      inputHash: randomHash(),
+      preStateHash: randomHash(),
+      postStateHash: randomHash(),
+      outputHash: randomHash(),
+      status: 1,
+    },
+    key,
+  );
+}
+
+export const receiptJson = (r: SignedReceipt) => receiptToJson(r) as unknown as Record<string, unknown>;
+
+export function transferCall(nonce: bigint, key = keys.owner.privateKey, from: string = keys.owner.address): SignedCall {
+  const data = encodeMethod({ name: 'Transfer', to: keys.user.address as Address, amount: 5n as Qsr });
+  return signCall(domain, { from: from as Address, nonce, data }, key);
+}
+
+export function callJson(c: SignedCall): Record<string, unknown> {
+  return { from: c.from, nonce: c.nonce.toString(), data: c.data, signature: c.signature };
+}
+
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** The same signature with s replaced by n - s (and v flipped): valid on the curve, but high s. */
+export function highS(signature: Hex): Hex {
+  const bytes = hexToBytes(signature);
+  const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
+  const flipped = hexToBytes(`0x${(CURVE_ORDER - s).toString(16).padStart(64, '0')}`);
+  const out = new Uint8Array(bytes);
+  out.set(flipped, 32);
+  out[64] = bytes[64] === 27 ? 28 : 27;
+  return bytesToHex(out);
+}
