@@ -1,0 +1,169 @@
+import { assert } from '../errors.ts';
+import type { Address, Hash } from '../types.ts';
+import type { Qsr } from '../units.ts';
+import type { ContractEvent } from './events.ts';
+import { checkProvider, checkSession, checkZApp, outstanding } from './invariants.ts';
+import { zAppValue, providerValue } from './state.ts';
+import type { Account, Provider, Session, State, UserGasDay, ZApp } from './state.ts';
+
+/** Keys of the entities an input changed: what the host must persist. */
+export interface Changed {
+  accounts: Set<Address>;
+  zApps: Set<Hash>;
+  providers: Set<Address>;
+  sessions: Set<Hash>;
+  userGas: Set<string>;
+}
+
+export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), userGas: new Set() });
+
+/**
+ * One input's view of the state: reads fall through to the committed entities; writes go to
+ * copies of only the entities touched (copy-on-write). Committed entity objects are never mutated,
+ * so dropping a Tx leaves the state exactly as it was. `commit` checks the invariants on what changed
+ * (O(touched)) and swaps the copies in.
+ */
+export class Tx {
+  private readonly accounts = new Map<Address, Account>();
+  private readonly zApps = new Map<Hash, ZApp>();
+  private readonly providers = new Map<Address, Provider>();
+  private readonly sessions = new Map<Hash, Session>();
+  private readonly userGas = new Map<string, UserGasDay>();
+  readonly events: ContractEvent[] = [];
+
+  constructor(readonly state: State, readonly now: bigint) {}
+
+  // ── reads (do not mutate the result) ────────────────────────────────────────────────
+  getAccount(a: Address): Readonly<Account> | undefined { return this.accounts.get(a) ?? this.state.accounts.get(a); }
+  getZApp(id: Hash): Readonly<ZApp> | undefined { return this.zApps.get(id) ?? this.state.zApps.get(id); }
+  getProvider(a: Address): Readonly<Provider> | undefined { return this.providers.get(a) ?? this.state.providers.get(a); }
+  getSession(id: Hash): Readonly<Session> | undefined { return this.sessions.get(id) ?? this.state.sessions.get(id); }
+  getUserGas(key: string): Readonly<UserGasDay> | undefined { return this.userGas.get(key) ?? this.state.userGas.get(key); }
+
+  // ── writable drafts ─────────────────────────────────────────────────────────────────
+  /** The account's draft, created at zero if it does not exist. */
+  account(a: Address): Account {
+    let d = this.accounts.get(a);
+    if (d === undefined) {
+      const base = this.state.accounts.get(a);
+      d = base === undefined ? { balance: 0n as Qsr, nonce: 0n } : { ...base };
+      this.accounts.set(a, d);
+    }
+    return d;
+  }
+
+  zApp(id: Hash): ZApp {
+    let d = this.zApps.get(id);
+    if (d === undefined) {
+      const base = this.state.zApps.get(id);
+      assert(base !== undefined, `draft of a missing zApp ${id}`);
+      d = { ...base };
+      this.zApps.set(id, d);
+    }
+    return d;
+  }
+
+  createZApp(id: Hash, z: ZApp): void {
+    assert(this.getZApp(id) === undefined, `zApp ${id} created twice`);
+    this.zApps.set(id, z);
+  }
+
+  provider(a: Address): Provider {
+    let d = this.providers.get(a);
+    if (d === undefined) {
+      const base = this.state.providers.get(a);
+      assert(base !== undefined, `draft of a missing provider ${a}`);
+      d = { ...base, unbonding: base.unbonding.slice(), pendingEarnings: base.pendingEarnings.slice() };
+      this.providers.set(a, d);
+    }
+    return d;
+  }
+
+  createProvider(a: Address, p: Provider): void {
+    assert(this.getProvider(a) === undefined, `provider ${a} created twice`);
+    this.providers.set(a, p);
+  }
+
+  session(id: Hash): Session {
+    let d = this.sessions.get(id);
+    if (d === undefined) {
+      const base = this.state.sessions.get(id);
+      assert(base !== undefined, `draft of a missing session ${id}`);
+      d = { ...base, settlements: base.settlements.slice() };
+      this.sessions.set(id, d);
+    }
+    return d;
+  }
+
+  createSession(id: Hash, s: Session): void {
+    assert(this.getSession(id) === undefined, `session ${id} created twice`);
+    this.sessions.set(id, s);
+  }
+
+  setUserGas(key: string, value: UserGasDay): void {
+    this.userGas.set(key, value);
+  }
+
+  emit(event: ContractEvent): void {
+    this.events.push(event);
+  }
+
+  /** Checks the invariants on the drafts against their committed versions, then swaps them in. */
+  commit(): Changed {
+    const { state } = this;
+    let dBalances = 0n;
+    let dEscrow = 0n;
+    let dProviders = 0n;
+    for (const [k, d] of this.accounts) {
+      assert(d.balance >= 0n && d.nonce >= 0n, `account ${k}: negative amount`);
+      dBalances += d.balance - (state.accounts.get(k)?.balance ?? 0n);
+    }
+    for (const [k, d] of this.zApps) {
+      checkZApp(k, d);
+      const base = state.zApps.get(k);
+      dEscrow += zAppValue(d) - (base === undefined ? 0n : zAppValue(base));
+    }
+    for (const [k, d] of this.providers) {
+      checkProvider(k, d);
+      const base = state.providers.get(k);
+      dProviders += providerValue(d) - (base === undefined ? 0n : providerValue(base));
+    }
+    assert(dBalances + dEscrow + dProviders === 0n, 'conservation: an input created or destroyed QSR');
+
+    // held moves exactly with the outstanding holds of the zApp's sessions; open sessions are counted.
+    const heldDelta = new Map<Hash, bigint>();
+    const openDelta = new Map<Address, number>();
+    for (const [k, d] of this.sessions) {
+      checkSession(k, d);
+      const base = state.sessions.get(k);
+      const dh = outstanding(d) - (base === undefined ? 0n : outstanding(base));
+      if (dh !== 0n) heldDelta.set(d.zAppId, (heldDelta.get(d.zAppId) ?? 0n) + dh);
+      const wasOpen = base !== undefined && base.status !== 'closed';
+      const isOpen = d.status !== 'closed';
+      if (wasOpen !== isOpen) openDelta.set(d.provider, (openDelta.get(d.provider) ?? 0) + (isOpen ? 1 : -1));
+    }
+    for (const [k, d] of this.zApps) {
+      const dh = d.held - (state.zApps.get(k)?.held ?? 0n);
+      assert(dh === (heldDelta.get(k) ?? 0n), `zApp ${k}: held moved without its sessions`);
+    }
+    for (const [k, dh] of heldDelta) assert(this.zApps.has(k) || dh === 0n, `zApp ${k}: sessions moved without held`);
+    for (const [k, d] of this.providers) {
+      const dn = d.openSessions - (state.providers.get(k)?.openSessions ?? 0);
+      assert(dn === (openDelta.get(k) ?? 0), `provider ${k}: openSessions miscounted`);
+    }
+    for (const [k, dn] of openDelta) assert(this.providers.has(k) || dn === 0, `provider ${k}: session count moved without the provider`);
+
+    state.totals.balances += dBalances;
+    state.totals.escrow += dEscrow;
+    state.totals.providers += dProviders;
+    assert(state.totals.balances + state.totals.escrow + state.totals.providers === state.supply, 'conservation: totals != supply');
+
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set(this.sessions.keys()), userGas: new Set(this.userGas.keys()) };
+    for (const [k, d] of this.accounts) state.accounts.set(k, d);
+    for (const [k, d] of this.zApps) state.zApps.set(k, d);
+    for (const [k, d] of this.providers) state.providers.set(k, d);
+    for (const [k, d] of this.sessions) state.sessions.set(k, d);
+    for (const [k, d] of this.userGas) state.userGas.set(k, d);
+    return changed;
+  }
+}
