@@ -24,9 +24,11 @@ CREATE TABLE calls (
   code            TEXT,
   result          JSONB,
   momentum_height BIGINT,
-  submitted_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
-  UNIQUE (from_address, nonce)
+  submitted_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- One call per sender and nonce, except calls refused before any momentum (bad signature or
+-- data slipped past the API): they hold no nonce, so the sender can use it again.
+CREATE UNIQUE INDEX calls_sender_nonce ON calls (from_address, nonce) WHERE status <> 'failed' OR momentum_height IS NOT NULL;
 CREATE INDEX calls_pending ON calls (status, from_address, nonce);
 
 CREATE TABLE receipts (

@@ -59,7 +59,7 @@ export async function pendingNonce(db: Db, address: string): Promise<bigint> {
   const { rows } = await db.query<{ next: string | null }>(
     `SELECT GREATEST(
        (SELECT nonce FROM accounts WHERE address = $1),
-       (SELECT max(nonce) + 1 FROM calls WHERE from_address = $1)
+       (SELECT max(nonce) + 1 FROM calls WHERE from_address = $1 AND (status <> 'failed' OR momentum_height IS NOT NULL))
      )::text AS next`,
     [from],
   );
@@ -106,5 +106,16 @@ export async function markCalls(db: Db, height: bigint, outcomes: { hash: Hash; 
      FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(hash, ok, code, result)
      WHERE c.hash = u.hash AND c.status = 'pending'`,
     [outcomes.map((o) => o.hash), outcomes.map((o) => o.ok), outcomes.map((o) => o.code), outcomes.map((o) => JSON.stringify(o.result ?? null)), height.toString()],
+  );
+}
+
+/** Records calls refused before any momentum (their signature or data does not hold): failed, holding no nonce. */
+export async function markRefused(db: Db, refused: { hash: Hash; code: string }[]): Promise<void> {
+  if (refused.length === 0) return;
+  await db.query(
+    `UPDATE calls c SET status = 'failed', code = u.code
+     FROM unnest($1::text[], $2::text[]) AS u(hash, code)
+     WHERE c.hash = u.hash AND c.status = 'pending'`,
+    [refused.map((r) => r.hash), refused.map((r) => r.code)],
   );
 }

@@ -2,7 +2,7 @@
 export { putModule, getModule, hasModule, MAX_MODULE_BYTES } from './modules.ts';
 export { insertReceipts, loadReceipts, markVerified, markRejected, unverifiedReceipts, receiptCounts, verifiedReceipts, markSettled, MAX_RECEIPTS_PER_CALL } from './receipts.ts';
 export type { StoredReceipt, ReceiptState } from './receipts.ts';
-export { insertCall, getCall, pendingNonce, pendingCalls, markCalls, MAX_CALLS_PER_BATCH } from './calls.ts';
+export { insertCall, getCall, pendingNonce, pendingCalls, markCalls, markRefused, MAX_CALLS_PER_BATCH } from './calls.ts';
 export type { CallRecord, CallStatus, PendingCall } from './calls.ts';
 export { getAccount, getZApp, getProvider, getSession, providerSessions, loadState, saveAll, saveChanged } from './state.ts';
 export type { AccountJson, ZAppJson, ProviderJson, SessionJson, UserGasJson } from './state.ts';

@@ -1,0 +1,360 @@
+import { makeDomain, verifyReceipt } from '../../contracts/eip712/index.ts';
+import type { Domain } from '../../contracts/eip712/index.ts';
+import { isZgasError, ZgasError } from '../../contracts/errors.ts';
+import type { Context, Input, InputResult } from '../../contracts/gas/apply.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import type { Reexecutor } from '../../contracts/gas/reexecutor.ts';
+import { stateDigest } from '../../contracts/gas/state.ts';
+import type { State } from '../../contracts/gas/state.ts';
+import { prepareCall } from '../../contracts/gas/apply.ts';
+import { callToJson, receiptToJson } from '../../contracts/json.ts';
+import type { Address, Hash, VerifiedReceipt } from '../../contracts/types.ts';
+import type { Db } from '../db/db.ts';
+import { markCalls, markRefused, pendingCalls } from '../store/calls.ts';
+import { getMeta, initMeta } from '../store/meta.ts';
+import { getModule } from '../store/modules.ts';
+import { insertMomentum, loadLatestMomentum } from '../store/momentums.ts';
+import type { Momentum } from '../store/momentums.ts';
+import { markRejected, markSettled, verifiedReceipts } from '../store/receipts.ts';
+import { loadState, saveAll, saveChanged } from '../store/state.ts';
+import { genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
+import type { MomentumInput, MomentumResult } from './momentum.ts';
+import { applyAll, modulesNeeded, resultJson } from './sequence.ts';
+
+/** Advisory-lock key of the sequencer: whoever holds it is the one leader. */
+export const LEADER_LOCK_KEY = 0x7a676173_6c656164n; // "zgaslead"
+/** How often a follower tries to take the lead. */
+export const FOLLOWER_RETRY_MS = 250;
+/** Pending calls one momentum takes at most. */
+export const MAX_CALLS_PER_MOMENTUM = 1_000;
+/** Verified receipts one momentum takes at most (one Settle batch). */
+export const MAX_RECEIPTS_PER_MOMENTUM = 1_000;
+/** The meta key of the genesis hash the store was created from. */
+export const GENESIS_META_KEY = 'genesis_hash';
+
+export type HostEvent =
+  | { type: 'momentum'; height: string; hash: Hash; timestamp: string; inputs: MomentumInput[]; results: MomentumResult[] }
+  | { type: 'abort'; sessionId: Hash; provider: Address; abortCap: string; height: string };
+
+export interface HostLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface HostOptions {
+  db: Db;
+  genesis: Genesis;
+  /** The runner's metered runtime, for challenges. Without it a Challenge fails with ModuleUnavailable. */
+  reexecutor?: Reexecutor;
+  /** Unix seconds; default the system clock. Momentum timestamps never go backwards whatever it says. */
+  clock?: () => bigint;
+  /** The shortest time between two momentums (a full batch does not wait). */
+  intervalMs: number;
+  /** Receives momentum and abort events after each commit; failures are logged, never retried. */
+  publish?: (events: HostEvent[]) => void | Promise<void>;
+  logger?: HostLogger;
+  /** How often a follower tries to take the lead (default 250 ms). */
+  followerRetryMs?: number;
+}
+
+export interface Host {
+  readonly genesisHash: Hash;
+  /** Whether this instance is the sequencer now. */
+  isLeader(): boolean;
+  /** The newest momentum height this instance has committed or seen in the store (null before genesis). */
+  height(): bigint | null;
+  /** Resolves once a momentum at `height` or above is committed (by any instance). */
+  waitForHeight(height: bigint, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Stops sequencing, releases the lead and waits for the loop to end. */
+  stop(): Promise<void>;
+}
+
+const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+const silent: HostLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Sleeps that end early on wake() (stop) or when a signal aborts (lost lead). */
+class Waker {
+  private wakers = new Set<() => void>();
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+  wake(): void {
+    for (const w of [...this.wakers]) w();
+  }
+}
+
+/**
+ * Checks the store belongs to this genesis (or is empty): a store created from another genesis
+ * refuses to start with GenesisMismatch.
+ */
+export async function checkGenesis(db: Db, genesis: Genesis): Promise<Hash> {
+  const expected = genesisHash(genesis);
+  const stored = await getMeta(db, GENESIS_META_KEY);
+  if (stored !== null && stored !== expected) throw new ZgasError('GenesisMismatch', { stored, expected });
+  return expected;
+}
+
+/**
+ * Starts the contract host: one sequencer at a time across every instance on the store (a
+ * session-level advisory lock held on a dedicated connection); the others follow, retry every
+ * `followerRetryMs` and take over when the leader's connection dies. The leader loads the state
+ * (momentum 0 is the genesis, committed by the first leader of an empty store), then per round
+ * applies pending calls (per sender, consecutive nonces) and verified receipts, and commits the
+ * momentum, the changed state rows and the calls' and receipts' outcomes in one transaction.
+ */
+export async function startHost(opts: HostOptions): Promise<Host> {
+  const { db, genesis } = opts;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? silent;
+  const retryMs = opts.followerRetryMs ?? FOLLOWER_RETRY_MS;
+  const intervalMs = Math.max(1, Math.trunc(opts.intervalMs));
+  const domain = makeDomain(genesis.chainId, genesis.contract);
+  const hashOfGenesis = await checkGenesis(db, genesis);
+
+  const waker = new Waker();
+  let stopped = false;
+  let leader = false;
+  let known: bigint | null = null;
+  const waiters = new Set<{ height: bigint; resolve: () => void; reject: (e: Error) => void }>();
+
+  const observe = (height: bigint): void => {
+    if (known === null || height > known) known = height;
+    for (const w of [...waiters]) {
+      if (height >= w.height) {
+        waiters.delete(w);
+        w.resolve();
+      }
+    }
+  };
+
+  const refresh = async (): Promise<void> => {
+    const latest = await loadLatestMomentum(db);
+    if (latest !== null) observe(latest.height);
+  };
+
+  /** The first leader of an empty store commits the genesis as momentum 0. */
+  const initOrLoad = async (): Promise<{ state: State; head: Momentum }> => {
+    const base = genesisState(genesis);
+    const loaded = await db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const head = await loadLatestMomentum(tx);
+      if (head === null) return null;
+      return { head, state: await loadState(tx, genesisState(genesis)) };
+    });
+    if (loaded !== null) {
+      const digest = stateDigest(loaded.state);
+      if (digest !== loaded.head.stateDigest) throw new ZgasError('StoreCorrupt', { height: loaded.head.height.toString(), stored: loaded.head.stateDigest, loaded: digest });
+      return loaded;
+    }
+    const fields = { height: 0n, prevHash: ZERO_HASH, timestamp: genesis.timestamp, inputs: [], results: [], stateDigest: stateDigest(base) };
+    const head: Momentum = { ...fields, hash: momentumHash(fields) };
+    await db.transaction(async (tx) => {
+      const stored = await initMeta(tx, GENESIS_META_KEY, hashOfGenesis);
+      if (stored !== hashOfGenesis) throw new ZgasError('GenesisMismatch', { stored, expected: hashOfGenesis });
+      await saveAll(tx, base);
+      await insertMomentum(tx, head);
+    });
+    log.info({ height: '0', hash: head.hash }, 'genesis committed');
+    return { state: base, head };
+  };
+
+  /** One round: returns the new head (or the old one when there was nothing to do) and whether a batch was full. */
+  const round = async (state: State, head: Momentum): Promise<{ head: Momentum; full: boolean }> => {
+    const calls = await pendingCalls(db, MAX_CALLS_PER_MOMENTUM, (from) => state.accounts.get(from)?.nonce ?? 0n);
+    const stored = await verifiedReceipts(db, MAX_RECEIPTS_PER_MOMENTUM);
+    if (calls.length === 0 && stored.length === 0) return { head, full: false };
+
+    const inputs: Input[] = [];
+    const wires: MomentumInput[] = [];
+    const callOf: (Hash | null)[] = [];
+    const refused: { hash: Hash; code: string }[] = [];
+    const stalled = new Set<Address>();
+    for (const { hash, call } of calls) {
+      if (stalled.has(call.from)) continue;
+      try {
+        inputs.push(prepareCall(domain, call));
+        wires.push({ type: 'call', call: callToJson(call) });
+        callOf.push(hash);
+      } catch (error) {
+        if (!isZgasError(error)) throw error;
+        // Not a valid call (the API should have refused it): it takes no nonce; the sender's later calls wait.
+        refused.push({ hash, code: error.code });
+        stalled.add(call.from);
+      }
+    }
+    const verified: VerifiedReceipt[] = [];
+    const unverifiable: { digest: Hash; code: 'InvalidSignature' }[] = [];
+    for (const row of stored) {
+      try {
+        const v = verifyReceipt(domain, row.receipt);
+        if (v.digest.toLowerCase() !== row.digest) throw new ZgasError('InvalidSignature', { digest: row.digest, recomputed: v.digest });
+        verified.push(v);
+      } catch (error) {
+        if (!isZgasError(error)) throw error;
+        unverifiable.push({ digest: row.digest, code: 'InvalidSignature' });
+      }
+    }
+    if (verified.length > 0) {
+      inputs.push({ kind: 'receipts', receipts: verified });
+      wires.push({ type: 'receipts', receipts: verified.map((v) => receiptToJson(v.receipt)) });
+      callOf.push(null);
+    }
+    const height = head.height + 1n;
+
+    if (inputs.length === 0) {
+      // Only refusals: record them, no momentum.
+      await db.transaction(async (tx) => {
+        await markRefused(tx, refused);
+        await markRejected(tx, unverifiable);
+      });
+      return { head, full: false };
+    }
+
+    const modules = new Map<Hash, Uint8Array>();
+    for (const hash of modulesNeeded(state, inputs)) {
+      const bytes = await getModule(db, hash);
+      if (bytes !== null) modules.set(hash, bytes);
+    }
+    const now = clock();
+    const timestamp = now > head.timestamp ? now : head.timestamp;
+    const context: Context = { height, timestamp, loadModule: (h) => modules.get(h.toLowerCase() as Hash) };
+    if (opts.reexecutor !== undefined) context.reexecutor = opts.reexecutor;
+
+    // apply() updates `state` in place: if the commit below fails, the caller drops this state and reloads.
+    const { results, changed } = applyAll(state, inputs, context);
+    const resultsJson = results.map(resultJson);
+    const fields = { height, prevHash: head.hash, timestamp, inputs: wires as unknown[], results: resultsJson as unknown[], stateDigest: stateDigest(state) };
+    const momentum: Momentum = { ...fields, hash: momentumHash(fields) };
+
+    const callOutcomes: { hash: Hash; ok: boolean; code: string | null; result: unknown }[] = [];
+    let receiptOutcomes: { digest: Hash; applied: boolean; outcome: string; code: string | null }[] = [];
+    results.forEach((result, i) => {
+      const callHash = callOf[i];
+      if (callHash !== null && callHash !== undefined) {
+        callOutcomes.push({ hash: callHash, ok: result.ok, code: result.ok ? null : result.code, result: resultsJson[i] });
+      } else {
+        receiptOutcomes = receiptResults(result, verified);
+      }
+    });
+
+    await db.transaction(async (tx) => {
+      await insertMomentum(tx, momentum); // the fence: fails if another sequencer took this height
+      await saveChanged(tx, state, changed);
+      await markCalls(tx, height, callOutcomes);
+      await markSettled(tx, height, receiptOutcomes);
+      await markRefused(tx, refused);
+      await markRejected(tx, unverifiable);
+    });
+    observe(height);
+    await publishAfter(momentum, wires, resultsJson, results);
+    return { head: momentum, full: calls.length >= MAX_CALLS_PER_MOMENTUM || stored.length >= MAX_RECEIPTS_PER_MOMENTUM };
+  };
+
+  const publishAfter = async (m: Momentum, wires: MomentumInput[], resultsJson: MomentumResult[], results: InputResult[]): Promise<void> => {
+    if (opts.publish === undefined) return;
+    const events: HostEvent[] = [{ type: 'momentum', height: m.height.toString(), hash: m.hash, timestamp: m.timestamp.toString(), inputs: wires, results: resultsJson }];
+    for (const result of results) {
+      if (!result.ok) continue;
+      for (const e of result.events) {
+        if (e.type === 'SessionAborted') events.push({ type: 'abort', sessionId: e.sessionId, provider: e.provider, abortCap: e.abortCap.toString(), height: m.height.toString() });
+      }
+    }
+    try {
+      await opts.publish(events);
+    } catch (error) {
+      log.warn({ err: error, height: m.height.toString() }, 'publishing momentum events failed');
+    }
+  };
+
+  const lead = async (signal: AbortSignal): Promise<void> => {
+    leader = true;
+    try {
+      const loaded = await initOrLoad();
+      const state = loaded.state;
+      let head = loaded.head;
+      observe(head.height);
+      log.info({ height: head.height.toString() }, 'leading the sequencer');
+      while (!stopped && !signal.aborted) {
+        const next = await round(state, head);
+        head = next.head;
+        if (!next.full) await waker.sleep(intervalMs, signal);
+      }
+    } finally {
+      leader = false;
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const outcome = await db.withAdvisoryLock(LEADER_LOCK_KEY, lead, { wait: false });
+        if (!outcome.acquired) {
+          await refresh();
+          await waker.sleep(retryMs);
+        }
+      } catch (error) {
+        if (stopped) break;
+        if (isZgasError(error, 'GenesisMismatch') || isZgasError(error, 'StoreCorrupt')) log.error({ err: error }, 'the store cannot be sequenced');
+        else log.warn({ err: error }, 'sequencer round failed; reloading');
+        await waker.sleep(retryMs);
+      }
+    }
+  };
+
+  await refresh();
+  const running = loop();
+
+  return {
+    genesisHash: hashOfGenesis,
+    isLeader: () => leader,
+    height: () => known,
+    waitForHeight(height, o = {}) {
+      if (known !== null && known >= height) return Promise.resolve();
+      if (stopped) return Promise.reject(new ZgasError('NotReady', { reason: 'the host is stopped' }));
+      return new Promise<void>((resolve, reject) => {
+        const waiter = { height, resolve, reject };
+        waiters.add(waiter);
+        if (o.timeoutMs !== undefined) {
+          const timer = setTimeout(() => {
+            if (waiters.delete(waiter)) reject(new ZgasError('NotReady', { reason: 'no momentum at this height yet', height: height.toString() }));
+          }, o.timeoutMs);
+          const done = waiter.resolve;
+          waiter.resolve = () => {
+            clearTimeout(timer);
+            done();
+          };
+        }
+      });
+    },
+    async stop() {
+      stopped = true;
+      waker.wake();
+      await running;
+      for (const w of [...waiters]) w.reject(new ZgasError('NotReady', { reason: 'the host stopped' }));
+      waiters.clear();
+    },
+  };
+}
+
+/** How each receipt of the batch ended, for its ingestion row. */
+function receiptResults(result: InputResult, verified: readonly VerifiedReceipt[]): { digest: Hash; applied: boolean; outcome: string; code: string | null }[] {
+  if (!result.ok) return verified.map((v) => ({ digest: v.digest.toLowerCase() as Hash, applied: false, outcome: result.code, code: result.code }));
+  return (result.outcomes ?? []).map((o) => {
+    const digest = o.digest.toLowerCase() as Hash;
+    if (o.outcome === 'Rejected') return { digest, applied: false, outcome: o.code, code: o.code };
+    return { digest, applied: true, outcome: o.outcome, code: null };
+  });
+}
