@@ -34,6 +34,9 @@ const schema = z.object({
   ZGAS_DATA_DIR: optionalText,
   ZGAS_MOMENTUM_INTERVAL_MS: boundedInt(DEFAULT_MOMENTUM_INTERVAL_MS, 1, MAX_MOMENTUM_INTERVAL_MS),
   ZGAS_WORKERS: boundedInt(DEFAULT_WORKERS, 0, MAX_WORKERS),
+  ZGAS_DB_SCHEMA: z.preprocess((v) => (v === '' || v === undefined ? 'public' : v), z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/)),
+  ZGAS_QUEUE_NAME: z.preprocess((v) => (v === '' || v === undefined ? 'zgas-receipts' : v), z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/)),
+  ZGAS_REDIS_PREFIX: z.preprocess((v) => (v === '' || v === undefined ? 'zgas' : v), z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/)),
 });
 
 /** Every setting of a zgas process. Only this module reads the environment. */
@@ -58,6 +61,11 @@ export interface Config {
   dataDir?: string;
   momentumIntervalMs: number;
   workers: number;
+  /** Postgres schema of the store (pg only; default public). */
+  dbSchema: string;
+  /** BullMQ queue name and Redis key prefix of the receipt queue and event channel. */
+  queueName: string;
+  redisPrefix: string;
 }
 
 /** Reads and validates the settings; a bad value fails with InvalidField naming the variable. */
@@ -75,6 +83,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.ZGAS_LOG_LEVEL,
     momentumIntervalMs: e.ZGAS_MOMENTUM_INTERVAL_MS,
     workers: e.ZGAS_WORKERS,
+    dbSchema: e.ZGAS_DB_SCHEMA,
+    queueName: e.ZGAS_QUEUE_NAME,
+    redisPrefix: e.ZGAS_REDIS_PREFIX,
   };
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL;
   if (e.REDIS_URL !== undefined) config.redisUrl = e.REDIS_URL;
