@@ -1,0 +1,1042 @@
+/// <reference lib="dom" />
+// The WebAssembly JS API types live in the DOM lib; Node implements the same API.
+/**
+ * The metering instrumenter: a deterministic, streaming, byte-level rewrite of a WebAssembly
+ * module (DESIGN §7). It validates the module against the determinism profile (the gas table's
+ * priced opcodes plus fixed structural rules), then injects:
+ *
+ * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
+ * - an imported function `zgas.refill(cost: i32)`, called only when a charge drives the counter
+ *   below zero (the host moves budget into the counter, or throws OutOfGas / Aborted);
+ * - at the entry of every straight-line segment whose instructions cost c > 0:
+ *   `gas -= c; if (gas < 0) refill(c)`;
+ * - before `memory.grow`: a refusal (result -1) when the memory would exceed the cap, otherwise a
+ *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
+ * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
+ * - a call-depth counter (a mutable i32 global exported as `zgas_depth`), incremented and checked
+ *   at function entry (trap with `unreachable` above `maxCallDepth`) and decremented at every exit:
+ *   each body is wrapped in a block with the function's result type, `return` becomes a branch to
+ *   that block, and branches to the function label land on it unchanged (same label index).
+ *
+ * Gas semantics: an instruction costs its table figure each time control passes over it (a branch
+ * jumps past the `end` it targets, so that `end` is not charged). A segment starts at function
+ * entry, after `loop`, `if`, `else`, `br_if`, `call`, `call_indirect`, after the `end` of an `if`
+ * and after the `end` of a `block` that some branch targets. Code after `br`, `br_table`, `return`
+ * and `unreachable` is dead until the next `else`/`end` and gets no charge.
+ * `br_table` adds `br_table_per_target_including_default × (targets + 1)`.
+ *
+ * Custom sections (names, debug info) are dropped: function indices shift by one and the output
+ * must stay a pure function of (module, table, policy).
+ */
+import { assert, InvariantViolation, ZgasError } from '../../contracts/errors.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import type { Hash } from '../../contracts/types.ts';
+import { opcodeKey, prefixedRuleOf, ruleOf } from './opcodes.ts';
+import { gasTableHash } from './table.ts';
+import type { GasTable } from './table.ts';
+import { BLOCK_EMPTY, F32, F64, FUNCREF, I32, I64, malformed, Reader, signedLeb, unsignedLeb, V128, Writer } from './wasm.ts';
+
+export interface MeteringPolicy {
+  /** Memory cap in 64 KiB pages, for the initial size and every grow (256 = 16 MiB). */
+  maxMemoryPages: number;
+  /** Frames of guest functions active at once; one more traps. */
+  maxCallDepth: number;
+  maxModuleBytes: number;
+  maxFunctions: number;
+  /** Parameters plus declared locals of one function. */
+  maxLocals: number;
+  maxGlobals: number;
+  maxTypes: number;
+  maxImports: number;
+  maxExports: number;
+  maxTableEntries: number;
+  /** Element plus data segments. */
+  maxSegments: number;
+  /** Nesting of block/loop/if in one function. */
+  maxBlockDepth: number;
+  maxBrTableTargets: number;
+  maxFunctionBytes: number;
+  /**
+   * Instrument a module that is not a zApp (benchmarks, tools): skips the host-ABI import check
+   * (any function import except module `zgas`) and the memory/alloc/handle export check. Every other
+   * rule and all metering still apply.
+   */
+  raw: boolean;
+}
+
+export const DEFAULT_POLICY: Readonly<MeteringPolicy> = Object.freeze({
+  maxMemoryPages: 256,
+  maxCallDepth: 512,
+  maxModuleBytes: 4 * 1024 * 1024,
+  maxFunctions: 10_000,
+  maxLocals: 1_024,
+  maxGlobals: 1_024,
+  maxTypes: 1_024,
+  maxImports: 64,
+  maxExports: 1_024,
+  maxTableEntries: 65_536,
+  maxSegments: 4_096,
+  maxBlockDepth: 1_024,
+  maxBrTableTargets: 65_536,
+  maxFunctionBytes: 1024 * 1024,
+  raw: false,
+});
+
+/** The largest page count a 32-bit memory may have. */
+const WASM_MAX_PAGES = 65_536;
+
+export interface InstrumentedModule {
+  bytes: Uint8Array;
+  /** SHA3-256 of the input module: the zApp's `moduleHash`. */
+  moduleHash: Hash;
+  instrumentedHash: Hash;
+  tableHash: Hash;
+  initialMemoryPages: number;
+  /** The initial-memory surcharge, charged by the runtime at call start. */
+  initialGas: bigint;
+}
+
+/** Names the instrumenter adds; a module may not use them itself. */
+export const GAS_EXPORT = 'zgas_gas';
+export const DEPTH_EXPORT = 'zgas_depth';
+export const REFILL_MODULE = 'zgas';
+export const REFILL_FIELD = 'refill';
+
+/** The host ABI a zApp may import from `env`: name → [params, results]. */
+const HOST_ABI: Record<string, readonly [number[], number[]]> = {
+  storage_read: [[I32, I32, I32, I32], [I32]],
+  storage_write: [[I32, I32, I32, I32], []],
+  storage_delete: [[I32, I32], []],
+  context_seed: [[I32], []],
+  abort: [[I32], []],
+};
+
+interface FuncType {
+  params: number[];
+  results: number[];
+}
+
+interface Section {
+  id: number;
+  start: number;
+  end: number;
+}
+
+// Canonical position of each known section id (custom sections excluded).
+const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
+
+function reject(code: 'ForbiddenOpcode' | 'ForbiddenType' | 'ForbiddenFeature' | 'ForbiddenImport' | 'ForbiddenStart' | 'MemoryTooLarge' | 'MissingExport' | 'ModuleTooLarge' | 'ModuleLimitExceeded' | 'InvalidModule', rule: string, offset: number, extra: Record<string, unknown> = {}): never {
+  throw new ZgasError(code, { rule, offset, ...extra });
+}
+
+function limit(what: keyof MeteringPolicy, value: number, max: number, offset: number): void {
+  if (value > max) reject('ModuleLimitExceeded', what, offset, { value, max });
+}
+
+function valType(byte: number, offset: number): number {
+  if (byte === I32 || byte === I64) return byte;
+  if (byte === F32 || byte === F64) reject('ForbiddenType', 'float', offset, { type: byte === F32 ? 'f32' : 'f64' });
+  if (byte === V128) reject('ForbiddenType', 'simd', offset, { type: 'v128' });
+  if (byte === FUNCREF || byte === 0x6f) reject('ForbiddenType', 'reference-types', offset, { type: byte === FUNCREF ? 'funcref' : 'externref' });
+  return malformed(offset, `unknown value type 0x${byte.toString(16)}`);
+}
+
+/** Everything the rewrite needs to know about the input module. */
+interface ModuleInfo {
+  sections: Section[];
+  types: FuncType[];
+  funcImports: number;
+  importedFuncTypes: number[];
+  funcTypes: number[]; // defined functions
+  globals: number;
+  tables: number;
+  memory: { min: number; max: number | undefined } | undefined;
+  dataCount: number | undefined;
+}
+
+function parseLimits(r: Reader, allowShared: boolean): { min: number; max: number | undefined; at: number } {
+  const at = r.pos;
+  const flags = r.u8();
+  if (flags === 0x02 || flags === 0x03) {
+    if (!allowShared) reject('ForbiddenFeature', 'shared-memory', at);
+  }
+  if (flags > 0x03) reject('ForbiddenFeature', flags >= 0x04 && flags <= 0x07 ? 'memory64' : 'limits', at, { flags });
+  const min = r.u32();
+  const max = (flags & 1) === 1 ? r.u32() : undefined;
+  if (max !== undefined && max < min) malformed(at, 'limits maximum below minimum');
+  return { min, max, at };
+}
+
+/** A constant expression: `i32.const n end` or `i64.const n end` of the expected type. */
+function skipConstExpr(r: Reader, type: number): void {
+  const at = r.pos;
+  const op = r.u8();
+  if (op === 0x41 && type === I32) r.skipSigned(5);
+  else if (op === 0x42 && type === I64) r.skipSigned(10);
+  else if (op === 0x43 || op === 0x44) reject('ForbiddenOpcode', 'float', at, { opcode: opcodeKey(op) });
+  else reject('InvalidModule', 'const-expr', at, { opcode: opcodeKey(op), reason: 'constant expressions are i32.const or i64.const of the declared type' });
+  if (r.u8() !== 0x0b) malformed(r.pos - 1, 'constant expression not closed by end');
+}
+
+function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy): ModuleInfo {
+  if (bytes.length < 8) malformed(0, 'shorter than the module header');
+  if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) malformed(0, 'missing the \\0asm magic');
+  if (bytes[4] !== 0x01 || bytes[5] !== 0x00 || bytes[6] !== 0x00 || bytes[7] !== 0x00) malformed(4, 'unsupported binary version');
+  const bulk = '0xFC:0x08' in table.opcodes;
+  const info: ModuleInfo = { sections: [], types: [], funcImports: 0, importedFuncTypes: [], funcTypes: [], globals: 0, tables: 0, memory: undefined, dataCount: undefined };
+  const r = new Reader(bytes, 8);
+  let lastOrder = 0;
+  let segments = 0;
+  let codeCount: number | undefined;
+  let exportsSeen: Array<{ name: string; kind: number; index: number; at: number }> = [];
+  while (!r.done) {
+    const at = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const start = r.pos;
+    if (size > r.end - start) malformed(at, 'section runs past the end');
+    const end = start + size;
+    if (id !== 0) {
+      const order = SECTION_ORDER[id];
+      if (order === undefined) reject('ForbiddenFeature', 'unknown-section', at, { section: id });
+      if (order <= lastOrder) malformed(at, `section ${id} out of order or repeated`);
+      lastOrder = order;
+    }
+    info.sections.push({ id, start, end });
+    const s = new Reader(bytes, start, end);
+    switch (id) {
+      case 0:
+        s.name();
+        break;
+      case 1: {
+        const count = s.u32();
+        limit('maxTypes', count, policy.maxTypes, start);
+        for (let i = 0; i < count; i++) {
+          const tAt = s.pos;
+          const form = s.u8();
+          if (form !== 0x60) malformed(tAt, 'a type is not a function type (0x60)');
+          const params: number[] = [];
+          const np = s.u32();
+          limit('maxLocals', np, policy.maxLocals, tAt);
+          for (let j = 0; j < np; j++) params.push(valType(s.u8(), s.pos - 1));
+          const results: number[] = [];
+          const nr = s.u32();
+          if (nr > 1) reject('ForbiddenType', 'multi-value', tAt, { results: nr });
+          for (let j = 0; j < nr; j++) results.push(valType(s.u8(), s.pos - 1));
+          info.types.push({ params, results });
+        }
+        break;
+      }
+      case 2: {
+        const count = s.u32();
+        limit('maxImports', count, policy.maxImports, start);
+        const seen = new Set<string>();
+        for (let i = 0; i < count; i++) {
+          const iAt = s.pos;
+          const module = s.name();
+          const field = s.name();
+          const kind = s.u8();
+          if (kind !== 0) reject('ForbiddenImport', ['function', 'table', 'memory', 'global'][kind] ?? 'kind', iAt, { module, field, reason: 'only functions may be imported' });
+          const typeIndex = s.u32();
+          const type = info.types[typeIndex];
+          if (type === undefined) malformed(iAt, 'import type index out of range');
+          if (module === REFILL_MODULE) reject('ForbiddenImport', 'reserved-module', iAt, { module, field });
+          if (!policy.raw) {
+            const abi = HOST_ABI[field];
+            if (module !== 'env' || abi === undefined) reject('ForbiddenImport', 'host-abi', iAt, { module, field });
+            if (!sameSignature(type, abi[0], abi[1])) reject('ForbiddenImport', 'signature', iAt, { module, field });
+            if (seen.has(field)) reject('ForbiddenImport', 'duplicate', iAt, { module, field });
+            seen.add(field);
+          }
+          info.importedFuncTypes.push(typeIndex);
+          info.funcImports++;
+        }
+        break;
+      }
+      case 3: {
+        const count = s.u32();
+        limit('maxFunctions', count + info.funcImports, policy.maxFunctions, start);
+        for (let i = 0; i < count; i++) {
+          const fAt = s.pos;
+          const typeIndex = s.u32();
+          if (typeIndex >= info.types.length) malformed(fAt, 'function type index out of range');
+          info.funcTypes.push(typeIndex);
+        }
+        break;
+      }
+      case 4: {
+        const count = s.u32();
+        if (count > 1) reject('ForbiddenFeature', 'multiple-tables', start, { tables: count });
+        for (let i = 0; i < count; i++) {
+          const tAt = s.pos;
+          const elem = s.u8();
+          if (elem !== FUNCREF) reject('ForbiddenType', 'reference-types', tAt, { reason: 'tables hold funcref only' });
+          const { min } = parseLimits(s, false);
+          limit('maxTableEntries', min, policy.maxTableEntries, tAt);
+          info.tables++;
+        }
+        break;
+      }
+      case 5: {
+        const count = s.u32();
+        if (count > 1) reject('ForbiddenFeature', 'multiple-memories', start, { memories: count });
+        for (let i = 0; i < count; i++) {
+          const { min, max, at: mAt } = parseLimits(s, false);
+          if (min > WASM_MAX_PAGES || (max !== undefined && max > WASM_MAX_PAGES)) malformed(mAt, 'memory above 65536 pages');
+          if (min > policy.maxMemoryPages) reject('MemoryTooLarge', 'memory-cap', mAt, { pages: min, maxPages: policy.maxMemoryPages });
+          info.memory = { min, max };
+        }
+        break;
+      }
+      case 6: {
+        const count = s.u32();
+        limit('maxGlobals', count, policy.maxGlobals, start);
+        for (let i = 0; i < count; i++) {
+          const type = valType(s.u8(), s.pos - 1);
+          const mAt = s.pos;
+          const mutability = s.u8();
+          if (mutability > 1) malformed(mAt, 'global mutability is 0 or 1');
+          skipConstExpr(s, type);
+          info.globals++;
+        }
+        break;
+      }
+      case 7: {
+        const count = s.u32();
+        limit('maxExports', count, policy.maxExports, start);
+        exportsSeen = [];
+        for (let i = 0; i < count; i++) {
+          const eAt = s.pos;
+          const name = s.name();
+          const kind = s.u8();
+          const index = s.u32();
+          if (name === GAS_EXPORT || name === DEPTH_EXPORT) reject('ForbiddenFeature', 'reserved-export', eAt, { name });
+          const bound = [info.funcImports + info.funcTypes.length, info.tables, info.memory === undefined ? 0 : 1, info.globals][kind];
+          if (bound === undefined) malformed(eAt, 'unknown export kind');
+          if (index >= bound) malformed(eAt, `export ${name} index out of range`);
+          exportsSeen.push({ name, kind, index, at: eAt });
+        }
+        break;
+      }
+      case 8:
+        reject('ForbiddenStart', 'start', at);
+        break;
+      case 9: {
+        const count = s.u32();
+        segments += count;
+        limit('maxSegments', segments, policy.maxSegments, start);
+        const total = info.funcImports + info.funcTypes.length;
+        for (let i = 0; i < count; i++) {
+          const eAt = s.pos;
+          const flags = s.u32();
+          if (flags !== 0) reject('ForbiddenFeature', 'element-segment', eAt, { flags, reason: 'only active segments of table 0 with function indices' });
+          skipConstExpr(s, I32);
+          const n = s.u32();
+          limit('maxTableEntries', n, policy.maxTableEntries, eAt);
+          for (let j = 0; j < n; j++) {
+            const fAt = s.pos;
+            if (s.u32() >= total) malformed(fAt, 'element function index out of range');
+          }
+        }
+        break;
+      }
+      case 12: {
+        if (!bulk) reject('ForbiddenFeature', 'bulk-memory', at, { reason: 'the data count section belongs to bulk memory' });
+        info.dataCount = s.u32();
+        break;
+      }
+      case 10: {
+        codeCount = s.u32();
+        if (codeCount !== info.funcTypes.length) malformed(start, 'the code section count differs from the function section count');
+        s.pos = end; // bodies are checked during the rewrite
+        break;
+      }
+      case 11: {
+        const count = s.u32();
+        segments += count;
+        limit('maxSegments', segments, policy.maxSegments, start);
+        if (info.dataCount !== undefined && info.dataCount !== count) malformed(start, 'the data count section disagrees with the data section');
+        for (let i = 0; i < count; i++) {
+          const dAt = s.pos;
+          const flags = s.u32();
+          if (flags === 0) skipConstExpr(s, I32);
+          else if (flags === 1 && bulk) { /* passive */ }
+          else reject('ForbiddenFeature', flags === 1 ? 'bulk-memory' : 'data-segment', dAt, { flags });
+          const n = s.u32();
+          s.take(n);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    if (id !== 10 && s.pos !== end) malformed(s.pos, `section ${id} has trailing bytes`);
+    r.pos = end;
+  }
+  if (codeCount === undefined && info.funcTypes.length > 0) malformed(bytes.length, 'functions declared without a code section');
+  if (!policy.raw) checkZAppExports(info, exportsSeen);
+  return info;
+}
+
+function sameSignature(type: FuncType, params: number[], results: number[]): boolean {
+  return type.params.length === params.length && type.results.length === results.length
+    && type.params.every((p, i) => p === params[i]) && type.results.every((p, i) => p === results[i]);
+}
+
+function checkZAppExports(info: ModuleInfo, exports: Array<{ name: string; kind: number; index: number }>): void {
+  const find = (name: string) => exports.find((e) => e.name === name);
+  const memory = find('memory');
+  if (memory === undefined || memory.kind !== 2) reject('MissingExport', 'memory', 0, { name: 'memory' });
+  const funcType = (index: number): FuncType | undefined => {
+    const typeIndex = index < info.funcImports ? info.importedFuncTypes[index] : info.funcTypes[index - info.funcImports];
+    return typeIndex === undefined ? undefined : info.types[typeIndex];
+  };
+  for (const [name, params, results] of [['alloc', [I32], [I32]], ['handle', [I32, I32], [I64]]] as const) {
+    const e = find(name);
+    const type = e !== undefined && e.kind === 0 ? funcType(e.index) : undefined;
+    if (type === undefined || !sameSignature(type, [...params], [...results])) {
+      reject('MissingExport', name, 0, { name, signature: name === 'alloc' ? 'alloc(i32) -> i32' : 'handle(i32, i32) -> i64' });
+    }
+  }
+}
+
+// ── the code rewrite ─────────────────────────────────────────────────────────────────────────
+
+const EDIT_PROLOGUE = 1;
+const EDIT_CHARGE = 2;
+const EDIT_CALL = 3;
+const EDIT_RETURN = 4;
+const EDIT_GROW = 5;
+const EDIT_BULK = 6;
+const EDIT_END = 7;
+
+const FRAME_BLOCK = 1;
+const FRAME_LOOP = 2;
+const FRAME_IF = 3;
+const FRAME_ELSE = 4;
+
+/** Fixed facts of one rewrite, shared by every function body. */
+interface CodeContext {
+  bytes: Uint8Array;
+  costs: Int32Array; // single-byte opcode → cost, -1 when the table does not price it
+  prefixedCosts: Int32Array; // 0xFC sub-opcode → cost, -1 when not priced
+  brTablePerTarget: number;
+  growPerPage: number;
+  bulkPer32: number;
+  memoryCap: number;
+  policy: MeteringPolicy;
+  info: ModuleInfo;
+  totalFuncs: number;
+  gas: number[]; // LEB of the gas global index
+  depth: number[]; // LEB of the depth global index
+  refill: number[]; // LEB of the refill function index
+  chargeCache: Map<number, Uint8Array>;
+  body: Writer;
+  edits: number[];
+}
+
+/** Opcodes with no immediates whose cost is all there is to them, in one lookup. */
+function costArrays(table: GasTable): { costs: Int32Array; prefixedCosts: Int32Array } {
+  const costs = new Int32Array(256).fill(-1);
+  const prefixedCosts = new Int32Array(32).fill(-1);
+  for (const [key, { cost }] of Object.entries(table.opcodes)) {
+    if (key.length === 4) costs[Number.parseInt(key.slice(2), 16)] = cost;
+    else prefixedCosts[Number.parseInt(key.slice(7), 16)] = cost;
+  }
+  return { costs, prefixedCosts };
+}
+
+function chargeBytes(ctx: CodeContext, cost: number): Uint8Array {
+  let cached = ctx.chargeCache.get(cost);
+  if (cached === undefined) {
+    // gas -= c; if (gas < 0) refill(c)
+    cached = Uint8Array.from([
+      0x23, ...ctx.gas, 0x42, ...signedLeb(cost), 0x7d, 0x24, ...ctx.gas,
+      0x23, ...ctx.gas, 0x42, 0x00, 0x53, 0x04, BLOCK_EMPTY,
+      0x41, ...signedLeb(cost), 0x10, ...ctx.refill, 0x0b,
+    ]);
+    ctx.chargeCache.set(cost, cached);
+  }
+  return cached;
+}
+
+/** `gas -= local[cost]; if (gas < 0) refill(wrap(local[cost]))` with the i64 cost in a local. */
+function dynamicCharge(ctx: CodeContext, w: Writer, costLocal: number): void {
+  w.byte(0x21); w.u32(costLocal); // local.set cost (the i64 cost is on the stack)
+  w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+  w.byte(0x20); w.u32(costLocal);
+  w.byte(0x7d);
+  w.byte(0x24); w.bytes(Uint8Array.from(ctx.gas));
+  w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+  w.byte(0x42); w.byte(0x00); w.byte(0x53);
+  w.byte(0x04); w.byte(BLOCK_EMPTY);
+  w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
+  w.byte(0x10); w.bytes(Uint8Array.from(ctx.refill));
+  w.byte(0x0b);
+}
+
+function rejectOpcode(op: number, offset: number, sub?: number): never {
+  const rule = sub === undefined ? ruleOf(op) : prefixedRuleOf(sub);
+  return reject('ForbiddenOpcode', rule, offset, { opcode: opcodeKey(op, sub) });
+}
+
+function blockType(b: Uint8Array, pos: number, end: number): number {
+  if (pos >= end) malformed(pos, 'unexpected end');
+  const t = b[pos]!;
+  if (t === BLOCK_EMPTY || t === I32 || t === I64) return pos + 1;
+  if (t === F32 || t === F64 || t === V128 || t === FUNCREF || t === 0x6f) valType(t, pos);
+  return reject('ForbiddenType', 'multi-value', pos, { reason: 'block types are empty, i32 or i64' });
+}
+
+// Module-level cursor for the LEB readers of the hot loop (no allocation per read).
+let cursor = 0;
+
+function readU32(b: Uint8Array, pos: number, end: number): number {
+  let result = 0;
+  let shift = 0;
+  const start = pos;
+  for (;;) {
+    if (pos >= end) malformed(start, 'unexpected end inside a LEB128 integer');
+    const byte = b[pos++]!;
+    if (shift === 28) {
+      if (byte > 0x0f) malformed(start, 'u32 LEB128 out of range');
+      cursor = pos;
+      return (result | (byte << 28)) >>> 0;
+    }
+    result |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      cursor = pos;
+      return result >>> 0;
+    }
+    shift += 7;
+  }
+}
+
+function skipLeb(b: Uint8Array, pos: number, end: number, maxBytes: number): number {
+  const start = pos;
+  for (let i = 0; i < maxBytes; i++) {
+    if (pos >= end) malformed(start, 'unexpected end inside a LEB128 integer');
+    if (b[pos++]! < 0x80) return pos;
+  }
+  return malformed(start, 'LEB128 too long');
+}
+
+/** Rewrites one function body [start, end) (after its size) into `out`. */
+function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: number, out: Writer): void {
+  const b = ctx.bytes;
+  const { costs, info, policy } = ctx;
+  const type = info.types[info.funcTypes[funcIndex]!]!;
+  // locals
+  let pos = start;
+  const localGroups = readU32(b, pos, end);
+  pos = cursor;
+  let locals = type.params.length;
+  for (let i = 0; i < localGroups; i++) {
+    const n = readU32(b, pos, end);
+    pos = cursor;
+    if (pos >= end) malformed(pos, 'unexpected end in locals');
+    valType(b[pos]!, pos);
+    pos++;
+    locals += n;
+    limit('maxLocals', locals, policy.maxLocals, start);
+  }
+  const bodyStart = pos;
+  const edits = ctx.edits;
+  edits.length = 0;
+  const frames: number[] = [];
+  const targeted: boolean[] = [];
+  let depth = 0; // open frames inside the function
+  let seg = -1; // index in edits of the open segment's cost, -1 when the code is dead
+  let cost = 0;
+  let needsScratch = false;
+  const memory = info.memory !== undefined;
+  const totalGlobals = info.globals;
+
+  const open = (at: number): void => {
+    if (seg >= 0) edits[seg] = cost;
+    edits.push(at, EDIT_CHARGE, 0, 0);
+    seg = edits.length - 2;
+    cost = 0;
+  };
+  const kill = (): void => {
+    if (seg >= 0) edits[seg] = cost;
+    seg = -1;
+    cost = 0;
+  };
+  const target = (label: number, at: number): void => {
+    if (label > depth) malformed(at, 'branch label out of range');
+    if (label < depth) targeted[depth - 1 - label] = true;
+  };
+  const needMemory = (at: number): void => {
+    if (!memory) malformed(at, 'memory instruction without a memory');
+  };
+
+  edits.push(bodyStart, EDIT_PROLOGUE, 0, 0);
+  open(bodyStart);
+  let finished = false;
+  while (pos < end) {
+    const at = pos;
+    const op = b[pos++]!;
+    const c = costs[op]!;
+    if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
+    switch (op) {
+      case 0x00: // unreachable
+        cost += c;
+        kill();
+        break;
+      case 0x02: // block
+      case 0x03: // loop
+      case 0x04: // if
+        pos = blockType(b, pos, end);
+        cost += c;
+        if (++depth > policy.maxBlockDepth) limit('maxBlockDepth', depth, policy.maxBlockDepth, at);
+        frames.push(op === 0x02 ? FRAME_BLOCK : op === 0x03 ? FRAME_LOOP : FRAME_IF);
+        targeted.push(false);
+        if (op !== 0x02) open(pos);
+        break;
+      case 0x05: // else
+        if (depth === 0 || frames[depth - 1] !== FRAME_IF) malformed(at, 'else without if');
+        frames[depth - 1] = FRAME_ELSE;
+        cost += c;
+        open(pos);
+        break;
+      case 0x0b: // end
+        cost += c;
+        if (depth === 0) {
+          if (seg >= 0) edits[seg] = cost;
+          edits.push(at, EDIT_END, 0, 0);
+          if (pos !== end) malformed(pos, 'bytes after the end of a function body');
+          finished = true;
+          break;
+        }
+        {
+          const kind = frames.pop()!;
+          const wasTargeted = targeted.pop()!;
+          depth--;
+          if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && wasTargeted)) open(pos);
+        }
+        break;
+      case 0x0c: // br
+        target(readU32(b, pos, end), at);
+        pos = cursor;
+        cost += c;
+        kill();
+        break;
+      case 0x0d: // br_if
+        target(readU32(b, pos, end), at);
+        pos = cursor;
+        cost += c;
+        open(pos);
+        break;
+      case 0x0e: { // br_table
+        const n = readU32(b, pos, end);
+        pos = cursor;
+        limit('maxBrTableTargets', n, policy.maxBrTableTargets, at);
+        for (let i = 0; i <= n; i++) {
+          target(readU32(b, pos, end), at);
+          pos = cursor;
+        }
+        cost += c + ctx.brTablePerTarget * (n + 1);
+        kill();
+        break;
+      }
+      case 0x0f: // return
+        cost += c;
+        edits.push(at, EDIT_RETURN, depth, 1);
+        kill();
+        break;
+      case 0x10: { // call
+        const f = readU32(b, pos, end);
+        pos = cursor;
+        if (f >= ctx.totalFuncs) malformed(at, 'call to a function index out of range');
+        cost += c;
+        edits.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at);
+        open(pos);
+        break;
+      }
+      case 0x11: { // call_indirect
+        const t = readU32(b, pos, end);
+        pos = cursor;
+        if (t >= info.types.length) malformed(at, 'call_indirect type index out of range');
+        if (pos >= end || b[pos] !== 0x00) reject('ForbiddenFeature', 'reference-types', pos, { reason: 'call_indirect uses table 0' });
+        pos++;
+        if (info.tables === 0) malformed(at, 'call_indirect without a table');
+        cost += c;
+        open(pos);
+        break;
+      }
+      case 0x20: case 0x21: case 0x22: { // local.get/set/tee
+        const i = readU32(b, pos, end);
+        pos = cursor;
+        if (i >= locals) malformed(at, 'local index out of range');
+        cost += c;
+        break;
+      }
+      case 0x23: case 0x24: { // global.get/set
+        const i = readU32(b, pos, end);
+        pos = cursor;
+        if (i >= totalGlobals) malformed(at, 'global index out of range');
+        cost += c;
+        break;
+      }
+      case 0x28: case 0x29: case 0x2c: case 0x2d: case 0x2e: case 0x2f: case 0x30: case 0x31: case 0x32:
+      case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
+        needMemory(at);
+        pos = skipLeb(b, pos, end, 5); // align
+        pos = skipLeb(b, pos, end, 5); // offset
+        cost += c;
+        break;
+      case 0x3f: // memory.size
+      case 0x40: // memory.grow
+        needMemory(at);
+        if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
+        pos++;
+        cost += c;
+        if (op === 0x40) {
+          edits.push(at, EDIT_GROW, 0, 2);
+          needsScratch = true;
+        }
+        break;
+      case 0x41: // i32.const
+        pos = skipLeb(b, pos, end, 5);
+        cost += c;
+        break;
+      case 0x42: // i64.const
+        pos = skipLeb(b, pos, end, 10);
+        cost += c;
+        break;
+      case 0xfc: {
+        const sub = readU32(b, pos, end);
+        pos = cursor;
+        const pc = sub < ctx.prefixedCosts.length ? ctx.prefixedCosts[sub]! : -1;
+        if (pc < 0) rejectOpcode(op, at, sub);
+        needMemory(at);
+        if (sub === 0x08 || sub === 0x09) { // memory.init, data.drop: data index
+          const d = readU32(b, pos, end);
+          pos = cursor;
+          if (info.dataCount === undefined || d >= info.dataCount) malformed(at, 'data index out of range (or no data count section)');
+        }
+        if (sub === 0x08 || sub === 0x0b) { // memory index
+          if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
+          pos++;
+        } else if (sub === 0x0a) {
+          if (pos + 1 >= end || b[pos] !== 0x00 || b[pos + 1] !== 0x00) malformed(pos, 'memory indices must be 0');
+          pos += 2;
+        }
+        cost += pc;
+        if (sub !== 0x09 && ctx.bulkPer32 > 0) {
+          edits.push(at, EDIT_BULK, 0, 0);
+          needsScratch = true;
+        }
+        break;
+      }
+      default:
+        // Every other priced opcode has no immediates.
+        cost += c;
+        break;
+    }
+    if (finished) break;
+  }
+  if (!finished) malformed(end, 'function body not closed by end');
+
+  // Emit: locals (+2 scratch locals when needed), then the body with the edits applied.
+  const scratchI32 = locals;
+  const scratchI64 = locals + 1;
+  if (needsScratch) limit('maxLocals', locals + 2, policy.maxLocals + 2, start);
+  const w = ctx.body;
+  w.len = 0;
+  w.u32(localGroups + (needsScratch ? 2 : 0));
+  w.bytes(b, cursorAfterCount(b, start), bodyStart);
+  if (needsScratch) {
+    w.byte(1); w.byte(I32);
+    w.byte(1); w.byte(I64);
+  }
+  let copied = bodyStart;
+  for (let i = 0; i < edits.length; i += 4) {
+    const offset = edits[i]!;
+    const kind = edits[i + 1]!;
+    const arg = edits[i + 2]!;
+    const skip = edits[i + 3]!;
+    w.bytes(b, copied, offset);
+    copied = offset + skip;
+    switch (kind) {
+      case EDIT_PROLOGUE:
+        // depth += 1; if (depth > max) unreachable; block <result type>
+        w.bytes(prologueBytes(ctx));
+        w.byte(type.results.length === 0 ? BLOCK_EMPTY : type.results[0]!);
+        break;
+      case EDIT_CHARGE:
+        if (arg > 0) w.bytes(chargeBytes(ctx, arg));
+        break;
+      case EDIT_CALL:
+        w.byte(0x10);
+        w.u32(arg);
+        break;
+      case EDIT_RETURN:
+        w.byte(0x0c); // br to the wrapper block
+        w.u32(arg);
+        break;
+      case EDIT_GROW:
+        emitGrow(ctx, w, scratchI32, scratchI64);
+        break;
+      case EDIT_BULK:
+        emitBulkCharge(ctx, w, scratchI32, scratchI64);
+        break;
+      case EDIT_END:
+        // end of the wrapper block; depth -= 1; the function's own end follows
+        w.byte(0x0b);
+        w.bytes(epilogueBytes(ctx));
+        break;
+      default:
+        throw new InvariantViolation(`unknown edit ${kind}`);
+    }
+  }
+  w.bytes(b, copied, end);
+  out.u32(w.len);
+  out.bytes(w.buf, 0, w.len);
+}
+
+function cursorAfterCount(b: Uint8Array, start: number): number {
+  readU32(b, start, b.length);
+  return cursor;
+}
+
+const prologueCache = new WeakMap<CodeContext, Uint8Array>();
+function prologueBytes(ctx: CodeContext): Uint8Array {
+  let bytes = prologueCache.get(ctx);
+  if (bytes === undefined) {
+    bytes = Uint8Array.from([
+      0x23, ...ctx.depth, 0x41, 0x01, 0x6a, 0x24, ...ctx.depth,
+      0x23, ...ctx.depth, 0x41, ...signedLeb(ctx.policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
+      0x02,
+    ]);
+    prologueCache.set(ctx, bytes);
+  }
+  return bytes;
+}
+
+const epilogueCache = new WeakMap<CodeContext, Uint8Array>();
+function epilogueBytes(ctx: CodeContext): Uint8Array {
+  let bytes = epilogueCache.get(ctx);
+  if (bytes === undefined) {
+    bytes = Uint8Array.from([0x23, ...ctx.depth, 0x41, 0x01, 0x6b, 0x24, ...ctx.depth]);
+    epilogueCache.set(ctx, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * memory.grow with the delta on the stack: refuse (-1) when size + delta exceeds the cap, else charge
+ * delta × per-page and grow.
+ */
+function emitGrow(ctx: CodeContext, w: Writer, delta: number, costLocal: number): void {
+  w.byte(0x21); w.u32(delta);
+  w.byte(0x3f); w.byte(0x00); w.byte(0xad); // memory.size, i64.extend_i32_u
+  w.byte(0x20); w.u32(delta); w.byte(0xad);
+  w.byte(0x7c); // i64.add
+  w.byte(0x42); w.signed(ctx.memoryCap);
+  w.byte(0x56); // i64.gt_u
+  w.byte(0x04); w.byte(I32);
+  w.byte(0x41); w.byte(0x7f); // i32.const -1
+  w.byte(0x05);
+  if (ctx.growPerPage > 0) {
+    w.byte(0x20); w.u32(delta); w.byte(0xad);
+    w.byte(0x42); w.signed(ctx.growPerPage);
+    w.byte(0x7e); // i64.mul
+    dynamicCharge(ctx, w, costLocal);
+  }
+  w.byte(0x20); w.u32(delta);
+  w.byte(0x40); w.byte(0x00);
+  w.byte(0x0b);
+}
+
+/** Before memory.copy/fill/init with the byte count on the stack: charge ceil(n / 32) × per-32. */
+function emitBulkCharge(ctx: CodeContext, w: Writer, count: number, costLocal: number): void {
+  w.byte(0x22); w.u32(count); // local.tee: n stays for the operation
+  w.byte(0xad);
+  w.byte(0x42); w.byte(0x1f); w.byte(0x7c); // + 31
+  w.byte(0x42); w.byte(0x05); w.byte(0x88); // >> 5
+  w.byte(0x42); w.signed(ctx.bulkPer32);
+  w.byte(0x7e);
+  dynamicCharge(ctx, w, costLocal);
+}
+
+// ── emitting the module ──────────────────────────────────────────────────────────────────────
+
+function defaultsOf(policy: Partial<MeteringPolicy> | undefined): MeteringPolicy {
+  const p: MeteringPolicy = { ...DEFAULT_POLICY, ...policy };
+  for (const [key, value] of Object.entries(p)) {
+    if (key === 'raw') continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ZgasError('InvalidRequest', { field: `policy.${key}`, reason: 'a non-negative integer' });
+  }
+  if (p.maxMemoryPages > WASM_MAX_PAGES) throw new ZgasError('InvalidRequest', { field: 'policy.maxMemoryPages', reason: `at most ${WASM_MAX_PAGES}` });
+  if (p.maxCallDepth < 1 || p.maxCallDepth > 100_000) throw new ZgasError('InvalidRequest', { field: 'policy.maxCallDepth', reason: 'between 1 and 100000' });
+  return p;
+}
+
+/** Instruments a module for metered execution; throws a ZgasError naming the rule it breaks. */
+export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<MeteringPolicy>): InstrumentedModule {
+  const p = defaultsOf(policy);
+  if (wasm.length > p.maxModuleBytes) reject('ModuleTooLarge', 'module-size', 0, { bytes: wasm.length, maxBytes: p.maxModuleBytes });
+  const info = parseModule(wasm, table, p);
+  const { costs, prefixedCosts } = costArrays(table);
+
+  // Indices of what we add.
+  const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I32], []));
+  const refillType = refillTypeFound >= 0 ? refillTypeFound : info.types.length;
+  const refillIndex = info.funcImports;
+  const gasGlobal = info.globals;
+  const depthGlobal = info.globals + 1;
+  const remap = (f: number): number => (f >= info.funcImports ? f + 1 : f);
+
+  const ctx: CodeContext = {
+    bytes: wasm,
+    costs,
+    prefixedCosts,
+    brTablePerTarget: table.surcharges.br_table_per_target_including_default,
+    growPerPage: table.surcharges.memory_grow_per_page,
+    bulkPer32: table.surcharges.bulk_memory_per_32_bytes ?? 0,
+    memoryCap: Math.min(p.maxMemoryPages, info.memory?.max ?? WASM_MAX_PAGES),
+    policy: p,
+    info,
+    totalFuncs: info.funcImports + info.funcTypes.length,
+    gas: unsignedLeb(gasGlobal),
+    depth: unsignedLeb(depthGlobal),
+    refill: unsignedLeb(refillIndex),
+    chargeCache: new Map(),
+    body: new Writer(4096),
+    edits: [],
+  };
+
+  const out = new Writer(wasm.length + (wasm.length >> 1) + 256);
+  out.bytes(wasm, 0, 8);
+  const byId = new Map<number, Section>();
+  for (const s of info.sections) if (s.id !== 0) byId.set(s.id, s);
+  const content = new Writer(256);
+
+  for (const id of [1, 2, 3, 4, 5, 6, 7, 9, 12, 10, 11]) {
+    const s = byId.get(id);
+    content.len = 0;
+    switch (id) {
+      case 1: { // types: + (i32) -> () for refill when missing
+        const count = s === undefined ? 0 : new Reader(wasm, s.start, s.end).u32();
+        if (refillTypeFound >= 0) {
+          out.section(1, copyOf(content, wasm, s!));
+          continue;
+        }
+        content.u32(count + 1);
+        if (s !== undefined) content.bytes(wasm, afterCount(wasm, s), s.end);
+        content.byte(0x60); content.u32(1); content.byte(I32); content.u32(0);
+        break;
+      }
+      case 2: { // imports: + zgas.refill, after the module's own
+        const r = s === undefined ? undefined : new Reader(wasm, s.start, s.end);
+        content.u32((r?.u32() ?? 0) + 1);
+        if (r !== undefined) content.bytes(wasm, r.pos, s!.end);
+        content.name(REFILL_MODULE); content.name(REFILL_FIELD);
+        content.byte(0x00); content.u32(refillType);
+        break;
+      }
+      case 6: { // globals: + gas (mut i64 = 0), depth (mut i32 = 0)
+        const r = s === undefined ? undefined : new Reader(wasm, s.start, s.end);
+        content.u32((r?.u32() ?? 0) + 2);
+        if (r !== undefined) content.bytes(wasm, r.pos, s!.end);
+        content.byte(I64); content.byte(1); content.byte(0x42); content.byte(0); content.byte(0x0b);
+        content.byte(I32); content.byte(1); content.byte(0x41); content.byte(0); content.byte(0x0b);
+        break;
+      }
+      case 7: { // exports: function indices shift; + zgas_gas, zgas_depth
+        const r = s === undefined ? undefined : new Reader(wasm, s.start, s.end);
+        const count = r?.u32() ?? 0;
+        content.u32(count + 2);
+        for (let i = 0; i < count; i++) {
+          const nameStart = r!.pos;
+          r!.name();
+          content.bytes(wasm, nameStart, r!.pos);
+          const kind = r!.u8();
+          const index = r!.u32();
+          content.byte(kind);
+          content.u32(kind === 0 ? remap(index) : index);
+        }
+        content.name(GAS_EXPORT); content.byte(0x03); content.u32(gasGlobal);
+        content.name(DEPTH_EXPORT); content.byte(0x03); content.u32(depthGlobal);
+        break;
+      }
+      case 9: { // elements: function indices shift
+        if (s === undefined) continue;
+        const r = new Reader(wasm, s.start, s.end);
+        const count = r.u32();
+        content.u32(count);
+        for (let i = 0; i < count; i++) {
+          content.u32(r.u32()); // flags (0)
+          const exprStart = r.pos;
+          skipConstExpr(r, I32);
+          content.bytes(wasm, exprStart, r.pos);
+          const n = r.u32();
+          content.u32(n);
+          for (let j = 0; j < n; j++) content.u32(remap(r.u32()));
+        }
+        break;
+      }
+      case 10: { // code
+        if (s === undefined) continue;
+        const r = new Reader(wasm, s.start, s.end);
+        const count = r.u32();
+        content.ensure(s.end - s.start + (s.end - s.start >> 1));
+        content.u32(count);
+        for (let i = 0; i < count; i++) {
+          const sizeAt = r.pos;
+          const size = r.u32();
+          if (size > s.end - r.pos) malformed(sizeAt, 'function body runs past the code section');
+          limit('maxFunctionBytes', size, p.maxFunctionBytes, sizeAt);
+          rewriteBody(ctx, i, r.pos, r.pos + size, content);
+          r.pos += size;
+        }
+        if (r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
+        break;
+      }
+      default:
+        if (s === undefined) continue;
+        copyOf(content, wasm, s);
+        break;
+    }
+    out.section(id, content);
+  }
+  const bytes = out.result();
+
+  // The structural checks above name rule and offset; the engine's validator is the final word on
+  // typing. A rewrite of a valid module must itself be valid.
+  if (!WebAssembly.validate(wasm as BufferSource)) {
+    let message = 'invalid module';
+    try {
+      new WebAssembly.Module(wasm as BufferSource);
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    const offset = /@\+(\d+)/.exec(message);
+    reject('InvalidModule', 'validation', offset === null ? 0 : Number(offset[1]), { reason: message });
+  }
+  assert(WebAssembly.validate(bytes as BufferSource), 'the instrumented module validates');
+
+  const initialMemoryPages = info.memory?.min ?? 0;
+  return {
+    bytes,
+    moduleHash: sha3(wasm),
+    instrumentedHash: sha3(bytes),
+    tableHash: gasTableHash(table),
+    initialMemoryPages,
+    initialGas: BigInt(initialMemoryPages) * BigInt(table.surcharges.memory_initial_per_page),
+  };
+}
+
+function copyOf(w: Writer, src: Uint8Array, s: Section): Writer {
+  w.len = 0;
+  w.bytes(src, s.start, s.end);
+  return w;
+}
+
+function afterCount(src: Uint8Array, s: Section): number {
+  const r = new Reader(src, s.start, s.end);
+  r.u32();
+  return r.pos;
+}
