@@ -46,6 +46,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The worker has loaded and answers; calls go only to ready workers (start-up is not call time). */
+  ready: boolean;
   flag: Int32Array;
   job: Job | null;
   timer: NodeJS.Timeout | null;
@@ -129,6 +131,11 @@ export class WorkerPool {
     return this.queue.length;
   }
 
+  /** Workers started and answering. */
+  get ready(): number {
+    return this.slots.filter((s) => s.ready).length;
+  }
+
   get busy(): number {
     return this.slots.filter((s) => s.job !== null).length;
   }
@@ -149,7 +156,7 @@ export class WorkerPool {
   private startSlot(): Slot {
     const abortBuffer = new SharedArrayBuffer(4);
     const worker = this.spawn({ mark: WORKER_MARK, abortBuffer });
-    const slot: Slot = { worker, flag: new Int32Array(abortBuffer), job: null, timer: null };
+    const slot: Slot = { worker, ready: false, flag: new Int32Array(abortBuffer), job: null, timer: null };
     worker.on('message', (reply: ReplyMessage) => this.onReply(slot, reply));
     worker.on('error', (error) => this.replace(slot, 'Internal', { reason: 'worker crashed', error: error.message }));
     worker.on('exit', (code) => this.replace(slot, 'Internal', { reason: 'worker exited', exitCode: code }));
@@ -159,7 +166,7 @@ export class WorkerPool {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.job !== null) continue;
+      if (slot.job !== null || !slot.ready) continue;
       const job = this.queue.shift()!;
       slot.job = job;
       this.jobs.set(job.id, { job, slot });
@@ -170,6 +177,11 @@ export class WorkerPool {
   }
 
   private onReply(slot: Slot, reply: ReplyMessage): void {
+    if ('ready' in reply) {
+      slot.ready = true;
+      this.dispatch();
+      return;
+    }
     const job = slot.job;
     if (job === null || job.id !== reply.id) return;
     if (slot.timer !== null) clearTimeout(slot.timer);

@@ -29,6 +29,7 @@ export interface RunMessage {
 }
 
 export type ReplyMessage =
+  | { ready: true }
   | { id: number; ok: true; outcome: CallOutcome }
   | { id: number; ok: false; error: { code: string | null; message: string; details: Record<string, unknown> } };
 
@@ -61,4 +62,5 @@ export function runWorker(): void {
     }
     port.postMessage(reply);
   });
+  port.postMessage({ ready: true } satisfies ReplyMessage);
 }

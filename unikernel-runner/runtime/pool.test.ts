@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { contextSeed, sha3 } from '../../contracts/hash.ts';
+import { utf8Bytes } from '../../contracts/hex.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Hash } from '../../contracts/types.ts';
+import { gas } from '../../contracts/units.ts';
+import { loadZApp } from '../zapps/load.ts';
+import type { ZAppName } from '../zapps/load.ts';
+import { WorkerPool } from './pool.ts';
+import type { CallJob } from './pool.ts';
+import { hostPrices, prepareModule } from './prepare.ts';
+import { createReexecutor } from './reexecutor.ts';
+import { encodeStateBytes, hashState, stateFromEntries } from './state.ts';
+import type { State } from './state.ts';
+import { gasTableByName } from './tables.ts';
+
+const table = gasTableByName();
+const prices = hostPrices(table);
+const reexecutor = createReexecutor(table);
+const SESSION = `0x${'ab'.repeat(32)}` as Hash;
+const STATE = stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 41])]]);
+
+function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE): CallJob {
+  return { prepared: prepareModule(loadZApp(name), table), prices, preState, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) };
+}
+
+function rerun(name: ZAppName, j: CallJob, gasLimit: bigint) {
+  return reexecutor.rerun({ module: loadZApp(name), preState: encodeStateBytes(j.preState), input: j.input, gasLimit: gas(gasLimit), seed: j.seed });
+}
+
+const pools: WorkerPool[] = [];
+const newPool = (options: ConstructorParameters<typeof WorkerPool>[0]) => {
+  const pool = new WorkerPool(options);
+  pools.push(pool);
+  return pool;
+};
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe('worker pool and re-executor', () => {
+  it('a call run in the pool and re-run by the re-executor agree on every receipt field', async () => {
+    const pool = newPool({ size: 2 });
+    for (const [name, input] of [['counter', ''], ['hello', 'pool'], ['fuddor-meme', 'name'], ['recursion', ''], ['loop', '']] as const) {
+      const j = job(name, input, 3_000_000n);
+      const outcome = await pool.submit(j).result;
+      const again = rerun(name, j, 3_000_000n);
+      expect({ name, callGas: again.callGas, postStateHash: again.postStateHash, outputHash: again.outputHash, status: again.status }).toEqual({
+        name,
+        callGas: outcome.callGas,
+        postStateHash: outcome.postStateHash,
+        outputHash: outcome.outputHash,
+        status: outcome.status,
+      });
+    }
+    const counted = await pool.submit(job('counter', '', 1_000_000n)).result;
+    expect(Buffer.from(counted.output).toString()).toBe('42');
+    expect(counted.outputHash).toBe(sha3(utf8Bytes('42')));
+  });
+
+  it('an aborted spin call stops Aborted; re-judged with callGas as its limit it runs out of gas with post = pre', async () => {
+    const pool = newPool({ size: 1 });
+    await pool.submit(job('hello', 'warm up', 1_000_000n)).result;
+    const j = job('spin', '100000000000', 1_000_000_000_000n);
+    const call = pool.submit(j);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pool.abort(call.id)).toBe(true);
+    const outcome = await call.result;
+    expect(outcome.status).toBe(CallStatus.Aborted);
+    expect(outcome.postStateHash).toBe(hashState(STATE));
+    expect(outcome.output.length).toBe(0);
+    expect(outcome.callGas).toBeGreaterThan(0n);
+    const judged = rerun('spin', j, outcome.callGas);
+    expect(judged.status).toBe(CallStatus.OutOfGas);
+    expect(judged.callGas).toBe(outcome.callGas);
+    expect(judged.postStateHash).toBe(hashState(STATE));
+    // the flag is per call: the worker's next call runs normally
+    expect((await pool.submit(job('hello', 'again', 1_000_000n)).result).status).toBe(CallStatus.Ok);
+    expect(pool.abort(call.id)).toBe(false);
+  });
+
+  it('a worker that stops answering is terminated and replaced, and the next call works', async () => {
+    const pool = newPool({ size: 1, timeoutMs: 400 });
+    // a limit far beyond what the timeout lets it spend
+    await expect(pool.submit(job('loop', '', 10n ** 15n)).result).rejects.toMatchObject({ code: 'CallTimeout' });
+    expect(pool.restarts).toBe(1);
+    const next = await pool.submit(job('hello', 'still here', 1_000_000n)).result;
+    expect(Buffer.from(next.output).toString()).toBe('Hello, still here');
+  });
+
+  it('refuses with RunnerBusy beyond its queue limit', async () => {
+    const pool = newPool({ size: 1, queueLimit: 1 });
+    await pool.submit(job('hello', 'warm up', 1_000_000n)).result;
+    const running = pool.submit(job('spin', '100000000000', 10n ** 15n));
+    const queued = pool.submit(job('hello', 'queued', 1_000_000n));
+    expect(() => pool.submit(job('hello', 'one too many', 1_000_000n))).toThrow(expect.objectContaining({ code: 'RunnerBusy' }));
+    pool.abort(running.id);
+    expect((await running.result).status).toBe(CallStatus.Aborted);
+    expect((await queued.result).status).toBe(CallStatus.Ok);
+  });
+
+  it('a call aborted while still queued stops at its first checkpoint', async () => {
+    const pool = newPool({ size: 1 });
+    const first = pool.submit(job('spin', '100000000000', 10n ** 15n));
+    const second = pool.submit(job('spin', '100000000000', 10n ** 15n));
+    pool.abort(second.id);
+    pool.abort(first.id);
+    expect((await first.result).status).toBe(CallStatus.Aborted);
+    const outcome = await second.result;
+    expect(outcome.status).toBe(CallStatus.Aborted);
+    expect(rerun('spin', job('spin', '100000000000', 0n), outcome.callGas).status).toBe(CallStatus.OutOfGas);
+  });
+});
