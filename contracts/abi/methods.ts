@@ -3,7 +3,7 @@ import { AbiCoder } from 'ethers';
 import { ZgasError, isZgasError } from '../errors.ts';
 import { bytesToHex, equalBytes, hexToBytes, parseAddress, utf8Bytes } from '../hex.ts';
 import type { Hex, Method, MethodName, SignedReceipt } from '../types.ts';
-import { decodeReceipt, encodeReceipt } from './receipt.ts';
+import { RECEIPT_ENCODED_BYTES, decodeReceipt, encodeReceipt, encodeReceiptBytes } from './receipt.ts';
 
 /** The most receipts one Settle may carry. */
 export const MAX_RECEIPTS_PER_BATCH = 1_000;
@@ -65,19 +65,12 @@ const TYPES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, typesOf(n
 function toAbiValue(name: MethodName, field: string, value: unknown): unknown {
   if (name === 'Abort' && field === 'lastReceipt') return value === null ? '0x' : encodeReceipt(value as SignedReceipt);
   if (name === 'Challenge' && field === 'receipt') return encodeReceipt(value as SignedReceipt);
-  if (name === 'Settle' && field === 'receipts') {
-    const receipts = value as SignedReceipt[];
-    if (!Array.isArray(receipts)) throw new ZgasError('InvalidCallData', { field, reason: 'receipts must be an array' });
-    if (receipts.length > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: receipts.length, max: MAX_RECEIPTS_PER_BATCH });
-    return receipts.map(encodeReceipt);
-  }
   return value;
 }
 
 function fromAbiValue(name: MethodName, field: string, type: string, value: unknown): unknown {
   if (name === 'Abort' && field === 'lastReceipt') return value === '0x' ? null : decodeReceipt(value as Hex);
   if (name === 'Challenge' && field === 'receipt') return decodeReceipt(value as Hex);
-  if (name === 'Settle' && field === 'receipts') return (value as Hex[]).map((r) => decodeReceipt(r));
   if (type === 'address') return parseAddress(value);
   if (type === 'bytes32' || type === 'bytes') return (value as string).toLowerCase();
   return value;
@@ -87,8 +80,13 @@ export function encodeMethodBytes(method: Method): Uint8Array {
   const name = method.name;
   const params = METHOD_PARAMS[name] as readonly Param[] | undefined;
   if (params === undefined) throw new ZgasError('UnknownMethod', { name });
+  if (method.name === 'Settle') return encodeSettle(method.receipts);
   const record = method as unknown as Record<string, unknown>;
   const values = params.map(([field]) => toAbiValue(name, field, record[field]));
+  // Refuse oversize byte arguments before paying for their encoding.
+  let hexChars = 0;
+  for (const v of values) if (typeof v === 'string') hexChars += v.length;
+  if (hexChars / 2 > MAX_CALL_DATA_BYTES) throw new ZgasError('LimitExceeded', { what: 'call data bytes', max: MAX_CALL_DATA_BYTES });
   let args: Uint8Array;
   try {
     args = hexToBytes(coder.encode(TYPES_BY_METHOD[name], values));
@@ -106,20 +104,69 @@ export function encodeMethodBytes(method: Method): Uint8Array {
 /** Selector ‖ ABI-encoded arguments of a method. */
 export const encodeMethod = (method: Method): Hex => bytesToHex(encodeMethodBytes(method));
 
+// ── Settle by hand ─────────────────────────────────────────────────────────────────────────
+// A batch is the hot path and its canonical form is fixed: `bytes[]` whose elements are all
+// 448-byte receipts. AbiCoder copies the rest of the buffer for every element (quadratic on a
+// full batch), so Settle is encoded and decoded here and checked against AbiCoder in tests.
+const SETTLE_ELEMENT_BYTES = 32 + RECEIPT_ENCODED_BYTES;
+
+function writeWord(out: Uint8Array, offset: number, value: number): void {
+  new DataView(out.buffer, out.byteOffset).setUint32(offset + 28, value);
+}
+
+function encodeSettle(receipts: readonly SignedReceipt[]): Uint8Array {
+  if (!Array.isArray(receipts)) throw new ZgasError('InvalidCallData', { field: 'receipts', reason: 'receipts must be an array' });
+  const n = receipts.length;
+  if (n > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: n, max: MAX_RECEIPTS_PER_BATCH });
+  const out = new Uint8Array(4 + 64 + n * 32 + n * SETTLE_ELEMENT_BYTES);
+  out.set(hexToBytes(selectors.Settle), 0);
+  writeWord(out, 4, 32);
+  writeWord(out, 36, n);
+  const heads = 68;
+  const tails = heads + n * 32;
+  for (let i = 0; i < n; i++) {
+    writeWord(out, heads + i * 32, n * 32 + i * SETTLE_ELEMENT_BYTES);
+    const at = tails + i * SETTLE_ELEMENT_BYTES;
+    writeWord(out, at, RECEIPT_ENCODED_BYTES);
+    out.set(encodeReceiptBytes(receipts[i]!), at + 32);
+  }
+  return out;
+}
+
+function decodeSettleArgs(args: Uint8Array): SignedReceipt[] {
+  if (args.length < 64 || readWord(args, 0) !== 32) throw new ZgasError('InvalidCallData', { method: 'Settle', reason: 'non-canonical or truncated head' });
+  const n = readWord(args, 32);
+  if (n > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: n, max: MAX_RECEIPTS_PER_BATCH });
+  const heads = 64;
+  const tails = heads + n * 32;
+  if (args.length < tails) throw new ZgasError('InvalidCallData', { method: 'Settle', reason: 'truncated offsets' });
+  const receipts: SignedReceipt[] = [];
+  for (let i = 0; i < n; i++) {
+    if (readWord(args, heads + i * 32) !== n * 32 + i * SETTLE_ELEMENT_BYTES) {
+      throw new ZgasError('InvalidCallData', { method: 'Settle', index: i, reason: 'non-canonical element offset' });
+    }
+    const at = tails + i * SETTLE_ELEMENT_BYTES;
+    if (at + 32 > args.length) throw new ZgasError('InvalidCallData', { method: 'Settle', index: i, reason: 'truncated' });
+    const length = readWord(args, at);
+    if (length !== RECEIPT_ENCODED_BYTES) throw new ZgasError('InvalidReceiptEncoding', { index: i, reason: 'length', bytes: length });
+    if (at + SETTLE_ELEMENT_BYTES > args.length) throw new ZgasError('InvalidCallData', { method: 'Settle', index: i, reason: 'truncated' });
+    try {
+      receipts.push(decodeReceipt(args.subarray(at + 32, at + SETTLE_ELEMENT_BYTES)));
+    } catch (error) {
+      if (isZgasError(error)) throw new ZgasError(error.code, { ...error.details, index: i }, { cause: error });
+      throw error;
+    }
+  }
+  if (args.length !== tails + n * SETTLE_ELEMENT_BYTES) throw new ZgasError('InvalidCallData', { method: 'Settle', reason: 'trailing bytes' });
+  return receipts;
+}
+
 function readWord(bytes: Uint8Array, offset: number): number {
   // Words that do not fit in 6 bytes are certainly out of range; report them as infinite.
   for (let i = 0; i < 26; i++) if (bytes[offset + i] !== 0) return Number.POSITIVE_INFINITY;
   let value = 0;
   for (let i = 26; i < 32; i++) value = value * 256 + bytes[offset + i]!;
   return value;
-}
-
-/** Announced element count of the Settle array, read before decoding so an oversize batch is named as such. */
-function settleCount(args: Uint8Array): number | undefined {
-  if (args.length < 32) return undefined;
-  const offset = readWord(args, 0);
-  if (offset + 32 > args.length) return undefined;
-  return readWord(args, offset);
 }
 
 /**
@@ -147,10 +194,7 @@ export function decodeMethod(data: Hex | Uint8Array): Method {
   const name = bySelector.get(selector);
   if (name === undefined) throw new ZgasError('UnknownMethod', { selector });
   const args = bytes.subarray(4);
-  if (name === 'Settle') {
-    const count = settleCount(args);
-    if (count !== undefined && count > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: count, max: MAX_RECEIPTS_PER_BATCH });
-  }
+  if (name === 'Settle') return { name, receipts: decodeSettleArgs(args) };
   const types = TYPES_BY_METHOD[name];
   let raw: unknown[];
   try {
