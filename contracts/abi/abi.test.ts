@@ -120,7 +120,7 @@ describe('ABI round trip', () => {
     fc.assert(
       fc.property(arbReceipt, (r) => {
         const values = [r.sessionId, r.seq, r.callGas, r.cumulativeGas, r.inputHash, r.preStateHash, r.postStateHash, r.outputHash, r.status, r.signature];
-        const expected = coder.encode(RECEIPT_ABI_TYPES, values);
+        const expected = coder.encode(RECEIPT_ABI_TYPES, values) as Hex;
         expect(encodeReceipt(r)).toBe(expected);
         expect(hexToBytes(expected).length).toBe(RECEIPT_ENCODED_BYTES);
         expect(decodeReceipt(expected)).toEqual(r);
