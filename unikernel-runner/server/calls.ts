@@ -76,9 +76,9 @@ export class CallService {
       throw new ZgasError('InvocationOutOfOrder', { sessionId, seq: seq.toString(), next: (session.lastSeq + 1n).toString() });
     }
     if (session.aborted || ledgerSession.status.toLowerCase() !== 'open') throw new ZgasError('SessionNotOpen', { sessionId, status: session.aborted ? 'aborting' : ledgerSession.status });
-    if (session.lastSeq === 0n && ledgerSession.settledGas > 0n) throw new ZgasError('SessionStateLost', { sessionId });
     const used = session.cumulativeGas > ledgerSession.settledGas ? session.cumulativeGas : ledgerSession.settledGas;
     if (used >= ledgerSession.gasLimit) throw new ZgasError('SessionOutOfGas', { sessionId, gasLimit: ledgerSession.gasLimit.toString() });
+    if (session.lastSeq === 0n && ledgerSession.settledGas > 0n) throw new ZgasError('SessionStateLost', { sessionId });
     const gasLimit = gas(ledgerSession.gasLimit - used);
 
     session.running = { seq, callId: null };
