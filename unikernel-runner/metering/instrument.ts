@@ -853,6 +853,7 @@ function emitGrow(ctx: CodeContext, w: Writer, delta: number, costLocal: number)
 /** Before memory.copy/fill/init with the byte count on the stack: charge ceil(n / 32) × per-32. */
 function emitBulkCharge(ctx: CodeContext, w: Writer, count: number, costLocal: number): void {
   w.byte(0x22); w.u32(count); // local.tee: n stays for the operation
+  w.byte(0x20); w.u32(count);
   w.byte(0xad);
   w.byte(0x42); w.byte(0x1f); w.byte(0x7c); // + 31
   w.byte(0x42); w.byte(0x05); w.byte(0x88); // >> 5

@@ -1,0 +1,276 @@
+/// <reference lib="dom" />
+// Conformance of the instrumented gas to the table: every priced opcode, every surcharge, and the
+// independence of the totals from the chunk size and from engine tiering.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHUNK_GAS } from './meter.ts';
+import { loadGasTable } from './table.ts';
+import type { GasTable } from './table.ts';
+import { rawModule, runExport } from './testing.ts';
+import type { WatFeatures } from './testing.ts';
+
+const table = loadGasTable('zeno-wasm-gas-v1');
+const extended = loadGasTable('zgas-wasm-extended-v1');
+const CHUNKS = [1n, 7n, 1000n, DEFAULT_CHUNK_GAS];
+
+interface Case {
+  /** Table key of the opcode under test. */
+  opcode: string;
+  /** Module text; the export "f" is called. */
+  wat: string;
+  args?: number[];
+  /** Instruction names executed, in any order (each costs its table figure). */
+  executed: string[];
+  /** Surcharge gas on top of the figures. */
+  surcharge?: number;
+  traps?: boolean;
+  features?: WatFeatures;
+}
+
+function costOf(t: GasTable, names: string[]): number {
+  const byName = new Map(Object.values(t.opcodes).map((o) => [o.name, o.cost]));
+  return names.reduce((sum, n) => {
+    const c = byName.get(n);
+    if (c === undefined) throw new Error(`no figure for ${n}`);
+    return sum + c;
+  }, 0);
+}
+
+const fn = (result: string, body: string, extra = ''): string => `(module ${extra} (func (export "f") ${result} ${body}))`;
+const MEM = '(memory 1)';
+
+// One case per opcode family member: the instructions in the body plus the function's `end`.
+function opcodeCases(): Case[] {
+  const cases: Case[] = [];
+  const simple = (opcode: string, result: string, setup: string[], op: string, extra = '') => {
+    cases.push({ opcode, wat: fn(result, [...setup, op].join(' '), extra), executed: [...setup.map((s) => s.split(' ')[0]!), op.split(' ')[0]!, 'end'] });
+  };
+  for (const op of ['add', 'sub', 'mul', 'div_s', 'div_u', 'rem_s', 'rem_u', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'rotl', 'rotr']) {
+    simple(key('i32', op), '(result i32)', ['i32.const 77', 'i32.const 5'], `i32.${op}`);
+    simple(key('i64', op), '(result i64)', ['i64.const 77', 'i64.const 5'], `i64.${op}`);
+  }
+  for (const op of ['eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u']) {
+    simple(key('i32', op), '(result i32)', ['i32.const 77', 'i32.const 5'], `i32.${op}`);
+    simple(key('i64', op), '(result i32)', ['i64.const 77', 'i64.const 5'], `i64.${op}`);
+  }
+  simple(key('i32', 'eqz'), '(result i32)', ['i32.const 7'], 'i32.eqz');
+  simple(key('i64', 'eqz'), '(result i32)', ['i64.const 7'], 'i64.eqz');
+  for (const op of ['clz', 'ctz', 'popcnt']) {
+    simple(key('i32', op), '(result i32)', ['i32.const 7'], `i32.${op}`);
+    simple(key('i64', op), '(result i64)', ['i64.const 7'], `i64.${op}`);
+  }
+  simple(key('i32', 'wrap_i64'), '(result i32)', ['i64.const 7'], 'i32.wrap_i64');
+  simple(key('i64', 'extend_i32_s'), '(result i64)', ['i32.const -7'], 'i64.extend_i32_s');
+  simple(key('i64', 'extend_i32_u'), '(result i64)', ['i32.const 7'], 'i64.extend_i32_u');
+  for (const op of ['i32.load', 'i32.load8_s', 'i32.load8_u', 'i32.load16_s', 'i32.load16_u']) simple(byName(op), '(result i32)', ['i32.const 8'], op, MEM);
+  for (const op of ['i64.load', 'i64.load8_s', 'i64.load8_u', 'i64.load16_s', 'i64.load16_u', 'i64.load32_s', 'i64.load32_u']) simple(byName(op), '(result i64)', ['i32.const 8'], op, MEM);
+  for (const op of ['i32.store', 'i32.store8', 'i32.store16']) simple(byName(op), '', ['i32.const 8', 'i32.const 5'], op, MEM);
+  for (const op of ['i64.store', 'i64.store8', 'i64.store16', 'i64.store32']) simple(byName(op), '', ['i32.const 8', 'i64.const 5'], op, MEM);
+  simple(byName('memory.size'), '(result i32)', [], 'memory.size', MEM);
+  simple(byName('memory.grow'), '(result i32)', ['i32.const 0'], 'memory.grow', MEM);
+  simple(byName('i32.const'), '(result i32)', [], 'i32.const 1');
+  simple(byName('i64.const'), '(result i64)', [], 'i64.const 1');
+  simple(byName('nop'), '', [], 'nop');
+  simple(byName('drop'), '', ['i32.const 1'], 'drop');
+  simple(byName('select'), '(result i32)', ['i32.const 1', 'i32.const 2', 'i32.const 0'], 'select');
+  cases.push({ opcode: byName('local.get'), wat: fn('(param i32) (result i32)', 'local.get 0'), args: [3], executed: ['local.get', 'end'] });
+  cases.push({ opcode: byName('local.set'), wat: fn('(param i32)', 'i32.const 1 local.set 0'), args: [3], executed: ['i32.const', 'local.set', 'end'] });
+  cases.push({ opcode: byName('local.tee'), wat: fn('(param i32) (result i32)', 'i32.const 1 local.tee 0'), args: [3], executed: ['i32.const', 'local.tee', 'end'] });
+  const G = '(global $g (mut i32) (i32.const 4))';
+  cases.push({ opcode: byName('global.get'), wat: fn('(result i32)', 'global.get $g', G), executed: ['global.get', 'end'] });
+  cases.push({ opcode: byName('global.set'), wat: fn('', 'i32.const 1 global.set $g', G), executed: ['i32.const', 'global.set', 'end'] });
+  // control
+  cases.push({ opcode: byName('unreachable'), wat: fn('', 'unreachable'), executed: ['unreachable'], traps: true });
+  cases.push({ opcode: byName('block'), wat: fn('', 'block end'), executed: ['block', 'end', 'end'] });
+  cases.push({ opcode: byName('loop'), wat: fn('', 'loop end'), executed: ['loop', 'end', 'end'] });
+  cases.push({ opcode: byName('if'), wat: fn('', 'i32.const 1 if nop end'), executed: ['i32.const', 'if', 'nop', 'end', 'end'] });
+  cases.push({ opcode: byName('if'), wat: fn('', 'i32.const 0 if nop end'), executed: ['i32.const', 'if', 'end'] });
+  cases.push({ opcode: byName('else'), wat: fn('', 'i32.const 1 if nop else nop nop end'), executed: ['i32.const', 'if', 'nop', 'else', 'end'] });
+  cases.push({ opcode: byName('else'), wat: fn('', 'i32.const 0 if nop else nop nop end'), executed: ['i32.const', 'if', 'nop', 'nop', 'end', 'end'] });
+  cases.push({ opcode: byName('end'), wat: fn('', ''), executed: ['end'] });
+  cases.push({ opcode: byName('br'), wat: fn('', 'block br 0 nop end'), executed: ['block', 'br', 'end'] });
+  cases.push({ opcode: byName('br_if'), wat: fn('', 'block i32.const 1 br_if 0 nop end'), executed: ['block', 'i32.const', 'br_if', 'end'] });
+  cases.push({ opcode: byName('br_if'), wat: fn('', 'block i32.const 0 br_if 0 nop end'), executed: ['block', 'i32.const', 'br_if', 'nop', 'end', 'end'] });
+  cases.push({ opcode: byName('return'), wat: fn('(result i32)', 'i32.const 3 return'), executed: ['i32.const', 'return'] });
+  cases.push({ opcode: byName('return'), wat: fn('(result i32)', 'block (result i32) i32.const 3 return end'), executed: ['block', 'i32.const', 'return'] });
+  // br_table: 3 targets including the default
+  const surcharge = table.surcharges.br_table_per_target_including_default;
+  for (const [index, executed] of [
+    [0, ['block', 'block', 'i32.const', 'br_table', 'nop', 'end', 'end']],
+    [1, ['block', 'block', 'i32.const', 'br_table', 'end']],
+    [9, ['block', 'block', 'i32.const', 'br_table', 'end']],
+  ] as const) {
+    cases.push({ opcode: byName('br_table'), wat: fn('', `block block i32.const ${index} br_table 0 1 1 end nop end`), executed: [...executed], surcharge: 3 * surcharge });
+  }
+  cases.push({ opcode: byName('call'), wat: `(module (func $g nop) (func (export "f") call $g))`, executed: ['call', 'end', 'nop', 'end'] });
+  cases.push({
+    opcode: byName('call_indirect'),
+    wat: `(module (type $t (func (result i32))) (table 1 funcref) (elem (i32.const 0) $g) (func $g (result i32) i32.const 5)
+          (func (export "f") (result i32) i32.const 0 call_indirect (type $t)))`,
+    executed: ['i32.const', 'call_indirect', 'end', 'i32.const', 'end'],
+  });
+  return cases;
+}
+
+function byName(name: string, t: GasTable = table): string {
+  const entry = Object.entries(t.opcodes).find(([, o]) => o.name === name);
+  if (entry === undefined) throw new Error(`no opcode ${name}`);
+  return entry[0];
+}
+const key = (type: string, op: string): string => byName(`${type}.${op}`);
+
+async function check(c: Case, t: GasTable): Promise<void> {
+  const m = await rawModule(c.wat, t, {}, c.features ?? {});
+  const expected = BigInt(costOf(t, c.executed) + (c.surcharge ?? 0));
+  for (const chunk of CHUNKS) {
+    const r = runExport(m, 'f', c.args ?? [], { chunk });
+    if (c.traps === true) expect(r.error).toBeInstanceOf(WebAssembly.RuntimeError);
+    else expect(r.error).toBeUndefined();
+    expect({ opcode: c.opcode, chunk, gas: r.gasUsed }).toEqual({ opcode: c.opcode, chunk, gas: expected });
+  }
+}
+
+describe('every opcode of the default table', () => {
+  const cases = opcodeCases();
+  it('has a case for every priced opcode', () => {
+    const covered = new Set(cases.map((c) => c.opcode));
+    expect(Object.keys(table.opcodes).filter((k) => !covered.has(k))).toEqual([]);
+    expect(Object.keys(table.opcodes)).toHaveLength(104);
+  });
+  for (const c of cases) {
+    it(`${c.opcode} ${table.opcodes[c.opcode]?.name} costs the table figure`, async () => {
+      await check(c, table);
+    });
+  }
+});
+
+describe('extended profile', () => {
+  for (const op of ['i32.extend8_s', 'i32.extend16_s']) {
+    it(`${op}`, async () => {
+      await check({ opcode: byName(op, extended), wat: fn('(result i32)', `i32.const 200 ${op}`), executed: ['i32.const', op, 'end'], features: { sign_extension: true } }, extended);
+    });
+  }
+  for (const op of ['i64.extend8_s', 'i64.extend16_s', 'i64.extend32_s']) {
+    it(`${op}`, async () => {
+      await check({ opcode: byName(op, extended), wat: fn('(result i64)', `i64.const 200 ${op}`), executed: ['i64.const', op, 'end'], features: { sign_extension: true } }, extended);
+    });
+  }
+  const per32 = extended.surcharges.bulk_memory_per_32_bytes!;
+  for (const n of [0, 1, 32, 33, 1000]) {
+    const chunks = Math.ceil(n / 32);
+    it(`memory.fill and memory.copy of ${n} bytes cost base + ${chunks} × per-32`, async () => {
+      await check({ opcode: byName('memory.fill', extended), wat: fn('', `i32.const 0 i32.const 7 i32.const ${n} memory.fill`, MEM), executed: ['i32.const', 'i32.const', 'i32.const', 'memory.fill', 'end'], surcharge: chunks * per32, features: { bulk_memory: true } }, extended);
+      await check({ opcode: byName('memory.copy', extended), wat: fn('', `i32.const 100 i32.const 0 i32.const ${n} memory.copy`, `(memory 2)`), executed: ['i32.const', 'i32.const', 'i32.const', 'memory.copy', 'end'], surcharge: chunks * per32, features: { bulk_memory: true } }, extended);
+    });
+  }
+  it('memory.init and data.drop', async () => {
+    const wat = `(module (memory 1) (data $d "hello world") (func (export "f") i32.const 0 i32.const 0 i32.const 11 memory.init $d data.drop $d))`;
+    await check({ opcode: byName('memory.init', extended), wat, executed: ['i32.const', 'i32.const', 'i32.const', 'memory.init', 'data.drop', 'end'], surcharge: per32, features: { bulk_memory: true } }, extended);
+  });
+  // A segment is charged whole at its entry: a trap inside it has paid for the segment's rest too.
+  it('a bulk fill out of bounds still charges before it traps', async () => {
+    await check({ opcode: byName('memory.fill', extended), wat: fn('', 'i32.const 65000 i32.const 7 i32.const 1000 memory.fill', MEM), executed: ['i32.const', 'i32.const', 'i32.const', 'memory.fill', 'end'], surcharge: 32 * per32, traps: true, features: { bulk_memory: true } }, extended);
+  });
+});
+
+describe('surcharges', () => {
+  const perPage = table.surcharges.memory_grow_per_page;
+  it('memory.grow charges per page grown', async () => {
+    const m = await rawModule(fn('(param i32) (result i32)', 'local.get 0 memory.grow', MEM), table);
+    for (const pages of [0, 1, 3, 200]) {
+      for (const chunk of CHUNKS) {
+        const r = runExport(m, 'f', [pages], { chunk });
+        expect(r.result).toBe(1);
+        expect(r.gasUsed).toBe(BigInt(costOf(table, ['local.get', 'memory.grow', 'end']) + pages * perPage));
+      }
+    }
+  });
+  it('memory.grow beyond the cap returns -1 and charges no surcharge', async () => {
+    const m = await rawModule(fn('(param i32) (result i32)', 'local.get 0 memory.grow', MEM), table, { maxMemoryPages: 4 });
+    expect(runExport(m, 'f', [3]).result).toBe(1);
+    const refused = runExport(m, 'f', [4]);
+    expect(refused.result).toBe(-1);
+    expect(refused.gasUsed).toBe(BigInt(costOf(table, ['local.get', 'memory.grow', 'end'])));
+    expect(runExport(m, 'f', [-1]).result).toBe(-1); // 2^32-1 pages, unsigned
+  });
+  it('memory.grow respects the module own maximum below the cap', async () => {
+    const m = await rawModule(fn('(param i32) (result i32)', 'local.get 0 memory.grow', '(memory 1 2)'), table);
+    expect(runExport(m, 'f', [1]).result).toBe(1);
+    expect(runExport(m, 'f', [2]).result).toBe(-1);
+  });
+  it('a second grow sees the grown size', async () => {
+    const m = await rawModule(fn('(result i32)', 'i32.const 2 memory.grow drop i32.const 2 memory.grow', MEM), table, { maxMemoryPages: 4 });
+    const r = runExport(m, 'f', []);
+    expect(r.result).toBe(-1);
+    expect(r.gasUsed).toBe(BigInt(costOf(table, ['i32.const', 'memory.grow', 'drop', 'i32.const', 'memory.grow', 'end']) + 2 * perPage));
+  });
+  it('initial memory is reported as initialGas, per page', async () => {
+    const m = await rawModule(fn('', '', '(memory 3)'), table);
+    expect(m.initialMemoryPages).toBe(3);
+    expect(m.initialGas).toBe(3n * BigInt(table.surcharges.memory_initial_per_page));
+    const r = runExport(m, 'f', [], { chargeInitial: true });
+    expect(r.gasUsed).toBe(m.initialGas + 1n);
+    expect((await rawModule(fn('', ''), table)).initialGas).toBe(0n);
+  });
+});
+
+describe('totals independent of chunk size and tiering', () => {
+  const SUM_LOOP = fn('(param i32) (result i32)', `
+    (local i32)
+    block
+      loop
+        local.get 1 local.get 0 i32.add local.set 1
+        local.get 0 i32.const 1 i32.sub local.tee 0
+        i32.eqz br_if 1
+        br 0
+      end
+    end
+    local.get 1`);
+  // entry: block, loop; per iteration: 11; per repeated iteration: br; exit: local.get, end
+  const loopGas = (n: number): bigint => BigInt(2 + 11 * n + 2 * (n - 1) + 2);
+
+  it('a loop costs its formula with any chunk', async () => {
+    const m = await rawModule(SUM_LOOP, table);
+    for (const n of [1, 2, 10, 1000]) {
+      for (const chunk of CHUNKS) expect(runExport(m, 'f', [n], { chunk }).gasUsed).toBe(loopGas(n));
+    }
+  });
+
+  it('a hot loop reports the same gas on every run, before and after the engine optimises it', async () => {
+    const m = await rawModule(SUM_LOOP, table);
+    const compiled = new WebAssembly.Module(m.bytes as BufferSource);
+    const seen = new Set<bigint>();
+    for (let run = 0; run < 200; run++) {
+      const r = runExport(compiled, 'f', [10_000]);
+      expect(r.result).toBe((10_000 * 10_001) / 2);
+      seen.add(r.gasUsed);
+    }
+    expect([...seen]).toEqual([loopGas(10_000)]);
+  });
+
+  it('out of gas happens at the same charge for every chunk; the call reports its whole limit', async () => {
+    const m = await rawModule(SUM_LOOP, table);
+    const total = loopGas(50);
+    for (const limit of [0n, 1n, 2n, 3n, total / 2n, total - 2n, total - 1n]) {
+      for (const chunk of CHUNKS) {
+        const r = runExport(m, 'f', [50], { gasLimit: limit, chunk });
+        expect(r.error?.constructor.name).toBe('OutOfGasTrap');
+        expect(r.gasUsed).toBe(limit);
+      }
+    }
+    for (const chunk of CHUNKS) {
+      const r = runExport(m, 'f', [50], { gasLimit: total, chunk });
+      expect(r.error).toBeUndefined();
+      expect(r.gasUsed).toBe(total);
+    }
+  });
+
+  it('a trap reports the gas charged up to the trapping segment, whatever the chunk', async () => {
+    const m = await rawModule(fn('(param i32) (result i32)', 'i32.const 10 local.get 0 i32.div_u', ''), table);
+    const gas = new Set(CHUNKS.map((chunk) => {
+      const r = runExport(m, 'f', [0], { chunk });
+      expect(r.error).toBeInstanceOf(WebAssembly.RuntimeError);
+      return r.gasUsed;
+    }));
+    expect([...gas]).toEqual([BigInt(costOf(table, ['i32.const', 'local.get', 'i32.div_u', 'end']))]);
+  });
+});
