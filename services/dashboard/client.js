@@ -152,11 +152,17 @@ function setLatest(height, hash, timestamp) {
   tick();
 }
 
+function supplyNote(t) {
+  var balances = 'balances ' + formatQsr(t.balances);
+  if (t.genesisSupply === null || t.genesisSupply === undefined) return balances;
+  return t.genesisSupply === t.supply ? 'conserved ✓ · ' + balances : '≠ recorded supply ' + formatQsr(t.genesisSupply);
+}
+
 function renderCards(o) {
   var t = o.totals;
   var c = o.counts;
   var cards = [
-    ['Total supply', t.supply, 'balances ' + formatQsr(t.balances)],
+    ['Total supply', t.supply, supplyNote(t)],
     ['Escrow available', t.escrowAvailable, formatCount(c.zApps) + ' zApps'],
     ['Escrow held', t.escrowHeld, formatCount(c.openSessions) + ' open · ' + formatCount(c.abortingSessions) + ' aborting sessions'],
     ['Provider stake', t.stake, 'unbonding ' + formatQsr(t.unbonding)],
@@ -169,7 +175,7 @@ function renderCards(o) {
     var value = h('div', 'card-value');
     value.appendChild(qsrNode(card[1]));
     box.appendChild(value);
-    box.appendChild(h('div', 'card-sub', card[2]));
+    box.appendChild(h('div', card[2].charAt(0) === '≠' ? 'card-sub card-alert' : 'card-sub', card[2]));
     return box;
   });
   var cardsNode = document.getElementById('cards');

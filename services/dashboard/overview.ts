@@ -21,9 +21,13 @@ export interface Overview {
   pipeline: PipelineCounters;
 }
 
-/** QSR totals in base units. `supply` is the conservation sum of DESIGN §5.3. */
+/**
+ * QSR totals in base units. `supply` is the conservation sum of DESIGN §5.3, recomputed here;
+ * `genesisSupply` is the supply the state records (null when it records none): they must agree.
+ */
 export interface OverviewTotals {
   supply: string;
+  genesisSupply: string | null;
   balances: string;
   escrowAvailable: string;
   escrowHeld: string;
@@ -52,6 +56,10 @@ export interface ZAppRow {
   autoTopUp: { minAvailable: string; refill: string } | null;
 }
 
+/**
+ * `pending` is still inside its challenge window at the newest momentum's time; `claimable` is
+ * what ClaimEarnings would pay now (matured earnings, whether or not the state has moved them yet).
+ */
 export interface ProviderRow {
   address: string;
   pricePerMgas: string;
@@ -99,7 +107,7 @@ export interface PipelineCounters {
 export type JsonCollection<T> = Readonly<Record<string, T>> | readonly T[];
 
 /** An amount list (unbonding entries, pending earnings) or an already summed amount. */
-export type JsonAmounts = string | readonly { amount: string }[];
+export type JsonAmounts = string | readonly { amount: string; claimableAt?: string }[];
 
 export interface AccountJson {
   address?: string;
@@ -112,6 +120,7 @@ export interface ZAppJson {
   moduleHash: string;
   available: string;
   held: string;
+  /** A refill of 0 means auto top-up is off. */
   autoTopUp?: { minAvailable: string; refill: string } | null;
 }
 
@@ -138,10 +147,14 @@ export interface SessionJson {
   abortCap?: string | null;
 }
 
-/** The parts of the contract's JSON state (DESIGN §5, decimal strings) the dashboard reads. */
-export interface StateJson {
+/**
+ * The parts of the contract's JSON state the dashboard reads: `stateToJson` of
+ * contracts/gas/state.ts fits it (lists of rows keyed by id/address, decimal strings).
+ */
+export interface OverviewState {
   chainId?: string;
   contract?: string;
+  supply?: string;
   accounts: JsonCollection<AccountJson>;
   zApps: JsonCollection<ZAppJson>;
   providers: JsonCollection<ProviderJson>;
@@ -184,11 +197,21 @@ function entries<T>(collection: JsonCollection<T>, idField: 'id' | 'address', pa
 }
 
 function sumAmounts(value: JsonAmounts | undefined): Qsr {
-  if (value === undefined) return 0n as Qsr;
-  if (typeof value === 'string') return parseQsr(value);
-  let total = 0n as Qsr;
-  for (const entry of value) total = add(total, parseQsr(entry.amount));
-  return total;
+  return splitMatured(value, null).pending;
+}
+
+/** Sums an amount list, separating entries whose claimableAt is at or before `nowSeconds`. */
+function splitMatured(value: JsonAmounts | undefined, nowSeconds: bigint | null): { pending: Qsr; matured: Qsr } {
+  let pending = 0n as Qsr;
+  let matured = 0n as Qsr;
+  if (value === undefined) return { pending, matured };
+  if (typeof value === 'string') return { pending: parseQsr(value), matured };
+  for (const entry of value) {
+    const amount = parseQsr(entry.amount);
+    if (nowSeconds !== null && entry.claimableAt !== undefined && parseUint64(entry.claimableAt) <= nowSeconds) matured = add(matured, amount);
+    else pending = add(pending, amount);
+  }
+  return { pending, matured };
 }
 
 /** A non-negative integer of any shape the inputs use, as a checked decimal string. */
@@ -218,9 +241,20 @@ function compareDecimal(a: string, b: string): number {
 /**
  * Assembles the overview. Totals are exact bigint sums of the whole state (checked arithmetic);
  * row lists are cut at OVERVIEW_MAX_ROWS (sessions: aborting, then open, then closed, newest seq
- * first within each). Malformed input fails with a typed error rather than a wrong figure.
+ * first within each). Earnings mature at the newest momentum's timestamp (chain time, never the
+ * clock). Malformed input fails with a typed error rather than a wrong figure.
  */
-export function buildOverview(state: StateJson, momentums: readonly MomentumSummary[], counters: PipelineCountersInput): Overview {
+export function buildOverview(state: OverviewState, momentums: readonly MomentumSummary[], counters: PipelineCountersInput): Overview {
+  const momentumRows: MomentumRow[] = momentums.map((m, i) => ({
+    height: count(m.height, `momentums[${i}].height`),
+    hash: m.hash,
+    inputs: inputCount(m.inputs, `momentums[${i}].inputs`),
+    timestamp: count(m.timestamp, `momentums[${i}].timestamp`),
+  }));
+  momentumRows.sort((a, b) => -compareDecimal(a.height, b.height));
+  const newest = momentumRows[0];
+  const chainNow = newest === undefined ? null : BigInt(newest.timestamp);
+
   let balances = 0n as Qsr;
   const accounts = entries(state.accounts, 'address', 'accounts');
   for (const [, account] of accounts) balances = add(balances, parseQsr(account.balance));
@@ -233,7 +267,7 @@ export function buildOverview(state: StateJson, momentums: readonly MomentumSumm
     const held = parseQsr(z.held);
     escrowAvailable = add(escrowAvailable, available);
     escrowHeld = add(escrowHeld, held);
-    const top = z.autoTopUp ?? null;
+    const top = z.autoTopUp === undefined || z.autoTopUp === null || parseQsr(z.autoTopUp.refill) === 0n ? null : z.autoTopUp;
     zApps.push({
       id,
       owner: z.owner,
@@ -250,11 +284,12 @@ export function buildOverview(state: StateJson, momentums: readonly MomentumSumm
   let claimable = 0n as Qsr;
   const providers: ProviderRow[] = [];
   for (const [address, p] of entries(state.providers, 'address', 'providers')) {
+    const earnings = splitMatured(p.pendingEarnings, chainNow);
     const row = {
       stake: parseQsr(p.stake),
       unbonding: sumAmounts(p.unbonding),
-      pending: sumAmounts(p.pendingEarnings),
-      claimable: p.claimable === undefined ? (0n as Qsr) : parseQsr(p.claimable),
+      pending: earnings.pending,
+      claimable: add(p.claimable === undefined ? (0n as Qsr) : parseQsr(p.claimable), earnings.matured),
     };
     stake = add(stake, row.stake);
     unbonding = add(unbonding, row.unbonding);
@@ -295,21 +330,13 @@ export function buildOverview(state: StateJson, momentums: readonly MomentumSumm
   }
   sessions.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || -compareDecimal(a.lastSeq, b.lastSeq) || (a.id < b.id ? -1 : 1));
 
-  const momentumRows: MomentumRow[] = momentums.map((m, i) => ({
-    height: count(m.height, `momentums[${i}].height`),
-    hash: m.hash,
-    inputs: inputCount(m.inputs, `momentums[${i}].inputs`),
-    timestamp: count(m.timestamp, `momentums[${i}].timestamp`),
-  }));
-  momentumRows.sort((a, b) => -compareDecimal(a.height, b.height));
-  const newest = momentumRows[0];
-
   const supply = [balances, escrowAvailable, escrowHeld, stake, unbonding, pending, claimable].reduce((a, b) => add(a, b), 0n as Qsr);
   return {
     chain: { chainId: state.chainId ?? null, contract: state.contract ?? null },
     latest: newest === undefined ? null : { height: newest.height, hash: newest.hash, timestamp: newest.timestamp },
     totals: {
       supply: supply.toString(10),
+      genesisSupply: state.supply === undefined ? null : parseQsr(state.supply).toString(10),
       balances: balances.toString(10),
       escrowAvailable: escrowAvailable.toString(10),
       escrowHeld: escrowHeld.toString(10),

@@ -50,6 +50,7 @@ main { max-width: 1480px; margin: 0 auto; padding: 20px 24px 40px; }
 .card-label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); font-weight: 600; }
 .card-value { font: 600 17px/1.3 var(--mono); margin: 6px 0 4px; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; letter-spacing: -0.01em; }
 .card-sub { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
+.card-sub.card-alert { color: var(--bad); font-weight: 600; }
 .qsr { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .qsr-zeros { color: #b3bccb; }
 .card-value .qsr { white-space: normal; }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getAddress } from 'ethers';
-import type { MomentumSummary, PipelineCountersInput, SessionJson, StateJson } from './overview.ts';
+import type { MomentumSummary, PipelineCountersInput, SessionJson, OverviewState } from './overview.ts';
 
 /** A deterministic, realistic chain state for the preview server and the tests. Not used in production. */
 
@@ -15,7 +15,7 @@ export const sampleAddresses = {
   users: [address('user-1'), address('user-2'), address('user-3'), address('user-4')],
 } as const;
 
-export function sampleState(): StateJson {
+export function sampleState(): OverviewState {
   const { owners, providers, users } = sampleAddresses;
   const zAppIds = [hex('zapp-chess', 32), hex('zapp-oracle', 32), hex('zapp-kv', 32)];
   const price = ['1250', '900', '2000'];
@@ -34,6 +34,7 @@ export function sampleState(): StateJson {
   });
   return {
     chainId: '73405',
+    supply: '10595459162604',
     contract: address('gas-contract'),
     accounts: [
       { address: owners[0], balance: q(48_250n, 12_500_000n) },
@@ -45,12 +46,12 @@ export function sampleState(): StateJson {
       { id: zAppIds[0], owner: owners[0], moduleHash: hex('module-chess', 32), available: q(1_840n, 55_000_001n), held: q(160n, 4_999_999n), autoTopUp: { minAvailable: q(500n), refill: q(2_000n) } },
       { id: zAppIds[1], owner: owners[0], moduleHash: hex('module-oracle', 32), available: q(312n, 7n), held: q(25n), autoTopUp: null },
       { id: zAppIds[2], owner: owners[1], moduleHash: hex('module-kv', 32), available: '0', held: q(3n, 50_000_000n) },
-    ] as StateJson['zApps'],
+    ] as OverviewState['zApps'],
     providers: [
       { address: providers[0], pricePerMgas: price[0], stake: q(25_000n), unbonding: [], pendingEarnings: [{ amount: '412500' }, { amount: '87' }], claimable: q(12n, 34_000_000n) },
       { address: providers[1], pricePerMgas: price[1], stake: q(10_000n), unbonding: [{ amount: q(2_500n) }], pendingEarnings: [{ amount: '2250000' }], claimable: '0' },
       { address: providers[2], pricePerMgas: price[2], stake: q(5_000n, 1n), unbonding: [], pendingEarnings: [], claimable: q(1n) },
-    ] as StateJson['providers'],
+    ] as OverviewState['providers'],
     sessions: [
       session(1, 0, 0, 0, 'open', 2_000_000n, 1_337_420n, 1_337_420n, 57),
       session(2, 0, 0, 1, 'open', 5_000_000n, 412_000n, 500_000n, 9),
@@ -59,8 +60,8 @@ export function sampleState(): StateJson {
       session(5, 1, 1, 0, 'closed', 1_000_000n, 1_000_000n, 1_000_000n, 44),
       session(6, 0, 0, 2, 'closed', 3_000_000n, 120_000n, 250_000n, 3, 140_000n),
       session(7, 2, 2, 1, 'open', 750_000n, 0n, 50_000n, 0),
-    ] as StateJson['sessions'],
-  } as StateJson;
+    ] as OverviewState['sessions'],
+  } as OverviewState;
 }
 
 export function sampleMomentums(latestHeight: bigint, nowSeconds: bigint, count = 24): MomentumSummary[] {
