@@ -87,21 +87,22 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
   try {
     charge(prepared.initialGas);
     const view = new StateView(request.preState);
-    let memory: WebAssembly.Memory | undefined;
+    // The host functions exist before the instance; they reach its memory through this slot.
+    const slot: { memory?: WebAssembly.Memory } = {};
     const env = hostFunctions({
       view,
       seed: request.seed,
       prices,
       charge,
       memory: () => {
-        if (memory === undefined) throw new GuestTrap('host call before the instance exists');
-        return memory;
+        if (slot.memory === undefined) throw new GuestTrap('host call before the instance exists');
+        return slot.memory;
       },
     });
     const instance = new WebAssembly.Instance(prepared.module, { ...meter.imports, env });
     meter.bind(instance);
     const guest = guestExports(instance);
-    memory = guest.memory;
+    slot.memory = guest.memory;
     const inputPtr = guest.alloc(request.input.length);
     writeGuest(guest.memory, inputPtr, request.input);
     const packed = BigInt.asUintN(64, guest.handle(inputPtr, request.input.length));

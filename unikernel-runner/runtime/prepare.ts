@@ -22,7 +22,7 @@ export function prepareModule(wasm: Uint8Array, table: GasTable): PreparedModule
   if (cached !== undefined) return cached;
   const instrumented = instrument(wasm, table);
   const prepared: PreparedModule = {
-    module: new WebAssembly.Module(instrumented.bytes),
+    module: new WebAssembly.Module(instrumented.bytes as Uint8Array<ArrayBuffer>),
     initialGas: gas(instrumented.initialGas),
     moduleHash: instrumented.moduleHash,
     instrumentedHash: instrumented.instrumentedHash,

@@ -30,7 +30,7 @@ describe('zApp builds', () => {
 
   it('every zApp exports memory, alloc and handle, and imports only from env', () => {
     for (const name of ALL_MODULES) {
-      const module = new WebAssembly.Module(loadZApp(name));
+      const module = new WebAssembly.Module(loadZApp(name) as Uint8Array<ArrayBuffer>);
       expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['alloc', 'handle', 'memory']);
       const imports = WebAssembly.Module.imports(module).map((i) => i.module);
       if (name !== 'forbidden-import') expect(imports.every((m) => m === 'env')).toBe(true);
