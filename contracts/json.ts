@@ -48,12 +48,14 @@ type Fields = Record<string, unknown>;
 /** Checks that `value` is a plain object with exactly `keys`. */
 function object(value: unknown, keys: readonly string[], path: string): Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ZgasError('InvalidField', { path: path || '$', expected: 'object' });
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new ZgasError('InvalidField', { path: path || '$', expected: 'plain object' });
   const record = value as Fields;
   for (const key of Object.keys(record)) {
     if (!keys.includes(key)) throw new ZgasError('InvalidField', { path: join(path, key), reason: 'unknown field' });
   }
   for (const key of keys) {
-    if (record[key] === undefined) throw new ZgasError('InvalidField', { path: join(path, key), reason: 'missing field' });
+    if (!Object.hasOwn(record, key) || record[key] === undefined) throw new ZgasError('InvalidField', { path: join(path, key), reason: 'missing field' });
   }
   return record;
 }
