@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isZgasError, ZgasError } from '../../contracts/errors.ts';
+import { ZgasError } from '../../contracts/errors.ts';
 import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_POLICY, instrument } from './instrument.ts';
