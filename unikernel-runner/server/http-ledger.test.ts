@@ -1,0 +1,144 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
+import { sha3 } from '../../contracts/hash.ts';
+import { utf8Bytes } from '../../contracts/hex.ts';
+import { receiptFromJson } from '../../contracts/json.ts';
+import type { Address, Hash } from '../../contracts/types.ts';
+import { loadZApp } from '../zapps/load.ts';
+import { HttpLedger } from './http-ledger.ts';
+import type { AbortEvent } from './ledger.ts';
+import { readEvents } from './sse.ts';
+
+const provider = vectors.keys.provider.address as Address;
+const module = loadZApp('counter');
+const moduleHash = sha3(module);
+const zAppId = sha3(utf8Bytes('zapp'));
+const sessionId = vectors.receipt.message.sessionId as Hash;
+const signedReceipt = receiptFromJson({ ...vectors.receipt.message, status: 1, signature: vectors.receipt.signature });
+
+let server: Server;
+let base = '';
+const receiptBodies: unknown[] = [];
+let receiptFailures = 2;
+let eventConnections = 0;
+let refusedPushes = 0;
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const send = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method === 'GET' && url.pathname === `/v1/sessions/${sessionId}`) {
+    return send(200, {
+      id: sessionId, zAppId, provider: provider.toLowerCase(), user: vectors.keys.user.address, price: '7', receiptSigner: vectors.keys.receiptSigner.address,
+      gasLimit: '1000000', settledGas: '12345', billedGas: '20000', status: 'open',
+    });
+  }
+  if (req.method === 'GET' && url.pathname.startsWith('/v1/sessions/')) return send(404, { code: 'SessionNotFound', message: 'no' });
+  if (req.method === 'GET' && url.pathname === `/v1/zapps/${zAppId}`) return send(200, { owner: vectors.keys.owner.address, moduleHash });
+  if (req.method === 'GET' && url.pathname === `/v1/modules/${moduleHash}`) {
+    res.writeHead(200, { 'content-type': 'application/wasm' });
+    return void res.end(Buffer.from(module));
+  }
+  if (req.method === 'POST' && url.pathname === '/v1/receipts') {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(text) as { receipts: Array<{ seq: string }> };
+      if (body.receipts.some((r) => r.seq === '999')) {
+        refusedPushes++;
+        return send(409, { code: 'NonMonotonic', message: 'refused' });
+      }
+      if (receiptFailures > 0) {
+        receiptFailures--;
+        return send(503, { code: 'NotReady', message: 'later' });
+      }
+      receiptBodies.push(body);
+      send(202, { accepted: body.receipts.length, duplicates: 0 });
+    });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/v1/events') {
+    eventConnections++;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(': hello\n\n');
+    if (eventConnections === 1) return void res.end(); // the stream drops; the ledger must reconnect
+    expect(url.searchParams.get('provider')).toBe(provider);
+    res.write(`event: momentum\ndata: {"height":"3"}\n\n`);
+    res.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider, abortCap: '100' })}\n\n`);
+    return;
+  }
+  send(404, { code: 'NotFound', message: 'no' });
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('HttpLedger', () => {
+  it('reads a session with its zApp module hash, and null for an unknown one', async () => {
+    const ledger = new HttpLedger({ apiUrl: `${base}/`, provider });
+    expect(await ledger.getSession(sessionId)).toEqual({
+      id: sessionId, status: 'open', user: vectors.keys.user.address, provider, zAppId, moduleHash,
+      gasLimit: 1_000_000n, settledGas: 12_345n, receiptSigner: vectors.keys.receiptSigner.address,
+    });
+    expect(await ledger.getSession(sha3(utf8Bytes('other')))).toBeNull();
+    await ledger.close();
+  });
+
+  it('fetches module bytes', async () => {
+    const ledger = new HttpLedger({ apiUrl: base, provider });
+    expect(Buffer.from((await ledger.getModule(moduleHash))!).equals(Buffer.from(module))).toBe(true);
+    expect(await ledger.getModule(sha3(utf8Bytes('missing')))).toBeNull();
+  });
+
+  it('pushes receipts, retrying while the API is unavailable, and gives up at once on a refusal', async () => {
+    const ledger = new HttpLedger({ apiUrl: base, provider, retryMinMs: 5 });
+    await ledger.submitReceipts([signedReceipt]);
+    expect(receiptFailures).toBe(0);
+    expect(receiptBodies).toHaveLength(1);
+    const [body] = receiptBodies as Array<{ receipts: unknown[] }>;
+    expect(receiptFromJson(body!.receipts[0])).toEqual(signedReceipt);
+    await expect(ledger.submitReceipts([{ ...signedReceipt, seq: 999n }])).rejects.toMatchObject({ code: 'NotReady', details: { status: 409 } });
+    expect(refusedPushes).toBe(1);
+  });
+
+  it('learns aborts from the event stream, reconnecting after it drops', async () => {
+    const ledger = new HttpLedger({ apiUrl: base, provider });
+    const seen = await new Promise<AbortEvent>((resolve) => ledger.onAbort(resolve));
+    expect(seen).toEqual({ sessionId });
+    expect(eventConnections).toBeGreaterThanOrEqual(2);
+    await ledger.close();
+  });
+
+  it('reports an unreachable API as NotReady', async () => {
+    const ledger = new HttpLedger({ apiUrl: 'http://127.0.0.1:1', provider });
+    await expect(ledger.getSession(sessionId)).rejects.toMatchObject({ code: 'NotReady' });
+  });
+});
+
+describe('readEvents', () => {
+  it('parses events, multi-line data, comments and CRLF', async () => {
+    const text = ': c\r\nevent: abort\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata: plain\n\n';
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const bytes = utf8Bytes(text);
+        for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+        controller.close();
+      },
+    });
+    const out = [];
+    for await (const event of readEvents(stream)) out.push(event);
+    expect(out).toEqual([{ event: 'abort', data: '{"a":\n1}' }, { event: 'message', data: 'plain' }]);
+  });
+});
