@@ -1,5 +1,4 @@
 import { makeDomain, verifyReceipt } from '../../contracts/eip712/index.ts';
-import type { Domain } from '../../contracts/eip712/index.ts';
 import { isZgasError, ZgasError } from '../../contracts/errors.ts';
 import type { Context, Input, InputResult } from '../../contracts/gas/apply.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';

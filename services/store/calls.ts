@@ -88,6 +88,7 @@ export async function pendingCalls(db: Db, max: number, nextNonce: (from: Addres
   for (const row of rows) {
     const call = callFromJson(row.signed);
     const want = expected.get(call.from) ?? nextNonce(call.from);
+    if (call.nonce < want) continue; // already taken by an applied call: never the next one
     if (call.nonce !== want) {
       expected.set(call.from, -1n); // a gap: nothing more from this sender in this batch
       continue;

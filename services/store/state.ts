@@ -1,5 +1,5 @@
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
-import type { Address, Hash } from '../../contracts/types.ts';
+import type { Address } from '../../contracts/types.ts';
 import { accountJson, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
 import type { State, StateJson } from '../../contracts/gas/state.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';

@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Hash, Method, VerifiedReceipt } from '../../contracts/types.ts';
+import type { Gas, Qsr } from '../../contracts/units.ts';
+import { freshPglite, freshSchema, openSchema } from '../../test/support/db.ts';
+import type { TestDb } from '../../test/support/db.ts';
+import { KEYS, TestAccount, testGenesis, testReceipt, TEST_GENESIS_TIMESTAMP } from '../../test/support/chain.ts';
+import type { Db } from '../db/db.ts';
+import { getCall, insertCall } from '../store/calls.ts';
+import { getAccount, getProvider, getSession, getZApp } from '../store/state.ts';
+import { insertReceipts, loadReceipts, markVerified } from '../store/receipts.ts';
+import { getMomentum, latestMomentum } from '../store/momentums.ts';
+import { LEADER_LOCK_KEY, startHost } from './host.ts';
+import { scopedLockKey } from '../db/lock-key.ts';
+import type { Host, HostEvent } from './host.ts';
+import { replay } from './replay.ts';
+import { isZgasError } from '../../contracts/errors.ts';
+
+const QSR = 100_000_000n;
+const PRICE = 123_457n as Qsr; // base units per Mgas
+const UPFRONT_GAS = 50_000n as Gas;
+const GAS_LIMIT = 2_000_000n as Gas;
+const MODULE = new TextEncoder().encode('\0asm test module');
+
+const genesis = (): Genesis => testGenesis({ owner: (1_000n * QSR).toString(), provider: (5_000n * QSR).toString() });
+
+/** A controllable clock: unix seconds. */
+function testClock(start = TEST_GENESIS_TIMESTAMP + 10n) {
+  let now = start;
+  return { clock: () => now, advance: (s: bigint) => (now += s) };
+}
+
+async function submit(db: Db, account: TestAccount, method: Method): Promise<Hash> {
+  const { signed, hash } = account.call(method);
+  expect(await insertCall(db, signed, hash)).toBe('accepted');
+  return hash;
+}
+
+/** What the API and a verification worker do with a receipt. */
+async function submitReceipts(db: Db, receipts: VerifiedReceipt[]): Promise<void> {
+  const { accepted } = await insertReceipts(db, receipts.map((r) => r.receipt), receipts.map((r) => r.digest));
+  expect(accepted).toHaveLength(receipts.length);
+  await markVerified(db, receipts.map((r) => ({ digest: r.digest, signer: r.signer })));
+}
+
+async function waitApplied(host: Host, db: Db, hash: Hash): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const call = await getCall(db, hash);
+    if (call !== null && call.status !== 'pending') return;
+    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+  }
+  throw new Error(`call ${hash} never left pending`);
+}
+
+/**
+ * The whole settlement flow through the host, with real signed calls and receipts; returns the
+ * session id. Balances are checked to the base unit.
+ */
+async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Promise<Hash> {
+  const owner = new TestAccount(KEYS.owner);
+  const provider = new TestAccount(KEYS.provider);
+
+  const register = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+  const zAppId = register; // the id of a created object is the hash of the call that created it
+  await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
+  const registerProvider = await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr });
+  await waitApplied(host, db, registerProvider);
+  await waitApplied(host, db, register);
+  expect(await getCall(db, register)).toMatchObject({ status: 'applied', result: { ok: true, created: zAppId } });
+
+  const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n });
+  await waitApplied(host, db, sessionId);
+  expect((await getCall(db, sessionId))?.status).toBe('applied');
+  // hold = cost(2,000,000 gas, 123,457) = 246,914; upfront = cost(50,000) = 6,173 paid at once.
+  expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR - 246_914n).toString(), held: (246_914n - 6_173n).toString() });
+
+  const h1 = sha3(new Uint8Array([1]));
+  const h2 = sha3(new Uint8Array([2]));
+  const r1 = testReceipt({ sessionId, seq: 1n, callGas: 333_333n as Gas, cumulativeGas: 333_333n as Gas, inputHash: h1, preStateHash: EMPTY_STATE_HASH, postStateHash: h1, outputHash: h1, status: CallStatus.Ok });
+  const r2 = testReceipt({ sessionId, seq: 2n, callGas: 1_000n as Gas, cumulativeGas: 334_333n as Gas, inputHash: h2, preStateHash: h1, postStateHash: h2, outputHash: h2, status: CallStatus.Ok });
+  // Signed by the user, not the session's receipt signer.
+  const forged = testReceipt({ sessionId, seq: 3n, callGas: 1n as Gas, cumulativeGas: 334_334n as Gas, inputHash: h2, preStateHash: h2, postStateHash: h2, outputHash: h2, status: CallStatus.Ok }, KEYS.user);
+  await submitReceipts(db, [r2, forged, r1]);
+  for (let i = 0; i < 400; i++) {
+    const rows = await loadReceipts(db, [r1.digest, r2.digest, forged.digest]);
+    if (rows.every((r) => r.state === 'applied' || r.state === 'rejected')) break;
+    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+  }
+  const rows = new Map((await loadReceipts(db, [r1.digest, r2.digest, forged.digest])).map((r) => [r.digest, r]));
+  expect(rows.get(r1.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
+  expect(rows.get(r2.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
+  expect(rows.get(forged.digest)).toMatchObject({ state: 'rejected', code: 'InvalidSigner' });
+  expect(rows.get(r1.digest)?.momentumHeight).toBe(rows.get(r2.digest)?.momentumHeight);
+
+  // cost(334,333 gas) = ceil(334,333 × 123,457 / 10^6) = 41,276 billed in all (6,173 upfront + 34,980 + 123).
+  expect(await getSession(db, sessionId)).toMatchObject({ lastSeq: '2', settledGas: '334333', billedGas: '334333', lastPostStateHash: h2, status: 'open' });
+  expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR - 246_914n).toString(), held: (246_914n - 41_276n).toString() });
+  expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ stake: (1_000n * QSR).toString(), pendingTotal: '41276', claimable: '0' });
+
+  // The same receipts again: stored already, nothing to apply.
+  const again = await insertReceipts(db, [r1.receipt], [r1.digest]);
+  expect(again).toEqual({ accepted: [], duplicates: [r1.digest] });
+
+  // A failing call takes its nonce and changes nothing else; the next call of the same sender follows in order.
+  const withdraw = await submit(db, owner, { name: 'WithdrawEscrow', zAppId, amount: (11n * QSR) as Qsr });
+  const close = await submit(db, owner, { name: 'CloseSession', sessionId });
+  await waitApplied(host, db, close);
+  expect(await getCall(db, withdraw)).toMatchObject({ status: 'failed', code: 'InsufficientAvailable' });
+  expect(await getCall(db, close)).toMatchObject({ status: 'applied' });
+  // Closing returns hold − cost(billedGas) = 246,914 − 41,276 = 205,638 to available.
+  expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR - 41_276n).toString(), held: '0' });
+  expect(await getAccount(db, KEYS.owner.address)).toEqual({ address: KEYS.owner.address, balance: (990n * QSR).toString(), nonce: '5' });
+  expect(await getAccount(db, KEYS.provider.address)).toEqual({ address: KEYS.provider.address, balance: (4_000n * QSR).toString(), nonce: '1' });
+  expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed' });
+
+  // Conservation over the rows: 1,000 + 5,000 QSR.
+  const owners = BigInt((await getAccount(db, KEYS.owner.address))!.balance) + BigInt((await getAccount(db, KEYS.provider.address))!.balance);
+  const zApp = await getZApp(db, zAppId);
+  const prov = await getProvider(db, KEYS.provider.address);
+  expect(owners + BigInt(zApp!.available) + BigInt(zApp!.held) + BigInt(prov!.stake) + BigInt(prov!.pendingTotal) + BigInt(prov!.claimable)).toBe(6_000n * QSR);
+
+  // Momentums: contiguous, chained, non-decreasing timestamps; events published for each.
+  const latest = await latestMomentum(db);
+  const top = BigInt(latest!.height);
+  let prev = await getMomentum(db, 0n);
+  expect(prev).toMatchObject({ height: '0', inputs: [], timestamp: TEST_GENESIS_TIMESTAMP.toString() });
+  for (let h = 1n; h <= top; h++) {
+    const m = await getMomentum(db, h);
+    expect(m?.prevHash).toBe(prev?.hash);
+    expect(BigInt(m!.timestamp)).toBeGreaterThanOrEqual(BigInt(prev!.timestamp));
+    expect(m!.inputs.length).toBeGreaterThan(0);
+    prev = m;
+  }
+  const published = events.filter((e) => e.type === 'momentum').map((e) => e.height);
+  expect(published).toContain(latest!.height);
+  return sessionId;
+}
+
+describe('host on Postgres', () => {
+  let db: TestDb;
+  let host: Host;
+  const events: HostEvent[] = [];
+  const time = testClock();
+
+  beforeAll(async () => {
+    db = await freshSchema('host');
+    host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, publish: (e) => void events.push(...e) });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  it('settles real signed calls and receipts, to the base unit, and replays to the same hashes and state', async () => {
+    await settlementScenario(db, host, events);
+    const report = await replay(db, genesis());
+    expect(report.mismatches).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.height).toBe(host.height());
+  });
+
+  it('publishes an abort event for the provider', async () => {
+    const owner = new TestAccount(KEYS.owner);
+    owner.nonce = 5n;
+    const registered = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId: registered, amount: QSR as Qsr });
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId: registered, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 60n });
+    await waitApplied(host, db, sessionId);
+    const abort = await submit(db, owner, { name: 'Abort', sessionId, lastReceipt: null });
+    await waitApplied(host, db, abort);
+    expect(await getCall(db, abort)).toMatchObject({ status: 'applied' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'abort', sessionId, provider: KEYS.provider.address }));
+  });
+
+  it('replay reports a tampered state row and a tampered momentum', async () => {
+    await db.query('UPDATE accounts SET balance = balance + 1 WHERE address = $1', [KEYS.owner.address]);
+    const state = await replay(db, genesis());
+    expect(state.ok).toBe(false);
+    expect(state.mismatches.map((m) => m.field)).toEqual(['state']);
+    await db.query('UPDATE accounts SET balance = balance - 1 WHERE address = $1', [KEYS.owner.address]);
+    expect((await replay(db, genesis())).ok).toBe(true);
+
+    // Rewrite a recorded result (a failed call reported as applied).
+    const { rows } = await db.query<{ height: string }>("SELECT height FROM momentums WHERE results::text LIKE '%InsufficientAvailable%'");
+    const height = rows[0]!.height;
+    await db.query(`UPDATE momentums SET results = replace(results::text, '"InsufficientAvailable"', '"ZeroAmount"')::jsonb WHERE height = $1`, [height]);
+    const tampered = await replay(db, genesis());
+    expect(tampered.ok).toBe(false);
+    expect(tampered.mismatches).toContainEqual(expect.objectContaining({ height, field: 'results' }));
+  });
+
+  it('refuses to start on a store made from another genesis', async () => {
+    const other = testGenesis({ owner: '1' });
+    await expect(startHost({ db, genesis: other, intervalMs: 5 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'GenesisMismatch'));
+  });
+});
+
+describe('host fail-over on Postgres', () => {
+  let db: TestDb;
+  let second: Db;
+  beforeAll(async () => {
+    db = await freshSchema('host_failover');
+    second = await openSchema(db.schema);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await db?.close();
+  });
+
+  it('hands over to a follower when the leader stops: next height, no gap, no duplicate effects', async () => {
+    const time = testClock();
+    const a = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5 });
+    await a.waitForHeight(0n);
+    const b = await startHost({ db: second, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
+    try {
+      expect(a.isLeader()).toBe(true);
+      expect(b.isLeader()).toBe(false);
+      const owner = new TestAccount(KEYS.owner);
+      const t1 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 1n as Qsr });
+      await waitApplied(a, db, t1);
+      const before = BigInt((await latestMomentum(db))!.height);
+
+      await a.stop();
+      const t2 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 2n as Qsr });
+      const t3 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 3n as Qsr });
+      await waitApplied(b, db, t3);
+      expect(b.isLeader()).toBe(true);
+      expect((await getCall(db, t2))?.momentumHeight).toBe(before + 1n);
+      expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: '6', nonce: '0' });
+      expect(await getAccount(db, KEYS.owner.address)).toMatchObject({ balance: (1_000n * QSR - 6n).toString(), nonce: '3' });
+      const report = await replay(db, genesis());
+      expect(report).toMatchObject({ ok: true, height: before + 1n });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('takes over when the leader loses its lock connection', async () => {
+    const time = testClock(TEST_GENESIS_TIMESTAMP + 100n);
+    const a = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
+    await a.waitForHeight(0n);
+    for (let i = 0; i < 200 && !a.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
+    const b = await startHost({ db: second, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
+    try {
+      expect(a.isLeader()).toBe(true);
+      // Kill the backend holding the sequencer's advisory lock of this schema.
+      const key = BigInt.asUintN(64, scopedLockKey(db.schema, LEADER_LOCK_KEY));
+      const killed = await db.query<{ done: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS done FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::oid AND objid = $2::oid",
+        [(key >> 32n).toString(), (key & 0xffff_ffffn).toString()],
+      );
+      expect(killed.rows).toEqual([{ done: true }]);
+      const owner = new TestAccount(KEYS.owner);
+      owner.nonce = 3n;
+      const t4 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 4n as Qsr });
+      await waitApplied(b, db, t4);
+      expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: '10' });
+      expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
+      expect((await replay(db, genesis())).ok).toBe(true);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
+
+describe('host on PGlite', () => {
+  let db: Db;
+  let host: Host;
+  const events: HostEvent[] = [];
+  beforeAll(async () => {
+    db = await freshPglite();
+    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, publish: (e) => void events.push(...e) });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  it('settles the same flow to the same balances and replays', async () => {
+    await settlementScenario(db, host, events);
+    expect((await replay(db, genesis())).ok).toBe(true);
+  });
+});
