@@ -287,8 +287,11 @@ function renderMomentums(o) {
 
 // ── live feed ─────────────────────────────────────────────────────────────────────────────
 
+/** Keeps the feed newest first by event time, whatever order the stream and the polls deliver in. */
 function pushFeed(kind, title, detail, atMs) {
-  view.feed.unshift({ kind: kind, title: title, detail: detail, atMs: atMs });
+  var at = 0;
+  while (at < view.feed.length && view.feed[at].atMs > atMs) at++;
+  view.feed.splice(at, 0, { kind: kind, title: title, detail: detail, atMs: atMs });
   if (view.feed.length > FEED_MAX) view.feed.length = FEED_MAX;
   renderFeed();
 }
@@ -317,8 +320,11 @@ function countInputs(inputs) {
   return String(inputs);
 }
 
-function noteMomentum(m, atMs) {
+/** A momentum is dated by its own timestamp (chain time) when it has one. */
+function noteMomentum(m, fallbackMs) {
   var height = String(m.height);
+  var ts = m.timestamp === undefined || m.timestamp === null ? '' : String(m.timestamp);
+  var atMs = isDecimal(ts) ? Number(ts) * 1000 : fallbackMs;
   if (!isDecimal(height) || view.seenMomentums[height]) return;
   view.seenMomentums[height] = true;
   var inputs = countInputs(m.inputs);
@@ -350,10 +356,7 @@ function render(o) {
   renderSessions(o);
   renderMomentums(o);
   var nowMs = Date.now();
-  o.momentums.slice().reverse().forEach(function (m) {
-    // On the first load the history fills the feed with the momentums' own times.
-    noteMomentum(m, view.fetchOk === null && isDecimal(m.timestamp) ? Number(m.timestamp) * 1000 : nowMs);
-  });
+  o.momentums.slice().reverse().forEach(function (m) { noteMomentum(m, nowMs); });
   o.sessions.forEach(function (s) {
     if (s.status === 'aborting') noteAbort({ sessionId: s.id, provider: s.provider, abortCap: s.abortCap }, nowMs);
   });

@@ -123,6 +123,9 @@ footer { max-width: 1480px; margin: 0 auto; padding: 0 24px 24px; color: var(--m
   .momentum { margin-left: 0; width: 100%; justify-content: space-between; }
   .height { text-align: left; }
   .legend { display: none; }
+  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
+  .card { padding: 12px; }
+  .card-value { font-size: 15px; }
 }
 `;
 
