@@ -1,0 +1,288 @@
+/// <reference lib="dom" />
+// Metering overhead: metered ÷ unmetered time of the same module in the same run, and
+// instrumentation speed in MB/s of code section.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { instrument } from '../../unikernel-runner/metering/instrument.ts';
+import type { InstrumentedModule } from '../../unikernel-runner/metering/instrument.ts';
+import { createMeter } from '../../unikernel-runner/metering/meter.ts';
+import type { Meter } from '../../unikernel-runner/metering/meter.ts';
+import { loadGasTable } from '../../unikernel-runner/metering/table.ts';
+import type { GasTable } from '../../unikernel-runner/metering/table.ts';
+import { wat } from '../../unikernel-runner/metering/testing.ts';
+import { fmt, printTable, writeResults } from './harness.ts';
+import type { BenchTable } from './harness.ts';
+
+const RAW = { raw: true } as const;
+const GAS_LIMIT = 1n << 62n;
+
+const LOOP = `(module (func (export "run") (param $n i32) (result i32) (local $acc i32)
+  loop
+    local.get $acc local.get $n i32.xor i32.const 3 i32.add local.set $acc
+    local.get $n i32.const 1 i32.sub local.tee $n
+    br_if 0
+  end
+  local.get $acc))`;
+
+const FIB = `(module (func $fib (export "run") (param $n i32) (result i32)
+  local.get $n i32.const 2 i32.lt_u
+  if (result i32) local.get $n
+  else local.get $n i32.const 1 i32.sub call $fib local.get $n i32.const 2 i32.sub call $fib i32.add end))`;
+
+const MEMSUM = `(module (memory (export "memory") 64)
+  (func (export "run") (param $words i32) (result i64) (local $p i32) (local $end i32) (local $sum i64)
+    local.get $words i32.const 2 i32.shl local.set $end
+    block
+      loop
+        local.get $p local.get $end i32.ge_u br_if 1
+        local.get $sum local.get $p i64.load32_u i64.add local.set $sum
+        local.get $p i32.const 4 i32.add local.set $p
+        br 0
+      end
+    end
+    local.get $sum))`;
+
+// Insertion sort of n i32 at address 0.
+const SORT = `(module (memory (export "memory") 4)
+  (func (export "run") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $key i32) (local $prev i32)
+    i32.const 1 local.set $i
+    block
+      loop
+        local.get $i local.get $n i32.ge_u br_if 1
+        local.get $i i32.const 2 i32.shl i32.load local.set $key
+        local.get $i local.set $j
+        block
+          loop
+            local.get $j i32.eqz br_if 1
+            local.get $j i32.const 2 i32.shl i32.const 4 i32.sub i32.load local.tee $prev
+            local.get $key i32.le_s br_if 1
+            local.get $j i32.const 2 i32.shl local.get $prev i32.store
+            local.get $j i32.const 1 i32.sub local.set $j
+            br 0
+          end
+        end
+        local.get $j i32.const 2 i32.shl local.get $key i32.store
+        local.get $i i32.const 1 i32.add local.set $i
+        br 0
+      end
+    end
+    i32.const 0 i32.load))`;
+
+function hashWasmSha256(): Uint8Array {
+  const file = path.join(import.meta.dirname, '..', '..', 'node_modules', 'hash-wasm', 'dist', 'sha256.umd.min.js');
+  const match = /name:"sha256",data:"([^"]+)"/.exec(readFileSync(file, 'utf8'));
+  if (match === null) throw new Error('hash-wasm sha256 module not found');
+  return new Uint8Array(Buffer.from(match[1]!, 'base64'));
+}
+
+interface Case {
+  name: string;
+  bytes: Uint8Array;
+  table: GasTable;
+  /** Prepares the instance (memory contents) once; returns the timed operation. */
+  setup: (exports: WebAssembly.Exports) => () => unknown;
+}
+
+interface Prepared {
+  op: () => unknown;
+  meter?: Meter;
+}
+
+function prepare(module: WebAssembly.Module, c: Case, metered: boolean): Prepared {
+  if (!metered) return { op: c.setup(new WebAssembly.Instance(module, {}).exports) };
+  const meter = createMeter({ gasLimit: GAS_LIMIT });
+  const instance = new WebAssembly.Instance(module, { ...meter.imports });
+  meter.bind(instance);
+  return { op: c.setup(instance.exports), meter };
+}
+
+function timeMs(op: () => unknown): number {
+  const start = performance.now();
+  op();
+  return performance.now() - start;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const ROUNDS = 9;
+
+function measure(c: Case): { plainMs: number; meteredMs: number; ratio: number; gasPerOp: bigint; mgasPerSecond: number } {
+  const instrumented = instrument(c.bytes, c.table, RAW);
+  const plainModule = new WebAssembly.Module(c.bytes as BufferSource);
+  const meteredModule = new WebAssembly.Module(instrumented.bytes as BufferSource);
+  const plain = prepare(plainModule, c, false);
+  const metered = prepare(meteredModule, c, true);
+  // warm up both (tier-up), then alternate timed rounds
+  for (let i = 0; i < 3; i++) {
+    plain.op();
+    metered.op();
+  }
+  const before = metered.meter!.used();
+  metered.op();
+  const gasPerOp = metered.meter!.used() - before;
+  const plainTimes: number[] = [];
+  const meteredTimes: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    plainTimes.push(timeMs(plain.op));
+    meteredTimes.push(timeMs(metered.op));
+  }
+  const plainMs = median(plainTimes);
+  const meteredMs = median(meteredTimes);
+  return { plainMs, meteredMs, ratio: meteredMs / plainMs, gasPerOp, mgasPerSecond: Number(gasPerOp) / meteredMs / 1000 };
+}
+
+/** A module of many functions with mixed control flow, for instrumentation speed. */
+function bigModuleText(functions: number): string {
+  const parts: string[] = ['(module (memory 1) (table 16 funcref) (type $t (func (param i32) (result i32)))'];
+  for (let f = 0; f < functions; f++) {
+    parts.push(`(func $f${f} (param $x i32) (result i32) (local $i i32) (local $acc i32)
+      block
+        loop
+          local.get $i local.get $x i32.ge_u br_if 1
+          local.get $acc local.get $i i32.const ${f} i32.mul i32.add local.set $acc
+          local.get $i i32.const 7 i32.and
+          if
+            local.get $acc i32.const 3 i32.shl i32.const ${f * 4} i32.load i32.xor local.set $acc
+          else
+            local.get $acc i32.const 1 i32.rotl local.set $acc
+          end
+          block block block local.get $i i32.const 3 i32.rem_u br_table 0 1 2 end end end
+          local.get $i i32.const 1 i32.add local.set $i
+          br 0
+        end
+      end
+      local.get $acc ${f > 0 ? `call $f${f - 1}` : ''}
+      i32.const 0 call_indirect (type $t) drop
+      local.get $acc)`);
+  }
+  parts.push(')');
+  return parts.join('\n');
+}
+
+function codeSectionBytes(bytes: Uint8Array): number {
+  let pos = 8;
+  const u32 = (): number => {
+    let r = 0;
+    let s = 0;
+    for (;;) {
+      const b = bytes[pos++]!;
+      r |= (b & 0x7f) << s;
+      if (b < 0x80) return r >>> 0;
+      s += 7;
+    }
+  };
+  while (pos < bytes.length) {
+    const id = bytes[pos++]!;
+    const size = u32();
+    if (id === 10) return size;
+    pos += size;
+  }
+  return 0;
+}
+
+function instrumentSpeed(name: string, bytes: Uint8Array, table: GasTable): Record<string, string | number> {
+  const code = codeSectionBytes(bytes);
+  let last: InstrumentedModule | undefined;
+  for (let i = 0; i < 3; i++) last = instrument(bytes, table, RAW);
+  const reps = Math.max(5, Math.ceil(4_000_000 / bytes.length));
+  const start = performance.now();
+  for (let i = 0; i < reps; i++) last = instrument(bytes, table, RAW);
+  const ms = (performance.now() - start) / reps;
+  return { module: name, 'code bytes': fmt(code), 'out bytes': fmt(last!.bytes.length), 'ms/module': fmt(ms, 3), 'MB/s': fmt(code / 1e6 / (ms / 1000), 1) };
+}
+
+export async function run(): Promise<void> {
+  const table = loadGasTable('zeno-wasm-gas-v1');
+  const sha = hashWasmSha256();
+  const shaTable = table; // hash-wasm's sha256 uses no sign-extension or bulk memory: the default profile accepts it
+  const input = new Uint8Array(16 * 1024).map((_, i) => (i * 31 + 7) & 0xff);
+  const cases: Case[] = [
+    { name: 'tight loop (10M iterations)', bytes: await wat(LOOP), table, setup: (e) => () => (e.run as (n: number) => number)(10_000_000) },
+    { name: 'recursive fib(27)', bytes: await wat(FIB), table, setup: (e) => () => (e.run as (n: number) => number)(27) },
+    {
+      name: 'memory sum (1M i32 × 4)',
+      bytes: await wat(MEMSUM),
+      table,
+      setup: (e) => {
+        const words = new Uint32Array((e.memory as WebAssembly.Memory).buffer, 0, 1 << 20);
+        for (let i = 0; i < words.length; i++) words[i] = i * 2654435761;
+        return () => { for (let i = 0; i < 4; i++) (e.run as (n: number) => bigint)(1 << 20); };
+      },
+    },
+    {
+      name: 'sha256 hash-wasm (1 MiB)',
+      bytes: sha,
+      table: shaTable,
+      setup: (e) => {
+        const ptr = (e.Hash_GetBuffer as () => number)();
+        const memory = e.memory as WebAssembly.Memory;
+        return () => {
+          (e.Hash_Init as (bits: number) => void)(256);
+          for (let i = 0; i < 64; i++) {
+            new Uint8Array(memory.buffer, ptr, input.length).set(input);
+            (e.Hash_Update as (n: number) => void)(input.length);
+          }
+          (e.Hash_Final as () => void)();
+        };
+      },
+    },
+    {
+      name: 'insertion sort (3,000 i32)',
+      bytes: await wat(SORT),
+      table,
+      setup: (e) => {
+        const memory = e.memory as WebAssembly.Memory;
+        return () => {
+          const a = new Int32Array(memory.buffer, 0, 3000);
+          let x = 12345;
+          for (let i = 0; i < a.length; i++) { x = (x * 1103515245 + 12345) | 0; a[i] = x; }
+          (e.run as (n: number) => number)(3000);
+        };
+      },
+    },
+  ];
+
+  const rows: Record<string, string | number>[] = [];
+  const data: Record<string, unknown>[] = [];
+  let logSum = 0;
+  for (const c of cases) {
+    const r = measure(c);
+    logSum += Math.log(r.ratio);
+    rows.push({ case: c.name, unmetered: `${fmt(r.plainMs, 2)} ms`, metered: `${fmt(r.meteredMs, 2)} ms`, ratio: `${fmt(r.ratio, 2)}x`, gas: fmt(Number(r.gasPerOp)), 'Mgas/s': fmt(r.mgasPerSecond, 0) });
+    data.push({ case: c.name, ...r, gasPerOp: r.gasPerOp.toString() });
+  }
+  const geomean = Math.exp(logSum / cases.length);
+  rows.push({ case: 'geomean', ratio: `${fmt(geomean, 2)}x` });
+  const overhead: BenchTable = {
+    title: 'Metering overhead (metered ÷ unmetered, same module, same run)',
+    columns: ['case', 'unmetered', 'metered', 'ratio', 'gas', 'Mgas/s'],
+    rows,
+    notes: [
+      `median of ${ROUNDS} alternating rounds after warm-up; default chunk; table zeno-wasm-gas-v1 (sha256 from hash-wasm passes the default profile)`,
+      'aim: geomean ≤ 1.25x, none above 2.5x',
+    ],
+    data: { cases: data, geomean },
+  };
+  printTable(overhead);
+
+  const big = await wat(bigModuleText(1500));
+  const speedRows = [
+    ...await Promise.all([['loop', LOOP], ['fib', FIB], ['memsum', MEMSUM], ['sort', SORT]].map(async ([n, text]) => instrumentSpeed(n!, await wat(text!), table))),
+    instrumentSpeed('sha256 (hash-wasm)', sha, table),
+    instrumentSpeed('generated (1,500 functions)', big, table),
+  ];
+  const speed: BenchTable = {
+    title: 'Instrumentation speed (code section MB/s, includes validation)',
+    columns: ['module', 'code bytes', 'out bytes', 'ms/module', 'MB/s'],
+    rows: speedRows,
+    notes: ['aim ≥ 10 MB/s'],
+  };
+  printTable(speed);
+  const file = writeResults('metering', [overhead, speed]);
+  console.log(`wrote ${file}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
