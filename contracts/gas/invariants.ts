@@ -11,16 +11,21 @@ export function outstanding(s: Session): bigint {
 
 const inRange = (v: bigint): boolean => v >= 0n && v <= MAX_UINT256;
 
-/** The per-session rules of DESIGN §5.3; O(1) apart from its checkpoint list. */
-export function checkSession(id: Hash, s: Session): void {
+/**
+ * The per-session rules of DESIGN §5.3; O(1) apart from its checkpoint list. Given the committed
+ * version `base`, the hold is recomputed only when its terms changed.
+ */
+export function checkSession(id: Hash, s: Session, base?: Session): void {
   const where = `session ${id}`;
   for (const [name, v] of [['gasLimit', s.gasLimit], ['hold', s.hold], ['billedGas', s.billedGas], ['settledGas', s.settledGas], ['lastSeq', s.lastSeq], ['price', s.price]] as const) {
     assert(inRange(v), `${where}: ${name} out of range`);
   }
-  assert(s.hold === cost(s.gasLimit, s.price), `${where}: hold is not cost(gasLimit, price)`);
+  if (base === undefined || base.hold !== s.hold || base.gasLimit !== s.gasLimit || base.price !== s.price) {
+    assert(s.hold === cost(s.gasLimit, s.price), `${where}: hold is not cost(gasLimit, price)`);
+  }
   assert(s.upfrontGas <= s.billedGas, `${where}: billed below upfrontGas`);
   assert(s.billedGas <= s.gasLimit, `${where}: billed above gasLimit`);
-  assert(cost(s.billedGas, s.price) <= s.hold, `${where}: billed above its hold`);
+  // cost is monotonic in gas and hold = cost(gasLimit): billedGas <= gasLimit means cost(billedGas) <= hold.
   assert(s.settledGas <= s.gasLimit, `${where}: settled above gasLimit`);
   if (s.status === 'aborting') assert(s.abortCap !== null && s.abortedAt !== null, `${where}: aborting without a cap`);
   if (s.abortCap !== null) {

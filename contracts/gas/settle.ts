@@ -44,19 +44,20 @@ export function settleBatch(tx: Tx, receipts: readonly VerifiedReceipt[], challe
   return outcomes;
 }
 
+const rejected = (code: ErrorCode, digest: Hash, sessionId: Hash, seq: bigint): ReceiptOutcome => ({ outcome: 'Rejected', digest, sessionId, seq, code });
+
 function settleOne(tx: Tx, vr: VerifiedReceipt, sessionId: Hash, challenger: Address | null, deadline: bigint): ReceiptOutcome {
   const r = vr.receipt;
   const digest = vr.digest.toLowerCase() as Hash;
   const seq = r.seq;
-  const reject = (code: ErrorCode): ReceiptOutcome => ({ outcome: 'Rejected', digest, sessionId, seq, code });
 
   const status: number = r.status;
-  if (typeof seq !== 'bigint' || seq < 1n || r.callGas > r.cumulativeGas || !(status >= 1 && status <= 4 && Number.isInteger(status))) return reject('InvalidReceipt');
+  if (typeof seq !== 'bigint' || seq < 1n || r.callGas > r.cumulativeGas || !(status >= 1 && status <= 4 && Number.isInteger(status))) return rejected('InvalidReceipt', digest, sessionId, seq);
   // 1. an open or aborting session, signed by its receipt signer
   const s = tx.getSession(sessionId);
-  if (s === undefined) return reject('SessionNotFound');
-  if (s.status === 'closed') return reject('SessionClosed');
-  if (vr.signer.toLowerCase() !== s.receiptSigner.toLowerCase()) return reject('InvalidSigner');
+  if (s === undefined) return rejected('SessionNotFound', digest, sessionId, seq);
+  if (s.status === 'closed') return rejected('SessionClosed', digest, sessionId, seq);
+  if (vr.signer !== s.receiptSigner && vr.signer.toLowerCase() !== s.receiptSigner.toLowerCase()) return rejected('InvalidSigner', digest, sessionId, seq);
   // 2. already settled: a no-op, unless it is another receipt for the newest settled seq
   if (seq <= s.lastSeq) {
     if (seq === s.lastSeq && digest !== s.lastReceiptHash) {
@@ -66,8 +67,8 @@ function settleOne(tx: Tx, vr: VerifiedReceipt, sessionId: Hash, challenger: Add
   }
   // 3. cumulative gas only grows and stays within the limit
   const cumulative = r.cumulativeGas;
-  if (cumulative < s.settledGas) return reject('NonMonotonic');
-  if (cumulative > s.gasLimit) return reject('OverLimit');
+  if (cumulative < s.settledGas) return rejected('NonMonotonic', digest, sessionId, seq);
+  if (cumulative > s.gasLimit) return rejected('OverLimit', digest, sessionId, seq);
   // 4. the next receipt must continue the settled one
   const preStateHash = r.preStateHash.toLowerCase();
   if (seq === s.lastSeq + 1n && (cumulative !== s.settledGas + r.callGas || preStateHash !== s.lastPostStateHash)) {
@@ -76,8 +77,8 @@ function settleOne(tx: Tx, vr: VerifiedReceipt, sessionId: Hash, challenger: Add
   // 5–6. bill the cumulative gas (capped while aborting), charging only the difference
   const billable = s.status === 'aborting' && s.abortCap !== null && cumulative > s.abortCap ? s.abortCap : cumulative;
   const newBilled = billable > s.billedGas ? billable : s.billedGas;
-  const charge = sub(cost(newBilled, s.price), cost(s.billedGas, s.price));
-  if (charge > 0n && !pendingHasRoom(tx.getProvider(s.provider)!, sessionId, deadline)) return reject('LimitExceeded');
+  const charge = newBilled === s.billedGas ? (0n as Qsr) : sub(cost(newBilled, s.price), cost(s.billedGas, s.price));
+  if (charge > 0n && !pendingHasRoom(tx.getProvider(s.provider)!, sessionId, deadline)) return rejected('LimitExceeded', digest, sessionId, seq);
 
   const d = tx.session(sessionId);
   d.lastSeq = seq;

@@ -6,6 +6,17 @@ import { checkProvider, checkSession, checkZApp, outstanding } from './invariant
 import { zAppValue, providerValue } from './state.ts';
 import type { Account, Provider, Session, State, UserGasDay, ZApp } from './state.ts';
 
+/** A field-by-field copy (one hidden class for every session draft; the checkpoint list is copied). */
+function cloneSession(s: Session): Session {
+  return {
+    zAppId: s.zAppId, provider: s.provider, user: s.user, price: s.price, receiptSigner: s.receiptSigner, gasLimit: s.gasLimit,
+    hold: s.hold, upfrontGas: s.upfrontGas, settledGas: s.settledGas, billedGas: s.billedGas, lastSeq: s.lastSeq,
+    lastReceiptHash: s.lastReceiptHash, lastPostStateHash: s.lastPostStateHash, status: s.status, openedAt: s.openedAt,
+    expiresAt: s.expiresAt, abortCap: s.abortCap, abortedAt: s.abortedAt, closedAt: s.closedAt, openedByUser: s.openedByUser,
+    slashed: s.slashed, challengeFloorSeq: s.challengeFloorSeq, settlements: s.settlements.slice(), gasLimits: s.gasLimits,
+  };
+}
+
 /** Keys of the entities an input changed: what the host must persist. */
 export interface Changed {
   accounts: Set<Address>;
@@ -89,7 +100,7 @@ export class Tx {
     if (d === undefined) {
       const base = this.state.sessions.get(id);
       assert(base !== undefined, `draft of a missing session ${id}`);
-      d = { ...base, settlements: base.settlements.slice() };
+      d = cloneSession(base);
       this.sessions.set(id, d);
     }
     return d;
@@ -134,8 +145,8 @@ export class Tx {
     const heldDelta = new Map<Hash, bigint>();
     const openDelta = new Map<Address, number>();
     for (const [k, d] of this.sessions) {
-      checkSession(k, d);
       const base = state.sessions.get(k);
+      checkSession(k, d, base);
       const dh = outstanding(d) - (base === undefined ? 0n : outstanding(base));
       if (dh !== 0n) heldDelta.set(d.zAppId, (heldDelta.get(d.zAppId) ?? 0n) + dh);
       const wasOpen = base !== undefined && base.status !== 'closed';
