@@ -7,7 +7,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The process logger: JSON lines on stdout (pino), one `name` per process role. */
-export function createLogger(opts: { name?: string; level?: string } = {}): Logger {
+export function createLogger(opts: { name?: string; level?: string | undefined } = {}): Logger {
   const level = (LOG_LEVELS as readonly string[]).includes(opts.level ?? '') ? (opts.level as LogLevel) : 'info';
   return pino({ name: opts.name ?? 'zgas', level, base: { pid: process.pid } });
 }

@@ -3,13 +3,14 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 
-/** A momentum was committed. */
+/** A momentum was committed (its inputs are read with GET /v1/momentums/:height). */
 export interface MomentumEvent {
   type: 'momentum';
   height: bigint | number | string;
   hash: string;
   timestamp?: bigint | number | string;
-  inputs?: unknown;
+  /** How many inputs it applied. */
+  inputCount?: number;
 }
 
 /** A session went to `aborting`: its provider's runner must stop the running call. */

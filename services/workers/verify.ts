@@ -62,7 +62,9 @@ export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]):
   skipped += verified.length - nVerified + (rejected.length - nRejected);
   deps.metrics?.receiptsVerified.inc(nVerified);
   deps.metrics?.receiptsRejected.inc(nRejected);
-  if (nRejected > 0) (deps.log ?? silentLogger).info({ rejected: nRejected }, 'receipts rejected at verification');
+  const log = deps.log ?? silentLogger;
+  log.debug({ verified: nVerified, rejected: nRejected, skipped }, 'verified receipts');
+  if (nRejected > 0) log.info({ rejected: nRejected }, 'receipts rejected at verification');
   return { verified: nVerified, rejected: nRejected, skipped };
 }
 

@@ -10,7 +10,12 @@ function frame(event: ZgasEvent): string {
   const data =
     event.type === 'abort'
       ? { sessionId: event.sessionId, provider: event.provider, abortCap: event.abortCap ?? null }
-      : { height: event.height, hash: event.hash, ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}), ...(event.inputs !== undefined ? { inputs: event.inputs } : {}) };
+      : {
+          height: event.height,
+          hash: event.hash,
+          ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
+          ...(event.inputCount !== undefined ? { inputCount: event.inputCount } : {}),
+        };
   // eventsToJson of one element, without the array brackets: bigints as decimal strings.
   const json = eventsToJson([data as unknown as ZgasEvent]).slice(1, -1);
   return `event: ${event.type}\ndata: ${json}\n\n`;

@@ -1,0 +1,170 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { isZgasError } from '../../contracts/errors.ts';
+import { addressOf } from '../../contracts/eip712/index.ts';
+import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
+import { startRunner } from '../../unikernel-runner/server/main.ts';
+import { loadConfig } from '../config.ts';
+import type { Config } from '../config.ts';
+import { openDb } from '../db/index.ts';
+import { replay } from '../host/index.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from '../log.ts';
+import { loadGenesis } from './genesis.ts';
+import { gasTableOf, startNode } from './node.ts';
+import { startWorkerProcess } from './worker.ts';
+import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+
+type Env = Record<string, string | undefined>;
+
+function count(value: string): string {
+  if (!/^[0-9]{1,4}$/.test(value)) throw new InvalidArgumentError('a whole number');
+  return value;
+}
+
+/** Command-line flags become the environment variables they stand for, so loadConfig checks both alike. */
+function withFlags(env: Env, flags: Record<string, string | undefined>): Env {
+  const out: Env = { ...env };
+  for (const [name, value] of Object.entries(flags)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+/** Runs until SIGINT/SIGTERM, then stops cleanly (a second signal exits at once). */
+function untilSignal(log: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      stop()
+        .catch((err: unknown) => log.error({ err }, 'shutdown failed'))
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function configFrom(env: Env, flags: Record<string, string | undefined>): { config: Config; log: Logger } {
+  const config = loadConfig(withFlags(env, flags));
+  return { config, log: createLogger({ name: 'zgas', level: config.logLevel }) };
+}
+
+export function buildProgram(env: Env = process.env): Command {
+  const program = new Command('zgas')
+    .description('zgas: metered WebAssembly for zApps, signed gas receipts, settlement in QSR')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('node')
+    .description('run the contract host, the settlement API, verification workers and the reconciler in one process')
+    .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
+    .option('--workers <n>', 'verification jobs run at once in this process (0: leave them to `zgas worker`)', count)
+    .option('--host <host>', 'API listen address (default $ZGAS_API_HOST or 127.0.0.1)')
+    .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', count)
+    .action(async (o: { genesis?: string; workers?: string; host?: string; port?: string }) => {
+      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
+      const { genesis, source } = await loadGenesis(config.genesisPath);
+      log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
+      const node = await startNode({ config, genesis, log });
+      await untilSignal(log, () => node.stop());
+    });
+
+  program
+    .command('worker')
+    .description('run a receipt verification worker process (needs DATABASE_URL and REDIS_URL)')
+    .option('--genesis <file>', 'genesis JSON file (its chainId and contract make the signature domain)')
+    .option('--concurrency <n>', 'verification jobs run at once', count)
+    .action(async (o: { genesis?: string; concurrency?: string }) => {
+      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
+      const { genesis } = await loadGenesis(config.genesisPath);
+      const worker = await startWorkerProcess({ config, genesis, log, concurrency: Math.max(1, config.workers) });
+      await untilSignal(log, () => worker.stop());
+    });
+
+  program
+    .command('runner')
+    .description("run a provider's runner (flags or ZGAS_* variables: ZGAS_API_URL, ZGAS_RECEIPT_KEY, ZGAS_PROVIDER_ADDRESS or ZGAS_PROVIDER_KEY, …)")
+    .option('--api-url <url>', 'the settlement API')
+    .option('--host <host>', 'listen address')
+    .option('--port <port>', 'listen port', count)
+    .option('--receipt-key <hex>', 'the receipt-signing private key (prefer $ZGAS_RECEIPT_KEY: flags show in ps)')
+    .option('--provider <address>', 'the provider account the runner serves')
+    .option('--genesis <file>', 'take chainId and contract from this genesis file')
+    .option('--gas-table <name>', 'the gas table to meter with')
+    .option('--workers <n>', 'WASM worker threads', count)
+    .action(async (o: { apiUrl?: string; host?: string; port?: string; receiptKey?: string; provider?: string; genesis?: string; gasTable?: string; workers?: string }) => {
+      const log = createLogger({ name: 'zgas-runner', level: env['ZGAS_LOG_LEVEL'] });
+      const flags: Record<string, string | undefined> = {
+        ZGAS_API_URL: o.apiUrl,
+        ZGAS_RUNNER_HOST: o.host,
+        ZGAS_RUNNER_PORT: o.port,
+        ZGAS_RECEIPT_KEY: o.receiptKey,
+        ZGAS_PROVIDER_ADDRESS: o.provider,
+        ZGAS_GAS_TABLE: o.gasTable,
+        ZGAS_WORKERS: o.workers,
+      };
+      const genesisPath = o.genesis ?? env['ZGAS_GENESIS'];
+      if (genesisPath !== undefined && genesisPath !== '') {
+        const { genesis } = await loadGenesis(genesisPath);
+        flags['ZGAS_CHAIN_ID'] = genesis.chainId.toString();
+        flags['ZGAS_CONTRACT'] = genesis.contract;
+      }
+      const runnerEnv = withFlags(env, flags);
+      const providerKey = runnerEnv['ZGAS_PROVIDER_KEY'];
+      if ((runnerEnv['ZGAS_PROVIDER_ADDRESS'] ?? '') === '' && providerKey !== undefined && providerKey !== '') {
+        runnerEnv['ZGAS_PROVIDER_ADDRESS'] = addressOf(providerKey as `0x${string}`);
+      }
+      const runner = await startRunner(loadRunnerConfig(runnerEnv), { log: (msg, details) => log.info(details ?? {}, msg) });
+      await untilSignal(log, () => runner.close());
+    });
+
+  program
+    .command('replay')
+    .description('re-apply every momentum from genesis and check hashes and state (exit code 1 on any mismatch)')
+    .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
+    .action(async (o: { genesis?: string }) => {
+      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis });
+      const { genesis } = await loadGenesis(config.genesisPath);
+      const db = await openDb({
+        ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
+        ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+      });
+      try {
+        const report = await replay(db, genesis, { reexecutor: createReexecutor(gasTableOf(genesis)) });
+        const out = { height: report.height.toString(), ok: report.ok, mismatches: report.mismatches };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        if (!report.ok) process.exitCode = 1;
+        log.info({ height: out.height, ok: report.ok }, 'replay finished');
+      } finally {
+        await db.close();
+      }
+    });
+
+  return program;
+}
+
+/** Runs the CLI; a typed failure prints its code and message and exits 1. */
+export async function main(argv: string[] = process.argv, env: Env = process.env): Promise<void> {
+  const program = buildProgram(env);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
+      return;
+    }
+    if (isZgasError(err)) {
+      process.stderr.write(`zgas: ${err.code}: ${err.message} ${JSON.stringify(err.details, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    } else {
+      process.stderr.write(`zgas: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  }
+}

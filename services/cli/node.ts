@@ -1,0 +1,170 @@
+import type { FastifyInstance } from 'fastify';
+import { makeDomain } from '../../contracts/eip712/index.ts';
+import type { Domain } from '../../contracts/eip712/index.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
+import { instrument } from '../../unikernel-runner/metering/index.ts';
+import type { GasTable } from '../../unikernel-runner/metering/table.ts';
+import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, gasTableHash } from '../../unikernel-runner/metering/table.ts';
+import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { buildApi } from '../api/app.ts';
+import type { ApiLimits } from '../api/app.ts';
+import type { Config } from '../config.ts';
+import { migrate, openDb } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { openEventBus } from '../events/index.ts';
+import type { EventBus, ZgasEvent } from '../events/index.ts';
+import { startHost } from '../host/index.ts';
+import type { Host, HostEvent } from '../host/index.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { createMetrics } from '../metrics.ts';
+import { openQueue } from '../queue/index.ts';
+import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
+import { startReconciler } from '../workers/reconciler.ts';
+import type { Reconciler } from '../workers/reconciler.ts';
+import { startVerifier } from '../workers/verify.ts';
+
+/** The gas table a genesis names: the default table for the zero hash, else the built-in table with that hash. */
+export function gasTableOf(genesis: Genesis): GasTable {
+  if (genesis.gasTable === DEFAULT_GAS_TABLE_HASH) return gasTableByName(DEFAULT_GAS_TABLE);
+  for (const name of [DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE]) {
+    const table = gasTableByName(name);
+    if (gasTableHash(table) === genesis.gasTable) return table;
+  }
+  // An unknown table: the default one meters uploads; challenges against it will not reproduce.
+  return gasTableByName(DEFAULT_GAS_TABLE);
+}
+
+/** Host events as they travel on the bus: momentum inputs stay in the store (GET /v1/momentums/:height). */
+export function busEvents(events: readonly HostEvent[]): ZgasEvent[] {
+  return events.map((e) =>
+    e.type === 'momentum'
+      ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length }
+      : { type: 'abort', sessionId: e.sessionId, provider: e.provider, abortCap: e.abortCap },
+  );
+}
+
+/** The store, the queue and the bus of a process, as the configuration says (embedded defaults announced). */
+export async function connect(config: Config, log: Logger): Promise<{ db: Db; queue: ReceiptQueue; bus: EventBus }> {
+  if (config.databaseUrl === undefined) {
+    log.info({ dataDir: config.dataDir ?? 'in memory' }, 'no DATABASE_URL: using the embedded PGlite store');
+  } else {
+    log.info({ schema: config.dbSchema }, 'store: Postgres');
+  }
+  const db = await openDb({
+    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
+    ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+  });
+  try {
+    await migrate(db);
+    const queue = await openQueue({ redisUrl: config.redisUrl, name: config.queueName, prefix: config.redisPrefix, log });
+    const bus = await openEventBus({ redisUrl: config.redisUrl, channel: `${config.redisPrefix}:${config.queueName}:events`, log });
+    return { db, queue, bus };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+export interface NodeOptions {
+  config: Config;
+  genesis: Genesis;
+  log: Logger;
+  /** Verification jobs run at once in this process (0: none; separate `zgas worker` processes verify). */
+  workers?: number;
+  /** Listen on config.apiHost:apiPort (default true); false leaves the API to `inject`. */
+  listen?: boolean;
+  limits?: Partial<ApiLimits>;
+  reconcileIntervalMs?: number;
+  reconcileAfterMs?: number;
+}
+
+export interface RunningNode {
+  db: Db;
+  queue: ReceiptQueue;
+  bus: EventBus;
+  host: Host;
+  api: FastifyInstance;
+  domain: Domain;
+  metrics: Metrics;
+  reconciler: Reconciler;
+  /** http://host:port when listening. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+/** `zgas node`: migrate, then the contract host, the API, the verification workers and the reconciler in one process. */
+export async function startNode(opts: NodeOptions): Promise<RunningNode> {
+  const { config, genesis, log } = opts;
+  const { db, queue, bus } = await connect(config, log);
+  const domain = makeDomain(genesis.chainId, genesis.contract);
+  const metrics = createMetrics({ defaultMetrics: true });
+  const table = gasTableOf(genesis);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.warn({ err }, 'shutdown step failed');
+      }
+    }
+    stops.length = 0;
+  };
+  stops.push(() => db.close(), () => queue.close(), () => bus.close());
+  try {
+    const host = await startHost({
+      db,
+      genesis,
+      reexecutor: createReexecutor(table),
+      intervalMs: config.momentumIntervalMs,
+      logger: log.child({ component: 'host' }),
+      publish: async (events) => {
+        for (const e of events) {
+          if (e.type !== 'momentum') continue;
+          for (const input of e.inputs) if (input.type === 'receipts') metrics.receiptsSettled.inc(input.receipts.length);
+        }
+        await bus.publish(busEvents(events));
+      },
+    });
+    stops.push(() => host.stop());
+    const api = await buildApi({
+      db,
+      queue,
+      bus,
+      domain,
+      metrics,
+      log,
+      ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+      validateModule: (bytes) => {
+        instrument(bytes, table);
+      },
+    });
+    stops.push(() => api.close());
+    const workers = opts.workers ?? config.workers;
+    let consumer: QueueConsumer | null = null;
+    if (workers > 0) {
+      consumer = startVerifier({ db, domain, queue, metrics, log: log.child({ component: 'verify' }), concurrency: workers });
+      stops.push(() => consumer!.close());
+    }
+    const reconciler = startReconciler({
+      db,
+      queue,
+      log: log.child({ component: 'reconciler' }),
+      ...(opts.reconcileIntervalMs !== undefined ? { intervalMs: opts.reconcileIntervalMs } : {}),
+      ...(opts.reconcileAfterMs !== undefined ? { olderThanMs: opts.reconcileAfterMs } : {}),
+    });
+    stops.push(() => reconciler.stop());
+    let url: string | null = null;
+    if (opts.listen !== false) {
+      url = await api.listen({ host: config.apiHost, port: config.apiPort });
+      log.info({ url, workers, queue: queue.kind, events: bus.kind, store: db.kind }, 'zgas node listening');
+    }
+    return { db, queue, bus, host, api, domain, metrics, reconciler, url, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMethod } from '../../contracts/abi/index.ts';
+import { callHash, signCall, signReceipt } from '../../contracts/eip712/index.ts';
+import { EMPTY_STATE_HASH } from '../../contracts/hash.ts';
+import type { Address, Hash, Method, SignedReceipt } from '../../contracts/types.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { loadConfig } from '../../services/config.ts';
+import { loadGenesis } from '../../services/cli/genesis.ts';
+import { startNode } from '../../services/cli/node.ts';
+import type { RunningNode } from '../../services/cli/node.ts';
+import { silentLogger } from '../../services/log.ts';
+import { loadReceipts, receiptCounts } from '../../services/store/index.ts';
+import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
+import type { TestDb } from '../support/db.ts';
+import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, testTag } from './fixtures.ts';
+
+const tag = testTag();
+const queueName = `pipeline-${tag}`;
+const redisPrefix = `zgas-test-${tag}`;
+const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
+const WAIT_MS = 150_000;
+
+let db: TestDb;
+let node: RunningNode;
+let workers: ChildProcess[] = [];
+const workerLogs: string[] = [];
+
+function spawnWorker(): ChildProcess {
+  const child = spawn(process.execPath, [ZGAS, 'worker', '--concurrency', '2'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: TEST_DATABASE_URL,
+      ZGAS_DB_SCHEMA: db.schema,
+      REDIS_URL,
+      ZGAS_QUEUE_NAME: queueName,
+      ZGAS_REDIS_PREFIX: redisPrefix,
+      ZGAS_LOG_LEVEL: 'debug',
+      ZGAS_GENESIS: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => workerLogs.push(c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => workerLogs.push(c));
+  return child;
+}
+
+async function stopWorkers(): Promise<void> {
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.exitCode !== null || w.signalCode !== null) return resolve();
+          w.once('exit', () => resolve());
+          w.kill('SIGTERM');
+        }),
+    ),
+  );
+  workers = [];
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; worker output:\n${workerLogs.join('').slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const get = async (url: string) => {
+  const res = await node.api.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
+};
+
+async function submit(method: Method, key: string, from: string, nonce: bigint): Promise<Hash> {
+  const call = signCall(domain, { from: from as Address, nonce, data: encodeMethod(method) }, key);
+  const res = await node.api.inject({ method: 'POST', url: '/v1/calls', payload: callJson(call) });
+  expect(res.statusCode, res.body).toBe(202);
+  expect(res.json().callHash).toBe(callHash(domain, call));
+  return res.json().callHash as Hash;
+}
+
+async function applied(hash: Hash): Promise<void> {
+  const status = await until(`call ${hash}`, async () => {
+    const { body } = await get(`/v1/calls/${hash}`);
+    return body.status === 'pending' ? undefined : body;
+  });
+  expect(status).toMatchObject({ status: 'applied' });
+}
+
+/** Receipts seq from..to of one session: a consistent chain (each pre-state the previous post-state). */
+function chain(sessionId: Hash, from: number, to: number, prevPost: Hash): { receipts: SignedReceipt[]; lastPost: Hash } {
+  const receipts: SignedReceipt[] = [];
+  let pre = prevPost;
+  for (let seq = from; seq <= to; seq++) {
+    const post = randomHash();
+    receipts.push(
+      signReceipt(
+        domain,
+        {
+          sessionId,
+          seq: BigInt(seq),
+          callGas: 1_000n as Gas,
+          cumulativeGas: BigInt(1_000 * seq) as Gas,
+          inputHash: randomHash(),
+          preStateHash: pre,
+          postStateHash: post,
+          outputHash: randomHash(),
+          status: 1,
+        },
+        keys.receiptSigner.privateKey,
+      ),
+    );
+    pre = post;
+  }
+  return { receipts, lastPost: pre };
+}
+
+beforeAll(async () => {
+  db = await freshSchema('pipeline');
+  const config = loadConfig({
+    DATABASE_URL: TEST_DATABASE_URL,
+    ZGAS_DB_SCHEMA: db.schema,
+    REDIS_URL,
+    ZGAS_QUEUE_NAME: queueName,
+    ZGAS_REDIS_PREFIX: redisPrefix,
+    ZGAS_MOMENTUM_INTERVAL_MS: '50',
+  });
+  const { genesis } = await loadGenesis(undefined);
+  // No verification in this process: only the two worker processes verify.
+  node = await startNode({ config, genesis, log: silentLogger, listen: false, workers: 0, reconcileIntervalMs: 3_600_000, reconcileAfterMs: 0 });
+  workers = [spawnWorker(), spawnWorker()];
+}, WAIT_MS);
+
+afterAll(async () => {
+  await stopWorkers();
+  await node?.stop();
+  await db?.close();
+  const redis = new Redis(REDIS_URL);
+  const stale = await redis.keys(`${redisPrefix}*`);
+  if (stale.length > 0) await redis.del(...stale);
+  redis.disconnect();
+}, WAIT_MS);
+
+describe('settlement pipeline: API → Postgres → BullMQ → two worker processes → sequencer', () => {
+  let sessionId: Hash;
+  let lastPost: Hash = EMPTY_STATE_HASH;
+
+  it('verifies and settles a batch exactly once in effect, though every job is delivered three times', async () => {
+    const wasm = readFileSync(new URL('../../unikernel-runner/zapps/build/hello.wasm', import.meta.url));
+    const put = await node.api.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });
+    const { moduleHash } = put.json<{ moduleHash: Hash }>();
+    const owner = keys.owner;
+    const provider = keys.provider;
+    const registered = await submit(
+      { name: 'RegisterProvider', receiptSigner: keys.receiptSigner.address as Address, pricePerMgas: 1_000_000n as never, upfrontGas: 1_000n as Gas, stake: 200_000_000_000n as never },
+      provider.privateKey,
+      provider.address,
+      0n,
+    );
+    const zAppId = await submit(
+      { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 10_000_000n as never, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas },
+      owner.privateKey,
+      owner.address,
+      0n,
+    );
+    const topUp = await submit({ name: 'TopUp', zAppId, amount: 1_000_000_000n as never }, owner.privateKey, owner.address, 1n);
+    sessionId = await submit(
+      { name: 'OpenSession', zAppId, provider: provider.address as Address, user: keys.user.address as Address, gasLimit: 1_000_000n as Gas, durationSeconds: 3_600n },
+      owner.privateKey,
+      owner.address,
+      2n,
+    );
+    for (const h of [registered, zAppId, topUp, sessionId]) await applied(h);
+    const opened = await get(`/v1/sessions/${sessionId}`);
+    expect(opened.body).toMatchObject({ status: 'open', lastSeq: '0', billedGas: '1000' });
+
+    const batch = chain(sessionId, 1, 40, lastPost);
+    lastPost = batch.lastPost;
+    const res = await node.api.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: batch.receipts.map(receiptJson) } });
+    expect(res.statusCode).toBe(202);
+    const { accepted } = res.json<{ accepted: Hash[] }>();
+    expect(accepted).toHaveLength(40);
+    // Redelivery: the same digests twice more, raced by both worker processes.
+    await node.queue.enqueue(accepted);
+    await node.queue.enqueue(accepted);
+
+    const session = await until('the batch to settle', async () => {
+      const { body } = await get(`/v1/sessions/${sessionId}`);
+      return body.lastSeq === '40' ? body : undefined;
+    });
+    expect(session).toMatchObject({ settledGas: '40000', billedGas: '40000', lastPostStateHash: lastPost, status: 'open' });
+    const rows = await loadReceipts(db, accepted);
+    expect(rows.map((r) => [r.state, r.signer])).toEqual(accepted.map(() => ['applied', keys.receiptSigner.address]));
+    // cost(40,000 gas at 1,000,000 per Mgas) = 40,000 base units, charged once: upfront 1,000 + 39,000.
+    const providerState = await get(`/v1/providers/${provider.address}`);
+    expect(providerState.body.pendingTotal).toBe('40000');
+    const zApp = await get(`/v1/zapps/${zAppId}`);
+    expect(BigInt(zApp.body.available as string) + BigInt(zApp.body.held as string)).toBe(1_000_000_000n - 40_000n);
+    // Every verification changed a receipt at most once, whichever process ran it.
+    const verifiedByWorkers = workerLogs
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"msg":"verified receipts"'))
+      .reduce((n, l) => n + (JSON.parse(l) as { verified: number }).verified, 0);
+    expect(verifiedByWorkers).toBe(40);
+  }, WAIT_MS);
+
+  it('recovers receipts whose jobs Redis lost after the 202, through the reconciler', async () => {
+    await stopWorkers();
+    const batch = chain(sessionId, 41, 60, lastPost);
+    const res = await node.api.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: batch.receipts.map(receiptJson) } });
+    expect(res.statusCode).toBe(202);
+    const { accepted } = res.json<{ accepted: Hash[] }>();
+    expect(accepted).toHaveLength(20);
+    // Redis loses every job (this test's keys only: the server is shared).
+    const redis = new Redis(REDIS_URL);
+    const lost = await redis.keys(`${redisPrefix}*`);
+    expect(lost.length).toBeGreaterThan(0);
+    await redis.del(...lost);
+    redis.disconnect();
+    expect(await node.queue.depth()).toBe(0);
+    expect((await receiptCounts(db)).stored).toBe(20);
+
+    workers = [spawnWorker(), spawnWorker()];
+    expect(await node.reconciler.runOnce()).toBe(20);
+    const session = await until('the recovered receipts to settle', async () => {
+      const { body } = await get(`/v1/sessions/${sessionId}`);
+      return body.lastSeq === '60' ? body : undefined;
+    });
+    expect(session).toMatchObject({ settledGas: '60000', billedGas: '60000', lastPostStateHash: batch.lastPost });
+    expect(await receiptCounts(db)).toMatchObject({ stored: 0, verified: 0, applied: 60 });
+  }, WAIT_MS);
+});
