@@ -17,6 +17,12 @@ import { scopedLockKey } from '../db/lock-key.ts';
 import type { Host, HostEvent } from './host.ts';
 import { replay } from './replay.ts';
 import { isZgasError } from '../../contracts/errors.ts';
+import { contextSeed } from '../../contracts/hash.ts';
+import { bytesToHex } from '../../contracts/hex.ts';
+import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import { putModule } from '../store/modules.ts';
 
 const QSR = 100_000_000n;
 const PRICE = 123_457n as Qsr; // base units per Mgas
@@ -285,5 +291,56 @@ describe('host on PGlite', () => {
   it('settles the same flow to the same balances and replays', async () => {
     await settlementScenario(db, host, events);
     expect((await replay(db, genesis())).ok).toBe(true);
+  });
+});
+
+describe('host judging a challenge through the injected re-executor (PGlite)', () => {
+  let db: Db;
+  let host: Host;
+  beforeAll(async () => {
+    db = await freshPglite();
+    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, reexecutor: createReexecutor(gasTableByName()) });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  it('slashes a provider whose receipt re-execution disproves, with the module from the store', async () => {
+    const module = loadZApp('counter');
+    const moduleHash = await putModule(db, module);
+    const owner = new TestAccount(KEYS.owner);
+    const provider = new TestAccount(KEYS.provider);
+    const user = new TestAccount(KEYS.user);
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
+    await waitApplied(host, db, await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr }));
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n });
+    await waitApplied(host, db, sessionId);
+
+    // The true run of the call, then a receipt claiming one more gas than it used.
+    const input = new TextEncoder().encode('increment');
+    const truth = createReexecutor(gasTableByName()).rerun({ module, preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed: contextSeed(sessionId, 1n) });
+    const inflated = testReceipt({
+      sessionId, seq: 1n, callGas: (truth.callGas + 1n) as Gas, cumulativeGas: (truth.callGas + 1n) as Gas, inputHash: sha3(input),
+      preStateHash: EMPTY_STATE_HASH, postStateHash: truth.postStateHash, outputHash: truth.outputHash, status: truth.status,
+    });
+    await submitReceipts(db, [inflated]);
+    for (let i = 0; i < 400 && (await loadReceipts(db, [inflated.digest]))[0]?.state !== 'applied'; i++) {
+      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+    }
+    const challenge = await submit(db, user, { name: 'Challenge', receipt: inflated.receipt, input: bytesToHex(input), preState: '0x' });
+    await waitApplied(host, db, challenge);
+    expect(await getCall(db, challenge)).toMatchObject({ status: 'applied', result: { ok: true, events: expect.arrayContaining([expect.objectContaining({ type: 'FraudProven', kind: 'challenge' })]) } });
+    expect((await loadReceipts(db, [inflated.digest]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+
+    // Slash half of the 1,000 QSR stake: 250 QSR to the challenger, 250 QSR and the voided upfront 6,173 to the zApp,
+    // and closing releases the rest of the hold: 10 + 250 QSR available.
+    expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ stake: (500n * QSR).toString(), pendingTotal: '0' });
+    expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: (250n * QSR).toString(), nonce: '1' });
+    expect(await getZApp(db, zAppId)).toMatchObject({ available: (260n * QSR).toString(), held: '0' });
+    expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed', slashed: true });
+    expect((await replay(db, genesis(), { reexecutor: createReexecutor(gasTableByName()) })).ok).toBe(true);
   });
 });
