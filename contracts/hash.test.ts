@@ -112,3 +112,15 @@ describe('contextSeed', () => {
     expect(codeOf(() => contextSeed(sessionId, -1n))).toBe('InvalidUint64');
   });
 });
+
+describe('sha3 implementation', () => {
+  it('equals @noble/hashes sha3_256 on any input (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1000 }), (bytes) => {
+        expect(sha3(bytes)).toBe(bytesToHex(sha3_256(bytes)));
+      }),
+    );
+    const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i * 7);
+    expect(sha3(big)).toBe(bytesToHex(sha3_256(big)));
+  });
+});

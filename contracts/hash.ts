@@ -1,4 +1,4 @@
-import { sha3_256 } from '@noble/hashes/sha3.js';
+import { createHash } from 'node:crypto';
 import { ZgasError } from './errors.ts';
 import { bytesToHex, compareBytes, hexToBytes, u64be } from './hex.ts';
 import type { Hash } from './types.ts';
@@ -6,9 +6,17 @@ import type { Hash } from './types.ts';
 /** Keys of a zApp's state are at most 32 bytes (DESIGN §7). */
 export const MAX_STATE_KEY_BYTES = 32;
 
-/** SHA3-256 (FIPS 202, as in Zenon) of the bytes: the content hash of modules, inputs, outputs and states. */
+/**
+ * SHA3-256 (FIPS 202, as in Zenon; not keccak) of the bytes: the content hash of modules, inputs,
+ * outputs and states. OpenSSL's implementation, some 30× faster than pure JS on module-sized
+ * inputs; tests hold it equal to @noble/hashes' sha3_256.
+ */
+export function sha3Bytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha3-256').update(bytes).digest());
+}
+
 export function sha3(bytes: Uint8Array): Hash {
-  return bytesToHex(sha3_256(bytes));
+  return bytesToHex(sha3Bytes(bytes));
 }
 
 /** A zApp state as key → value entries, in any order. */
@@ -87,5 +95,5 @@ export function contextSeed(sessionId: Hash, seq: bigint): Uint8Array {
   const input = new Uint8Array(40);
   input.set(hexToBytes(sessionId, 32, 'InvalidHash'), 0);
   input.set(u64be(seq), 32);
-  return sha3_256(input);
+  return sha3Bytes(input);
 }

@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from './eip712/keccak.ts';
 import { ZgasError } from './errors.ts';
 import type { Address, Hash, Hex } from './types.ts';
 import { MAX_UINT64 } from './units.ts';
@@ -102,7 +102,7 @@ function checksum(lower: string): Address {
   if (cached !== undefined) return cached;
   const ascii = new Uint8Array(40);
   for (let i = 0; i < 40; i++) ascii[i] = lower.charCodeAt(i);
-  const hash = keccak_256(ascii);
+  const hash = keccak256(ascii);
   let out = '0x';
   for (let i = 0; i < 40; i++) {
     const c = lower[i]!;

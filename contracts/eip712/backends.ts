@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from './keccak.ts';
 import * as noble from '@noble/secp256k1';
 import { SigningKey, recoverAddress as ethersRecoverAddress } from 'ethers';
 import { ZgasError } from '../errors.ts';
@@ -83,7 +83,7 @@ function checkPrivateKey(privateKey: Uint8Array): void {
 /** The address of a 65-byte uncompressed public key (0x04 ‖ x ‖ y): last 20 bytes of keccak256(x ‖ y). */
 export function addressOfPublicKey(uncompressed: Uint8Array): Address {
   if (uncompressed.length !== 65 || uncompressed[0] !== 4) throw new ZgasError('InvalidSignature', { reason: 'public key' });
-  return addressFromBytes(keccak_256(uncompressed.subarray(1)).subarray(12));
+  return addressFromBytes(keccak256(uncompressed.subarray(1)).subarray(12));
 }
 
 function serialize(compact: Uint8Array, recoveryId: number): Hex {

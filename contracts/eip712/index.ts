@@ -2,3 +2,4 @@
 export * from './typed.ts';
 export * from './backends.ts';
 export * from './sign.ts';
+export { keccak256, keccakReady, keccakImplementation } from './keccak.ts';

@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from './keccak.ts';
 import { ZgasError } from '../errors.ts';
 import { bytesToHex, hexToBytes, parseAddress, utf8Bytes, writeHash } from '../hex.ts';
 import type { Address, Call, GasReceipt, Hash, Invocation } from '../types.ts';
@@ -55,13 +55,13 @@ export function encodeType(name: string, fields: ReadonlyArray<{ name: string; t
   return `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
 }
 
-const typeHash = (text: string): Uint8Array => keccak_256(utf8Bytes(text));
+const typeHash = (text: string): Uint8Array => keccak256(utf8Bytes(text));
 const DOMAIN_TYPE_HASH = typeHash('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)');
 const CALL_TYPE_HASH = typeHash(encodeType('Call', TYPES.Call));
 const INVOCATION_TYPE_HASH = typeHash(encodeType('Invocation', TYPES.Invocation));
 const RECEIPT_TYPE_HASH = typeHash(encodeType('GasReceipt', TYPES.GasReceipt));
-const NAME_HASH = keccak_256(utf8Bytes('zgas'));
-const VERSION_HASH = keccak_256(utf8Bytes('1'));
+const NAME_HASH = keccak256(utf8Bytes('zgas'));
+const VERSION_HASH = keccak256(utf8Bytes('1'));
 
 function writeUint(out: Uint8Array, offset: number, value: bigint, max: bigint, field: string): void {
   if (typeof value !== 'bigint' || value < 0n || value > max) {
@@ -108,7 +108,7 @@ function separatorBytes(domain: Domain): Uint8Array {
   buf.set(VERSION_HASH, 64);
   writeUint(buf, 96, domain.chainId, MAX_UINT256, 'chainId');
   writeAddress(buf, 128, domain.verifyingContract);
-  const separator = keccak_256(buf);
+  const separator = keccak256(buf);
   if (separators.size >= MAX_CACHED_SEPARATORS) separators.clear();
   separators.set(key, separator);
   return separator;
@@ -124,7 +124,7 @@ function digestBytes(domain: Domain, structHash: Uint8Array): Uint8Array {
   buf[1] = 0x01;
   buf.set(separatorBytes(domain), 2);
   buf.set(structHash, 34);
-  return keccak_256(buf);
+  return keccak256(buf);
 }
 
 // ── Call ────────────────────────────────────────────────────────────────────────────────
@@ -133,8 +133,8 @@ export function callStructHashBytes(call: Call): Uint8Array {
   buf.set(CALL_TYPE_HASH, 0);
   writeAddress(buf, 32, call.from);
   writeUint64(buf, 64, call.nonce, 'nonce');
-  buf.set(keccak_256(hexToBytes(call.data)), 96);
-  return keccak_256(buf);
+  buf.set(keccak256(hexToBytes(call.data)), 96);
+  return keccak256(buf);
 }
 
 export const callStructHash = (call: Call): Hash => bytesToHex(callStructHashBytes(call));
@@ -147,8 +147,8 @@ export function invocationStructHashBytes(inv: Invocation): Uint8Array {
   buf.set(INVOCATION_TYPE_HASH, 0);
   writeHash(inv.sessionId, buf, 32);
   writeUint64(buf, 64, inv.seq, 'seq');
-  buf.set(keccak_256(hexToBytes(inv.input)), 96);
-  return keccak_256(buf);
+  buf.set(keccak256(hexToBytes(inv.input)), 96);
+  return keccak256(buf);
 }
 
 export const invocationStructHash = (inv: Invocation): Hash => bytesToHex(invocationStructHashBytes(inv));
@@ -170,7 +170,7 @@ export function receiptStructHashBytes(r: GasReceipt): Uint8Array {
   const status: number = r.status;
   if (!Number.isInteger(status) || status < 0 || status > 255) throw new ZgasError('InvalidReceipt', { field: 'status', value: String(status) });
   buf[319] = status;
-  return keccak_256(buf);
+  return keccak256(buf);
 }
 
 export const receiptStructHash = (r: GasReceipt): Hash => bytesToHex(receiptStructHashBytes(r));

@@ -1,0 +1,117 @@
+// Signature throughput on one core: recoveries per second for each backend side by side (ratios
+// against ethers measured in the same run), and what a verification worker does per receipt.
+import os from 'node:os';
+import { decodeMethod, encodeMethod } from '../../contracts/abi/index.ts';
+import { ethersBackend, makeDomain, nativeBackend, nobleBackend, receiptDigestBytes, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import type { SignatureBackend } from '../../contracts/eip712/index.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { hexToBytes, u64be } from '../../contracts/hex.ts';
+import type { Hex, SignedReceipt } from '../../contracts/types.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { fmt, opsPerSecond, printTable, writeResults } from './harness.ts';
+import type { BenchTable } from './harness.ts';
+
+const SAMPLES = 256;
+const MIN_MS = 1_500;
+const RECOVERY_AIM_PER_SECOND = 15_000;
+
+interface Sample {
+  digest: Uint8Array;
+  signature: Hex;
+  key: Uint8Array;
+}
+
+function samples(): Sample[] {
+  return Array.from({ length: SAMPLES }, (_, i) => {
+    const key = hexToBytes(sha3(u64be(BigInt(i) + 1n)));
+    const digest = hexToBytes(sha3(u64be(BigInt(i) + 1_000_000n)));
+    return { key, digest, signature: (nativeBackend ?? nobleBackend).sign(digest, key) };
+  });
+}
+
+function cycle<T>(items: T[], fn: (item: T) => void): () => void {
+  let i = 0;
+  return () => {
+    fn(items[i]!);
+    i = (i + 1) % items.length;
+  };
+}
+
+export async function run(): Promise<void> {
+  const data = samples();
+  const backends: SignatureBackend[] = [...(nativeBackend === null ? [] : [nativeBackend]), nobleBackend, ethersBackend];
+
+  // Every backend must recover the same signers before anything is timed.
+  for (const b of backends) {
+    for (const s of data.slice(0, 8)) if (b.recover(s.digest, s.signature) !== ethersBackend.recover(s.digest, s.signature)) throw new Error(`${b.name} disagrees`);
+  }
+
+  const recover = new Map<string, number>();
+  const sign = new Map<string, number>();
+  for (const b of backends) {
+    recover.set(b.name, opsPerSecond(cycle(data, (s) => b.recover(s.digest, s.signature)), 1, MIN_MS));
+    sign.set(b.name, opsPerSecond(cycle(data, (s) => b.sign(s.digest, s.key)), 1, MIN_MS / 2));
+  }
+  const baseRecover = recover.get('ethers')!;
+  const baseSign = sign.get('ethers')!;
+  const backendTable: BenchTable = {
+    title: 'secp256k1 backends, one core',
+    columns: ['backend', 'recover/s', 'µs/recover', 'recover vs ethers', 'sign/s', 'sign vs ethers'],
+    rows: backends.map((b) => ({
+      backend: b.name,
+      'recover/s': fmt(recover.get(b.name)!),
+      'µs/recover': fmt(1e6 / recover.get(b.name)!, 1),
+      'recover vs ethers': `${fmt(recover.get(b.name)! / baseRecover, 2)}x`,
+      'sign/s': fmt(sign.get(b.name)!),
+      'sign vs ethers': `${fmt(sign.get(b.name)! / baseSign, 2)}x`,
+    })),
+    notes: [
+      `recover = 65-byte hex signature → checks (length, v, r, s range, low s) → public key → keccak address → EIP-55; ${SAMPLES} distinct keys and digests, cycled.`,
+      `aim: native ≥ ${fmt(RECOVERY_AIM_PER_SECOND)} recoveries/s. Load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
+    ],
+    data: { recoverPerSecond: Object.fromEntries(recover), signPerSecond: Object.fromEntries(sign), nativeLoaded: nativeBackend !== null },
+  };
+  printTable(backendTable);
+
+  // What a verification worker does per receipt: EIP-712 digest (two keccaks) + recover.
+  const domain = makeDomain(73405n, '0x00000000000000000000000000000000007a6761');
+  const receipts: SignedReceipt[] = data.map((s, i) =>
+    signReceipt(domain, {
+      sessionId: sha3(u64be(BigInt(i))),
+      seq: BigInt(i + 1),
+      callGas: 12_345n as Gas,
+      cumulativeGas: BigInt(12_345 * (i + 1)) as Gas,
+      inputHash: sha3(u64be(BigInt(i) + 7n)),
+      preStateHash: sha3(new Uint8Array()),
+      postStateHash: sha3(u64be(BigInt(i) + 9n)),
+      outputHash: sha3(u64be(BigInt(i) + 11n)),
+      status: 1,
+    }, s.key),
+  );
+  const batch = encodeMethod({ name: 'Settle', receipts: [...receipts, ...receipts, ...receipts, ...receipts].slice(0, 1_000) });
+  const rows: Record<string, string | number>[] = [];
+  const raw: Record<string, number> = {};
+  const measure = (name: string, fn: () => void, perCall = 1, ms = MIN_MS) => {
+    const ops = opsPerSecond(fn, perCall, ms);
+    raw[name] = ops;
+    rows.push({ operation: name, 'per second': fmt(ops), 'µs each': fmt(1e6 / ops, 1) });
+  };
+  measure('receipt digest (EIP-712)', cycle(receipts, (r) => receiptDigestBytes(domain, r)));
+  for (const b of backends) measure(`verifyReceipt, ${b.name}`, cycle(receipts, (r) => verifyReceipt(domain, r, b)));
+  measure('decode Settle of 1,000 (receipts/s)', () => decodeMethod(batch), 1_000, MIN_MS / 2);
+  const native = nativeBackend ?? nobleBackend;
+  measure(`decode Settle + verify all, ${native.name} (receipts/s)`, () => {
+    const m = decodeMethod(batch);
+    if (m.name === 'Settle') for (const r of m.receipts) verifyReceipt(domain, r, native);
+  }, 1_000, MIN_MS);
+  const receiptTable: BenchTable = {
+    title: 'receipt verification, one core',
+    columns: ['operation', 'per second', 'µs each'],
+    rows,
+    notes: ['verifyReceipt = receipt digest + recover + EIP-55 signer; the full path of a verification worker per receipt.'],
+    data: raw,
+  };
+  printTable(receiptTable);
+  const file = writeResults('signatures', [backendTable, receiptTable]);
+  console.log(`wrote ${file}`);
+}
