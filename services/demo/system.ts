@@ -1,0 +1,180 @@
+/**
+ * A whole local system in one process, assembled from the parts' exports: the store (Postgres or
+ * embedded PGlite), the contract host, the receipt queue and event bus (Redis or in-process), the
+ * verification workers and reconciler, the settlement API with the dashboard, and providers'
+ * runners. `npm start`, the end-to-end suite and the settlement benchmark start it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { addressOf, makeDomain } from '../../contracts/eip712/index.ts';
+import type { Domain } from '../../contracts/eip712/index.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { stateToJson } from '../../contracts/gas/state.ts';
+import type { Address, Hex } from '../../contracts/types.ts';
+import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { DEFAULT_GAS_TABLE } from '../../unikernel-runner/metering/table.ts';
+import { startRunner } from '../../unikernel-runner/server/main.ts';
+import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT } from '../../unikernel-runner/runtime/pool.ts';
+import { buildApi } from '../api/app.ts';
+import type { ApiLimits } from '../api/app.ts';
+import { buildOverview } from '../dashboard/overview.ts';
+import { dashboardPlugin } from '../dashboard/plugin.ts';
+import { migrate, openDb } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { openEventBus } from '../events/index.ts';
+import type { EventBus } from '../events/index.ts';
+import { startHost } from '../host/index.ts';
+import type { Host } from '../host/index.ts';
+import type { Logger } from '../log.ts';
+import { createMetrics } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
+import { openQueue } from '../queue/index.ts';
+import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
+import { latestMomentum, loadMomentums, loadState, receiptCounts } from '../store/index.ts';
+import { startVerifier } from '../workers/verify.ts';
+import { startReconciler } from '../workers/reconciler.ts';
+import type { Reconciler } from '../workers/reconciler.ts';
+
+/** Momentums the dashboard lists. */
+const DASHBOARD_MOMENTUMS = 50;
+
+export interface RunnerSpec {
+  /** The provider account whose sessions the runner serves. */
+  provider: Address;
+  /** The receipt signer's private key. */
+  receiptKey: string;
+  /** 0: any free port. */
+  port: number;
+  workers?: number;
+}
+
+export interface SystemOptions {
+  genesis: Genesis;
+  log: Logger;
+  /** Postgres; absent: embedded PGlite (in memory unless dataDir). */
+  databaseUrl?: string;
+  schema?: string;
+  dataDir?: string;
+  /** Redis for the queue and the event bus; absent or unreachable: in-process. */
+  redisUrl?: string;
+  queueName?: string;
+  redisPrefix?: string;
+  apiHost: string;
+  /** 0: any free port. */
+  apiPort: number;
+  momentumIntervalMs: number;
+  /** Concurrent verification jobs of this process. */
+  verifyConcurrency: number;
+  /** The host's clock (unix seconds); default the system clock. */
+  clock?: () => bigint;
+  runners?: RunnerSpec[];
+  dashboard?: boolean;
+  apiLimits?: Partial<ApiLimits>;
+}
+
+export interface LocalSystem {
+  apiUrl: string;
+  runners: StartedRunner[];
+  db: Db;
+  host: Host;
+  queue: ReceiptQueue;
+  bus: EventBus;
+  metrics: Metrics;
+  api: FastifyInstance;
+  domain: Domain;
+  close(): Promise<void>;
+}
+
+/** Starts the parts in dependency order; on any failure stops what already started and rethrows. */
+export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem> {
+  const { genesis, log } = opts;
+  const domain = makeDomain(genesis.chainId, genesis.contract);
+  const stops: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.warn({ err }, 'stopping a part failed');
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const db = await openDb({
+      ...(opts.databaseUrl === undefined ? {} : { databaseUrl: opts.databaseUrl, schema: opts.schema ?? 'public' }),
+      ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+    });
+    stops.push(() => db.close());
+    log.info({ store: db.kind, schema: opts.databaseUrl === undefined ? null : (opts.schema ?? 'public') }, db.kind === 'pglite' ? 'store: embedded PGlite' : 'store: Postgres');
+    await migrate(db);
+
+    const redisUrl = opts.redisUrl;
+    const bus = await openEventBus({ redisUrl, channel: `${opts.redisPrefix ?? 'zgas'}:events`, log });
+    stops.push(() => bus.close());
+    const metrics = createMetrics();
+
+    const host = await startHost({
+      db,
+      genesis,
+      reexecutor: createReexecutor(gasTableByName()),
+      intervalMs: opts.momentumIntervalMs,
+      publish: (events) => bus.publish(events),
+      logger: log.child({ component: 'host' }),
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+    });
+    stops.push(() => host.stop());
+
+    const queue = await openQueue({ redisUrl, ...(opts.queueName === undefined ? {} : { name: opts.queueName }), ...(opts.redisPrefix === undefined ? {} : { prefix: opts.redisPrefix }), log });
+    stops.push(() => queue.close());
+    const verifier: QueueConsumer = startVerifier({ db, domain, queue, metrics, log, concurrency: opts.verifyConcurrency });
+    stops.push(() => verifier.close());
+    const reconciler: Reconciler = startReconciler({ db, queue, log });
+    stops.push(() => reconciler.stop());
+
+    const api = await buildApi({ db, queue, bus, domain, metrics, log, ...(opts.apiLimits === undefined ? {} : { limits: opts.apiLimits }) });
+    if (opts.dashboard !== false) {
+      await api.register(dashboardPlugin, { overview: () => overview(db, genesis) });
+    }
+    stops.push(() => api.close());
+    const apiUrl = await api.listen({ host: opts.apiHost, port: opts.apiPort });
+
+    const runners: StartedRunner[] = [];
+    for (const spec of opts.runners ?? []) {
+      const runner = await startRunner(
+        {
+          apiUrl, host: opts.apiHost, port: spec.port, receiptKey: spec.receiptKey,
+          receiptSigner: addressOf(spec.receiptKey as Hex),
+          provider: spec.provider, chainId: genesis.chainId, contract: genesis.contract, gasTable: DEFAULT_GAS_TABLE,
+          workers: spec.workers ?? 2, signatureBackend: 'default', callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS, queueLimit: DEFAULT_QUEUE_LIMIT,
+        },
+        { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) },
+      );
+      stops.push(() => runner.close());
+      runners.push(runner);
+    }
+
+    return { apiUrl, runners, db, host, queue, bus, metrics, api, domain, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** The dashboard's data: the whole contract state, the newest momentums and the receipt pipeline. */
+async function overview(db: Db, genesis: Genesis) {
+  const state = stateToJson(await loadState(db, genesisState(genesis)));
+  const latest = await latestMomentum(db);
+  const top = latest === null ? 0n : BigInt(latest.height);
+  const from = top >= BigInt(DASHBOARD_MOMENTUMS) ? top - BigInt(DASHBOARD_MOMENTUMS - 1) : 0n;
+  const momentums = (await loadMomentums(db, from, DASHBOARD_MOMENTUMS)).reverse();
+  const counts = await receiptCounts(db);
+  return buildOverview(
+    state,
+    momentums.map((m) => ({ height: m.height, hash: m.hash, timestamp: m.timestamp, inputs: m.inputs })),
+    { receiptsStored: counts.stored + counts.verified + counts.applied + counts.rejected, verified: counts.verified, applied: counts.applied, rejected: counts.rejected },
+  );
+}
