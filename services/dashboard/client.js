@@ -6,6 +6,7 @@
 var QSR_DECIMALS = 8;
 var POLL_MS = 2000;
 var FEED_MAX = 60;
+var MOMENTUM_ROWS = 15;
 var DECIMAL_RE = /^(0|[1-9][0-9]*)$/;
 
 // ── formatting (pure; also run by the tests) ───────────────────────────────────────────────
@@ -55,10 +56,9 @@ function shortHex(text) {
   return text.length > 14 ? text.slice(0, 8) + '…' + text.slice(-4) : text;
 }
 
-/** Seconds (decimal string) relative to nowMs: "now", "12 s ago", "3 min ago", "2 h ago". */
-function ago(secondsText, nowMs) {
-  if (!isDecimal(secondsText)) return '—';
-  var diff = Math.floor(nowMs / 1000) - Number(secondsText);
+/** thenMs relative to nowMs: "now", "12 s ago", "3 min ago", "2 h ago". */
+function agoMs(thenMs, nowMs) {
+  var diff = Math.floor((nowMs - thenMs) / 1000);
   if (diff < 1) return 'now';
   if (diff < 60) return diff + ' s ago';
   if (diff < 3600) return Math.floor(diff / 60) + ' min ago';
@@ -137,18 +137,20 @@ function setText(id, text) {
 
 // ── rendering ─────────────────────────────────────────────────────────────────────────────
 
-var view = { overview: null, latestHeight: null, latestTimestamp: null, seenMomentums: {}, seenAborts: {}, feed: [], sse: 'connecting', fetchOk: null, lastFetchMs: 0 };
+// Chain time may run ahead of the wall clock (the demo accelerates it): ages and feed times are
+// when this page learned of something; chain timestamps are shown as such.
+var view = { overview: null, latestHeight: null, latestSeenMs: null, seenMomentums: {}, seenAborts: {}, feed: [], sse: 'connecting', fetchOk: null, lastFetchMs: 0 };
 
 function setLatest(height, hash, timestamp) {
   if (!isDecimal(String(height))) return;
   height = String(height);
-  if (view.latestHeight !== null && compareDecimal(height, view.latestHeight) < 0) return;
+  if (view.latestHeight !== null && compareDecimal(height, view.latestHeight) <= 0) return;
   view.latestHeight = height;
+  view.latestSeenMs = seenAt(timestamp, Date.now());
   setText('height', groupDigits(height));
   var hashNode = document.getElementById('hash');
   hashNode.textContent = shortHex(hash);
   hashNode.title = hash || '';
-  if (timestamp !== undefined && timestamp !== null && isDecimal(String(timestamp))) view.latestTimestamp = String(timestamp);
   tick();
 }
 
@@ -274,24 +276,26 @@ function renderSessions(o) {
 }
 
 function renderMomentums(o) {
-  fillTable('momentums', o.momentums, 4, function (m) {
+  fillTable('momentums', o.momentums.slice(0, MOMENTUM_ROWS), 4, function (m) {
     var tr = h('tr');
     cell(tr, '#' + groupDigits(m.height), 'num strong');
     cell(tr, hexNode(m.hash));
     cell(tr, formatCount(m.inputs), 'num');
-    var when = cell(tr, ago(m.timestamp, Date.now()), 'num muted');
-    when.setAttribute('data-ts', m.timestamp);
+    cell(tr, isDecimal(m.timestamp) ? clockTime(Number(m.timestamp) * 1000) : '—', 'num muted');
     return tr;
   });
 }
 
 // ── live feed ─────────────────────────────────────────────────────────────────────────────
 
-/** Keeps the feed newest first by event time, whatever order the stream and the polls deliver in. */
-function pushFeed(kind, title, detail, atMs) {
+/**
+ * Keeps the feed newest first in chain order (momentum height; an abort right after the newest
+ * momentum known when it arrived), whatever order the stream and the polls deliver in.
+ */
+function pushFeed(kind, title, detail, order, atMs) {
   var at = 0;
-  while (at < view.feed.length && view.feed[at].atMs > atMs) at++;
-  view.feed.splice(at, 0, { kind: kind, title: title, detail: detail, atMs: atMs });
+  while (at < view.feed.length && compareDecimal(view.feed[at].order, order) > 0) at++;
+  view.feed.splice(at, 0, { kind: kind, title: title, detail: detail, order: order, atMs: atMs });
   if (view.feed.length > FEED_MAX) view.feed.length = FEED_MAX;
   renderFeed();
 }
@@ -320,23 +324,34 @@ function countInputs(inputs) {
   return String(inputs);
 }
 
-/** A momentum is dated by its own timestamp (chain time) when it has one. */
-function noteMomentum(m, fallbackMs) {
+/** When a momentum was most likely committed: its chain time if that is not ahead of the wall clock. */
+function seenAt(timestamp, nowMs) {
+  var ts = timestamp === undefined || timestamp === null ? '' : String(timestamp);
+  if (!isDecimal(ts)) return nowMs;
+  var chainMs = Number(ts) * 1000;
+  return chainMs <= nowMs ? chainMs : nowMs;
+}
+
+/** Feed order of a momentum: 2·height (an abort noted after it gets 2·height + 1). */
+function momentumOrder(height) {
+  return (BigInt(height) * 2n).toString();
+}
+
+function noteMomentum(m, nowMs) {
   var height = String(m.height);
-  var ts = m.timestamp === undefined || m.timestamp === null ? '' : String(m.timestamp);
-  var atMs = isDecimal(ts) ? Number(ts) * 1000 : fallbackMs;
   if (!isDecimal(height) || view.seenMomentums[height]) return;
   view.seenMomentums[height] = true;
-  var inputs = countInputs(m.inputs);
+  var inputs = countInputs(m.inputs !== undefined ? m.inputs : m.inputCount);
   var detail = shortHex(m.hash) + (inputs === null ? '' : ' · ' + formatCount(inputs) + (inputs === '1' ? ' input' : ' inputs'));
-  pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, atMs);
+  pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, momentumOrder(height), seenAt(m.timestamp, nowMs));
 }
 
 function noteAbort(a, atMs) {
   if (typeof a.sessionId !== 'string' || view.seenAborts[a.sessionId]) return;
   view.seenAborts[a.sessionId] = true;
   var cap = a.abortCap === undefined || a.abortCap === null ? '' : ' · cap ' + formatCount(String(a.abortCap)) + ' gas';
-  pushFeed('abort', 'Session aborted', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + cap, atMs);
+  var order = (BigInt(view.latestHeight === null ? '0' : view.latestHeight) * 2n + 1n).toString();
+  pushFeed('abort', 'Session aborted', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + cap, order, atMs);
 }
 
 // ── data flow: SSE first, polling as the fallback ─────────────────────────────────────────
@@ -468,10 +483,8 @@ function renderStatus() {
 
 function tick() {
   var now = Date.now();
-  setText('age', view.latestTimestamp === null ? '' : ago(view.latestTimestamp, now));
+  setText('age', view.latestSeenMs === null ? '' : agoMs(view.latestSeenMs, now));
   setText('updated', view.lastFetchMs === 0 ? 'not yet loaded' : 'updated ' + clockTime(view.lastFetchMs));
-  var cells = document.querySelectorAll('#momentums [data-ts]');
-  for (var i = 0; i < cells.length; i++) cells[i].textContent = ago(cells[i].getAttribute('data-ts'), now);
 }
 
 function readInitial() {

@@ -11,7 +11,8 @@ interface Helpers {
   formatCount(text: unknown): string;
   percentOf(part: unknown, whole: unknown): number;
   shortHex(text: unknown): string;
-  ago(seconds: unknown, nowMs: number): string;
+  agoMs(thenMs: number, nowMs: number): string;
+  seenAt(timestamp: unknown, nowMs: number): number;
 }
 
 function helpers(): Helpers {
@@ -53,8 +54,12 @@ describe('dashboard script formatting', () => {
   it('shortens hashes and tells ages', () => {
     expect(f.shortHex(`0x${'ab'.repeat(32)}`)).toBe('0xababab…abab');
     expect(f.shortHex('0x12')).toBe('0x12');
-    expect(f.ago('100', 100_500)).toBe('now');
-    expect(f.ago('100', 112_000)).toBe('12 s ago');
-    expect(f.ago('100', 100_000 + 180_000)).toBe('3 min ago');
+    expect(f.agoMs(100_000, 100_500)).toBe('now');
+    expect(f.agoMs(100_000, 112_000)).toBe('12 s ago');
+    expect(f.agoMs(100_000, 280_000)).toBe('3 min ago');
+    // A chain clock ahead of the wall clock (the accelerated demo) never dates anything in the future.
+    expect(f.seenAt('100', 150_000)).toBe(100_000);
+    expect(f.seenAt('900', 150_000)).toBe(150_000);
+    expect(f.seenAt(undefined, 150_000)).toBe(150_000);
   });
 });

@@ -192,7 +192,7 @@ const BODY = `
       <section class="panel" aria-labelledby="h-momentums">
         <div class="panel-head"><h2 id="h-momentums">Recent momentums</h2></div>
         <div class="scroll"><table>
-          <thead><tr><th class="num">Height</th><th>Hash</th><th class="num">Inputs</th><th class="num">Time</th></tr></thead>
+          <thead><tr><th class="num">Height</th><th>Hash</th><th class="num">Inputs</th><th class="num" title="the momentum timestamp (chain time)">Time</th></tr></thead>
           <tbody id="momentums" data-empty="No momentums yet"><tr class="empty"><td colspan="4">Loading…</td></tr></tbody>
         </table></div>
       </section>

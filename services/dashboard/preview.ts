@@ -35,9 +35,9 @@ export async function buildPreview(opts: { startHeight?: bigint; live?: boolean 
       height += 1n;
       momentums = sampleMomentums(height, nowSeconds());
       const latest = momentums[0];
-      for (const send of clients) send('momentum', { type: 'momentum', height: height.toString(10), hash: latest?.hash, timestamp: nowSeconds().toString(10), inputs: Number(height % 5n) });
+      for (const send of clients) send('momentum', { height: height.toString(10), hash: latest?.hash, timestamp: nowSeconds().toString(10), inputCount: Number(height % 5n) });
       if (height % 7n === 0n) {
-        for (const send of clients) send('abort', { type: 'abort', sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], abortCap: '120000' });
+        for (const send of clients) send('abort', { sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], abortCap: '120000' });
       }
     }, MOMENTUM_EVERY_MS);
     app.addHook('onClose', async () => clearInterval(timer));
