@@ -47,7 +47,7 @@ export function createPrinter(write: (line: string) => void = (line) => process.
         calls(v) {
           for (const s of [v.counter, v.fuddor]) {
             for (const c of s.calls) item(`${s.label} #${c.seq}: "${c.input}" → "${c.output}" (${gasText(c.receipt.callGas)}, receipt signed)`);
-            item(`   settled ${gasText(s.settledGas)}, billed ${gasText(s.billedGas)} = ${amount(s.billedQsr)}; provider pending ${displayQsr(s.providerPendingBefore)} → ${displayQsr(s.providerPendingAfter)}`);
+            item(`   settled ${gasText(s.settledGas)}, billed ${gasText(s.billedGas)} = ${amount(s.billedQsr)}; provider earnings ${displayQsr(s.providerEarningsBefore)} → ${displayQsr(s.providerEarningsAfter)}`);
           }
         },
         abort(v) {

@@ -60,6 +60,8 @@ const big = (text: string | null | undefined): bigint => BigInt(text ?? '0');
 const eventsOf = (record: CallRecordJson, type: string) => (record.result?.events ?? []).filter((e) => e.type === type);
 const eventAmount = (record: CallRecordJson, type: string, field: string): bigint => eventsOf(record, type).reduce((sum, e) => sum + big(e[field] as string), 0n);
 export const escrowOf = (z: ZAppJson) => ({ available: big(z.available), held: big(z.held) });
+/** Earnings not yet paid out: pending (inside a challenge window) and matured. */
+export const earnings = (p: ProviderJson): bigint => big(p.pendingTotal) + big(p.claimable);
 
 // ── 1. zApps ──────────────────────────────────────────────────────────────────────────────
 export interface RegisteredZApp {
@@ -219,8 +221,9 @@ export interface SettledSession {
   billedQsr: Qsr;
   escrowBefore: { available: bigint; held: bigint };
   escrowAfter: { available: bigint; held: bigint };
-  providerPendingBefore: bigint;
-  providerPendingAfter: bigint;
+  /** The provider's pending + claimable earnings around the calls. */
+  providerEarningsBefore: bigint;
+  providerEarningsAfter: bigint;
   session: SessionJson;
 }
 export interface CallsStep {
@@ -231,7 +234,7 @@ export interface CallsStep {
 async function runSession(ctx: DemoContext, opened: OpenedSession, inputs: (previous: string | null) => string, count: number): Promise<SettledSession> {
   const user = signer(ctx.keys[opened.user]);
   const escrowBefore = escrowOf(await ctx.api.mustZApp(opened.zAppId));
-  const providerPendingBefore = big((await ctx.api.mustProvider(opened.provider)).pendingTotal);
+  const providerEarningsBefore = earnings(await ctx.api.mustProvider(opened.provider));
   const calls: RunCall[] = [];
   let previous: string | null = null;
   for (let i = 1; i <= count; i++) {
@@ -245,7 +248,7 @@ async function runSession(ctx: DemoContext, opened: OpenedSession, inputs: (prev
     label: opened.label, id: opened.id, calls, meteredGas: calls.reduce((sum, c) => sum + c.receipt.callGas, 0n),
     settledGas: big(session.settledGas), billedGas: big(session.billedGas), billedQsr: cost(big(session.billedGas), opened.price),
     escrowBefore, escrowAfter: escrowOf(await ctx.api.mustZApp(opened.zAppId)),
-    providerPendingBefore, providerPendingAfter: big((await ctx.api.mustProvider(opened.provider)).pendingTotal), session,
+    providerEarningsBefore, providerEarningsAfter: earnings(await ctx.api.mustProvider(opened.provider)), session,
   };
 }
 
