@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,5 +238,43 @@ describe('settlement pipeline: API → Postgres → BullMQ → two worker proces
     });
     expect(session).toMatchObject({ settledGas: '60000', billedGas: '60000', lastPostStateHash: batch.lastPost });
     expect(await receiptCounts(db)).toMatchObject({ stored: 0, verified: 0, applied: 60 });
+  }, WAIT_MS);
+
+  it('streams the momentum that applies a call over SSE, and `zgas replay` reproduces the store', async () => {
+    await node.api.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = node.api.server.address() as AddressInfo;
+    const chunks: string[] = [];
+    const req = http.get(`http://127.0.0.1:${port}/v1/events`, (res) => res.setEncoding('utf8').on('data', (c: string) => chunks.push(c)));
+    try {
+      await until('the stream to open', async () => (chunks.join('').includes('zgas events') ? true : undefined));
+      const before = BigInt((await get('/v1/momentums/latest')).body.height as string);
+      const transfer = await submit({ name: 'Transfer', to: keys.user.address as Address, amount: 7n as never }, keys.owner.privateKey, keys.owner.address, 3n);
+      await applied(transfer);
+      const { body: call } = await get(`/v1/calls/${transfer}`);
+      const frame = await until('the momentum event', async () => {
+        const match = chunks.join('').match(new RegExp(`event: momentum\ndata: (\\{"height":"${String(call.momentumHeight)}"[^\n]*)\n\n`));
+        return match?.[1];
+      });
+      const event = JSON.parse(frame) as { height: string; hash: string; inputCount: number };
+      expect(BigInt(event.height)).toBeGreaterThan(before);
+      expect(event.inputCount).toBeGreaterThanOrEqual(1);
+      expect((await get(`/v1/momentums/${event.height}`)).body.hash).toBe(event.hash);
+    } finally {
+      req.destroy();
+    }
+
+    const replay = spawn(process.execPath, [ZGAS, 'replay'], {
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, ZGAS_DB_SCHEMA: db.schema, ZGAS_LOG_LEVEL: 'warn', ZGAS_GENESIS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    replay.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    replay.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const code = await new Promise<number | null>((resolve) => replay.once('exit', resolve));
+    expect(code, out).toBe(0);
+    const report = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { ok: boolean; height: string; mismatches: unknown[] };
+    expect(report.ok).toBe(true);
+    expect(report.mismatches).toEqual([]);
+    expect(BigInt(report.height)).toBeGreaterThan(0n);
   }, WAIT_MS);
 });

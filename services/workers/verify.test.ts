@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDomain, receiptDigest } from '../../contracts/eip712/index.ts';
+import type { Hash } from '../../contracts/types.ts';
+import { freshSchema } from '../../test/support/db.ts';
+import type { TestDb } from '../../test/support/db.ts';
+import { domain, highS, keys, randomHash, receipt } from '../../test/integration/fixtures.ts';
+import { createMemoryQueue } from '../queue/index.ts';
+import { insertReceipts, loadReceipts } from '../store/index.ts';
+import { startReconciler } from './reconciler.ts';
+import { verifyDigests } from './verify.ts';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await freshSchema('verify');
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('verifyDigests', () => {
+  it('records the signer of good receipts and the code of bad ones, once', async () => {
+    const session = randomHash();
+    const good = receipt(session, 1n);
+    const high = { ...receipt(session, 2n), signature: highS(receipt(session, 2n).signature) };
+    const otherChain = receipt(session, 3n);
+    const digests = [receiptDigest(domain, good), receiptDigest(domain, high), receiptDigest(makeDomain(1n, domain.verifyingContract), otherChain)];
+    await insertReceipts(db, [good, high, otherChain], digests);
+
+    const first = await verifyDigests({ db, domain }, [...digests, randomHash()]);
+    expect(first).toEqual({ verified: 1, rejected: 2, skipped: 0 });
+    const rows = await loadReceipts(db, digests);
+    expect(rows.map((r) => [r.state, r.signer, r.code])).toEqual([
+      ['verified', keys.receiptSigner.address, null],
+      ['rejected', null, 'HighS'],
+      ['rejected', null, 'InvalidSignature'],
+    ]);
+    // Delivered again (a retry, another worker): nothing changes.
+    expect(await verifyDigests({ db, domain }, digests)).toEqual({ verified: 0, rejected: 0, skipped: 3 });
+  });
+});
+
+describe('reconciler', () => {
+  it('re-enqueues stored receipts that were never verified, and only those', async () => {
+    const session = randomHash();
+    const stranded = [receipt(session, 1n), receipt(session, 2n)];
+    const digests = stranded.map((r) => receiptDigest(domain, r));
+    await insertReceipts(db, stranded, digests);
+    const queue = createMemoryQueue();
+    const reconciler = startReconciler({ db, queue, intervalMs: 3_600_000, olderThanMs: 0 });
+    const seen: Hash[] = [];
+    const consumer = queue.process(async (batch) => {
+      seen.push(...batch);
+      await verifyDigests({ db, domain }, batch);
+    }, { concurrency: 1 });
+    expect(await reconciler.runOnce()).toBe(2);
+    for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(new Set(seen)).toEqual(new Set(digests));
+    // Verified now: nothing left to reconcile.
+    expect(await reconciler.runOnce()).toBe(0);
+    await consumer.close();
+    await reconciler.stop();
+    await queue.close();
+  });
+});
