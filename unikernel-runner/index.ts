@@ -9,7 +9,7 @@ export type { CallOutcome, CallRequest, PreparedModule } from './runtime/execute
 export { effectsGas, GuestTrap, hostFunctions, price, StateView } from './runtime/host.ts';
 export type { HostContext, HostPrices } from './runtime/host.ts';
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT, defaultSpawn, MAX_POOL_SIZE, WorkerPool } from './runtime/pool.ts';
-export type { CallJob, PoolOptions, SubmittedCall } from './runtime/pool.ts';
+export type { CallJob, PoolOptions, PoolOutcome, SubmittedCall } from './runtime/pool.ts';
 export { hostPrices, MAX_CACHED_MODULES, prepareModule } from './runtime/prepare.ts';
 export { createReexecutor } from './runtime/reexecutor.ts';
 export { MAX_RUNNER_SESSIONS, receiptFor, recordCall, SessionBook } from './runtime/sessions.ts';

@@ -31,16 +31,19 @@ export interface PoolOptions {
   spawn?: (init: WorkerInit) => Worker;
 }
 
+/** A call's outcome with the wall-clock time (ms since the epoch, sub-ms precision) its worker finished it. */
+export type PoolOutcome = CallOutcome & { finishedAtMs: number };
+
 export interface SubmittedCall {
   id: number;
-  result: Promise<CallOutcome>;
+  result: Promise<PoolOutcome>;
 }
 
 interface Job {
   id: number;
   message: CallJob;
   aborted: boolean;
-  resolve: (outcome: CallOutcome) => void;
+  resolve: (outcome: PoolOutcome) => void;
   reject: (error: Error) => void;
 }
 
@@ -102,9 +105,9 @@ export class WorkerPool {
     if (this.closed) throw new ZgasError('NotReady', { reason: 'the worker pool is closed' });
     if (this.queue.length >= this.queueLimit) throw new ZgasError('RunnerBusy', { queued: this.queue.length, queueLimit: this.queueLimit });
     const id = this.nextId++;
-    let resolve!: (outcome: CallOutcome) => void;
+    let resolve!: (outcome: PoolOutcome) => void;
     let reject!: (error: Error) => void;
-    const result = new Promise<CallOutcome>((res, rej) => {
+    const result = new Promise<PoolOutcome>((res, rej) => {
       resolve = res;
       reject = rej;
     });
@@ -187,7 +190,7 @@ export class WorkerPool {
     if (slot.timer !== null) clearTimeout(slot.timer);
     slot.timer = null;
     slot.job = null;
-    if (reply.ok) this.finish(job, null, reply.outcome);
+    if (reply.ok) this.finish(job, null, { ...reply.outcome, finishedAtMs: reply.finishedAtMs });
     else {
       const { code, details, message } = reply.error;
       this.finish(job, code === null ? new ZgasError('Internal', { reason: message }) : new ZgasError(code as ErrorCode, details));
@@ -209,7 +212,7 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  private finish(job: Job, error: Error | null, outcome?: CallOutcome): void {
+  private finish(job: Job, error: Error | null, outcome?: PoolOutcome): void {
     this.jobs.delete(job.id);
     if (error !== null) job.reject(error);
     else job.resolve(outcome!);

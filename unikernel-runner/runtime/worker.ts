@@ -30,7 +30,7 @@ export interface RunMessage {
 
 export type ReplyMessage =
   | { ready: true }
-  | { id: number; ok: true; outcome: CallOutcome }
+  | { id: number; ok: true; outcome: CallOutcome; finishedAtMs: number }
   | { id: number; ok: false; error: { code: string | null; message: string; details: Record<string, unknown> } };
 
 export function isWorkerInit(data: unknown): data is WorkerInit {
@@ -50,7 +50,7 @@ export function runWorker(): void {
         { preState: message.preState, input: message.input, gasLimit: message.gasLimit, seed: message.seed, abortFlag },
         message.prices,
       );
-      reply = { id: message.id, ok: true, outcome };
+      reply = { id: message.id, ok: true, outcome, finishedAtMs: performance.timeOrigin + performance.now() };
     } catch (error) {
       reply = {
         id: message.id,

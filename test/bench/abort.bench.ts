@@ -1,0 +1,97 @@
+// Abort latency: from setting a running call's abort flag to the call stopping at its next refill
+// checkpoint, over many aborts of a `spin` call in the worker pool. Each stop is re-judged the way
+// the contract judges an Aborted receipt: re-run with callGas as the limit, it must run out of gas
+// there with the pre-state unchanged.
+import os from 'node:os';
+import { contextSeed } from '../../contracts/hash.ts';
+import { utf8Bytes } from '../../contracts/hex.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Hash } from '../../contracts/types.ts';
+import { gas } from '../../contracts/units.ts';
+import { DEFAULT_CHUNK_GAS } from '../../unikernel-runner/metering/meter.ts';
+import { WorkerPool } from '../../unikernel-runner/runtime/pool.ts';
+import type { CallJob } from '../../unikernel-runner/runtime/pool.ts';
+import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
+import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+import { encodeStateBytes, hashState, stateFromEntries } from '../../unikernel-runner/runtime/state.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import { fmt, percentile, printTable, writeResults } from './harness.ts';
+
+const ABORTS = Number(process.env.ZGAS_BENCH_ABORTS ?? 250);
+const WARMUP = 10;
+const SPIN_INPUT = '1000000000000';
+const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function run(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const table = gasTableByName();
+  const module = loadZApp('spin');
+  const preState = stateFromEntries([[utf8Bytes('count'), new Uint8Array(8)]]);
+  const sessionId = `0x${'5a'.repeat(32)}` as Hash;
+  const reexecutor = createReexecutor(table);
+  const pool = new WorkerPool({ size: 1, timeoutMs: 60_000 });
+  const job = (seq: bigint): CallJob => ({
+    prepared: prepareModule(module, table),
+    prices: hostPrices(table),
+    preState,
+    input: utf8Bytes(SPIN_INPUT),
+    gasLimit: gas(10n ** 15n),
+    seed: contextSeed(sessionId, seq),
+  });
+
+  const stopMs: number[] = [];
+  const answerMs: number[] = [];
+  const gasAtStop: bigint[] = [];
+  let matches = 0;
+  try {
+    for (let i = 0; i < WARMUP + ABORTS; i++) {
+      const call = pool.submit(job(BigInt(i + 1)));
+      // let the call run hot for a while (varied, so the flag lands at every point between checkpoints)
+      await sleep(3 + (i % 7) * 2);
+      const abortedAt = now();
+      pool.abort(call.id);
+      const outcome = await call.result;
+      const answeredAt = now();
+      if (outcome.status !== CallStatus.Aborted) throw new Error(`call ${i} ended with status ${outcome.status}, not Aborted`);
+      const judged = reexecutor.rerun({ module, preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
+      const agrees = judged.status === CallStatus.OutOfGas && judged.callGas === outcome.callGas && judged.postStateHash === hashState(preState) && outcome.postStateHash === hashState(preState);
+      if (i < WARMUP) continue;
+      if (agrees) matches++;
+      stopMs.push(Math.max(0, outcome.finishedAtMs - abortedAt));
+      answerMs.push(answeredAt - abortedAt);
+      gasAtStop.push(outcome.callGas);
+    }
+  } finally {
+    await pool.close();
+  }
+
+  const stops = [...stopMs].sort((a, b) => a - b);
+  const answers = [...answerMs].sort((a, b) => a - b);
+  const meanGas = gasAtStop.reduce((a, b) => a + b, 0n) / BigInt(Math.max(1, gasAtStop.length));
+  const row = (name: string, sorted: number[]) => ({
+    measure: name,
+    aborts: sorted.length,
+    'p50 ms': fmt(percentile(sorted, 50), 3),
+    'p99 ms': fmt(percentile(sorted, 99), 3),
+    'max ms': fmt(sorted[sorted.length - 1] ?? Number.NaN, 3),
+  });
+  const tables = [
+    {
+      title: 'Abort latency (spin zApp, 1 worker)',
+      columns: ['measure', 'aborts', 'p50 ms', 'p99 ms', 'max ms'],
+      rows: [row('flag set → call stopped', stops), row('flag set → outcome in main thread', answers)],
+      notes: [
+        `aim: p99 flag → stopped ≤ 5 ms; refill chunk ${DEFAULT_CHUNK_GAS} gas`,
+        `re-execution with callGas as the limit reproduced OutOfGas at the same gas, post = pre: ${matches}/${stopMs.length}`,
+        `mean gas at stop ${meanGas}; aborts over 5 ms: ${stopMs.filter((ms) => ms > 5).length}`,
+        `load average (1 min) before/after: ${loadBefore.toFixed(1)}/${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores (a stop waits for the worker thread to get a core)`,
+      ],
+      data: { stopMs, answerMs, gasAtStop: gasAtStop.map(String), matches, aborts: stopMs.length },
+    },
+  ];
+  for (const t of tables) printTable(t);
+  writeResults('abort', tables);
+  if (matches !== stopMs.length) throw new Error(`${stopMs.length - matches} aborts were not reproduced by re-execution`);
+}
