@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { wholeQsr } from '../units.ts';
+import type { Gas, Qsr } from '../units.ts';
+import { DEFAULT_GAS_TABLE_HASH, DEFAULT_PARAMS, genesisState, genesisSupply, genesisToJson, parseGenesis } from './genesis.ts';
+import { checkInvariants } from './invariants.ts';
+import { cloneState, stateDigest, stateFromJson, stateToJson, totalSupply } from './state.ts';
+import { ADDR, FakeRunner, TEST_CONTRACT, testGenesis, World } from './testkit.ts';
+
+const base = { chainId: '73405', contract: TEST_CONTRACT, timestamp: '1700000000', accounts: [{ address: ADDR.owner.toLowerCase(), balance: '100' }] };
+
+describe('genesis', () => {
+  it('parses a minimal file with documented defaults and EIP-55 addresses', () => {
+    const g = parseGenesis(base);
+    expect(g.params).toEqual(DEFAULT_PARAMS);
+    expect(g.gasTable).toBe(DEFAULT_GAS_TABLE_HASH);
+    expect(g.accounts[0]!.address).toBe(ADDR.owner);
+    expect(g.contract.toLowerCase()).toBe('0x00000000000000000000000000000000007a6761');
+    expect(g.contract).not.toBe(g.contract.toLowerCase()); // EIP-55
+    expect(DEFAULT_PARAMS.unbondingPeriodSeconds).toBeGreaterThan(DEFAULT_PARAMS.challengeWindowSeconds);
+    expect(parseGenesis(genesisToJson(g))).toEqual(g);
+  });
+
+  it('takes partial params', () => {
+    const g = parseGenesis({ ...base, params: { challengeWindowSeconds: '30', abortGraceGas: '5' } });
+    expect(g.params).toEqual({ ...DEFAULT_PARAMS, challengeWindowSeconds: 30n, abortGraceGas: 5n });
+  });
+
+  it.each([
+    ['not an object', 5, ''],
+    ['unknown field', { ...base, extra: 1 }, 'extra'],
+    ['number instead of string', { ...base, chainId: 73405 }, 'chainId'],
+    ['exponent', { ...base, timestamp: '1e9' }, 'timestamp'],
+    ['bad address', { ...base, contract: '0x1234' }, 'contract'],
+    ['bad checksum', { ...base, accounts: [{ address: ADDR.owner.replace(/[a-f]/, (c) => c.toUpperCase()), balance: '1' }] }, 'accounts[0].address'],
+    ['duplicate account', { ...base, accounts: [base.accounts[0], { address: ADDR.owner, balance: '1' }] }, 'accounts[1].address'],
+    ['negative balance', { ...base, accounts: [{ address: ADDR.owner, balance: '-1' }] }, 'accounts[0].balance'],
+    ['unknown param', { ...base, params: { fast: '1' } }, 'params.fast'],
+    ['unbonding not above the window', { ...base, params: { challengeWindowSeconds: '600', unbondingPeriodSeconds: '600' } }, 'params.unbondingPeriodSeconds'],
+    ['slash above 100%', { ...base, params: { slashFractionBps: '10001' } }, 'params.slashFractionBps'],
+    ['bad gas table', { ...base, gasTable: '0x12' }, 'gasTable'],
+  ])('rejects %s', (_name, json, path) => {
+    expect(() => parseGenesis(json)).toThrowError(expect.objectContaining({ code: 'InvalidGenesis', details: expect.objectContaining({ path }) }));
+  });
+
+  it('builds the state with the whole supply in balances', () => {
+    const g = testGenesis();
+    const s = genesisState(g);
+    expect(totalSupply(s)).toBe(genesisSupply(g));
+    expect(s.supply).toBe(genesisSupply(g));
+    checkInvariants(s);
+  });
+});
+
+describe('state JSON', () => {
+  it('round-trips exactly, with every kind of entity, and keeps the digest', () => {
+    const w = new World();
+    const zAppId = w.setup({ price: 1_000_000n });
+    w.ok('owner', { name: 'SetAutoTopUp', zAppId, minAvailable: 5n as Qsr, refill: 7n as Qsr });
+    const id = w.open(zAppId);
+    const runner = new FakeRunner(w, id);
+    w.settle([runner.verified(runner.run()), runner.verified(runner.run())]);
+    w.ok('provider', { name: 'Unbond', amount: wholeQsr(1) });
+    w.ok('user', { name: 'Abort', sessionId: id, lastReceipt: null });
+    w.ok('owner', { name: 'RegisterZApp', moduleHash: zAppId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 9n as Gas, openToAll: true, userGasPerDay: 9n as Gas });
+    const json = stateToJson(w.state);
+    const text = JSON.stringify(json);
+    const back = stateFromJson(JSON.parse(text));
+    expect(JSON.stringify(stateToJson(back))).toBe(text);
+    expect(stateDigest(back)).toBe(stateDigest(w.state));
+    expect(back.totals).toEqual(w.state.totals);
+    checkInvariants(back);
+    // decimal strings everywhere
+    expect(json.sessions[0]!.billedGas).toMatch(/^[0-9]+$/);
+    expect(json.providers[0]!.address).toBe(ADDR.provider);
+    // a clone is independent
+    const copy = cloneState(w.state);
+    copy.accounts.get(ADDR.owner)!.balance = 0n as Qsr;
+    expect(w.state.accounts.get(ADDR.owner)!.balance).not.toBe(0n);
+  });
+
+  it('refuses a corrupt store', () => {
+    const w = new World();
+    const json = JSON.parse(JSON.stringify(stateToJson(w.state))) as { accounts: Array<{ balance: string }> };
+    json.accounts[0]!.balance = '1';
+    expect(() => stateFromJson(json)).toThrowError(expect.objectContaining({ code: 'InvalidField', details: expect.objectContaining({ path: 'supply' }) }));
+    json.accounts[0]!.balance = '1.5';
+    expect(() => stateFromJson(json)).toThrowError(expect.objectContaining({ code: 'InvalidField', details: expect.objectContaining({ path: 'accounts[0].balance' }) }));
+  });
+});
