@@ -269,8 +269,9 @@ describe('the call-depth limit', () => {
       gas.add(r.gasUsed);
     }
     expect(gas.size).toBe(1);
-    // 50 frames each charged local.get + call before the 51st traps at entry
-    expect([...gas][0]).toBe(50n * 6n);
+    // 50 frames each charged their one segment (local.get, call, end: it runs on through the call)
+    // before the 51st traps at entry
+    expect([...gas][0]).toBe(50n * 7n);
   });
 
   it('decrements on every exit: return, br_if, br and br_table to the function label, fallthrough', async () => {

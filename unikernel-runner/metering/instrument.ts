@@ -8,8 +8,10 @@
  * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
  * - an imported function `zgas.refill(cost: i32)`, called only when a charge drives the counter
  *   below zero (the host moves budget into the counter, or throws OutOfGas / Aborted);
- * - at the entry of every straight-line segment whose instructions cost c > 0:
- *   `gas -= c; if (gas < 0) refill(c)`;
+ * - at the entry of every segment whose instructions cost c > 0:
+ *   `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`, where `counter`
+ *   is an added i64 local caching the global (a register in optimised code; the global is stored
+ *   through at every charge, so it is exact at any trap) and reloaded after every call;
  * - before `memory.grow`: a refusal (result -1) when the memory would exceed the cap, otherwise a
  *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
  * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
@@ -19,11 +21,15 @@
  *   that block, and branches to the function label land on it unchanged (same label index).
  *
  * Gas semantics: an instruction costs its table figure each time control passes over it (a branch
- * jumps past the `end` it targets, so that `end` is not charged). A segment starts at function
- * entry, after `loop`, `if`, `else`, `br_if`, `call`, `call_indirect`, after the `end` of an `if`
- * and after the `end` of a `block` that some branch targets. Code after `br`, `br_table`, `return`
- * and `unreachable` is dead until the next `else`/`end` and gets no charge.
- * `br_table` adds `br_table_per_target_including_default × (targets + 1)`.
+ * jumps past the `end` it targets, so that `end` is not charged). A segment is charged whole at its
+ * entry, so a trap inside it has paid for its rest. A segment starts at function entry, after
+ * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that some branch
+ * targets, and after a `br_if` whose target carries a value. It runs on through calls (control
+ * comes back only to the next instruction) and through a `br_if` to a label without values: the
+ * taken branch gives the segment's rest back (`counter += rest` on the branch edge), so totals stay
+ * exact. Code after `br`, `br_table`, `return` and `unreachable` is dead until the next
+ * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
+ * (targets + 1)`.
  *
  * Custom sections (names, debug info) are dropped: function indices shift by one and the output
  * must stay a pure function of (module, table, policy).
@@ -409,6 +415,12 @@ const EDIT_RETURN = 4;
 const EDIT_GROW = 5;
 const EDIT_BULK = 6;
 const EDIT_END = 7;
+/** A charge at the start of a segment entered after a call: reload the cached counter first. */
+const EDIT_CHARGE_RELOAD = 8;
+/** After a call the segment goes on: reload the cached counter the callee may have moved. */
+const EDIT_RELOAD = 9;
+/** A br_if inside a merged segment: when taken, give back the cost of the segment's rest. */
+const EDIT_BR_IF_REFUND = 10;
 
 const FRAME_BLOCK = 1;
 const FRAME_LOOP = 2;
@@ -446,32 +458,45 @@ function costArrays(table: GasTable): { costs: Int32Array; prefixedCosts: Int32A
   return { costs, prefixedCosts };
 }
 
-function chargeBytes(ctx: CodeContext, cost: number): Uint8Array {
-  let cached = ctx.chargeCache.get(cost);
+/**
+ * The counter lives in a local (a register in optimised code) and is stored through to the global
+ * at every charge, so the global is exact at any trap and the loop-carried dependency is a register:
+ * `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`. After a call the
+ * callee (or a host charge) has moved the global: such segments reload it first.
+ */
+function chargeBytes(ctx: CodeContext, counter: number[], cost: number, reload: boolean): Uint8Array {
+  const key = reload ? -1 - cost : cost;
+  let cached = ctx.chargeCache.get(key);
   if (cached === undefined) {
-    // gas -= c; if (gas < 0) refill(c)
-    cached = Uint8Array.from([
-      0x23, ...ctx.gas, 0x42, ...signedLeb(cost), 0x7d, 0x24, ...ctx.gas,
-      0x23, ...ctx.gas, 0x42, 0x00, 0x53, 0x04, BLOCK_EMPTY,
-      0x41, ...signedLeb(cost), 0x10, ...ctx.refill, 0x0b,
-    ]);
-    ctx.chargeCache.set(cost, cached);
+    const head = reload ? [0x23, ...ctx.gas] : [0x20, ...counter];
+    cached = Uint8Array.from(cost === 0
+      ? [0x23, ...ctx.gas, 0x21, ...counter]
+      : [
+        ...head, 0x42, ...signedLeb(cost), 0x7d, 0x22, ...counter, 0x24, ...ctx.gas,
+        0x20, ...counter, 0x42, 0x00, 0x53, 0x04, BLOCK_EMPTY,
+        0x41, ...signedLeb(cost), 0x10, ...ctx.refill, 0x23, ...ctx.gas, 0x21, ...counter, 0x0b,
+      ]);
+    ctx.chargeCache.set(key, cached);
   }
   return cached;
 }
 
-/** `gas -= local[cost]; if (gas < 0) refill(wrap(local[cost]))` with the i64 cost in a local. */
-function dynamicCharge(ctx: CodeContext, w: Writer, costLocal: number): void {
-  w.byte(0x21); w.u32(costLocal); // local.set cost (the i64 cost is on the stack)
-  w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+/** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) { refill(cost); counter = gas }`. */
+function dynamicCharge(ctx: CodeContext, w: Writer, counter: number, costLocal: number): void {
+  const gas = Uint8Array.from(ctx.gas);
+  w.byte(0x21); w.u32(costLocal);
+  w.byte(0x20); w.u32(counter);
   w.byte(0x20); w.u32(costLocal);
   w.byte(0x7d);
-  w.byte(0x24); w.bytes(Uint8Array.from(ctx.gas));
-  w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+  w.byte(0x22); w.u32(counter);
+  w.byte(0x24); w.bytes(gas);
+  w.byte(0x20); w.u32(counter);
   w.byte(0x42); w.byte(0x00); w.byte(0x53);
   w.byte(0x04); w.byte(BLOCK_EMPTY);
   w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
   w.byte(0x10); w.bytes(Uint8Array.from(ctx.refill));
+  w.byte(0x23); w.bytes(gas);
+  w.byte(0x21); w.u32(counter);
   w.byte(0x0b);
 }
 
@@ -545,6 +570,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
   edits.length = 0;
   const frames: number[] = [];
   const targeted: boolean[] = [];
+  const arity: number[] = []; // values a branch to each frame's label carries
   let depth = 0; // open frames inside the function
   let seg = -1; // index in edits of the open segment's cost, -1 when the code is dead
   let cost = 0;
@@ -552,14 +578,22 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
   const memory = info.memory !== undefined;
   const totalGlobals = info.globals;
 
-  const open = (at: number): void => {
+  // br_if refund edits of the open segment; their arg holds the segment cost up to them until the
+  // segment closes, then the cost of the rest.
+  const refunds: number[] = [];
+  const close = (): void => {
     if (seg >= 0) edits[seg] = cost;
-    edits.push(at, EDIT_CHARGE, 0, 0);
-    seg = edits.length - 2;
+    for (const r of refunds) edits[r] = cost - edits[r]!;
+    refunds.length = 0;
+  };
+  const open = (at: number, kind = EDIT_CHARGE): void => {
+    close();
+    edits.push(at, kind, 0, 0, 0);
+    seg = edits.length - 3;
     cost = 0;
   };
   const kill = (): void => {
-    if (seg >= 0) edits[seg] = cost;
+    close();
     seg = -1;
     cost = 0;
   };
@@ -571,7 +605,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
     if (!memory) malformed(at, 'memory instruction without a memory');
   };
 
-  edits.push(bodyStart, EDIT_PROLOGUE, 0, 0);
+  edits.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
   open(bodyStart);
   let finished = false;
   while (pos < end) {
@@ -587,6 +621,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
       case 0x02: // block
       case 0x03: // loop
       case 0x04: // if
+        arity.push(op === 0x03 || b[pos] === BLOCK_EMPTY ? 0 : 1);
         pos = blockType(b, pos, end);
         cost += c;
         if (++depth > policy.maxBlockDepth) limit('maxBlockDepth', depth, policy.maxBlockDepth, at);
@@ -603,8 +638,8 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
       case 0x0b: // end
         cost += c;
         if (depth === 0) {
-          if (seg >= 0) edits[seg] = cost;
-          edits.push(at, EDIT_END, 0, 0);
+          close();
+          edits.push(at, EDIT_END, 0, 0, 0);
           if (pos !== end) malformed(pos, 'bytes after the end of a function body');
           finished = true;
           break;
@@ -612,6 +647,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         {
           const kind = frames.pop()!;
           const wasTargeted = targeted.pop()!;
+          arity.pop();
           depth--;
           if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && wasTargeted)) open(pos);
         }
@@ -622,12 +658,21 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         cost += c;
         kill();
         break;
-      case 0x0d: // br_if
-        target(readU32(b, pos, end), at);
+      case 0x0d: { // br_if
+        const label = readU32(b, pos, end);
+        target(label, at);
         pos = cursor;
         cost += c;
-        open(pos);
+        const carries = label === depth ? type.results.length : arity[depth - 1 - label]!;
+        if (seg >= 0 && carries === 0) {
+          // The segment goes on past the br_if; a taken branch gets the rest back.
+          edits.push(at, EDIT_BR_IF_REFUND, cost, pos - at, label);
+          refunds.push(edits.length - 3);
+        } else {
+          open(pos);
+        }
         break;
+      }
       case 0x0e: { // br_table
         const n = readU32(b, pos, end);
         pos = cursor;
@@ -642,7 +687,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
       }
       case 0x0f: // return
         cost += c;
-        edits.push(at, EDIT_RETURN, depth, 1);
+        edits.push(at, EDIT_RETURN, depth, 1, 0);
         kill();
         break;
       case 0x10: { // call
@@ -650,8 +695,9 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         pos = cursor;
         if (f >= ctx.totalFuncs) malformed(at, 'call to a function index out of range');
         cost += c;
-        edits.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at);
-        open(pos);
+        edits.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at, 0);
+        if (seg >= 0) edits.push(pos, EDIT_RELOAD, 0, 0, 0);
+        else open(pos, EDIT_CHARGE_RELOAD);
         break;
       }
       case 0x11: { // call_indirect
@@ -662,7 +708,8 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         pos++;
         if (info.tables === 0) malformed(at, 'call_indirect without a table');
         cost += c;
-        open(pos);
+        if (seg >= 0) edits.push(pos, EDIT_RELOAD, 0, 0, 0);
+        else open(pos, EDIT_CHARGE_RELOAD);
         break;
       }
       case 0x20: case 0x21: case 0x22: { // local.get/set/tee
@@ -693,7 +740,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         pos++;
         cost += c;
         if (op === 0x40) {
-          edits.push(at, EDIT_GROW, 0, 2);
+          edits.push(at, EDIT_GROW, 0, 2, 0);
           needsScratch = true;
         }
         break;
@@ -725,7 +772,7 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         }
         cost += pc;
         if (sub !== 0x09 && ctx.bulkPer32 > 0) {
-          edits.push(at, EDIT_BULK, 0, 0);
+          edits.push(at, EDIT_BULK, 0, 0, 0);
           needsScratch = true;
         }
         break;
@@ -739,20 +786,24 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
   }
   if (!finished) malformed(end, 'function body not closed by end');
 
-  // Emit: locals (+2 scratch locals when needed), then the body with the edits applied.
-  const scratchI32 = locals;
-  const scratchI64 = locals + 1;
-  if (needsScratch) limit('maxLocals', locals + 2, policy.maxLocals + 2, start);
+  // Emit: locals (+ the cached counter, + 2 scratch locals when needed), then the body with the
+  // edits applied.
+  const counter = locals;
+  const scratchI32 = locals + 1;
+  const scratchI64 = locals + 2;
   const w = ctx.body;
   w.len = 0;
-  w.u32(localGroups + (needsScratch ? 2 : 0));
+  w.u32(localGroups + (needsScratch ? 3 : 1));
   w.bytes(b, cursorAfterCount(b, start), bodyStart);
+  w.byte(1); w.byte(I64);
   if (needsScratch) {
     w.byte(1); w.byte(I32);
     w.byte(1); w.byte(I64);
   }
+  const counterLeb = unsignedLeb(counter);
+  ctx.chargeCache.clear();
   let copied = bodyStart;
-  for (let i = 0; i < edits.length; i += 4) {
+  for (let i = 0; i < edits.length; i += 5) {
     const offset = edits[i]!;
     const kind = edits[i + 1]!;
     const arg = edits[i + 2]!;
@@ -761,13 +812,40 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
     copied = offset + skip;
     switch (kind) {
       case EDIT_PROLOGUE:
-        // depth += 1; if (depth > max) unreachable; block <result type>
+        // depth += 1; if (depth > max) unreachable; counter = gas; block <result type>
         w.bytes(prologueBytes(ctx));
+        w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+        w.byte(0x21); w.bytes(Uint8Array.from(counterLeb));
+        w.byte(0x02);
         w.byte(type.results.length === 0 ? BLOCK_EMPTY : type.results[0]!);
         break;
       case EDIT_CHARGE:
-        if (arg > 0) w.bytes(chargeBytes(ctx, arg));
+        if (arg > 0) w.bytes(chargeBytes(ctx, counterLeb, arg, false));
         break;
+      case EDIT_CHARGE_RELOAD:
+        w.bytes(chargeBytes(ctx, counterLeb, arg, true));
+        break;
+      case EDIT_RELOAD:
+        w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
+        w.byte(0x21); w.bytes(Uint8Array.from(counterLeb));
+        break;
+      case EDIT_BR_IF_REFUND: {
+        const label = edits[i + 4]!;
+        if (arg === 0) {
+          w.byte(0x0d); w.u32(label);
+          break;
+        }
+        // if (cond) { counter += rest; gas = counter; br label+1 }
+        w.byte(0x04); w.byte(BLOCK_EMPTY);
+        w.byte(0x20); w.bytes(Uint8Array.from(counterLeb));
+        w.byte(0x42); w.signed(arg);
+        w.byte(0x7c);
+        w.byte(0x22); w.bytes(Uint8Array.from(counterLeb));
+        w.byte(0x24); w.bytes(Uint8Array.from(ctx.gas));
+        w.byte(0x0c); w.u32(label + 1);
+        w.byte(0x0b);
+        break;
+      }
       case EDIT_CALL:
         w.byte(0x10);
         w.u32(arg);
@@ -777,10 +855,10 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
         w.u32(arg);
         break;
       case EDIT_GROW:
-        emitGrow(ctx, w, scratchI32, scratchI64);
+        emitGrow(ctx, w, counter, scratchI32, scratchI64);
         break;
       case EDIT_BULK:
-        emitBulkCharge(ctx, w, scratchI32, scratchI64);
+        emitBulkCharge(ctx, w, counter, scratchI32, scratchI64);
         break;
       case EDIT_END:
         // end of the wrapper block; depth -= 1; the function's own end follows
@@ -808,7 +886,6 @@ function prologueBytes(ctx: CodeContext): Uint8Array {
     bytes = Uint8Array.from([
       0x23, ...ctx.depth, 0x41, 0x01, 0x6a, 0x24, ...ctx.depth,
       0x23, ...ctx.depth, 0x41, ...signedLeb(ctx.policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
-      0x02,
     ]);
     prologueCache.set(ctx, bytes);
   }
@@ -829,7 +906,7 @@ function epilogueBytes(ctx: CodeContext): Uint8Array {
  * memory.grow with the delta on the stack: refuse (-1) when size + delta exceeds the cap, else charge
  * delta × per-page and grow.
  */
-function emitGrow(ctx: CodeContext, w: Writer, delta: number, costLocal: number): void {
+function emitGrow(ctx: CodeContext, w: Writer, counter: number, delta: number, costLocal: number): void {
   w.byte(0x21); w.u32(delta);
   w.byte(0x3f); w.byte(0x00); w.byte(0xad); // memory.size, i64.extend_i32_u
   w.byte(0x20); w.u32(delta); w.byte(0xad);
@@ -843,7 +920,7 @@ function emitGrow(ctx: CodeContext, w: Writer, delta: number, costLocal: number)
     w.byte(0x20); w.u32(delta); w.byte(0xad);
     w.byte(0x42); w.signed(ctx.growPerPage);
     w.byte(0x7e); // i64.mul
-    dynamicCharge(ctx, w, costLocal);
+    dynamicCharge(ctx, w, counter, costLocal);
   }
   w.byte(0x20); w.u32(delta);
   w.byte(0x40); w.byte(0x00);
@@ -851,7 +928,7 @@ function emitGrow(ctx: CodeContext, w: Writer, delta: number, costLocal: number)
 }
 
 /** Before memory.copy/fill/init with the byte count on the stack: charge ceil(n / 32) × per-32. */
-function emitBulkCharge(ctx: CodeContext, w: Writer, count: number, costLocal: number): void {
+function emitBulkCharge(ctx: CodeContext, w: Writer, counter: number, count: number, costLocal: number): void {
   w.byte(0x22); w.u32(count); // local.tee: n stays for the operation
   w.byte(0x20); w.u32(count);
   w.byte(0xad);
@@ -859,7 +936,7 @@ function emitBulkCharge(ctx: CodeContext, w: Writer, count: number, costLocal: n
   w.byte(0x42); w.byte(0x05); w.byte(0x88); // >> 5
   w.byte(0x42); w.signed(ctx.bulkPer32);
   w.byte(0x7e);
-  dynamicCharge(ctx, w, costLocal);
+  dynamicCharge(ctx, w, counter, costLocal);
 }
 
 // ── emitting the module ──────────────────────────────────────────────────────────────────────
