@@ -88,6 +88,16 @@ describe('worker pool and re-executor', () => {
     expect(Buffer.from(next.output).toString()).toBe('Hello, still here');
   });
 
+  it('a call over the time limit is aborted like a user abort, and its receipt holds on re-execution', async () => {
+    const pool = newPool({ size: 1, callTimeLimitMs: 300, timeoutMs: 10_000 });
+    await pool.submit(job('hello', 'warm up', 1_000_000n)).result;
+    const j = job('loop', '', 10n ** 15n);
+    const outcome = await pool.submit(j).result;
+    expect(outcome.status).toBe(CallStatus.Aborted);
+    expect(pool.restarts).toBe(0);
+    expect(rerun('loop', j, outcome.callGas)).toMatchObject({ status: CallStatus.OutOfGas, callGas: outcome.callGas, postStateHash: hashState(STATE) });
+  });
+
   it('refuses with RunnerBusy beyond its queue limit', async () => {
     const pool = newPool({ size: 1, queueLimit: 1 });
     await pool.submit(job('hello', 'warm up', 1_000_000n)).result;

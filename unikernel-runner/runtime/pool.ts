@@ -25,7 +25,12 @@ export interface PoolOptions {
   size?: number;
   /** Calls waiting for a worker beyond which submit refuses with RunnerBusy. */
   queueLimit?: number;
-  /** A call running longer than this has its worker terminated and replaced (CallTimeout). */
+  /**
+   * A call still running after this long is aborted through its flag, exactly as a user abort: it
+   * stops at its next checkpoint with a receipt any re-executor reproduces. Unset: no time limit.
+   */
+  callTimeLimitMs?: number;
+  /** A worker that does not answer this long after a call started (or after the time limit aborted it) is terminated and replaced (CallTimeout). */
   timeoutMs?: number;
   /** Starts one worker; default: the worker entry file, or this very file inside a bundle. */
   spawn?: (init: WorkerInit) => Worker;
@@ -83,6 +88,7 @@ export class WorkerPool {
   readonly size: number;
   private readonly queueLimit: number;
   private readonly timeoutMs: number;
+  private readonly callTimeLimitMs: number | undefined;
   private readonly spawn: (init: WorkerInit) => Worker;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -96,6 +102,7 @@ export class WorkerPool {
     this.size = Math.min(MAX_POOL_SIZE, Math.max(1, options.size ?? os.availableParallelism()));
     this.queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.callTimeLimitMs = options.callTimeLimitMs;
     this.spawn = options.spawn ?? defaultSpawn;
     for (let i = 0; i < this.size; i++) this.slots.push(this.startSlot());
   }
@@ -174,7 +181,16 @@ export class WorkerPool {
       slot.job = job;
       this.jobs.set(job.id, { job, slot });
       Atomics.store(slot.flag, 0, job.aborted ? 1 : 0);
-      slot.timer = setTimeout(() => this.replace(slot, 'CallTimeout', { timeoutMs: this.timeoutMs }), this.timeoutMs);
+      const watchdog = () => this.replace(slot, 'CallTimeout', { timeoutMs: this.timeoutMs });
+      const limit = this.callTimeLimitMs;
+      slot.timer =
+        limit === undefined
+          ? setTimeout(watchdog, this.timeoutMs)
+          : setTimeout(() => {
+              job.aborted = true;
+              Atomics.store(slot.flag, 0, 1);
+              slot.timer = setTimeout(watchdog, this.timeoutMs);
+            }, limit);
       slot.worker.postMessage({ id: job.id, ...job.message } satisfies RunMessage);
     }
   }

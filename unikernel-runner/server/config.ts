@@ -2,7 +2,7 @@
  * The runner's settings, read from the environment in this one place and checked with zod:
  * ZGAS_API_URL, ZGAS_RUNNER_PORT, ZGAS_RUNNER_HOST, ZGAS_RECEIPT_KEY, ZGAS_PROVIDER_ADDRESS,
  * ZGAS_CHAIN_ID, ZGAS_CONTRACT, ZGAS_GAS_TABLE, ZGAS_WORKERS, ZGAS_SIGNATURE_BACKEND,
- * ZGAS_CALL_TIMEOUT_MS, ZGAS_QUEUE_LIMIT. Empty strings count as unset.
+ * ZGAS_CALL_TIME_LIMIT_MS, ZGAS_CALL_TIMEOUT_MS, ZGAS_QUEUE_LIMIT. Empty strings count as unset.
  */
 import os from 'node:os';
 import { z } from 'zod';
@@ -21,6 +21,8 @@ export const DEFAULT_CHAIN_ID = 73405n;
 export const DEFAULT_CONTRACT = '0x00000000000000000000000000000000007a6761';
 export const SIGNATURE_BACKENDS = ['default', 'native', 'noble', 'ethers'] as const;
 export const MAX_CALL_TIMEOUT_MS = 600_000;
+/** A call running longer is aborted (an Aborted receipt, billed and reproducible). */
+export const DEFAULT_CALL_TIME_LIMIT_MS = 10_000;
 export const MAX_QUEUE_LIMIT = 100_000;
 
 export interface RunnerConfig {
@@ -38,6 +40,7 @@ export interface RunnerConfig {
   gasTable: string;
   workers: number;
   signatureBackend: (typeof SIGNATURE_BACKENDS)[number];
+  callTimeLimitMs: number;
   callTimeoutMs: number;
   queueLimit: number;
 }
@@ -58,6 +61,7 @@ const schema = z.object({
   ZGAS_GAS_TABLE: optional(z.string().min(1), DEFAULT_GAS_TABLE),
   ZGAS_WORKERS: optional(int(1, MAX_POOL_SIZE), String(Math.min(MAX_POOL_SIZE, os.availableParallelism()))),
   ZGAS_SIGNATURE_BACKEND: optional(z.enum(SIGNATURE_BACKENDS), 'default'),
+  ZGAS_CALL_TIME_LIMIT_MS: optional(int(1, MAX_CALL_TIMEOUT_MS), String(DEFAULT_CALL_TIME_LIMIT_MS)),
   ZGAS_CALL_TIMEOUT_MS: optional(int(1, MAX_CALL_TIMEOUT_MS), String(DEFAULT_CALL_TIMEOUT_MS)),
   ZGAS_QUEUE_LIMIT: optional(int(1, MAX_QUEUE_LIMIT), String(DEFAULT_QUEUE_LIMIT)),
 });
@@ -89,6 +93,7 @@ export function loadRunnerConfig(env: Record<string, string | undefined> = proce
     gasTable: e.ZGAS_GAS_TABLE,
     workers: e.ZGAS_WORKERS,
     signatureBackend: e.ZGAS_SIGNATURE_BACKEND,
+    callTimeLimitMs: e.ZGAS_CALL_TIME_LIMIT_MS,
     callTimeoutMs: e.ZGAS_CALL_TIMEOUT_MS,
     queueLimit: e.ZGAS_QUEUE_LIMIT,
   };

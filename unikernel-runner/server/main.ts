@@ -40,6 +40,7 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     new HttpLedger({ apiUrl: config.apiUrl, provider: config.provider, onError: (error, what) => log(`ledger: ${what} failed`, { error: String(error) }) });
   const pool = new WorkerPool({
     size: config.workers,
+    callTimeLimitMs: config.callTimeLimitMs,
     timeoutMs: config.callTimeoutMs,
     queueLimit: config.queueLimit,
     ...(options.spawn === undefined ? {} : { spawn: options.spawn }),
