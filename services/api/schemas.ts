@@ -68,6 +68,7 @@ export const callJson = z.strictObject({
 export type CallJson = z.infer<typeof callJson>;
 
 export const hashParams = z.strictObject({ hash: hashText });
+export const digestParams = z.strictObject({ digest: hashText });
 export const idParams = z.strictObject({ id: hashText });
 export const addressParams = z.strictObject({ address: addressText });
 export const heightParams = z.strictObject({ height: uint64Text });

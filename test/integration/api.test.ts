@@ -8,6 +8,8 @@ import { selectors } from '../../contracts/abi/index.ts';
 import { signCall } from '../../contracts/eip712/index.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import type { Address, Hash, Hex } from '../../contracts/types.ts';
+import { instrument } from '../../unikernel-runner/metering/index.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { buildApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/app.ts';
 import { createRedisBus } from '../../services/events/index.ts';
@@ -78,6 +80,13 @@ describe('modules', () => {
     const missing = await app.inject({ method: 'GET', url: `/v1/modules/${randomHash()}` });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'NotFound' });
+    const checked = await buildApi({ ...deps, validateModule: (bytes) => void instrument(bytes, gasTableByName()) });
+    const float = readFileSync(new URL('../../unikernel-runner/zapps/build/float.wasm', import.meta.url));
+    const refused = await checked.inject({ method: 'PUT', url: '/v1/modules', payload: float, headers: { 'content-type': 'application/wasm' } });
+    expect([refused.statusCode, refused.json().code]).toEqual([422, 'ForbiddenOpcode']);
+    const fine = await checked.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });
+    expect(fine.statusCode).toBe(200);
+    await checked.close();
     const badHash = await app.inject({ method: 'GET', url: '/v1/modules/0x1234' });
     expect(badHash.statusCode).toBe(400);
     expect(badHash.json()).toMatchObject({ code: 'InvalidRequest', path: 'hash' });
@@ -109,6 +118,11 @@ describe('receipts', () => {
     expect(metrics.body).toMatch(/zgas_receipts_accepted_total 3/);
     expect(metrics.body).toMatch(/zgas_receipts_duplicate_total 4/);
     expect(metrics.body).toMatch(/zgas_queue_depth \d+/);
+
+    const status = await app.inject({ method: 'GET', url: `/v1/receipts/${body.accepted[0]}` });
+    expect(status.json()).toEqual({ digest: body.accepted[0], state: 'stored' });
+    const unknown = await app.inject({ method: 'GET', url: `/v1/receipts/${randomHash()}` });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'NotFound']);
   });
 
   it.each([
@@ -164,6 +178,8 @@ describe('calls', () => {
     // The next call must carry nonce 1 now (pending calls count).
     const next = await post('/v1/calls', callJson(transferCall(1n)));
     expect(next.statusCode).toBe(202);
+    const account = await app.inject({ method: 'GET', url: `/v1/accounts/${keys.owner.address.toLowerCase()}` });
+    expect(account.json()).toEqual({ address: keys.owner.address, balance: '0', nonce: '0', pendingNonce: '2' });
   });
 
   it('maps every refusal to its registry code and status', async () => {

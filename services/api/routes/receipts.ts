@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { ZgasError } from '../../../contracts/errors.ts';
 import { receiptDigest } from '../../../contracts/eip712/index.ts';
 import type { Hash, SignedReceipt } from '../../../contracts/types.ts';
-import { insertReceipts } from '../../store/index.ts';
+import { insertReceipts, loadReceipts } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
-import { MAX_RECEIPTS_PER_REQUEST, openApiSchema, parseRequest, receiptFromBody, receiptsBody } from '../schemas.ts';
+import { MAX_RECEIPTS_PER_REQUEST, digestParams, openApiSchema, parseRequest, receiptFromBody, receiptsBody } from '../schemas.ts';
 
 /**
  * POST /v1/receipts: validates a batch, computes each receipt's EIP-712 digest, stores the batch
@@ -56,6 +56,30 @@ export async function receiptRoutes(app: FastifyInstance, { deps }: RouteOptions
         }
       }
       return reply.status(202).send({ accepted, duplicates: [...duplicates, ...repeated] });
+    },
+  );
+
+  app.get(
+    '/v1/receipts/:digest',
+    {
+      schema: {
+        tags: ['receipts'],
+        summary: 'Where a receipt is: stored, verified, applied (with its settlement outcome and momentum) or rejected (with the code)',
+        params: openApiSchema(digestParams),
+      },
+    },
+    async (request) => {
+      const { digest } = parseRequest(digestParams, request.params);
+      const [stored] = await loadReceipts(deps.db, [digest.toLowerCase() as Hash]);
+      if (stored === undefined) throw new ZgasError('NotFound', { digest });
+      return {
+        digest: stored.digest,
+        state: stored.state,
+        ...(stored.signer !== null ? { signer: stored.signer } : {}),
+        ...(stored.code !== null ? { code: stored.code } : {}),
+        ...(stored.outcome !== null ? { outcome: stored.outcome } : {}),
+        ...(stored.momentumHeight !== null ? { momentumHeight: stored.momentumHeight } : {}),
+      };
     },
   );
 }

@@ -3,7 +3,7 @@ import { ZgasError } from '../../../contracts/errors.ts';
 import type { ErrorCode } from '../../../contracts/errors.ts';
 import { parseAddress } from '../../../contracts/hex.ts';
 import type { Hash } from '../../../contracts/types.ts';
-import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum } from '../../store/index.ts';
+import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { addressParams, heightParams, idParams, openApiSchema, parseRequest } from '../schemas.ts';
 
@@ -17,10 +17,21 @@ export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions):
   const { db } = deps;
   const tags = ['state'];
 
-  app.get('/v1/accounts/:address', { schema: { tags, summary: 'An account: balance and next nonce', params: openApiSchema(addressParams) } }, async (request) => {
-    const address = parseAddress(parseRequest(addressParams, request.params).address);
-    return found(await getAccount(db, address), 'NotFound', { address });
-  });
+  app.get(
+    '/v1/accounts/:address',
+    {
+      schema: {
+        tags,
+        summary: 'An account: balance, nonce (applied calls) and pendingNonce (the nonce the next call must carry); unknown accounts hold 0',
+        params: openApiSchema(addressParams),
+      },
+    },
+    async (request) => {
+      const address = parseAddress(parseRequest(addressParams, request.params).address);
+      const [account, next] = await Promise.all([getAccount(db, address), pendingNonce(db, address)]);
+      return { ...(account ?? { address, balance: '0', nonce: '0' }), pendingNonce: next.toString() };
+    },
+  );
 
   app.get('/v1/zapps/:id', { schema: { tags, summary: 'A zApp: owner, module, escrow and policy', params: openApiSchema(idParams) } }, async (request) => {
     const id = parseRequest(idParams, request.params).id.toLowerCase() as Hash;
