@@ -248,6 +248,8 @@ describe('ABI rejections', () => {
     expect(codeOf(() => encodeMethod({ name: 'Transfer', to: '0x1234', amount: 1n as Qsr }))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'ExtendSession', sessionId: receipt.sessionId, extraGas: (MAX_UINT64 + 1n) as Gas }))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'Nope' } as unknown as Method))).toBe('UnknownMethod');
+    expect(codeOf(() => encodeMethod({ name: 'Abort', sessionId: receipt.sessionId } as unknown as Method))).toBe('InvalidReceiptEncoding');
+    expect(codeOf(() => encodeMethod({ name: 'Settle', receipts: 'x' } as unknown as Method))).toBe('InvalidCallData');
   });
 
   it('random bytes after any selector fail only with typed errors (property)', () => {

@@ -39,6 +39,7 @@ function writeUint64(out: Uint8Array, word: number, value: bigint, field: string
 }
 
 export function encodeReceiptBytes(r: SignedReceipt): Uint8Array {
+  if (typeof r !== 'object' || r === null) throw new ZgasError('InvalidReceiptEncoding', { reason: 'not a receipt object' });
   const out = new Uint8Array(RECEIPT_ENCODED_BYTES);
   for (const [word, field] of HASH_WORDS) writeHash(r[field], out, word * WORD);
   for (const [word, field] of UINT64_WORDS) writeUint64(out, word, r[field], field);

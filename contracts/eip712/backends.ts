@@ -217,7 +217,7 @@ export function backendByName(name: string): SignatureBackend {
 }
 
 /** The EIP-55 address controlled by a private key. */
-export function addressOf(privateKey: Uint8Array | Hex): Address {
+export function addressOf(privateKey: Uint8Array | string): Address {
   const key = typeof privateKey === 'string' ? privateKeyBytes(privateKey) : privateKey;
   checkPrivateKey(key);
   const publicKey = 'lib' in native ? native.lib.publicKeyCreate(key, false) : noble.getPublicKey(key, false);

@@ -98,10 +98,10 @@ const separators = new Map<string, Uint8Array>();
 const MAX_CACHED_SEPARATORS = 64;
 
 function separatorBytes(domain: Domain): Uint8Array {
-  const key = `${domain.chainId}:${domain.verifyingContract.toLowerCase()}`;
+  if (domain.name !== 'zgas' || domain.version !== '1') throw new ZgasError('InvalidField', { path: 'domain', reason: 'name must be "zgas" and version "1"' });
+  const key = `${domain.chainId}:${String(domain.verifyingContract).toLowerCase()}`;
   const cached = separators.get(key);
   if (cached !== undefined) return cached;
-  if (domain.name !== 'zgas' || domain.version !== '1') throw new ZgasError('InvalidField', { path: 'domain', reason: 'name must be "zgas" and version "1"' });
   const buf = new Uint8Array(5 * 32);
   buf.set(DOMAIN_TYPE_HASH, 0);
   buf.set(NAME_HASH, 32);

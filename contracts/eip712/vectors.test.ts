@@ -202,5 +202,9 @@ describe('golden vectors: state hashes', () => {
 describe('errors are typed', () => {
   it('a domain other than zgas/1 is refused', () => {
     expect(() => callDigest({ ...domain, chainId: 1n, name: 'other' as 'zgas' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
+    // Also when the same chain and contract are already cached.
+    expect(callDigest(domain, call)).toBe(vectors.call.digest);
+    expect(() => callDigest({ ...domain, name: 'other' as 'zgas' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
+    expect(() => callDigest({ ...domain, version: '2' as '1' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
   });
 });
