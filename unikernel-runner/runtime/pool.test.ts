@@ -69,7 +69,8 @@ describe('worker pool and re-executor', () => {
     expect(outcome.status).toBe(CallStatus.Aborted);
     expect(outcome.postStateHash).toBe(hashState(STATE));
     expect(outcome.output.length).toBe(0);
-    expect(outcome.callGas).toBeGreaterThan(0n);
+    // stopped by the abort, far below its limit (how far it got depends on scheduling, not on the protocol)
+    expect(outcome.callGas).toBeLessThan(1_000_000_000_000n);
     const judged = rerun('spin', j, outcome.callGas);
     expect(judged.status).toBe(CallStatus.OutOfGas);
     expect(judged.callGas).toBe(outcome.callGas);
