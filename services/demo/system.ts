@@ -2,23 +2,25 @@
  * A whole local system in one process, assembled from the parts' exports: the store (Postgres or
  * embedded PGlite), the contract host, the receipt queue and event bus (Redis or in-process), the
  * verification workers and reconciler, the settlement API with the dashboard, and providers'
- * runners. `npm start`, the end-to-end suite and the settlement benchmark start it.
+ * runners. `npm start`, the end-to-end suite and the settlement benchmark start it. It wires the
+ * same parts as `zgas node` (services/cli/node.ts) plus a host clock of its choosing (the demo runs
+ * its chain clock faster), the dashboard and the runners.
  */
 import type { FastifyInstance } from 'fastify';
-import { addressOf, makeDomain } from '../../contracts/eip712/index.ts';
+import { makeDomain } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { stateToJson } from '../../contracts/gas/state.ts';
-import type { Address, Hex } from '../../contracts/types.ts';
+import type { Address } from '../../contracts/types.ts';
+import { instrument } from '../../unikernel-runner/metering/index.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
-import { DEFAULT_GAS_TABLE } from '../../unikernel-runner/metering/table.ts';
 import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT } from '../../unikernel-runner/runtime/pool.ts';
+import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { buildApi } from '../api/app.ts';
 import type { ApiLimits } from '../api/app.ts';
+import { busEvents, gasTableOf } from '../cli/node.ts';
 import { buildOverview } from '../dashboard/overview.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
 import { migrate, openDb } from '../db/index.ts';
@@ -37,6 +39,8 @@ import { startVerifier } from '../workers/verify.ts';
 import { startReconciler } from '../workers/reconciler.ts';
 import type { Reconciler } from '../workers/reconciler.ts';
 
+/** Worker threads of a runner started here. */
+const DEFAULT_RUNNER_WORKERS = 2;
 /** Momentums the dashboard lists. */
 const DASHBOARD_MOMENTUMS = 50;
 
@@ -116,13 +120,20 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
     const bus = await openEventBus({ redisUrl, channel: `${opts.redisPrefix ?? 'zgas'}:events`, log });
     stops.push(() => bus.close());
     const metrics = createMetrics();
+    const table = gasTableOf(genesis);
 
     const host = await startHost({
       db,
       genesis,
-      reexecutor: createReexecutor(gasTableByName()),
+      reexecutor: createReexecutor(table),
       intervalMs: opts.momentumIntervalMs,
-      publish: (events) => bus.publish(events),
+      publish: async (events) => {
+        for (const e of events) {
+          if (e.type !== 'momentum') continue;
+          for (const input of e.inputs) if (input.type === 'receipts') metrics.receiptsSettled.inc(input.receipts.length);
+        }
+        await bus.publish(busEvents(events));
+      },
       logger: log.child({ component: 'host' }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     });
@@ -135,7 +146,13 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
     const reconciler: Reconciler = startReconciler({ db, queue, log });
     stops.push(() => reconciler.stop());
 
-    const api = await buildApi({ db, queue, bus, domain, metrics, log, ...(opts.apiLimits === undefined ? {} : { limits: opts.apiLimits }) });
+    const api = await buildApi({
+      db, queue, bus, domain, metrics, log,
+      validateModule: (bytes) => {
+        instrument(bytes, table);
+      },
+      ...(opts.apiLimits === undefined ? {} : { limits: opts.apiLimits }),
+    });
     if (opts.dashboard !== false) {
       await api.register(dashboardPlugin, { overview: () => overview(db, genesis) });
     }
@@ -144,15 +161,18 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
 
     const runners: StartedRunner[] = [];
     for (const spec of opts.runners ?? []) {
-      const runner = await startRunner(
-        {
-          apiUrl, host: opts.apiHost, port: spec.port, receiptKey: spec.receiptKey,
-          receiptSigner: addressOf(spec.receiptKey as Hex),
-          provider: spec.provider, chainId: genesis.chainId, contract: genesis.contract, gasTable: DEFAULT_GAS_TABLE,
-          workers: spec.workers ?? 2, signatureBackend: 'default', callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS, queueLimit: DEFAULT_QUEUE_LIMIT,
-        },
-        { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) },
-      );
+      // Through the runner's own configuration reader, so its defaults apply to whatever is not given here.
+      const config = loadRunnerConfig({
+        ZGAS_API_URL: apiUrl,
+        ZGAS_RUNNER_HOST: opts.apiHost,
+        ZGAS_RUNNER_PORT: String(spec.port),
+        ZGAS_RECEIPT_KEY: spec.receiptKey,
+        ZGAS_PROVIDER_ADDRESS: spec.provider,
+        ZGAS_CHAIN_ID: genesis.chainId.toString(),
+        ZGAS_CONTRACT: genesis.contract,
+        ZGAS_WORKERS: String(spec.workers ?? DEFAULT_RUNNER_WORKERS),
+      });
+      const runner = await startRunner(config, { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) });
       stops.push(() => runner.close());
       runners.push(runner);
     }
