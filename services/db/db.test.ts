@@ -6,7 +6,9 @@ import { scopedLockKey } from './lock-key.ts';
 import { migrate } from './migrate.ts';
 import { openPgDb } from './pg.ts';
 import { openPgliteDb } from './pglite.ts';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { MIGRATIONS_DIR } from './migrate.ts';
 
 const MAX_UINT256 = ((1n << 256n) - 1n).toString();
@@ -179,4 +181,23 @@ describe('pglite', () => {
     await db?.close();
   });
   describeDb('pglite', { db: () => db, other: () => db });
+
+  it('keeps its data in a data directory across restarts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zgas-pglite-'));
+    try {
+      const first = await openPgliteDb({ dataDir: dir });
+      expect(await migrate(first)).toEqual(MIGRATION_NAMES);
+      await first.query("INSERT INTO meta (key, value) VALUES ('k', 'v')");
+      await first.close();
+      const second = await openPgliteDb({ dataDir: dir });
+      try {
+        expect(await migrate(second)).toEqual([]);
+        expect((await second.query('SELECT value FROM meta WHERE key = $1', ['k'])).rows).toEqual([{ value: 'v' }]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000); // creating a PGlite data directory runs initdb: slow on a busy machine
 });

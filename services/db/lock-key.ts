@@ -1,11 +1,12 @@
 import { sha3_256 } from '@noble/hashes/sha3.js';
+import { ZgasError } from '../../contracts/errors.ts';
 
 const MAX_INT64 = (1n << 63n) - 1n;
 const MIN_INT64 = -(1n << 63n);
 
 /** Checks an advisory-lock key is a signed 64-bit integer (Postgres bigint). */
 export function assertLockKey(key: bigint): void {
-  if (typeof key !== 'bigint' || key < MIN_INT64 || key > MAX_INT64) throw new RangeError(`advisory lock key out of int64 range: ${String(key)}`);
+  if (typeof key !== 'bigint' || key < MIN_INT64 || key > MAX_INT64) throw new ZgasError('InvalidField', { path: 'key', reason: 'an advisory lock key is a signed 64-bit integer', key: String(key) });
 }
 
 /**

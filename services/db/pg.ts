@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { InvariantViolation, ZgasError } from '../../contracts/errors.ts';
 import type { Db, MigrationClient, QueryResult } from './db.ts';
 import { DEFAULT_POOL_SIZE, SCHEMA_NAME } from './db.ts';
 import { scopedLockKey } from './lock-key.ts';
@@ -28,7 +29,7 @@ export interface PgDbOptions {
 /** The Postgres adapter: a pool whose connections all use the given schema. */
 export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   const schema = opts.schema;
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name: ${schema}`);
+  if (!SCHEMA_NAME.test(schema)) throw new ZgasError('InvalidField', { path: 'schema', reason: 'lowercase letters, digits and _, starting with a letter or _, at most 63 characters', schema });
   const clientConfig: pg.ClientConfig = {
     connectionString: opts.databaseUrl,
     options: `-c search_path=${schema}`,
@@ -131,7 +132,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       transaction: (fn) => fn(tx),
       withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
       withMigrationClient: (fn) => fn(migrationClient(client)),
-      close: () => Promise.reject(new Error('close the database, not a transaction')),
+      close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),
     };
     return tx;
   }

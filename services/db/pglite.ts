@@ -1,5 +1,6 @@
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
+import { InvariantViolation } from '../../contracts/errors.ts';
 import type { Db, MigrationClient, QueryResult } from './db.ts';
 import { assertLockKey } from './lock-key.ts';
 
@@ -88,7 +89,7 @@ function txDb(tx: Transaction, root: Db): Db {
     transaction: (fn) => fn(db),
     withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
     withMigrationClient: (fn) => fn(migrationClient(tx)),
-    close: () => Promise.reject(new Error('close the database, not a transaction')),
+    close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),
   };
   return db;
 }
