@@ -17,7 +17,12 @@ import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 type Env = Record<string, string | undefined>;
 
 function count(value: string): string {
-  if (!/^[0-9]{1,4}$/.test(value)) throw new InvalidArgumentError('a whole number');
+  if (!/^[0-9]{1,4}$/.test(value)) throw new InvalidArgumentError('a whole number below 10,000');
+  return value;
+}
+
+function port(value: string): string {
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError('a port number (0-65535)');
   return value;
 }
 
@@ -66,7 +71,7 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
     .option('--workers <n>', 'verification jobs run at once in this process (0: leave them to `zgas worker`)', count)
     .option('--host <host>', 'API listen address (default $ZGAS_API_HOST or 127.0.0.1)')
-    .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', count)
+    .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', port)
     .action(async (o: { genesis?: string; workers?: string; host?: string; port?: string }) => {
       const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
       const { genesis, source } = await loadGenesis(config.genesisPath);
@@ -92,7 +97,7 @@ export function buildProgram(env: Env = process.env): Command {
     .description("run a provider's runner (flags or ZGAS_* variables: ZGAS_API_URL, ZGAS_RECEIPT_KEY, ZGAS_PROVIDER_ADDRESS or ZGAS_PROVIDER_KEY, …)")
     .option('--api-url <url>', 'the settlement API')
     .option('--host <host>', 'listen address')
-    .option('--port <port>', 'listen port', count)
+    .option('--port <port>', 'listen port (default $ZGAS_RUNNER_PORT or 8646)', port)
     .option('--receipt-key <hex>', 'the receipt-signing private key (prefer $ZGAS_RECEIPT_KEY: flags show in ps)')
     .option('--provider <address>', 'the provider account the runner serves')
     .option('--genesis <file>', 'take chainId and contract from this genesis file')
@@ -120,7 +125,9 @@ export function buildProgram(env: Env = process.env): Command {
       if ((runnerEnv['ZGAS_PROVIDER_ADDRESS'] ?? '') === '' && providerKey !== undefined && providerKey !== '') {
         runnerEnv['ZGAS_PROVIDER_ADDRESS'] = addressOf(providerKey as `0x${string}`);
       }
-      const runner = await startRunner(loadRunnerConfig(runnerEnv), { log: (msg, details) => log.info(details ?? {}, msg) });
+      const runner = await startRunner(loadRunnerConfig(runnerEnv), {
+        log: (msg, details) => (/failed|error/.test(msg) ? log.warn(details ?? {}, msg) : log.info(details ?? {}, msg)),
+      });
       await untilSignal(log, () => runner.close());
     });
 

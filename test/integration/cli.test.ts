@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILTIN_GENESIS_JSON } from '../../services/cli/genesis.ts';
+import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
+import type { TestDb } from '../support/db.ts';
+import { REDIS_URL, testTag } from './fixtures.ts';
+
+const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
+const WAIT_MS = 150_000;
+const tag = testTag();
+let db: TestDb;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [ZGAS, ...args], { env: { ...process.env, ZGAS_GENESIS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+beforeAll(async () => {
+  db = await freshSchema('cli');
+});
+afterAll(async () => {
+  await db?.close();
+  const redis = new Redis(REDIS_URL);
+  const stale = await redis.keys(`zgas-test-${tag}*`);
+  if (stale.length > 0) await redis.del(...stale);
+  redis.disconnect();
+});
+
+describe('zgas node', () => {
+  it('starts on a genesis file with Postgres and Redis, reports ready, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zgas-cli-'));
+    const genesisFile = join(dir, 'genesis.json');
+    writeFileSync(genesisFile, JSON.stringify(BUILTIN_GENESIS_JSON));
+    const port = await freePort();
+    const node = run(['node', '--genesis', genesisFile, '--port', String(port), '--workers', '1'], {
+      DATABASE_URL: TEST_DATABASE_URL,
+      ZGAS_DB_SCHEMA: db.schema,
+      REDIS_URL,
+      ZGAS_QUEUE_NAME: `cli-${tag}`,
+      ZGAS_REDIS_PREFIX: `zgas-test-${tag}`,
+    });
+    try {
+      const deadline = Date.now() + WAIT_MS;
+      while (!node.output().includes('zgas node listening')) {
+        if (Date.now() > deadline || node.child.exitCode !== null) throw new Error(`node did not start:\n${node.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', db: 'pg', queue: 'bullmq', events: 'redis' });
+      const genesis = await fetch(`http://127.0.0.1:${port}/v1/momentums/0`);
+      expect(await genesis.json()).toMatchObject({ height: '0', timestamp: BUILTIN_GENESIS_JSON.timestamp });
+    } finally {
+      node.child.kill('SIGTERM');
+    }
+    expect(await node.exited).toBe(0);
+  }, WAIT_MS);
+
+  it('exits 1 with the error code when the genesis file is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zgas-cli-'));
+    const genesisFile = join(dir, 'bad.json');
+    writeFileSync(genesisFile, JSON.stringify({ ...BUILTIN_GENESIS_JSON, chainId: 73405 }));
+    const bad = run(['node', '--genesis', genesisFile], { DATABASE_URL: TEST_DATABASE_URL, ZGAS_DB_SCHEMA: db.schema });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('InvalidGenesis');
+  }, WAIT_MS);
+});
