@@ -465,7 +465,8 @@ function costArrays(table: GasTable): { costs: Int32Array; prefixedCosts: Int32A
  * callee (or a host charge) has moved the global: such segments reload it first.
  */
 function chargeBytes(ctx: CodeContext, counter: number[], cost: number, reload: boolean): Uint8Array {
-  const key = reload ? -1 - cost : cost;
+  // counter local < 2^20 (maxLocals), cost < 2^31: a unique safe-integer key
+  const key = (counter.reduce((k, b, i) => k + b * 128 ** i, 0) * 2 ** 32 + cost) * 2 + (reload ? 1 : 0);
   let cached = ctx.chargeCache.get(key);
   if (cached === undefined) {
     const head = reload ? [0x23, ...ctx.gas] : [0x20, ...counter];
@@ -801,7 +802,6 @@ function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: nu
     w.byte(1); w.byte(I64);
   }
   const counterLeb = unsignedLeb(counter);
-  ctx.chargeCache.clear();
   let copied = bodyStart;
   for (let i = 0; i < edits.length; i += 5) {
     const offset = edits[i]!;

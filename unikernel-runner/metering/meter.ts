@@ -21,7 +21,7 @@ import { GAS_EXPORT, DEPTH_EXPORT } from './instrument.ts';
  * Gas moved into the counter per refill. At ~0.3–1 gas per ns of guest execution this is well under
  * a millisecond between abort checks, while a refill (a host call, ~100 ns) costs under 0.1 %.
  */
-export const DEFAULT_CHUNK_GAS = 100_000n;
+export const DEFAULT_CHUNK_GAS = 5_000_000n;
 
 /** The call ran out of gas: it reports the whole gas limit as used. */
 export class OutOfGasTrap extends Error {

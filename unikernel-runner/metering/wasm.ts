@@ -141,6 +141,16 @@ export class Writer {
   /** Signed LEB128 of a safe integer (i32.const and i64.const immediates). */
   signed(value: number | bigint): void {
     this.ensure(10);
+    if (typeof value === 'number' && value >= -0x40000000 && value < 0x40000000) {
+      let v = value | 0;
+      for (;;) {
+        const byte = v & 0x7f;
+        v >>= 7;
+        const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+        this.buf[this.len++] = done ? byte : byte | 0x80;
+        if (done) return;
+      }
+    }
     let v = BigInt(value);
     for (;;) {
       const byte = Number(v & 0x7fn);
@@ -155,6 +165,13 @@ export class Writer {
     const n = end - start;
     if (n <= 0) return;
     this.ensure(n);
+    if (n < 32) {
+      const buf = this.buf;
+      let at = this.len;
+      for (let i = start; i < end; i++) buf[at++] = src[i]!;
+      this.len = at;
+      return;
+    }
     this.buf.set(src.subarray(start, end), this.len);
     this.len += n;
   }
