@@ -251,6 +251,21 @@ describe('operations', () => {
     expect(metrics.body).toMatch(/zgas_momentum_height/);
   });
 
+  it('stores receipts and answers 202 even when Redis does not answer (the reconciler enqueues them later)', async () => {
+    const deadQueue = createBullQueue({ url: 'redis://127.0.0.1:1', name: `dead-${tag}`, prefix: `zgas-test-${tag}` });
+    const offline = await buildApi({ ...deps, queue: deadQueue });
+    try {
+      const batch = [receipt(randomHash(), 1n)];
+      const res = await offline.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: batch.map(receiptJson) } });
+      expect(res.statusCode).toBe(202);
+      const { accepted } = res.json<{ accepted: Hash[] }>();
+      expect((await loadReceipts(db, accepted)).map((r) => r.state)).toEqual(['stored']);
+    } finally {
+      await offline.close();
+      await deadQueue.close().catch(() => {});
+    }
+  });
+
   it('answers 503 NotReady when the queue is gone, and 429 past the rate limit', async () => {
     const deadQueue = createBullQueue({ url: 'redis://127.0.0.1:1', name: `dead-${tag}`, prefix: `zgas-test-${tag}` });
     const limited = await buildApi({ ...deps, queue: deadQueue, limits: { rateLimitMax: 2, rateLimitWindowMs: 60_000 } });

@@ -6,6 +6,9 @@ import { insertReceipts, loadReceipts } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { MAX_RECEIPTS_PER_REQUEST, digestParams, openApiSchema, parseRequest, receiptFromBody, receiptsBody } from '../schemas.ts';
 
+/** Longest wait for the queue after the receipts are stored. */
+export const ENQUEUE_TIMEOUT_MS = 2_000;
+
 /**
  * POST /v1/receipts: validates a batch, computes each receipt's EIP-712 digest, stores the batch
  * durably (Postgres commit) and only then answers 202 and enqueues the new digests for the
@@ -48,12 +51,22 @@ export async function receiptRoutes(app: FastifyInstance, { deps }: RouteOptions
       deps.metrics.receiptsAccepted.inc(accepted.length);
       deps.metrics.receiptsDuplicate.inc(duplicates.length + repeated.length);
       if (accepted.length > 0) {
-        try {
-          await deps.queue.enqueue(accepted);
-        } catch (err) {
-          // Stored already: the reconciler enqueues these again. The client's 202 stands.
-          request.log.warn({ err, receipts: accepted.length }, 'enqueue failed after store; left to the reconciler');
-        }
+        // Stored already: if the queue fails or stalls (Redis away), the reconciler enqueues these
+        // again later. The client's 202 never waits on Redis longer than ENQUEUE_TIMEOUT_MS.
+        let timer: NodeJS.Timeout | undefined;
+        const enqueued = deps.queue.enqueue(accepted).then(
+          () => true,
+          (err: unknown) => {
+            request.log.warn({ err, receipts: accepted.length }, 'enqueue failed after store; left to the reconciler');
+            return true;
+          },
+        );
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), ENQUEUE_TIMEOUT_MS);
+        });
+        const done = await Promise.race([enqueued, timedOut]);
+        clearTimeout(timer);
+        if (!done) request.log.warn({ receipts: accepted.length }, 'enqueue stalled after store; left to the reconciler');
       }
       return reply.status(202).send({ accepted, duplicates: [...duplicates, ...repeated] });
     },
