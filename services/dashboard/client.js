@@ -139,7 +139,7 @@ function setText(id, text) {
 
 // Chain time may run ahead of the wall clock (the demo accelerates it): ages and feed times are
 // when this page learned of something; chain timestamps are shown as such.
-var view = { overview: null, latestHeight: null, latestSeenMs: null, seenMomentums: {}, seenAborts: {}, feed: [], sse: 'connecting', fetchOk: null, lastFetchMs: 0 };
+var view = { overview: null, latestHeight: null, latestSeenMs: null, seenMomentums: {}, seenAborts: {}, feed: [], sse: 'connecting', sseEverOpen: false, fetchOk: null, lastFetchMs: 0 };
 
 function setLatest(height, hash, timestamp) {
   if (!isDecimal(String(height))) return;
@@ -313,7 +313,7 @@ function renderFeed() {
     body.appendChild(h('div', 'feed-title', item.title));
     body.appendChild(h('div', 'feed-detail', item.detail));
     li.appendChild(body);
-    li.appendChild(h('time', 'feed-time', clockTime(item.atMs)));
+    li.appendChild(h('time', 'feed-time', item.atMs === null ? 'earlier' : clockTime(item.atMs)));
     return li;
   }));
 }
@@ -337,13 +337,19 @@ function momentumOrder(height) {
   return (BigInt(height) * 2n).toString();
 }
 
-function noteMomentum(m, nowMs) {
+/**
+ * history: the momentum was already committed when the page first loaded. Its wall time is then
+ * its chain time, unless chain time runs ahead of the clock; then there is no honest time to show.
+ */
+function noteMomentum(m, nowMs, history) {
   var height = String(m.height);
   if (!isDecimal(height) || view.seenMomentums[height]) return;
   view.seenMomentums[height] = true;
   var inputs = countInputs(m.inputs !== undefined ? m.inputs : m.inputCount);
   var detail = shortHex(m.hash) + (inputs === null ? '' : ' · ' + formatCount(inputs) + (inputs === '1' ? ' input' : ' inputs'));
-  pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, momentumOrder(height), seenAt(m.timestamp, nowMs));
+  var atMs = seenAt(m.timestamp, nowMs);
+  var chainAhead = isDecimal(String(m.timestamp)) && Number(m.timestamp) * 1000 > nowMs;
+  pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, momentumOrder(height), history && chainAhead ? null : atMs);
 }
 
 function noteAbort(a, atMs) {
@@ -371,7 +377,8 @@ function render(o) {
   renderSessions(o);
   renderMomentums(o);
   var nowMs = Date.now();
-  o.momentums.slice().reverse().forEach(function (m) { noteMomentum(m, nowMs); });
+  var history = view.lastFetchMs === 0;
+  o.momentums.slice().reverse().forEach(function (m) { noteMomentum(m, nowMs, history); });
   o.sessions.forEach(function (s) {
     if (s.status === 'aborting') noteAbort({ sessionId: s.id, provider: s.provider, abortCap: s.abortCap }, nowMs);
   });
@@ -437,7 +444,11 @@ function connect() {
     return;
   }
   var source = new EventSource('/v1/events');
-  source.addEventListener('open', function () { view.sse = 'open'; renderStatus(); });
+  source.addEventListener('open', function () {
+    view.sse = 'open';
+    view.sseEverOpen = true;
+    renderStatus();
+  });
   source.addEventListener('momentum', function (e) {
     var data = parseEvent(e);
     if (data) handleEvent(Object.assign({ type: 'momentum' }, data));
@@ -470,6 +481,9 @@ function renderStatus() {
   } else if (view.sse === 'open') {
     state = 'live';
     label = 'live';
+  } else if (view.sse === 'connecting' && !view.sseEverOpen) {
+    state = 'polling';
+    label = 'connecting';
   } else {
     state = 'polling';
     label = 'polling';
