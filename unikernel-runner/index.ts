@@ -15,7 +15,7 @@ export { createReexecutor } from './runtime/reexecutor.ts';
 export { MAX_RUNNER_SESSIONS, receiptFor, recordCall, SessionBook } from './runtime/sessions.ts';
 export type { RunnerSession } from './runtime/sessions.ts';
 export {
-  decodeStateBytes, EMPTY_STATE, encodeStateBytes, hashState, MAX_STATE_ENTRIES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateEntries, stateFromEntries,
+  decodeStateBytes, EMPTY_STATE, encodeStateBytes, hashState, MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateEntries, stateFromEntries,
 } from './runtime/state.ts';
 export type { State } from './runtime/state.ts';
 export { gasTableByName } from './runtime/tables.ts';

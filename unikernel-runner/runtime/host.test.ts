@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8Bytes } from '../../contracts/hex.ts';
 import { effectsGas, GuestTrap, hostFunctions, price, StateView } from './host.ts';
 import type { HostPrices } from './host.ts';
-import { MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateFromEntries } from './state.ts';
+import { MAX_STATE_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateFromEntries } from './state.ts';
 
 const prices: HostPrices = {
   storageRead: { base: 200, per32Bytes: 10 },
@@ -91,6 +91,18 @@ describe('storage', () => {
     expect(() => env.storage_read(65_530, 10, 0, 0)).toThrow(GuestTrap);
     expect(() => env.storage_write(0, 1, 65_535, 2)).toThrow(GuestTrap);
     expect(() => env.context_seed(65_520)).toThrow(GuestTrap);
+  });
+
+  it('a call that would grow the state past its byte limit traps at commit', () => {
+    const big = new Uint8Array(MAX_STATE_VALUE_BYTES);
+    const entries: Array<[Uint8Array, Uint8Array]> = [];
+    for (let i = 0; i < MAX_STATE_BYTES / MAX_STATE_VALUE_BYTES - 1; i++) entries.push([new Uint8Array([i >> 8, i & 255]), big]);
+    const view = new StateView(stateFromEntries(entries));
+    view.set(bytesToHex(utf8Bytes('one more')), big);
+    expect(() => view.commit()).toThrow(GuestTrap);
+    const small = new StateView(stateFromEntries(entries));
+    small.set(bytesToHex(utf8Bytes('small')), new Uint8Array(16));
+    expect(small.commit().size).toBe(entries.length + 1);
   });
 
   it('limits the keys one call may write', () => {

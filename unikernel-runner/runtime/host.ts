@@ -4,7 +4,7 @@
  */
 import { bytesToHex } from '../../contracts/hex.ts';
 import type { Hex } from '../../contracts/types.ts';
-import { MAX_STATE_ENTRIES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
+import { MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
 import type { State } from './state.ts';
 import type { BytePrice } from '../metering/table.ts';
 
@@ -74,6 +74,9 @@ export class StateView {
       else next.set(key, value);
     }
     if (next.size > MAX_STATE_ENTRIES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_ENTRIES} entries`);
+    let bytes = 0;
+    for (const [key, value] of next) bytes += (key.length - 2) / 2 + value.length;
+    if (bytes > MAX_STATE_BYTES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_BYTES} bytes`);
     return next;
   }
 }

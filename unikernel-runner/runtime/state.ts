@@ -13,6 +13,8 @@ export { MAX_STATE_KEY_BYTES };
 export const MAX_STATE_VALUE_BYTES = 64 * 1024;
 /** The most entries a session's state may hold. */
 export const MAX_STATE_ENTRIES = 16_384;
+/** The most bytes (keys + values) a session's state may hold. */
+export const MAX_STATE_BYTES = 16 * 1024 * 1024;
 /** The most distinct keys one call may write or delete. */
 export const MAX_WRITES_PER_CALL = 1_024;
 
