@@ -9,6 +9,7 @@ import { openDb } from '../db/index.ts';
 import { replay } from '../host/index.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
+import { startDemo } from '../demo/start.ts';
 import { loadGenesis } from './genesis.ts';
 import { gasTableOf, startNode } from './node.ts';
 import { startWorkerProcess } from './worker.ts';
@@ -151,6 +152,14 @@ export function buildProgram(env: Env = process.env): Command {
       } finally {
         await db.close();
       }
+    });
+
+  program
+    .command('start')
+    .description('the local system (host, API, workers, dashboard, a runner) on the built-in demo genesis, then the narrated demo; same as npm start')
+    .option('--once', 'stop after the demo summary and exit')
+    .action(async (o: { once?: boolean }) => {
+      await startDemo({ argv: o.once === true ? ['--once'] : [], env });
     });
 
   return program;
