@@ -57,6 +57,7 @@ export function apply(state: State, input: Input, context: Context): ApplyOutput
       const changed = tx.commit();
       return { state, result: { ok: true, events: tx.events, outcomes }, changed };
     } catch (error) {
+      tx.rollback();
       if (!isZgasError(error)) throw error;
       return { state, result: failure(error), changed: noChanges() };
     }
@@ -81,6 +82,7 @@ export function apply(state: State, input: Input, context: Context): ApplyOutput
     const changed = tx.commit();
     return { state, result: { ok: true, events: tx.events, ...done }, changed };
   } catch (error) {
+    tx.rollback();
     if (!isZgasError(error)) throw error;
     const bump = new Tx(state, context.timestamp);
     bump.account(from).nonce += 1n;

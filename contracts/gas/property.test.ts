@@ -21,7 +21,7 @@ const ACTORS: KeyName[] = ['owner', 'provider', 'user', 'other', 'provider2'];
 const SIGNERS: Record<string, Address> = { [ADDR.provider]: ADDR.receiptSigner, [ADDR.provider2]: ADDR.signer2 };
 
 /** An honest runner's view of one session, to produce receipts and the data to challenge them. */
-interface Run { pre: Uint8Array; seq: bigint; cumulative: bigint; calls: Map<bigint, { input: Uint8Array; pre: Uint8Array; vr: VerifiedReceipt }> }
+interface Run { pre: Uint8Array; seq: bigint; cumulative: bigint; tampered: bigint[]; calls: Map<bigint, { input: Uint8Array; pre: Uint8Array; vr: VerifiedReceipt }> }
 
 class Model {
   readonly w = new World();
@@ -56,7 +56,7 @@ class Model {
   receipt(sessionId: Hash, inputBytes: number, tamper: number): VerifiedReceipt | undefined {
     const s = this.w.state.sessions.get(sessionId);
     if (s === undefined) return undefined;
-    const run = this.runs.get(sessionId) ?? { pre: new Uint8Array(0), seq: 0n, cumulative: 0n, calls: new Map() };
+    const run = this.runs.get(sessionId) ?? { pre: new Uint8Array(0), seq: 0n, cumulative: 0n, tampered: [], calls: new Map() };
     this.runs.set(sessionId, run);
     const last = run.calls.get(run.seq);
     if (tamper === 5 && last !== undefined) {
@@ -77,6 +77,7 @@ class Model {
     if (tamper === 2) r = { ...r, callGas: (r.callGas + 3n) as Gas, cumulativeGas: (r.cumulativeGas + 3n) as Gas }; // overcharge
     const vr = unsignedVerified(r, tamper === 3 ? ADDR.other : SIGNERS[s.provider] ?? s.receiptSigner);
     run.calls.set(run.seq, { input, pre: run.pre, vr });
+    if (tamper === 1 || tamper === 2) run.tampered.push(run.seq);
     if (tamper === 2) run.cumulative += 3n;
     if (out.status === CallStatus.Ok) run.pre = concatBytes(run.pre, input);
     return vr;
@@ -91,7 +92,7 @@ class Model {
 const pick = <T>(list: readonly T[], i: number): T | undefined => (list.length === 0 ? undefined : list[i % list.length]);
 
 type Step = { op: number; who: number; a: number; b: number; amount: bigint; flag: boolean };
-const step = fc.record({ op: fc.nat(21), who: fc.nat(4), a: fc.nat(50), b: fc.nat(50), amount: fc.bigInt(0n, 3_000_000n), flag: fc.boolean() });
+const step = fc.record({ op: fc.nat(22), who: fc.nat(4), a: fc.nat(50), b: fc.nat(50), amount: fc.bigInt(0n, 3_000_000n), flag: fc.boolean() });
 
 function run(m: Model, s: Step): void {
   const who = ACTORS[s.who]!;
@@ -131,9 +132,12 @@ function run(m: Model, s: Step): void {
       if (out.result.ok) for (const o of out.result.outcomes!) tally(o.outcome === 'Rejected' ? `receipt:${o.code}` : o.outcome === 'Fraud' ? `fraud:${o.kind}` : `receipt:${o.outcome}`);
       break;
     }
-    case 18: {
-      const r = m.runs.get(sessionId);
-      const c = r?.calls.get(BigInt(1 + (s.b % Number(r.seq || 1n))));
+    case 18: case 20: {
+      // challenge a receipt: with `flag`, one the runner tampered with (in any session)
+      const runs = [...m.runs.values()].filter((r) => r.tampered.length > 0);
+      const r = s.flag ? pick(runs, s.a) : m.runs.get(sessionId);
+      const seq = r === undefined ? 0n : s.flag ? pick(r.tampered, s.b)! : BigInt(1 + (s.b % Number(r.seq || 1n)));
+      const c = r?.calls.get(seq);
       if (c !== undefined) m.call(who, { name: 'Challenge', receipt: c.vr, input: bytesToHex(c.input), preState: bytesToHex(c.pre) });
       break;
     }
@@ -167,7 +171,7 @@ describe('random interleavings of every method', () => {
         void id;
       }
     }), { numRuns: 120 });
-    for (const key of ['OpenSession:ok', 'Abort:ok', 'CloseSession:ok', 'Challenge:ok', 'Challenge:ReceiptHolds', 'ClaimEarnings:ok', 'receipt:Settled', 'receipt:Duplicate', 'receipt:InvalidSigner', 'fraud:challenge', 'fraud:contradiction', 'fraud:equivocation', 'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok']) {
+        for (const key of ['OpenSession:ok', 'Abort:ok', 'CloseSession:ok', 'Challenge:ok', 'Challenge:ReceiptHolds', 'ClaimEarnings:ok', 'receipt:Settled', 'receipt:Duplicate', 'receipt:InvalidSigner', 'fraud:challenge', 'fraud:contradiction', 'fraud:equivocation', 'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok']) {
       expect(seen.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   });

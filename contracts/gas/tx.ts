@@ -29,16 +29,20 @@ export interface Changed {
 export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), userGas: new Set() });
 
 /**
- * One input's view of the state: reads fall through to the committed entities; writes go to
- * copies of only the entities touched (copy-on-write). Committed entity objects are never mutated,
- * so dropping a Tx leaves the state exactly as it was. `commit` checks the invariants on what changed
- * (O(touched)) and swaps the copies in.
+ * One input's view of the state. Accounts, zApps and providers are copy-on-write: writes go to
+ * copies of only the entities touched, swapped in by `commit`. Sessions — touched once per receipt,
+ * the hot path — are changed in place after a snapshot of their committed fields is taken;
+ * `rollback` restores the snapshots. Either way, an input that fails (`rollback`, or simply not
+ * committing copies) leaves the state exactly as it was. `commit` checks the invariants on what
+ * changed (O(touched)) against the committed versions.
  */
 export class Tx {
   private readonly accounts = new Map<Address, Account>();
   private readonly zApps = new Map<Hash, ZApp>();
   private readonly providers = new Map<Address, Provider>();
-  private readonly sessions = new Map<Hash, Session>();
+  /** Committed sessions changed in place, with their fields as they were. */
+  private readonly sessionsBefore = new Map<Hash, Session>();
+  private readonly newSessions = new Map<Hash, Session>();
   private readonly userGas = new Map<string, UserGasDay>();
   readonly events: ContractEvent[] = [];
 
@@ -48,7 +52,7 @@ export class Tx {
   getAccount(a: Address): Readonly<Account> | undefined { return this.accounts.get(a) ?? this.state.accounts.get(a); }
   getZApp(id: Hash): Readonly<ZApp> | undefined { return this.zApps.get(id) ?? this.state.zApps.get(id); }
   getProvider(a: Address): Readonly<Provider> | undefined { return this.providers.get(a) ?? this.state.providers.get(a); }
-  getSession(id: Hash): Readonly<Session> | undefined { return this.sessions.get(id) ?? this.state.sessions.get(id); }
+  getSession(id: Hash): Readonly<Session> | undefined { return this.state.sessions.get(id) ?? this.newSessions.get(id); }
   getUserGas(key: string): Readonly<UserGasDay> | undefined { return this.userGas.get(key) ?? this.state.userGas.get(key); }
 
   // ── writable drafts ─────────────────────────────────────────────────────────────────
@@ -96,19 +100,26 @@ export class Tx {
   }
 
   session(id: Hash): Session {
-    let d = this.sessions.get(id);
-    if (d === undefined) {
-      const base = this.state.sessions.get(id);
-      assert(base !== undefined, `draft of a missing session ${id}`);
-      d = cloneSession(base);
-      this.sessions.set(id, d);
+    const live = this.state.sessions.get(id);
+    if (live === undefined) {
+      const created = this.newSessions.get(id);
+      assert(created !== undefined, `draft of a missing session ${id}`);
+      return created;
     }
-    return d;
+    if (!this.sessionsBefore.has(id)) this.sessionsBefore.set(id, cloneSession(live));
+    return live;
   }
 
   createSession(id: Hash, s: Session): void {
     assert(this.getSession(id) === undefined, `session ${id} created twice`);
-    this.sessions.set(id, s);
+    this.newSessions.set(id, s);
+  }
+
+  /** Puts back the committed fields of every session changed in place; call when the input fails. */
+  rollback(): void {
+    for (const [id, before] of this.sessionsBefore) Object.assign(this.state.sessions.get(id)!, before);
+    this.sessionsBefore.clear();
+    this.newSessions.clear();
   }
 
   setUserGas(key: string, value: UserGasDay): void {
@@ -121,6 +132,15 @@ export class Tx {
 
   /** Checks the invariants on the drafts against their committed versions, then swaps them in. */
   commit(): Changed {
+    try {
+      return this.check();
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
+  }
+
+  private check(): Changed {
     const { state } = this;
     let dBalances = 0n;
     let dEscrow = 0n;
@@ -144,8 +164,10 @@ export class Tx {
     // held moves exactly with the outstanding holds of the zApp's sessions; open sessions are counted.
     const heldDelta = new Map<Hash, bigint>();
     const openDelta = new Map<Address, number>();
-    for (const [k, d] of this.sessions) {
-      const base = state.sessions.get(k);
+    const touched: Array<[Hash, Session, Session | undefined]> = [];
+    for (const [k, before] of this.sessionsBefore) touched.push([k, state.sessions.get(k)!, before]);
+    for (const [k, created] of this.newSessions) touched.push([k, created, undefined]);
+    for (const [k, d, base] of touched) {
       checkSession(k, d, base);
       const dh = outstanding(d) - (base === undefined ? 0n : outstanding(base));
       if (dh !== 0n) heldDelta.set(d.zAppId, (heldDelta.get(d.zAppId) ?? 0n) + dh);
@@ -169,11 +191,11 @@ export class Tx {
     state.totals.providers += dProviders;
     assert(state.totals.balances + state.totals.escrow + state.totals.providers === state.supply, 'conservation: totals != supply');
 
-    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set(this.sessions.keys()), userGas: new Set(this.userGas.keys()) };
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), userGas: new Set(this.userGas.keys()) };
     for (const [k, d] of this.accounts) state.accounts.set(k, d);
     for (const [k, d] of this.zApps) state.zApps.set(k, d);
     for (const [k, d] of this.providers) state.providers.set(k, d);
-    for (const [k, d] of this.sessions) state.sessions.set(k, d);
+    for (const [k, d] of this.newSessions) state.sessions.set(k, d);
     for (const [k, d] of this.userGas) state.userGas.set(k, d);
     return changed;
   }
