@@ -359,6 +359,28 @@ describe('fraud', () => {
     expect(w.call('user', { name: 'Challenge', receipt: r1, input: bytesToHex(h().input), preState: bytesToHex(h().preState) }).result).toMatchObject({ ok: false, code: 'ChallengeWindowClosed' });
   });
 
+  it('an OutOfGas receipt is judged under the gasLimit it ran out of, even after an extension', () => {
+    const w = new World();
+    const zAppId = w.setup({ price, upfrontGas: 0n });
+    const id = w.open(zAppId, 3_000n); // the fake call with 8 input bytes needs 1,800 gas
+    const runner = new FakeRunner(w, id);
+    const first = runner.run();
+    const starved = runner.run(); // 1,200 gas left: runs out
+    expect(starved.status).toBe(CallStatus.OutOfGas);
+    expect(starved.cumulativeGas).toBe(3_000n);
+    settled(w, runner, first, starved);
+    w.ok('owner', { name: 'ExtendSession', sessionId: id, extraGas: 1_000_000n as Gas });
+    const h = runner.history.get(2n)!;
+    expect(w.call('user', { name: 'Challenge', receipt: starved, input: bytesToHex(h.input), preState: bytesToHex(h.preState) }).result).toMatchObject({ ok: false, code: 'ReceiptHolds' });
+    expect(w.reexecutor.calls.at(-1)!.gasLimit).toBe(1_200n);
+    // a call cut short before the end of any limit the session had is fraud
+    const cut = runner.run(8, (r) => ({ ...r, callGas: 700n as Gas, cumulativeGas: 3_700n as Gas, postStateHash: r.preStateHash, outputHash: sha3(new Uint8Array(0)), status: CallStatus.OutOfGas }));
+    settled(w, runner, cut);
+    const h3 = runner.history.get(3n)!;
+    expect(w.call('user', { name: 'Challenge', receipt: cut, input: bytesToHex(h3.input), preState: bytesToHex(h3.preState) }).result.ok).toBe(true);
+    expect(w.session(id).slashed).toBe(true);
+  });
+
   it('an Aborted receipt must not finish within callGas and must keep the pre-state', () => {
     const { w, runner } = slashSetup();
     settled(w, runner, runner.run());
