@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contextSeed, sha3 } from '../../contracts/hash.ts';
 import { utf8Bytes } from '../../contracts/hex.ts';
@@ -97,6 +98,20 @@ describe('worker pool and re-executor', () => {
     expect(outcome.status).toBe(CallStatus.Aborted);
     expect(pool.restarts).toBe(0);
     expect(rerun('loop', j, outcome.callGas)).toMatchObject({ status: CallStatus.OutOfGas, callGas: outcome.callGas, postStateHash: hashState(STATE) });
+  });
+
+  it('a worker that cannot start fails waiting calls with NotReady instead of looping', async () => {
+    let spawned = 0;
+    const pool = newPool({
+      size: 1,
+      spawn: (init) => {
+        spawned++;
+        return new Worker('process.exit(3)', { eval: true, workerData: init });
+      },
+    });
+    await expect(pool.submit(job('hello', 'x', 1_000_000n)).result).rejects.toMatchObject({ code: 'NotReady' });
+    expect(spawned).toBe(1);
+    expect(pool.ready).toBe(0);
   });
 
   it('refuses with RunnerBusy beyond its queue limit', async () => {

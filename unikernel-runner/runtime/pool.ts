@@ -17,6 +17,8 @@ import type { ReplyMessage, RunMessage, WorkerInit } from './worker.ts';
 export const DEFAULT_QUEUE_LIMIT = 256;
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const MAX_POOL_SIZE = 64;
+/** Wait before starting again a worker that died before it ever answered (a crash loop guard). */
+export const WORKER_RESTART_DELAY_MS = 1_000;
 
 export type CallJob = Omit<RunMessage, 'id'>;
 
@@ -95,6 +97,7 @@ export class WorkerPool {
   private readonly jobs = new Map<number, { job: Job; slot: Slot | null }>();
   private nextId = 1;
   private closed = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
   /** Workers replaced after a timeout or a crash (for health and tests). */
   restarts = 0;
 
@@ -152,6 +155,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     for (const job of this.queue.splice(0)) this.finish(job, new ZgasError('NotReady', { reason: 'the worker pool closed' }));
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -224,8 +229,20 @@ export class WorkerPool {
     void slot.worker.terminate();
     if (slot.job !== null) this.finish(slot.job, new ZgasError(code, details));
     this.restarts++;
-    this.slots[index] = this.startSlot();
-    this.dispatch();
+    if (slot.ready) {
+      this.slots[index] = this.startSlot();
+      this.dispatch();
+      return;
+    }
+    // It died while starting: whatever killed it would kill the next one at once. Fail what waits
+    // (unless another worker is up to take it) and try again after a pause.
+    if (this.ready === 0) for (const job of this.queue.splice(0)) this.finish(job, new ZgasError('NotReady', { reason: 'no worker could start', ...details }));
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.closed || this.slots[index] !== slot) return;
+      this.slots[index] = this.startSlot();
+    }, WORKER_RESTART_DELAY_MS);
+    this.restartTimers.add(timer);
   }
 
   private finish(job: Job, error: Error | null, outcome?: PoolOutcome): void {
