@@ -109,6 +109,29 @@ describe('ABI round trip', () => {
     expect([...seen].sort()).toEqual([...METHOD_NAMES].sort());
   });
 
+  it('encodings are byte-equal to ethers AbiCoder, and AbiCoder decodes them to the same values (property)', () => {
+    fc.assert(
+      fc.property(arbMethod, (method) => {
+        const record = method as unknown as Record<string, unknown>;
+        const params = gasContractAbi.find((f) => f.name === method.name)!.inputs;
+        const values = params.map((p) => {
+          const v = record[p.name];
+          if (p.encoding === 'GasReceipt or empty') return v === null ? '0x' : encodeReceipt(v as SignedReceipt);
+          if (p.encoding === 'GasReceipt') return encodeReceipt(v as SignedReceipt);
+          if (p.encoding === 'GasReceipt[]') return (v as SignedReceipt[]).map(encodeReceipt);
+          return v;
+        });
+        const types = params.map((p) => p.type);
+        const args = coder.encode(types, values);
+        const data = encodeMethod(method);
+        expect(data).toBe(`${selectors[method.name]}${args.slice(2)}`);
+        const decoded = coder.decode(types, `0x${data.slice(10)}`).toArray(true) as unknown[];
+        expect(decoded.map((v) => (typeof v === 'string' ? v.toLowerCase() : v))).toEqual(values.map((v) => (typeof v === 'string' ? v.toLowerCase() : v)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('arguments are the Solidity encoding of the declared parameters', () => {
     const to = getAddress(`0x${'12'.repeat(20)}`) as Hex;
     const data = encodeMethod({ name: 'Transfer', to, amount: 5n as Qsr });
@@ -214,6 +237,26 @@ describe('ABI rejections', () => {
     expect(decodeMethod(`${selectors.Settle}${coder.encode(['bytes[]'], [[]]).slice(2)}` as Hex)).toEqual({ name: 'Settle', receipts: [] });
   });
 
+  it('non-canonical bytes tails: dirty padding, shared tails, lengths past the end', () => {
+    const challenge = encodeMethod({ name: 'Challenge', receipt, input: '0x01', preState: '0x0203' });
+    const bytes = hexToBytes(challenge);
+    // Layout after the selector: 3 offsets, receipt (32 + 448), input (32 + 32), preState (32 + 32).
+    const inputData = 4 + 96 + 32 + 448 + 32;
+    const dirty = bytes.slice();
+    dirty[inputData + 1] = 1;
+    expect(codeOf(() => decodeMethod(dirty))).toBe('InvalidCallData');
+    // preState pointing at input's tail: a valid ABI encoding that AbiCoder accepts, but not canonical.
+    expect(codeOf(() => decodeMethod(patchWord(challenge, 2, BigInt(96 + 32 + 448))))).toBe('InvalidCallData');
+    expect(codeOf(() => decodeMethod(patchWord(challenge, 3 + 1 + 14 + 1 + 1, 1n << 40n)))).toBe('InvalidCallData');
+    expect(decodeMethod(challenge)).toMatchObject({ input: '0x01', preState: '0x0203' });
+  });
+
+  it('large byte arguments round-trip', () => {
+    const input = bytesToHex(new Uint8Array(900 * 1024).fill(7));
+    const data = encodeMethod({ name: 'Challenge', receipt, input, preState: input });
+    expect(decodeMethod(data)).toMatchObject({ input, preState: input });
+  });
+
   it('receipts inside methods are held to the receipt encoding', () => {
     // A bytes value that is not a 448-byte receipt.
     const badAbort = `${selectors.Abort}${coder.encode(['bytes32', 'bytes'], [receipt.sessionId, '0x1234']).slice(2)}` as Hex;
@@ -250,6 +293,10 @@ describe('ABI rejections', () => {
     expect(codeOf(() => encodeMethod({ name: 'Nope' } as unknown as Method))).toBe('UnknownMethod');
     expect(codeOf(() => encodeMethod({ name: 'Abort', sessionId: receipt.sessionId } as unknown as Method))).toBe('InvalidReceiptEncoding');
     expect(codeOf(() => encodeMethod({ name: 'Settle', receipts: 'x' } as unknown as Method))).toBe('InvalidCallData');
+    expect(codeOf(() => encodeMethod({ name: 'RegisterZApp', moduleHash: receipt.sessionId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 2n as Gas, openToAll: 1, userGasPerDay: 3n } as unknown as Method))).toBe('InvalidCallData');
+    expect(codeOf(() => encodeMethod({ name: 'TopUp', zAppId: '0x12', amount: 1n } as unknown as Method))).toBe('InvalidCallData');
+    expect(codeOf(() => encodeMethod({ name: 'TopUp', zAppId: receipt.sessionId, amount: 1 } as unknown as Method))).toBe('InvalidCallData');
+    expect(codeOf(() => encodeMethod({ name: 'Transfer', to: `0x${'ab'.repeat(20)}`, amount: MAX_UINT256 + 1n } as unknown as Method))).toBe('InvalidCallData');
   });
 
   it('random bytes after any selector fail only with typed errors (property)', () => {

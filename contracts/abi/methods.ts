@@ -1,8 +1,9 @@
 import { sha3_256 } from '@noble/hashes/sha3.js';
-import { AbiCoder } from 'ethers';
 import { ZgasError, isZgasError } from '../errors.ts';
-import { bytesToHex, equalBytes, hexToBytes, parseAddress, utf8Bytes } from '../hex.ts';
+import { bytesToHex, hexToBytes, utf8Bytes } from '../hex.ts';
 import type { Hex, Method, MethodName, SignedReceipt } from '../types.ts';
+import { decodeArgs, encodeArgs } from './codec.ts';
+import type { AbiType } from './codec.ts';
 import { RECEIPT_ENCODED_BYTES, decodeReceipt, encodeReceipt, encodeReceiptBytes } from './receipt.ts';
 
 /** The most receipts one Settle may carry. */
@@ -57,9 +58,9 @@ export function selectorOf(signature: string): Hex {
 export const selectors = Object.fromEntries(METHOD_NAMES.map((name) => [name, selectorOf(METHOD_SIGNATURES[name])])) as Record<MethodName, Hex>;
 
 const bySelector = new Map<string, MethodName>(METHOD_NAMES.map((name) => [selectors[name], name]));
-const coder = AbiCoder.defaultAbiCoder();
-const typesOf = (name: MethodName): string[] => (METHOD_PARAMS[name] as readonly Param[]).map((p) => p[1]);
-const TYPES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, typesOf(n)])) as Record<MethodName, string[]>;
+const NAMES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, (METHOD_PARAMS[n] as readonly Param[]).map((p) => p[0])])) as Record<MethodName, string[]>;
+// Settle's bytes[] is encoded by hand below; every other method is a flat tuple of AbiType.
+const TYPES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, (METHOD_PARAMS[n] as readonly Param[]).map((p) => p[1])])) as Record<MethodName, AbiType[]>;
 
 /** The receipt-carrying arguments travel as their receipt encoding. */
 function toAbiValue(name: MethodName, field: string, value: unknown): unknown {
@@ -68,11 +69,9 @@ function toAbiValue(name: MethodName, field: string, value: unknown): unknown {
   return value;
 }
 
-function fromAbiValue(name: MethodName, field: string, type: string, value: unknown): unknown {
+function fromAbiValue(name: MethodName, field: string, value: unknown): unknown {
   if (name === 'Abort' && field === 'lastReceipt') return value === '0x' ? null : decodeReceipt(value as Hex);
   if (name === 'Challenge' && field === 'receipt') return decodeReceipt(value as Hex);
-  if (type === 'address') return parseAddress(value);
-  if (type === 'bytes32' || type === 'bytes') return (value as string).toLowerCase();
   return value;
 }
 
@@ -87,13 +86,7 @@ export function encodeMethodBytes(method: Method): Uint8Array {
   let hexChars = 0;
   for (const v of values) if (typeof v === 'string') hexChars += v.length;
   if (hexChars / 2 > MAX_CALL_DATA_BYTES) throw new ZgasError('LimitExceeded', { what: 'call data bytes', max: MAX_CALL_DATA_BYTES });
-  let args: Uint8Array;
-  try {
-    args = hexToBytes(coder.encode(TYPES_BY_METHOD[name], values));
-  } catch (error) {
-    if (isZgasError(error)) throw error;
-    throw new ZgasError('InvalidCallData', { method: name, reason: error instanceof Error ? error.message : String(error) });
-  }
+  const args = encodeArgs(TYPES_BY_METHOD[name], values, NAMES_BY_METHOD[name]);
   const out = new Uint8Array(4 + args.length);
   out.set(hexToBytes(selectors[name]), 0);
   out.set(args, 4);
@@ -101,13 +94,13 @@ export function encodeMethodBytes(method: Method): Uint8Array {
   return out;
 }
 
-/** Selector ‖ ABI-encoded arguments of a method. */
+/** Selector ‖ ABI-encoded arguments of a method (Solidity head/tail encoding, byte-equal to ethers' AbiCoder). */
 export const encodeMethod = (method: Method): Hex => bytesToHex(encodeMethodBytes(method));
 
 // ── Settle by hand ─────────────────────────────────────────────────────────────────────────
 // A batch is the hot path and its canonical form is fixed: `bytes[]` whose elements are all
-// 448-byte receipts. AbiCoder copies the rest of the buffer for every element (quadratic on a
-// full batch), so Settle is encoded and decoded here and checked against AbiCoder in tests.
+// 448-byte receipts, so its layout is checked directly (ethers' generic AbiCoder copies the rest
+// of the buffer for every element, quadratic on a full batch). Tests hold it equal to AbiCoder.
 const SETTLE_ELEMENT_BYTES = 32 + RECEIPT_ENCODED_BYTES;
 
 function writeWord(out: Uint8Array, offset: number, value: number): void {
@@ -170,9 +163,10 @@ function readWord(bytes: Uint8Array, offset: number): number {
 }
 
 /**
- * Decodes call data strictly: known selector (else UnknownMethod), arguments that decode (else
- * InvalidCallData) and whose canonical re-encoding reproduces the input byte for byte, so every
- * method has exactly one encoding. Receipts inside are decoded by `decodeReceipt`.
+ * Decodes call data strictly: known selector (else UnknownMethod) and arguments in their one
+ * canonical Solidity encoding (else InvalidCallData), so re-encoding the result reproduces the
+ * input byte for byte. Receipts inside are decoded by `decodeReceipt`. Linear time; at most
+ * MAX_CALL_DATA_BYTES (LimitExceeded) and MAX_RECEIPTS_PER_BATCH receipts (BatchTooLarge).
  */
 export function decodeMethod(data: Hex | Uint8Array): Method {
   let bytes: Uint8Array;
@@ -195,18 +189,10 @@ export function decodeMethod(data: Hex | Uint8Array): Method {
   if (name === undefined) throw new ZgasError('UnknownMethod', { selector });
   const args = bytes.subarray(4);
   if (name === 'Settle') return { name, receipts: decodeSettleArgs(args) };
-  const types = TYPES_BY_METHOD[name];
-  let raw: unknown[];
-  try {
-    const result = coder.decode(types, args);
-    raw = result.toArray(true) as unknown[];
-    if (!equalBytes(hexToBytes(coder.encode(types, raw)), args)) throw new Error('non-canonical encoding');
-  } catch (error) {
-    throw new ZgasError('InvalidCallData', { method: name, reason: error instanceof Error ? error.message.slice(0, 200) : String(error) });
-  }
+  const raw = decodeArgs(TYPES_BY_METHOD[name], args, NAMES_BY_METHOD[name]);
   const method: Record<string, unknown> = { name };
-  (METHOD_PARAMS[name] as readonly Param[]).forEach(([field, type], i) => {
-    method[field] = fromAbiValue(name, field, type, raw[i]);
+  NAMES_BY_METHOD[name].forEach((field, i) => {
+    method[field] = fromAbiValue(name, field, raw[i]);
   });
   return method as unknown as Method;
 }
