@@ -25,7 +25,7 @@ export interface ApiLimits {
 export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   jsonBodyBytes: 5 * 1024 * 1024,
   moduleBytes: 8 * 1024 * 1024,
-  rateLimitMax: 6_000,
+  rateLimitMax: 60_000,
   rateLimitWindowMs: 60_000,
   sseSubscribers: 1_000,
   sseHeartbeatMs: 15_000,

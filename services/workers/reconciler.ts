@@ -10,6 +10,11 @@ export const RECONCILE_INTERVAL_MS = 5_000;
 export const RECONCILE_AFTER_MS = 10_000;
 /** Receipts re-enqueued per pass at most (one store call). */
 export const RECONCILE_BATCH = 1_000;
+/**
+ * Jobs already waiting above which a pass does nothing: the backlog is being worked off (or the
+ * workers are down), and re-enqueueing would only pile duplicates onto it.
+ */
+export const RECONCILE_MAX_QUEUE_DEPTH = 50;
 /** Passes per tick at most, so one tick stays bounded even after a long outage. */
 const MAX_PASSES_PER_TICK = 20;
 
@@ -20,6 +25,7 @@ export interface ReconcilerOptions {
   intervalMs?: number;
   olderThanMs?: number;
   batch?: number;
+  maxQueueDepth?: number;
 }
 
 export interface Reconciler {
@@ -41,7 +47,13 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
   let stopped = false;
   let running: Promise<number> | null = null;
 
+  const maxDepth = opts.maxQueueDepth ?? RECONCILE_MAX_QUEUE_DEPTH;
   const pass = async (): Promise<number> => {
+    const depth = await opts.queue.depth();
+    if (depth >= maxDepth) {
+      log.debug({ depth }, 'reconciler skipped: the queue has a backlog');
+      return 0;
+    }
     let total = 0;
     for (let i = 0; i < MAX_PASSES_PER_TICK; i++) {
       const digests = await unverifiedReceipts(opts.db, { olderThanMs, limit: batch });

@@ -58,6 +58,15 @@ describe('reconciler', () => {
     // Verified now: nothing left to reconcile.
     expect(await reconciler.runOnce()).toBe(0);
     await consumer.close();
+    // With a backlog waiting (workers down), a pass adds nothing to it.
+    const more = [receipt(session, 3n)];
+    await insertReceipts(db, more, more.map((r) => receiptDigest(domain, r)));
+    const backlogged = startReconciler({ db, queue, intervalMs: 3_600_000, olderThanMs: 0, maxQueueDepth: 1 });
+    expect(await backlogged.runOnce()).toBe(1);
+    expect(await queue.depth()).toBe(1);
+    expect(await backlogged.runOnce()).toBe(0);
+    expect(await queue.depth()).toBe(1);
+    await backlogged.stop();
     await reconciler.stop();
     await queue.close();
   });
