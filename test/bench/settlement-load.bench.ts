@@ -1,0 +1,327 @@
+/**
+ * Settlement under load: pre-signed receipts for many sessions, POSTed in batches on loopback to
+ * /v1/receipts of a whole system started in-process on the real Postgres (fresh schema) and Redis
+ * (own queue and prefix). Measures receipts settled per second, submission → committing momentum
+ * latency (p50/p99) and the cold start to the first momentum; compares with a naive baseline that
+ * applies and commits one receipt per Postgres transaction.
+ *
+ * Sizes: ZGAS_BENCH_SESSIONS (200), ZGAS_BENCH_RECEIPTS_PER_SESSION (50), ZGAS_BENCH_BASELINE_RECEIPTS (2,000).
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { encodeMethod } from '../../contracts/abi/index.ts';
+import { callHash, makeDomain, receiptDigest, signCall, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import type { Domain } from '../../contracts/eip712/index.ts';
+import { apply, prepareCall } from '../../contracts/gas/apply.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { stateDigest } from '../../contracts/gas/state.ts';
+import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
+import { concatBytes, u64be, utf8Bytes } from '../../contracts/hex.ts';
+import { callToJson, receiptToJson } from '../../contracts/json.ts';
+import type { Hash, Method, SignedCall, SignedReceipt } from '../../contracts/types.ts';
+import { gas, qsr, wholeQsr } from '../../contracts/units.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { migrate } from '../../services/db/index.ts';
+import type { Db } from '../../services/db/index.ts';
+import { openPgDb } from '../../services/db/pg.ts';
+import { DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
+import { startLocalSystem } from '../../services/demo/system.ts';
+import type { LocalSystem } from '../../services/demo/system.ts';
+import { momentumHash, ZERO_HASH } from '../../services/host/index.ts';
+import { resultJson } from '../../services/host/sequence.ts';
+import { silentLogger } from '../../services/log.ts';
+import { insertMomentum, insertReceipts, saveAll, saveChanged } from '../../services/store/index.ts';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
+import type { BenchTable } from './harness.ts';
+import { fmt, percentile, printTable, writeResults } from './harness.ts';
+
+const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const envInt = (name: string, fallback: number, max: number): number => {
+  const v = Number(process.env[name] ?? fallback);
+  return Number.isSafeInteger(v) && v > 0 ? Math.min(v, max) : fallback;
+};
+const SESSIONS = envInt('ZGAS_BENCH_SESSIONS', 200, 10_000);
+const RECEIPTS_PER_SESSION = envInt('ZGAS_BENCH_RECEIPTS_PER_SESSION', 50, 10_000);
+const BASELINE_RECEIPTS = envInt('ZGAS_BENCH_BASELINE_RECEIPTS', 2_000, 100_000);
+/** Receipts per POST (the API's limit). */
+const BATCH = 1_000;
+/** POSTs in flight at once. */
+const IN_FLIGHT = 4;
+const CALL_GAS = 1_000n;
+const PRICE = qsr(2_000_000);
+/** Bounds of every wait. */
+const SETUP_TIMEOUT_MS = 120_000;
+const SETTLE_TIMEOUT_MS = 180_000;
+const BASELINE_TIME_LIMIT_MS = 30_000;
+/** RegisterZApp, TopUp, RegisterProvider: the calls before the sessions. */
+const SETUP_CALLS = 3;
+
+interface Setup {
+  genesis: Genesis;
+  domain: Domain;
+  calls: SignedCall[];
+  sessionIds: Hash[];
+  /** Receipts in submission order: seq-major, so each batch holds consecutive seqs of every session. */
+  receipts: SignedReceipt[];
+}
+
+/** The setup calls (zApp, escrow, provider, sessions) and every receipt, signed before the clock starts. */
+function prepare(): Setup {
+  const genesis = demoGenesis({ timestamp: BigInt(Math.floor(Date.now() / 1000)) });
+  const domain = makeDomain(genesis.chainId, genesis.contract);
+  const nonces = new Map<string, bigint>();
+  const calls: SignedCall[] = [];
+  const sign = (who: 'owner' | 'provider', method: Method): SignedCall => {
+    const key = DEMO_KEYS[who];
+    const nonce = nonces.get(key.address) ?? 0n;
+    nonces.set(key.address, nonce + 1n);
+    const signed = signCall(domain, { from: key.address, nonce, data: encodeMethod(method) }, key.privateKey);
+    calls.push(signed);
+    return signed;
+  };
+  const gasLimit = gas(CALL_GAS * BigInt(RECEIPTS_PER_SESSION) + 1_000n);
+  const register = sign('owner', { name: 'RegisterZApp', moduleHash: sha3(utf8Bytes('settlement-load')), maxPricePerMgas: PRICE, maxGasPerSession: gasLimit, openToAll: false, userGasPerDay: gas(0) });
+  const zAppId = callHash(domain, register);
+  sign('owner', { name: 'TopUp', zAppId, amount: wholeQsr(5_000) });
+  sign('provider', { name: 'RegisterProvider', receiptSigner: DEMO_KEYS.providerSigner.address, pricePerMgas: PRICE, upfrontGas: gas(0), stake: wholeQsr(1_000) });
+  const sessionIds: Hash[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const open = sign('owner', { name: 'OpenSession', zAppId, provider: DEMO_KEYS.provider.address, user: DEMO_KEYS.alice.address, gasLimit, durationSeconds: 86_400n });
+    sessionIds.push(callHash(domain, open));
+  }
+  const receipts: SignedReceipt[] = [];
+  const post = (s: Hash, seq: bigint): Hash => sha3(concatBytes(utf8Bytes(s), u64be(seq)));
+  for (let seq = 1n; seq <= BigInt(RECEIPTS_PER_SESSION); seq++) {
+    for (const sessionId of sessionIds) {
+      receipts.push(
+        signReceipt(
+          domain,
+          {
+            sessionId, seq, callGas: CALL_GAS as Gas, cumulativeGas: (CALL_GAS * seq) as Gas, inputHash: post(sessionId, seq + 1_000_000n),
+            preStateHash: seq === 1n ? EMPTY_STATE_HASH : post(sessionId, seq - 1n), postStateHash: post(sessionId, seq),
+            outputHash: post(sessionId, seq + 2_000_000n), status: 1,
+          },
+          DEMO_KEYS.providerSigner.privateKey,
+        ),
+      );
+    }
+  }
+  return { genesis, domain, calls, sessionIds, receipts };
+}
+
+async function postJson(url: string, body: unknown): Promise<Response> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (response.status !== 202) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, everyMs = 20): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+interface PipelineResult {
+  coldStartToListenMs: number;
+  coldStartToFirstMomentumMs: number;
+  settled: number;
+  applied: number;
+  submitMs: number;
+  settleMs: number;
+  receiptsPerSecond: number;
+  latencies: number[];
+  momentums: number;
+  storeKind: string;
+  queueKind: string;
+  /** Receipts by state:outcome. */
+  outcomes: Record<string, number>;
+}
+
+async function pipeline(setup: Setup): Promise<PipelineResult> {
+  const tag = randomBytes(4).toString('hex');
+  const schema = uniqueSchemaName('bench_load');
+  const prefix = `zgas-bench-${tag}`;
+  const commitAt = new Map<bigint, number>();
+  let firstMomentumAt = 0;
+  const t0 = performance.now();
+  let system: LocalSystem | null = null;
+  try {
+    system = await startLocalSystem({
+      genesis: setup.genesis, log: silentLogger, databaseUrl: TEST_DATABASE_URL, schema, redisUrl: REDIS_URL, queueName: `bench-${tag}`,
+      redisPrefix: prefix, apiHost: '127.0.0.1', apiPort: 0, momentumIntervalMs: 100, verifyConcurrency: 2, dashboard: false,
+      apiLimits: { rateLimitMax: false },
+    });
+    const listenAt = performance.now();
+    const sys = system;
+    sys.bus.subscribe((e) => {
+      if (e.type === 'momentum') commitAt.set(BigInt(e.height), performance.now());
+    });
+    await sys.host.waitForHeight(0n, { timeoutMs: SETUP_TIMEOUT_MS });
+    firstMomentumAt = performance.now();
+
+    // Setup: the zApp, its escrow and the provider, then the sessions (a momentum orders calls by sender,
+    // so the sessions wait for the provider), through POST /v1/calls.
+    const appliedCall = (hash: Hash) =>
+      until('a setup call', SETUP_TIMEOUT_MS, async () => {
+        const body = (await (await fetch(`${sys.apiUrl}/v1/calls/${hash}`)).json()) as { status: string; code?: string };
+        if (body.status === 'failed') throw new Error(`setup call failed: ${body.code}`);
+        return body.status === 'applied';
+      });
+    const submit = async (c: SignedCall): Promise<Hash> => ((await (await postJson(`${sys.apiUrl}/v1/calls`, callToJson(c))).json()) as { callHash: Hash }).callHash;
+    const phases = [setup.calls.slice(0, SETUP_CALLS), setup.calls.slice(SETUP_CALLS)];
+    for (const phase of phases) {
+      const hashes: Hash[] = [];
+      for (const c of phase) hashes.push(await submit(c));
+      for (const h of hashes) await appliedCall(h);
+    }
+
+    // The load: batches of up to 1,000, IN_FLIGHT at once; each receipt's submission time is its POST's start.
+    const submittedAt = new Map<Hash, number>();
+    const batches: SignedReceipt[][] = [];
+    for (let i = 0; i < setup.receipts.length; i += BATCH) batches.push(setup.receipts.slice(i, i + BATCH));
+    const bodies = batches.map((b) => JSON.stringify({ receipts: b.map(receiptToJson) }));
+    const digests = batches.map((b) => b.map((r) => receiptDigest(setup.domain, r)));
+    const startAt = performance.now();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const i = next++;
+        const at = performance.now();
+        for (const d of digests[i]!) submittedAt.set(d, at);
+        const response = await fetch(`${sys.apiUrl}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i]! });
+        if (response.status !== 202) throw new Error(`POST /v1/receipts: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const submittedAll = performance.now();
+    const total = setup.receipts.length;
+    await until('settlement of every receipt', SETTLE_TIMEOUT_MS, async () => {
+      const { rows } = await sys.db.query<{ n: string }>(`SELECT count(*) AS n FROM receipts WHERE state IN ('applied', 'rejected')`);
+      return Number(rows[0]?.n ?? 0) >= total;
+    }, 50);
+
+    const { rows } = await sys.db.query<{ digest: Hash; momentum_height: string | null; outcome: string | null; state: string; code: string | null }>(
+      'SELECT digest, momentum_height, outcome, state, code FROM receipts',
+    );
+    const outcomes: Record<string, number> = {};
+    for (const r of rows) {
+      const key = `${r.state}:${r.outcome ?? r.code ?? '-'}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+    const latencies: number[] = [];
+    let settled = 0;
+    let applied = 0;
+    let lastCommit = startAt;
+    for (const r of rows) {
+      if (r.state === 'applied') applied++;
+      if (r.outcome === 'Settled') settled++;
+      const committed = r.momentum_height === null ? undefined : commitAt.get(BigInt(r.momentum_height));
+      const submitted = submittedAt.get(r.digest);
+      if (committed !== undefined && submitted !== undefined) {
+        latencies.push(committed - submitted);
+        if (committed > lastCommit) lastCommit = committed;
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const heights = new Set(rows.map((r) => r.momentum_height));
+    return {
+      coldStartToListenMs: listenAt - t0, coldStartToFirstMomentumMs: firstMomentumAt - t0, settled, applied,
+      submitMs: submittedAll - startAt, settleMs: lastCommit - startAt, receiptsPerSecond: (applied * 1000) / (lastCommit - startAt),
+      latencies, momentums: heights.size, storeKind: sys.db.kind, queueKind: sys.queue.kind, outcomes,
+    };
+  } finally {
+    await system?.close();
+    await dropSchema(schema);
+    const redis = new Redis(REDIS_URL);
+    const stale = await redis.keys(`${prefix}*`);
+    if (stale.length > 0) await redis.del(...stale);
+    redis.disconnect();
+  }
+}
+
+/** The naive baseline: per receipt, verify, apply, and commit the receipt, the state change and a momentum in one transaction. */
+async function baseline(setup: Setup): Promise<{ receipts: number; ms: number; receiptsPerSecond: number; latencies: number[] }> {
+  const schema = uniqueSchemaName('bench_naive');
+  let db: Db | null = null;
+  try {
+    db = await openPgDb({ databaseUrl: TEST_DATABASE_URL, schema });
+    await migrate(db);
+    const state = genesisState(setup.genesis);
+    let timestamp = setup.genesis.timestamp;
+    let height = 0n;
+    for (const c of setup.calls) {
+      const out = apply(state, { ...prepareCall(setup.domain, c) }, { height: 1n, timestamp });
+      if (!out.result.ok) throw new Error(`baseline setup: ${out.result.code}`);
+    }
+    await saveAll(db, state);
+    let prevHash = ZERO_HASH;
+    const latencies: number[] = [];
+    const start = performance.now();
+    let n = 0;
+    for (const r of setup.receipts) {
+      if (n >= BASELINE_RECEIPTS || performance.now() - start > BASELINE_TIME_LIMIT_MS) break;
+      const at = performance.now();
+      const v = verifyReceipt(setup.domain, r);
+      height += 1n;
+      timestamp = BigInt(Math.max(Number(timestamp), Math.floor(Date.now() / 1000)));
+      const out = apply(state, { kind: 'receipts', receipts: [v] }, { height, timestamp });
+      const fields = { height, prevHash, timestamp, inputs: [{ type: 'receipts', receipts: [receiptToJson(r)] }] as unknown[], results: [resultJson(out.result)] as unknown[], stateDigest: stateDigest(state) };
+      const hash = momentumHash(fields as Parameters<typeof momentumHash>[0]);
+      await db.transaction(async (tx) => {
+        await insertReceipts(tx, [r], [v.digest]);
+        await saveChanged(tx, state, out.changed);
+        await insertMomentum(tx, { ...fields, hash });
+      });
+      prevHash = hash;
+      latencies.push(performance.now() - at);
+      n++;
+    }
+    const ms = performance.now() - start;
+    latencies.sort((a, b) => a - b);
+    return { receipts: n, ms, receiptsPerSecond: (n * 1000) / ms, latencies };
+  } finally {
+    await db?.close();
+    await dropSchema(schema);
+  }
+}
+
+export async function run(): Promise<void> {
+  const signStart = performance.now();
+  const setup = prepare();
+  const signMs = performance.now() - signStart;
+  const p = await pipeline(setup);
+  const b = await baseline(setup);
+
+  const load: BenchTable = {
+    title: `settlement under load: ${SESSIONS} sessions × ${RECEIPTS_PER_SESSION} receipts = ${setup.receipts.length} pre-signed receipts, batches of ≤ ${BATCH}, ${IN_FLIGHT} in flight`,
+    columns: ['path', 'receipts', 'receipts/s', 'p50 ms', 'p99 ms', 'momentums'],
+    rows: [
+      { path: `pipeline (${p.storeKind}, ${p.queueKind})`, receipts: p.applied, 'receipts/s': fmt(p.receiptsPerSecond), 'p50 ms': fmt(percentile(p.latencies, 50), 1), 'p99 ms': fmt(percentile(p.latencies, 99), 1), momentums: p.momentums },
+      { path: 'naive: 1 tx per receipt', receipts: b.receipts, 'receipts/s': fmt(b.receiptsPerSecond), 'p50 ms': fmt(percentile(b.latencies, 50), 1), 'p99 ms': fmt(percentile(b.latencies, 99), 1), momentums: b.receipts },
+      { path: 'ratio pipeline / naive', receipts: '', 'receipts/s': `${fmt(p.receiptsPerSecond / b.receiptsPerSecond, 2)}x`, 'p50 ms': '', 'p99 ms': '', momentums: '' },
+    ],
+    notes: [
+      'receipts/s: receipts applied ÷ (last committing momentum − first submission); latency: POST start → commit of the receipt\'s momentum (bus event).',
+      'naive latency is apply + commit of one receipt (no HTTP, no queue). Aims: ≥ 5,000 receipts/s sustained, p99 ≤ 250 ms.',
+      `all POSTs answered in ${fmt(p.submitMs)} ms; outcomes ${JSON.stringify(p.outcomes)}; signing the load took ${fmt(signMs)} ms (before the clock).`,
+    ],
+    data: { pipeline: { ...p, latencies: undefined }, baseline: { ...b, latencies: undefined } },
+  };
+  const ttm: BenchTable = {
+    title: 'time to first momentum (cold start: open the store, migrate, start host, queue, workers, API)',
+    columns: ['event', 'ms'],
+    rows: [
+      { event: 'API listening', ms: fmt(p.coldStartToListenMs) },
+      { event: 'first momentum (genesis) committed', ms: fmt(p.coldStartToFirstMomentumMs) },
+    ],
+  };
+  printTable(load);
+  printTable(ttm);
+  writeResults('settlement-load', [load, ttm]);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
