@@ -44,6 +44,7 @@ export async function run(): Promise<void> {
   const stopMs: number[] = [];
   const answerMs: number[] = [];
   const gasAtStop: bigint[] = [];
+  const gasPerMs: number[] = [];
   let matches = 0;
   try {
     for (let i = 0; i < WARMUP + ABORTS; i++) {
@@ -55,9 +56,12 @@ export async function run(): Promise<void> {
       const outcome = await call.result;
       const answeredAt = now();
       if (outcome.status !== CallStatus.Aborted) throw new Error(`call ${i} ended with status ${outcome.status}, not Aborted`);
+      const rerunStart = performance.now();
       const judged = reexecutor.rerun({ module, preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
       const agrees = judged.status === CallStatus.OutOfGas && judged.callGas === outcome.callGas && judged.postStateHash === hashState(preState) && outcome.postStateHash === hashState(preState);
+      const rerunMs = performance.now() - rerunStart;
       if (i < WARMUP) continue;
+      if (rerunMs > 1) gasPerMs.push(Number(outcome.callGas) / rerunMs);
       if (agrees) matches++;
       stopMs.push(Math.max(0, outcome.finishedAtMs - abortedAt));
       answerMs.push(answeredAt - abortedAt);
@@ -70,6 +74,8 @@ export async function run(): Promise<void> {
   const stops = [...stopMs].sort((a, b) => a - b);
   const answers = [...answerMs].sort((a, b) => a - b);
   const meanGas = gasAtStop.reduce((a, b) => a + b, 0n) / BigInt(Math.max(1, gasAtStop.length));
+  const rate = percentile([...gasPerMs].sort((a, b) => a - b), 50);
+  const checkpointUs = (Number(DEFAULT_CHUNK_GAS) / rate) * 1000;
   const row = (name: string, sorted: number[]) => ({
     measure: name,
     aborts: sorted.length,
@@ -83,12 +89,12 @@ export async function run(): Promise<void> {
       columns: ['measure', 'aborts', 'p50 ms', 'p99 ms', 'max ms'],
       rows: [row('flag set → call stopped', stops), row('flag set → outcome in main thread', answers)],
       notes: [
-        `aim: p99 flag → stopped ≤ 5 ms; refill chunk ${DEFAULT_CHUNK_GAS} gas`,
+        `aim: p99 flag → stopped ≤ 5 ms; refill chunk ${DEFAULT_CHUNK_GAS} gas at ${fmt(rate / 1000, 0)} Mgas/s (re-execution median) = a checkpoint every ${fmt(checkpointUs, 1)} µs`,
         `re-execution with callGas as the limit reproduced OutOfGas at the same gas, post = pre: ${matches}/${stopMs.length}`,
         `mean gas at stop ${meanGas}; aborts over 5 ms: ${stopMs.filter((ms) => ms > 5).length}`,
         `load average (1 min) before/after: ${loadBefore.toFixed(1)}/${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores (a stop waits for the worker thread to get a core)`,
       ],
-      data: { stopMs, answerMs, gasAtStop: gasAtStop.map(String), matches, aborts: stopMs.length },
+      data: { gasPerMs, checkpointUs, stopMs, answerMs, gasAtStop: gasAtStop.map(String), matches, aborts: stopMs.length },
     },
   ];
   for (const t of tables) printTable(t);
