@@ -292,6 +292,26 @@ describe('host on PGlite', () => {
     await settlementScenario(db, host, events);
     expect((await replay(db, genesis())).ok).toBe(true);
   });
+
+  it('replay recovers every signature again: a receipt passed with a wrong signer is reported', async () => {
+    const owner = new TestAccount(KEYS.owner);
+    owner.nonce = 5n;
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId, amount: QSR as Qsr });
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 600n });
+    await waitApplied(host, db, sessionId);
+    const h = sha3(new Uint8Array([9]));
+    // Signed by the user's key, but recorded as verified with the receipt signer's address.
+    const forged = testReceipt({ sessionId, seq: 1n, callGas: 10n as Gas, cumulativeGas: 10n as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok }, KEYS.user);
+    await submitReceipts(db, [{ ...forged, signer: KEYS.receiptSigner.address }]);
+    for (let i = 0; i < 400 && (await loadReceipts(db, [forged.digest]))[0]?.state === 'verified'; i++) {
+      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+    }
+    expect((await loadReceipts(db, [forged.digest]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+    const report = await replay(db, genesis());
+    expect(report.ok).toBe(false);
+    expect(report.mismatches.map((m) => m.field)).toEqual(expect.arrayContaining(['results', 'stateDigest', 'hash', 'state']));
+  });
 });
 
 describe('host judging a challenge through the injected re-executor (PGlite)', () => {
