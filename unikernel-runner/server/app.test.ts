@@ -181,6 +181,8 @@ describe('POST /v1/sessions/:id/calls', () => {
     expect([huge.statusCode, huge.json().code]).toEqual([413, 'PayloadTooLarge']);
     const notJson = await app.inject({ method: 'POST', url: `/v1/sessions/${sessionId}/calls`, headers: { 'content-type': 'application/json' }, payload: '{' });
     expect([notJson.statusCode, notJson.json().code]).toEqual([400, 'InvalidRequest']);
+    const text = await app.inject({ method: 'POST', url: `/v1/sessions/${sessionId}/calls`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect([text.statusCode, text.json().code]).toEqual([415, 'UnsupportedMediaType']);
   });
 });
 

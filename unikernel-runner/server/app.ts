@@ -41,7 +41,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
   FST_ERR_CTP_INVALID_JSON_BODY: 'InvalidRequest',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'InvalidRequest',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'InvalidRequest',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_INVALID_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_EMPTY_TYPE: 'UnsupportedMediaType',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'InvalidRequest',
 };
 
@@ -51,12 +53,15 @@ export function toZgasError(error: unknown): ZgasError {
   if (typeof code === 'string' && code in FASTIFY_CODES) return new ZgasError(FASTIFY_CODES[code]!, {}, { cause: error });
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   if (status === 413) return new ZgasError('PayloadTooLarge', {}, { cause: error });
+  if (status === 415) return new ZgasError('UnsupportedMediaType', {}, { cause: error });
   if (typeof status === 'number' && status >= 400 && status < 500) return new ZgasError('InvalidRequest', {}, { cause: error });
   return new ZgasError('Internal', {}, { cause: error });
 }
 
 export async function buildRunner(deps: RunnerAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: MAX_BODY_BYTES });
+  // Bodies are JSON only.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler(async (error, request, reply) => {
     const zgas = toZgasError(error);
