@@ -56,7 +56,7 @@ class Model {
   receipt(sessionId: Hash, inputBytes: number, tamper: number): VerifiedReceipt | undefined {
     const s = this.w.state.sessions.get(sessionId);
     if (s === undefined) return undefined;
-    const run = this.runs.get(sessionId) ?? { pre: new Uint8Array(0), seq: 0n, cumulative: 0n, tampered: [], calls: new Map() };
+    const run: Run = this.runs.get(sessionId) ?? { pre: new Uint8Array(0), seq: 0n, cumulative: 0n, tampered: [], calls: new Map() };
     this.runs.set(sessionId, run);
     const last = run.calls.get(run.seq);
     if (tamper === 5 && last !== undefined) {
