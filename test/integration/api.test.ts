@@ -324,6 +324,18 @@ describe('events', () => {
     mine.close();
   });
 
+  it('ends open streams when the API closes', async () => {
+    const closing = await buildApi(deps);
+    await closing.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = closing.server.address() as AddressInfo;
+    const stream = await openStream(`http://127.0.0.1:${port}/v1/events`);
+    const ended = new Promise<void>((resolve) => stream.res.once('end', () => resolve()));
+    await until(() => stream.chunks.join('').includes('zgas events'));
+    await closing.close();
+    await ended;
+    expect(stream.res.complete).toBe(true);
+  });
+
   it('refuses subscribers past the limit', async () => {
     const small = await buildApi({ ...deps, limits: { sseSubscribers: 0 } });
     const res = await small.inject({ method: 'GET', url: '/v1/events' });

@@ -29,6 +29,11 @@ function frame(event: ZgasEvent): string {
  */
 export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
   let subscribers = 0;
+  const open = new Set<() => void>();
+  // Streams never end by themselves: end them before the server waits for its connections to close.
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
 
   app.get(
     '/v1/events',
@@ -52,6 +57,7 @@ export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteO
       const close = (): void => {
         if (closed) return;
         closed = true;
+        open.delete(close);
         clearInterval(heartbeat);
         unsubscribe();
         subscribers--;
@@ -71,6 +77,7 @@ export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteO
         if (event.type === 'abort' && provider !== undefined && !sameAddress(event.provider, provider)) return;
         send(frame(event));
       });
+      open.add(close);
       const heartbeat = setInterval(() => send(': heartbeat\n\n'), limits.sseHeartbeatMs);
       heartbeat.unref();
       request.raw.on('close', close);
