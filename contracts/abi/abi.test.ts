@@ -299,6 +299,27 @@ describe('ABI rejections', () => {
     expect(codeOf(() => encodeMethod({ name: 'Transfer', to: `0x${'ab'.repeat(20)}`, amount: MAX_UINT256 + 1n } as unknown as Method))).toBe('InvalidCallData');
   });
 
+  it('one encoding per value: whenever a mutated encoding still decodes, it re-encodes to itself (property)', () => {
+    fc.assert(
+      fc.property(arbMethod, fc.nat(), fc.integer({ min: 1, max: 255 }), (method, at, xor) => {
+        const bytes = hexToBytes(encodeMethod(method));
+        fc.pre(bytes.length > 4);
+        const mutated = bytes.slice();
+        const i = 4 + (at % (bytes.length - 4));
+        mutated[i] = mutated[i]! ^ xor;
+        let decoded: Method;
+        try {
+          decoded = decodeMethod(mutated);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ZgasError);
+          return;
+        }
+        expect(encodeMethod(decoded)).toBe(bytesToHex(mutated));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('random bytes after any selector fail only with typed errors (property)', () => {
     fc.assert(
       fc.property(fc.constantFrom(...METHOD_NAMES), fc.uint8Array({ maxLength: 600 }), (name, tail) => {
