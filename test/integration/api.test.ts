@@ -174,7 +174,7 @@ describe('calls', () => {
     expect(status.json()).toEqual({ status: 'pending' });
     const again = await post('/v1/calls', callJson(call));
     expect(again.statusCode).toBe(202);
-    expect(again.json().callHash).toBe(callHash);
+    expect(again.json()).toEqual({ callHash, duplicate: true });
     // The next call must carry nonce 1 now (pending calls count).
     const next = await post('/v1/calls', callJson(transferCall(1n)));
     expect(next.statusCode).toBe(202);

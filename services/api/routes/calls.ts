@@ -17,7 +17,7 @@ export async function callRoutes(app: FastifyInstance, { deps }: RouteOptions): 
         tags: ['calls'],
         summary: 'Submit a signed call { from, nonce, data, signature }; answered 202 once stored',
         body: openApiSchema(callJson),
-        response: { 202: { type: 'object', properties: { callHash: { type: 'string' } } } },
+        response: { 202: { type: 'object', properties: { callHash: { type: 'string' }, duplicate: { type: 'boolean' } } } },
       },
     },
     async (request, reply) => {
