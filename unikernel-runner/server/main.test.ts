@@ -92,7 +92,9 @@ describe('startRunner', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ seq: '1', input: invocation.input, signature: invocation.signature }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // abort once the call runs in a worker
+    for (let i = 0; i < 400 && runner.pool.busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(runner.pool.busy).toBe(1);
     status = 'aborting';
     for (const stream of streams) stream.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider: keys.provider.address, abortCap: null })}\n\n`);
     const res = await running;
