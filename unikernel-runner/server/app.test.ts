@@ -148,7 +148,8 @@ describe('POST /v1/sessions/:id/calls', () => {
     const sessionId = openSession('spin', { gasLimit: gas(10n ** 15n) });
     await call(sessionId, body(sessionId, 1n, '1'));
     const running = call(sessionId, body(sessionId, 2n, '100000000000'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let i = 0; i < 400 && pool.busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(pool.busy).toBe(1);
     ledger.abort(sessionId);
     const res = await running;
     expect(res.status).toBe(200);
