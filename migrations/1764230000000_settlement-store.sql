@@ -1,7 +1,8 @@
 -- Up Migration
 -- The settlement store: ingestion (modules, calls, receipts), the momentum chain and the gas
 -- contract's state. Amounts are NUMERIC(78,0) (up to 2^256-1), gas and nonces NUMERIC(20,0)
--- (up to 2^64-1); none may go below zero. Hashes and addresses are 0x text.
+-- (up to 2^64-1); none may go below zero. Hashes and addresses are 0x text; the columns the
+-- sequencer orders by compare bytewise (COLLATE "C"), so the order never depends on the locale.
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -17,7 +18,7 @@ CREATE TABLE modules (
 
 CREATE TABLE calls (
   hash            TEXT PRIMARY KEY CHECK (hash ~ '^0x[0-9a-f]{64}$'),
-  from_address    TEXT NOT NULL,
+  from_address    TEXT COLLATE "C" NOT NULL,
   nonce           NUMERIC(20,0) NOT NULL CHECK (nonce >= 0),
   signed          JSONB NOT NULL,
   status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'applied', 'failed')),
@@ -33,7 +34,7 @@ CREATE INDEX calls_pending ON calls (status, from_address, nonce);
 
 CREATE TABLE receipts (
   digest          TEXT PRIMARY KEY CHECK (digest ~ '^0x[0-9a-f]{64}$'),
-  session_id      TEXT NOT NULL,
+  session_id      TEXT COLLATE "C" NOT NULL,
   seq             NUMERIC(20,0) NOT NULL CHECK (seq >= 0),
   signed          JSONB NOT NULL,
   state           TEXT NOT NULL DEFAULT 'stored' CHECK (state IN ('stored', 'verified', 'applied', 'rejected')),
