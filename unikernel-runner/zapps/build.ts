@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sha3_256 } from '@noble/hashes/sha3.js';
+import { sha3 } from '../../contracts/hash.ts';
 import { ALL_MODULES, loadZApp } from './load.ts';
 
 export { ALL_MODULES, TEST_MODULES, ZAPPS, compileWat, loadZApp } from './load.ts';
@@ -19,7 +19,7 @@ export function buildAll(dir = BUILD_DIR): { name: string; file: string; moduleH
     const bytes = loadZApp(name);
     const file = path.join(dir, `${name}.wasm`);
     writeFileSync(file, bytes);
-    return { name, file, moduleHash: `0x${Buffer.from(sha3_256(bytes)).toString('hex')}`, bytes: bytes.length };
+    return { name, file, moduleHash: sha3(bytes), bytes: bytes.length };
   });
 }
 
