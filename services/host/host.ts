@@ -1,3 +1,23 @@
+/**
+ * The contract host (DESIGN §8): one sequencer at a time applies signed inputs to the gas contract
+ * and commits momentums.
+ *
+ * - Leadership: a session-level advisory lock (LEADER_LOCK_KEY, scoped to the store's schema) held
+ *   on a dedicated connection for as long as the instance leads. Followers try every 250 ms; when
+ *   the leader stops or its lock connection dies, one of them loads the state and continues.
+ * - Momentum 0 is the genesis: the first leader of an empty store writes the genesis state rows,
+ *   the genesis hash (meta) and momentum 0 { prevHash 0x00…00, timestamp genesis.timestamp, no
+ *   inputs, stateDigest of the genesis state } in one transaction. A store made from another genesis
+ *   refuses to start (GenesisMismatch).
+ * - Each later momentum records its inputs in their signed wire form (`{ type: 'call', call }` or
+ *   `{ type: 'receipts', receipts }`), one result per input, and the state digest after them; its
+ *   hash is SHA3-256 of the canonical JSON of (height, prevHash, timestamp, inputs, results,
+ *   stateDigest). The momentum row, the changed state rows and the calls' and receipts' new status
+ *   commit in one transaction; the height's primary key fences out a deposed leader.
+ * - Exactly once: a receipt row moves verified → applied/rejected only in its momentum's
+ *   transaction, a call row pending → applied/failed likewise, and the contract's per-session
+ *   high-water marks make a receipt applied twice a Duplicate.
+ */
 import { makeDomain, receiptDigest } from '../../contracts/eip712/index.ts';
 import { isZgasError, ZgasError } from '../../contracts/errors.ts';
 import type { Context, Input, InputResult } from '../../contracts/gas/apply.ts';
