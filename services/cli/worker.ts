@@ -4,6 +4,7 @@ import { ZgasError } from '../../contracts/errors.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
+import { checkGenesis } from '../host/index.ts';
 import { startVerifier } from '../workers/verify.ts';
 import { connect } from './node.ts';
 
@@ -24,6 +25,13 @@ export async function startWorkerProcess(opts: { config: Config; genesis: Genesi
   if (queue.kind !== 'bullmq') {
     await Promise.all([queue.close(), bus.close(), db.close()]);
     throw new ZgasError('NotReady', { reason: 'Redis does not answer at REDIS_URL' });
+  }
+  try {
+    // A store created from another genesis: this worker's signature domain would be wrong.
+    await checkGenesis(db, opts.genesis);
+  } catch (err) {
+    await Promise.all([queue.close(), bus.close(), db.close()]);
+    throw err;
   }
   const domain = makeDomain(opts.genesis.chainId, opts.genesis.contract);
   const consumer = startVerifier({ db, domain, queue, metrics: createMetrics(), log, concurrency: opts.concurrency });

@@ -27,15 +27,18 @@ describe('verifyDigests', () => {
     await insertReceipts(db, [good, high, otherChain], digests);
 
     const first = await verifyDigests({ db, domain }, [...digests, randomHash()]);
-    expect(first).toEqual({ verified: 1, rejected: 2, skipped: 0 });
+    expect(first).toEqual({ verified: 1, rejected: 1, skipped: 1 });
     const rows = await loadReceipts(db, digests);
     expect(rows.map((r) => [r.state, r.signer, r.code])).toEqual([
       ['verified', keys.receiptSigner.address, null],
       ['rejected', null, 'HighS'],
-      ['rejected', null, 'InvalidSignature'],
+      // Stored under another domain's digest: a worker of this domain leaves it alone.
+      ['stored', null, null],
     ]);
     // Delivered again (a retry, another worker): nothing changes.
     expect(await verifyDigests({ db, domain }, digests)).toEqual({ verified: 0, rejected: 0, skipped: 3 });
+    // The worker of that other domain verifies it.
+    expect(await verifyDigests({ db, domain: makeDomain(1n, domain.verifyingContract) }, [digests[2]!])).toEqual({ verified: 1, rejected: 0, skipped: 0 });
   });
 });
 

@@ -39,6 +39,7 @@ export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]):
   const verified: { digest: Hash; signer: Address }[] = [];
   const rejected: { digest: Hash; code: ErrorCode }[] = [];
   let skipped = 0;
+  let mismatched = 0;
   for (const s of stored) {
     if (s.state !== 'stored') {
       skipped++;
@@ -47,8 +48,9 @@ export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]):
     try {
       const v = verifyReceipt(deps.domain, s.receipt, backend);
       if (v.digest !== s.digest) {
-        // Stored under a digest of another domain or other fields: it can never settle here.
-        rejected.push({ digest: s.digest, code: 'InvalidSignature' });
+        // The API stored it under the digest of this chain's domain: a mismatch means this worker
+        // runs with another genesis. Leave the receipt for a correctly configured worker.
+        mismatched++;
         continue;
       }
       verified.push({ digest: s.digest, signer: v.signer });
@@ -63,6 +65,8 @@ export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]):
   deps.metrics?.receiptsVerified.inc(nVerified);
   deps.metrics?.receiptsRejected.inc(nRejected);
   const log = deps.log ?? silentLogger;
+  if (mismatched > 0) log.error({ receipts: mismatched }, 'receipt digests differ from this worker\'s signature domain: check that it runs with the node\'s genesis');
+  skipped += mismatched;
   log.debug({ verified: nVerified, rejected: nRejected, skipped }, 'verified receipts');
   if (nRejected > 0) log.info({ rejected: nRejected }, 'receipts rejected at verification');
   return { verified: nVerified, rejected: nRejected, skipped };

@@ -78,6 +78,21 @@ describe('zgas node', () => {
     expect(await node.exited).toBe(0);
   }, WAIT_MS);
 
+  it('refuses to start a worker whose genesis is not the store\'s (its signature domain would be wrong)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zgas-cli-'));
+    const genesisFile = join(dir, 'other.json');
+    writeFileSync(genesisFile, JSON.stringify({ ...BUILTIN_GENESIS_JSON, chainId: '1' }));
+    const worker = run(['worker', '--genesis', genesisFile], {
+      DATABASE_URL: TEST_DATABASE_URL,
+      ZGAS_DB_SCHEMA: db.schema,
+      REDIS_URL,
+      ZGAS_QUEUE_NAME: `cli-${tag}`,
+      ZGAS_REDIS_PREFIX: `zgas-test-${tag}`,
+    });
+    expect(await worker.exited).toBe(1);
+    expect(worker.output()).toContain('GenesisMismatch');
+  }, WAIT_MS);
+
   it('exits 1 with the error code when the genesis file is invalid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zgas-cli-'));
     const genesisFile = join(dir, 'bad.json');
