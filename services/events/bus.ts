@@ -36,10 +36,13 @@ export interface EventBus {
 /** Largest number of local subscribers one bus serves (each SSE connection is one). */
 export const MAX_BUS_SUBSCRIBERS = 10_000;
 
-/** JSON text of events: bigints become decimal strings, as everywhere on the wire. */
-export function eventsToJson(events: readonly ZgasEvent[]): string {
-  return JSON.stringify(events, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString(10) : value));
+/** JSON text as on the wire: bigints become decimal strings. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString(10) : v));
 }
+
+/** JSON text of events (bigints as decimal strings). */
+export const eventsToJson = (events: readonly ZgasEvent[]): string => jsonText(events);
 
 class LocalFanout {
   private readonly emitter = new EventEmitter();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ZgasError } from '../../../contracts/errors.ts';
 import { sameAddress } from '../../../contracts/hex.ts';
 import type { ZgasEvent } from '../../events/index.ts';
-import { eventsToJson } from '../../events/index.ts';
+import { jsonText } from '../../events/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { eventsQuery, openApiSchema, parseRequest } from '../schemas.ts';
 
@@ -16,9 +16,7 @@ function frame(event: ZgasEvent): string {
           ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
           ...(event.inputCount !== undefined ? { inputCount: event.inputCount } : {}),
         };
-  // eventsToJson of one element, without the array brackets: bigints as decimal strings.
-  const json = eventsToJson([data as unknown as ZgasEvent]).slice(1, -1);
-  return `event: ${event.type}\ndata: ${json}\n\n`;
+  return `event: ${event.type}\ndata: ${jsonText(data)}\n\n`;
 }
 
 /**
