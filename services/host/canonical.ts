@@ -39,25 +39,65 @@ export function toJsonValue(value: unknown, depth = 0): unknown {
   }
 }
 
-/** JSON text with object keys sorted and no whitespace: equal data, equal text (however JSONB reordered it). */
-export function canonicalJson(value: unknown, depth = 0): string {
+/** Appends the canonical text of `value` to `out`. */
+function write(value: unknown, out: string[], depth: number): void {
   if (depth > MAX_DEPTH) bug('value nested too deeply');
-  if (value === null) return 'null';
+  if (value === null) {
+    out.push('null');
+    return;
+  }
   switch (typeof value) {
     case 'string':
+      out.push(JSON.stringify(value));
+      return;
     case 'boolean':
-      return JSON.stringify(value);
+      out.push(value ? 'true' : 'false');
+      return;
     case 'number':
       if (!Number.isSafeInteger(value)) bug(`not a safe integer: ${value}`);
-      return String(value);
+      out.push(String(value));
+      return;
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
-      const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+      if (Array.isArray(value)) {
+        out.push('[');
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out.push(',');
+          write(value[i], out, depth + 1);
+        }
+        out.push(']');
+        return;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      let inOrder = true;
+      for (let i = 1; inOrder && i < keys.length; i++) if (keys[i - 1]! > keys[i]!) inOrder = false;
+      if (!inOrder) keys.sort();
+      let first = true;
+      out.push('{');
+      for (const k of keys) {
+        const v = record[k];
+        if (v === undefined) continue;
+        out.push(first ? JSON.stringify(k) : `,${JSON.stringify(k)}`, ':');
+        first = false;
+        write(v, out, depth + 1);
+      }
+      out.push('}');
+      return;
     }
     default:
-      return bug(`no canonical JSON for ${typeof value}`);
+      bug(`no canonical JSON for ${typeof value}`);
   }
+}
+
+/**
+ * JSON text with object keys sorted (by UTF-16 code units) and no whitespace: equal data, equal
+ * text, however JSONB reordered it. Strings are escaped as JSON.stringify does; numbers must be
+ * safe integers (amounts travel as decimal strings).
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  write(value, out, 0);
+  return out.join('');
 }
 
 export const canonicalHash = (value: unknown): Hash => sha3(utf8Bytes(canonicalJson(value)));
