@@ -185,4 +185,15 @@ describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
     expect(s.momentumHeight > 0n).toBe(true);
     expect(s.latestHash).toMatch(/^0x[0-9a-f]{64}$/);
   });
+
+  it('serves the dashboard on the API: the page and its overview of the same state', async () => {
+    const page = await fetch(`${system.apiUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const overview = (await (await fetch(`${system.apiUrl}/v1/overview`)).json()) as { counts: Record<string, string>; latest: { height: string } | null };
+    expect(overview.counts['zApps']).toBe('3');
+    expect(overview.counts['providers']).toBe('2');
+    expect(overview.counts['sessions']).toBe('4');
+    expect(overview.latest).not.toBeNull();
+  });
 });
