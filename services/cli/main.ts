@@ -86,10 +86,17 @@ export function buildProgram(env: Env = process.env): Command {
     .description('run a receipt verification worker process (needs DATABASE_URL and REDIS_URL)')
     .option('--genesis <file>', 'genesis JSON file (its chainId and contract make the signature domain)')
     .option('--concurrency <n>', 'verification jobs run at once', count)
-    .action(async (o: { genesis?: string; concurrency?: string }) => {
+    .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (on $ZGAS_API_HOST)', port)
+    .action(async (o: { genesis?: string; concurrency?: string; metricsPort?: string }) => {
       const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
       const { genesis } = await loadGenesis(config.genesisPath);
-      const worker = await startWorkerProcess({ config, genesis, log, concurrency: Math.max(1, config.workers) });
+      const worker = await startWorkerProcess({
+        config,
+        genesis,
+        log,
+        concurrency: Math.max(1, config.workers),
+        ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
+      });
       await untilSignal(log, () => worker.stop());
     });
 
