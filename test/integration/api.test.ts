@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { Redis } from 'ioredis';
@@ -22,6 +21,7 @@ import { loadReceipts } from '../../services/store/index.ts';
 import { freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, callJson, domain, highS, keys, randomHash, receipt, receiptJson, testTag, transferCall } from './fixtures.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 
 const tag = testTag();
 let db: TestDb;
@@ -52,7 +52,7 @@ afterAll(async () => {
 const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
 
 describe('modules', () => {
-  const wasm = readFileSync(new URL('../../unikernel-runner/zapps/build/hello.wasm', import.meta.url));
+  const wasm = Buffer.from(loadZApp('hello'));
 
   it('stores a module under its SHA3-256 and serves the bytes back', async () => {
     const put = await app.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });
@@ -81,7 +81,7 @@ describe('modules', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'NotFound' });
     const checked = await buildApi({ ...deps, validateModule: (bytes) => void instrument(bytes, gasTableByName()) });
-    const float = readFileSync(new URL('../../unikernel-runner/zapps/build/float.wasm', import.meta.url));
+    const float = Buffer.from(loadZApp('float'));
     const refused = await checked.inject({ method: 'PUT', url: '/v1/modules', payload: float, headers: { 'content-type': 'application/wasm' } });
     expect([refused.statusCode, refused.json().code]).toEqual([422, 'ForbiddenOpcode']);
     const fine = await checked.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +20,7 @@ import { loadReceipts, receiptCounts } from '../../services/store/index.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, testTag } from './fixtures.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 
 const tag = testTag();
 const queueName = `pipeline-${tag}`;
@@ -191,7 +191,7 @@ describe('settlement pipeline: API → Postgres → BullMQ → two worker proces
   let lastPost: Hash = EMPTY_STATE_HASH;
 
   it('verifies and settles a batch exactly once in effect, though every job is delivered three times', async () => {
-    const wasm = readFileSync(new URL('../../unikernel-runner/zapps/build/hello.wasm', import.meta.url));
+    const wasm = Buffer.from(loadZApp('hello'));
     const put = await node.api.inject({ method: 'PUT', url: '/v1/modules', payload: wasm, headers: { 'content-type': 'application/wasm' } });
     const { moduleHash } = put.json<{ moduleHash: Hash }>();
     const owner = keys.owner;
