@@ -120,7 +120,7 @@ export function buildProgram(env: Env = process.env): Command {
         ZGAS_RECEIPT_KEY: o.receiptKey,
         ZGAS_PROVIDER_ADDRESS: o.provider,
         ZGAS_GAS_TABLE: o.gasTable,
-        ZGAS_WORKERS: o.workers,
+        ZGAS_RUNNER_WORKERS: o.workers,
       };
       const genesisPath = o.genesis ?? env['ZGAS_GENESIS'];
       if (genesisPath !== undefined && genesisPath !== '') {

@@ -1,5 +1,8 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Transaction } from '@electric-sql/pglite';
+import type { PGliteOptions, Transaction } from '@electric-sql/pglite';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { InvariantViolation } from '../../contracts/errors.ts';
 import type { Db, MigrationClient, QueryResult } from './db.ts';
 import { assertLockKey } from './lock-key.ts';
@@ -16,12 +19,12 @@ interface LockState {
  * exec and transaction calls run one at a time, so a transaction never interleaves with other
  * statements. Advisory locks are in-process (there is only one process on the database).
  */
-export async function openPgliteDb(opts: { dataDir?: string } = {}): Promise<Db> {
-  const pglite = await PGlite.create({
-    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
-    // NUMERIC and BIGINT as decimal strings, exactly like the pg adapter.
-    parsers: { [types.NUMERIC]: (value: string) => value, [types.INT8]: (value: string) => value },
-  });
+export async function openPgliteDb(opts: { dataDir?: string; templateDir?: string | null } = {}): Promise<Db> {
+  // NUMERIC and BIGINT as decimal strings, exactly like the pg adapter.
+  const parsers = { [types.NUMERIC]: (value: string) => value, [types.INT8]: (value: string) => value };
+  const pglite = opts.dataDir !== undefined
+    ? await PGlite.create({ dataDir: opts.dataDir, parsers })
+    : await createInMemory(parsers, opts.templateDir === undefined ? DEFAULT_TEMPLATE_DIR : opts.templateDir);
   const locks = new Map<bigint, LockState>();
   const controllers = new Set<AbortController>();
   let closed = false;
@@ -106,4 +109,51 @@ function migrationClient(tx: Transaction): MigrationClient {
       return { rows: (await tx.query<Record<string, unknown>>(text, values)).rows };
     },
   };
+}
+
+/**
+ * Where a fresh, empty cluster is kept as a tarball. Creating a PGlite cluster runs initdb inside
+ * WebAssembly (seconds, tens of seconds on a loaded machine); loading the tarball of an untouched
+ * one is several times faster and gives the same empty database.
+ */
+export const DEFAULT_TEMPLATE_DIR = path.join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'zgas');
+
+function pgliteVersion(): string {
+  try {
+    // The package's exports map hides package.json; find it beside the resolved entry point.
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const manifest = path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), 'package.json');
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function createInMemory(parsers: NonNullable<PGliteOptions['parsers']>, templateDir: string | null): Promise<PGlite> {
+  if (templateDir === null) return PGlite.create({ parsers });
+  const template = path.join(templateDir, `pglite-${pgliteVersion()}-empty.tar.gz`);
+  let bytes: Buffer | null = null;
+  try {
+    bytes = readFileSync(template);
+  } catch {
+    // No template yet: create the cluster the slow way once and keep it.
+  }
+  if (bytes !== null) {
+    try {
+      return await PGlite.create({ parsers, loadDataDir: new Blob([new Uint8Array(bytes)]) });
+    } catch {
+      // A damaged template is only a cache: fall through and rebuild it.
+    }
+  }
+  const fresh = await PGlite.create({ parsers });
+  try {
+    const dump = await fresh.dumpDataDir('gzip');
+    mkdirSync(templateDir, { recursive: true });
+    const partial = `${template}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, template); // atomic: concurrent starters never read half a file
+  } catch {
+    // A read-only install runs without the cache.
+  }
+  return fresh;
 }

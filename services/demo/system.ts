@@ -170,7 +170,7 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
         ZGAS_PROVIDER_ADDRESS: spec.provider,
         ZGAS_CHAIN_ID: genesis.chainId.toString(),
         ZGAS_CONTRACT: genesis.contract,
-        ZGAS_WORKERS: String(spec.workers ?? DEFAULT_RUNNER_WORKERS),
+        ZGAS_RUNNER_WORKERS: String(spec.workers ?? DEFAULT_RUNNER_WORKERS),
       });
       const runner = await startRunner(config, { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) });
       stops.push(() => runner.close());

@@ -88,7 +88,7 @@ beforeAll(async () => {
       ZGAS_PROVIDER_ADDRESS: keys.provider.address,
       ZGAS_CHAIN_ID: String(vectors.domain.chainId),
       ZGAS_CONTRACT: vectors.domain.verifyingContract,
-      ZGAS_WORKERS: '1',
+      ZGAS_RUNNER_WORKERS: '1',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -10,7 +10,7 @@ const base = {
 
 describe('loadRunnerConfig', () => {
   it('reads the environment with defaults and derives the receipt signer', () => {
-    const config = loadRunnerConfig({ ...base, ZGAS_WORKERS: '3', ZGAS_RUNNER_PORT: '' });
+    const config = loadRunnerConfig({ ...base, ZGAS_RUNNER_WORKERS: '3', ZGAS_RUNNER_PORT: '' });
     expect(config).toMatchObject({
       apiUrl: 'http://127.0.0.1:8645',
       port: 8646,
@@ -31,7 +31,7 @@ describe('loadRunnerConfig', () => {
     [{ ZGAS_RECEIPT_KEY: '0x1234' }, 'ZGAS_RECEIPT_KEY'],
     [{ ZGAS_RECEIPT_KEY: `0x${'00'.repeat(32)}` }, 'ZGAS_RECEIPT_KEY'],
     [{ ZGAS_PROVIDER_ADDRESS: '0xnope' }, 'ZGAS_PROVIDER_ADDRESS'],
-    [{ ZGAS_WORKERS: '0' }, 'ZGAS_WORKERS'],
+    [{ ZGAS_RUNNER_WORKERS: '0' }, 'ZGAS_RUNNER_WORKERS'],
     [{ ZGAS_RUNNER_PORT: '70000' }, 'ZGAS_RUNNER_PORT'],
     [{ ZGAS_CHAIN_ID: '1e3' }, 'ZGAS_CHAIN_ID'],
     [{ ZGAS_SIGNATURE_BACKEND: 'openssl' }, 'ZGAS_SIGNATURE_BACKEND'],

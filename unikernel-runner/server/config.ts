@@ -1,7 +1,7 @@
 /**
  * The runner's settings, read from the environment in this one place and checked with zod:
  * ZGAS_API_URL, ZGAS_RUNNER_PORT, ZGAS_RUNNER_HOST, ZGAS_RECEIPT_KEY, ZGAS_PROVIDER_ADDRESS,
- * ZGAS_CHAIN_ID, ZGAS_CONTRACT, ZGAS_GAS_TABLE, ZGAS_WORKERS, ZGAS_SIGNATURE_BACKEND,
+ * ZGAS_CHAIN_ID, ZGAS_CONTRACT, ZGAS_GAS_TABLE, ZGAS_RUNNER_WORKERS, ZGAS_SIGNATURE_BACKEND,
  * ZGAS_CALL_TIME_LIMIT_MS, ZGAS_CALL_TIMEOUT_MS, ZGAS_QUEUE_LIMIT. Empty strings count as unset.
  */
 import os from 'node:os';
@@ -59,7 +59,7 @@ const schema = z.object({
   ZGAS_CHAIN_ID: optional(z.string(), DEFAULT_CHAIN_ID.toString()),
   ZGAS_CONTRACT: optional(z.string(), DEFAULT_CONTRACT),
   ZGAS_GAS_TABLE: optional(z.string().min(1), DEFAULT_GAS_TABLE),
-  ZGAS_WORKERS: optional(int(1, MAX_POOL_SIZE), String(Math.min(MAX_POOL_SIZE, os.availableParallelism()))),
+  ZGAS_RUNNER_WORKERS: optional(int(1, MAX_POOL_SIZE), String(Math.min(MAX_POOL_SIZE, os.availableParallelism()))),
   ZGAS_SIGNATURE_BACKEND: optional(z.enum(SIGNATURE_BACKENDS), 'default'),
   ZGAS_CALL_TIME_LIMIT_MS: optional(int(1, MAX_CALL_TIMEOUT_MS), String(DEFAULT_CALL_TIME_LIMIT_MS)),
   ZGAS_CALL_TIMEOUT_MS: optional(int(1, MAX_CALL_TIMEOUT_MS), String(DEFAULT_CALL_TIMEOUT_MS)),
@@ -91,7 +91,7 @@ export function loadRunnerConfig(env: Record<string, string | undefined> = proce
     chainId: field('ZGAS_CHAIN_ID', () => parseUint256(e.ZGAS_CHAIN_ID)),
     contract: field('ZGAS_CONTRACT', () => parseAddress(e.ZGAS_CONTRACT)),
     gasTable: e.ZGAS_GAS_TABLE,
-    workers: e.ZGAS_WORKERS,
+    workers: e.ZGAS_RUNNER_WORKERS,
     signatureBackend: e.ZGAS_SIGNATURE_BACKEND,
     callTimeLimitMs: e.ZGAS_CALL_TIME_LIMIT_MS,
     callTimeoutMs: e.ZGAS_CALL_TIMEOUT_MS,

@@ -68,7 +68,7 @@ beforeAll(async () => {
     ZGAS_RUNNER_PORT: '0',
     ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
     ZGAS_PROVIDER_ADDRESS: keys.provider.address,
-    ZGAS_WORKERS: '1',
+    ZGAS_RUNNER_WORKERS: '1',
     ZGAS_SIGNATURE_BACKEND: 'noble',
     // only the streamed abort may stop the call
     ZGAS_CALL_TIME_LIMIT_MS: '600000',
