@@ -422,30 +422,19 @@ const EDIT_RELOAD = 9;
 /** A br_if inside a merged segment: when taken, give back the cost of the segment's rest. */
 const EDIT_BR_IF_REFUND = 10;
 
+/** An edit is five numbers: input offset, kind, argument, input bytes it replaces, label. */
+const EDIT_SIZE = 5;
+/** Room for the longest injected sequence of one edit (grow: under 120 bytes). */
+const EDIT_ROOM = 256;
+
+// A frame on the block stack packs its kind, whether a branch targets it, and its label's arity.
 const FRAME_BLOCK = 1;
 const FRAME_LOOP = 2;
 const FRAME_IF = 3;
 const FRAME_ELSE = 4;
-
-/** Fixed facts of one rewrite, shared by every function body. */
-interface CodeContext {
-  bytes: Uint8Array;
-  costs: Int32Array; // single-byte opcode → cost, -1 when the table does not price it
-  prefixedCosts: Int32Array; // 0xFC sub-opcode → cost, -1 when not priced
-  brTablePerTarget: number;
-  growPerPage: number;
-  bulkPer32: number;
-  memoryCap: number;
-  policy: MeteringPolicy;
-  info: ModuleInfo;
-  totalFuncs: number;
-  gas: number[]; // LEB of the gas global index
-  depth: number[]; // LEB of the depth global index
-  refill: number[]; // LEB of the refill function index
-  chargeCache: Map<number, Uint8Array>;
-  body: Writer;
-  edits: number[];
-}
+const FRAME_KIND = 7;
+const FRAME_TARGETED = 8;
+const FRAME_ARITY_SHIFT = 4;
 
 /** Opcodes with no immediates whose cost is all there is to them, in one lookup. */
 function costArrays(table: GasTable): { costs: Int32Array; prefixedCosts: Int32Array } {
@@ -456,49 +445,6 @@ function costArrays(table: GasTable): { costs: Int32Array; prefixedCosts: Int32A
     else prefixedCosts[Number.parseInt(key.slice(7), 16)] = cost;
   }
   return { costs, prefixedCosts };
-}
-
-/**
- * The counter lives in a local (a register in optimised code) and is stored through to the global
- * at every charge, so the global is exact at any trap and the loop-carried dependency is a register:
- * `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`. After a call the
- * callee (or a host charge) has moved the global: such segments reload it first.
- */
-function chargeBytes(ctx: CodeContext, counter: number[], cost: number, reload: boolean): Uint8Array {
-  // counter local < 2^20 (maxLocals), cost < 2^31: a unique safe-integer key
-  const key = (counter.reduce((k, b, i) => k + b * 128 ** i, 0) * 2 ** 32 + cost) * 2 + (reload ? 1 : 0);
-  let cached = ctx.chargeCache.get(key);
-  if (cached === undefined) {
-    const head = reload ? [0x23, ...ctx.gas] : [0x20, ...counter];
-    cached = Uint8Array.from(cost === 0
-      ? [0x23, ...ctx.gas, 0x21, ...counter]
-      : [
-        ...head, 0x42, ...signedLeb(cost), 0x7d, 0x22, ...counter, 0x24, ...ctx.gas,
-        0x20, ...counter, 0x42, 0x00, 0x53, 0x04, BLOCK_EMPTY,
-        0x41, ...signedLeb(cost), 0x10, ...ctx.refill, 0x23, ...ctx.gas, 0x21, ...counter, 0x0b,
-      ]);
-    ctx.chargeCache.set(key, cached);
-  }
-  return cached;
-}
-
-/** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) { refill(cost); counter = gas }`. */
-function dynamicCharge(ctx: CodeContext, w: Writer, counter: number, costLocal: number): void {
-  const gas = Uint8Array.from(ctx.gas);
-  w.byte(0x21); w.u32(costLocal);
-  w.byte(0x20); w.u32(counter);
-  w.byte(0x20); w.u32(costLocal);
-  w.byte(0x7d);
-  w.byte(0x22); w.u32(counter);
-  w.byte(0x24); w.bytes(gas);
-  w.byte(0x20); w.u32(counter);
-  w.byte(0x42); w.byte(0x00); w.byte(0x53);
-  w.byte(0x04); w.byte(BLOCK_EMPTY);
-  w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
-  w.byte(0x10); w.bytes(Uint8Array.from(ctx.refill));
-  w.byte(0x23); w.bytes(gas);
-  w.byte(0x21); w.u32(counter);
-  w.byte(0x0b);
 }
 
 function rejectOpcode(op: number, offset: number, sub?: number): never {
@@ -547,396 +493,589 @@ function skipLeb(b: Uint8Array, pos: number, end: number, maxBytes: number): num
   return malformed(start, 'LEB128 too long');
 }
 
-/** Rewrites one function body [start, end) (after its size) into `out`. */
-function rewriteBody(ctx: CodeContext, funcIndex: number, start: number, end: number, out: Writer): void {
-  const b = ctx.bytes;
-  const { costs, info, policy } = ctx;
-  const type = info.types[info.funcTypes[funcIndex]!]!;
-  // locals
-  let pos = start;
-  const localGroups = readU32(b, pos, end);
-  pos = cursor;
-  let locals = type.params.length;
-  for (let i = 0; i < localGroups; i++) {
-    const n = readU32(b, pos, end);
-    pos = cursor;
-    if (pos >= end) malformed(pos, 'unexpected end in locals');
-    valType(b[pos]!, pos);
-    pos++;
-    locals += n;
-    limit('maxLocals', locals, policy.maxLocals, start);
+/** Writes an unsigned LEB128 at `at`; returns the position after it. */
+function putU32(buf: Uint8Array, at: number, value: number): number {
+  let v = value >>> 0;
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
   }
-  const bodyStart = pos;
-  const edits = ctx.edits;
-  edits.length = 0;
-  const frames: number[] = [];
-  const targeted: boolean[] = [];
-  const arity: number[] = []; // values a branch to each frame's label carries
-  let depth = 0; // open frames inside the function
-  let seg = -1; // index in edits of the open segment's cost, -1 when the code is dead
-  let cost = 0;
-  let needsScratch = false;
-  const memory = info.memory !== undefined;
-  const totalGlobals = info.globals;
+  buf[at++] = v;
+  return at;
+}
 
-  // br_if refund edits of the open segment; their arg holds the segment cost up to them until the
-  // segment closes, then the cost of the rest.
-  const refunds: number[] = [];
-  const close = (): void => {
-    if (seg >= 0) edits[seg] = cost;
-    for (const r of refunds) edits[r] = cost - edits[r]!;
-    refunds.length = 0;
-  };
-  const open = (at: number, kind = EDIT_CHARGE): void => {
-    close();
-    edits.push(at, kind, 0, 0, 0);
-    seg = edits.length - 3;
-    cost = 0;
-  };
-  const kill = (): void => {
-    close();
-    seg = -1;
-    cost = 0;
-  };
-  const target = (label: number, at: number): void => {
-    if (label > depth) malformed(at, 'branch label out of range');
-    if (label < depth) targeted[depth - 1 - label] = true;
-  };
-  const needMemory = (at: number): void => {
-    if (!memory) malformed(at, 'memory instruction without a memory');
-  };
-
-  edits.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
-  open(bodyStart);
-  let finished = false;
-  while (pos < end) {
-    const at = pos;
-    const op = b[pos++]!;
-    const c = costs[op]!;
-    if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
-    switch (op) {
-      case 0x00: // unreachable
-        cost += c;
-        kill();
-        break;
-      case 0x02: // block
-      case 0x03: // loop
-      case 0x04: // if
-        arity.push(op === 0x03 || b[pos] === BLOCK_EMPTY ? 0 : 1);
-        pos = blockType(b, pos, end);
-        cost += c;
-        if (++depth > policy.maxBlockDepth) limit('maxBlockDepth', depth, policy.maxBlockDepth, at);
-        frames.push(op === 0x02 ? FRAME_BLOCK : op === 0x03 ? FRAME_LOOP : FRAME_IF);
-        targeted.push(false);
-        if (op !== 0x02) open(pos);
-        break;
-      case 0x05: // else
-        if (depth === 0 || frames[depth - 1] !== FRAME_IF) malformed(at, 'else without if');
-        frames[depth - 1] = FRAME_ELSE;
-        cost += c;
-        open(pos);
-        break;
-      case 0x0b: // end
-        cost += c;
-        if (depth === 0) {
-          close();
-          edits.push(at, EDIT_END, 0, 0, 0);
-          if (pos !== end) malformed(pos, 'bytes after the end of a function body');
-          finished = true;
-          break;
-        }
-        {
-          const kind = frames.pop()!;
-          const wasTargeted = targeted.pop()!;
-          arity.pop();
-          depth--;
-          if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && wasTargeted)) open(pos);
-        }
-        break;
-      case 0x0c: // br
-        target(readU32(b, pos, end), at);
-        pos = cursor;
-        cost += c;
-        kill();
-        break;
-      case 0x0d: { // br_if
-        const label = readU32(b, pos, end);
-        target(label, at);
-        pos = cursor;
-        cost += c;
-        const carries = label === depth ? type.results.length : arity[depth - 1 - label]!;
-        if (seg >= 0 && carries === 0) {
-          // The segment goes on past the br_if; a taken branch gets the rest back.
-          edits.push(at, EDIT_BR_IF_REFUND, cost, pos - at, label);
-          refunds.push(edits.length - 3);
-        } else {
-          open(pos);
-        }
-        break;
+/** Writes a signed LEB128 of a safe integer at `at`; returns the position after it. */
+function putSigned(buf: Uint8Array, at: number, value: number): number {
+  if (value >= -0x40000000 && value < 0x40000000) {
+    let v = value | 0;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        buf[at++] = byte;
+        return at;
       }
-      case 0x0e: { // br_table
-        const n = readU32(b, pos, end);
-        pos = cursor;
-        limit('maxBrTableTargets', n, policy.maxBrTableTargets, at);
-        for (let i = 0; i <= n; i++) {
-          target(readU32(b, pos, end), at);
-          pos = cursor;
-        }
-        cost += c + ctx.brTablePerTarget * (n + 1);
-        kill();
-        break;
-      }
-      case 0x0f: // return
-        cost += c;
-        edits.push(at, EDIT_RETURN, depth, 1, 0);
-        kill();
-        break;
-      case 0x10: { // call
-        const f = readU32(b, pos, end);
-        pos = cursor;
-        if (f >= ctx.totalFuncs) malformed(at, 'call to a function index out of range');
-        cost += c;
-        edits.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at, 0);
-        if (seg >= 0) edits.push(pos, EDIT_RELOAD, 0, 0, 0);
-        else open(pos, EDIT_CHARGE_RELOAD);
-        break;
-      }
-      case 0x11: { // call_indirect
-        const t = readU32(b, pos, end);
-        pos = cursor;
-        if (t >= info.types.length) malformed(at, 'call_indirect type index out of range');
-        if (pos >= end || b[pos] !== 0x00) reject('ForbiddenFeature', 'reference-types', pos, { reason: 'call_indirect uses table 0' });
-        pos++;
-        if (info.tables === 0) malformed(at, 'call_indirect without a table');
-        cost += c;
-        if (seg >= 0) edits.push(pos, EDIT_RELOAD, 0, 0, 0);
-        else open(pos, EDIT_CHARGE_RELOAD);
-        break;
-      }
-      case 0x20: case 0x21: case 0x22: { // local.get/set/tee
-        const i = readU32(b, pos, end);
-        pos = cursor;
-        if (i >= locals) malformed(at, 'local index out of range');
-        cost += c;
-        break;
-      }
-      case 0x23: case 0x24: { // global.get/set
-        const i = readU32(b, pos, end);
-        pos = cursor;
-        if (i >= totalGlobals) malformed(at, 'global index out of range');
-        cost += c;
-        break;
-      }
-      case 0x28: case 0x29: case 0x2c: case 0x2d: case 0x2e: case 0x2f: case 0x30: case 0x31: case 0x32:
-      case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
-        needMemory(at);
-        pos = skipLeb(b, pos, end, 5); // align
-        pos = skipLeb(b, pos, end, 5); // offset
-        cost += c;
-        break;
-      case 0x3f: // memory.size
-      case 0x40: // memory.grow
-        needMemory(at);
-        if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
-        pos++;
-        cost += c;
-        if (op === 0x40) {
-          edits.push(at, EDIT_GROW, 0, 2, 0);
-          needsScratch = true;
-        }
-        break;
-      case 0x41: // i32.const
-        pos = skipLeb(b, pos, end, 5);
-        cost += c;
-        break;
-      case 0x42: // i64.const
-        pos = skipLeb(b, pos, end, 10);
-        cost += c;
-        break;
-      case 0xfc: {
-        const sub = readU32(b, pos, end);
-        pos = cursor;
-        const pc = sub < ctx.prefixedCosts.length ? ctx.prefixedCosts[sub]! : -1;
-        if (pc < 0) rejectOpcode(op, at, sub);
-        needMemory(at);
-        if (sub === 0x08 || sub === 0x09) { // memory.init, data.drop: data index
-          const d = readU32(b, pos, end);
-          pos = cursor;
-          if (info.dataCount === undefined || d >= info.dataCount) malformed(at, 'data index out of range (or no data count section)');
-        }
-        if (sub === 0x08 || sub === 0x0b) { // memory index
-          if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
-          pos++;
-        } else if (sub === 0x0a) {
-          if (pos + 1 >= end || b[pos] !== 0x00 || b[pos + 1] !== 0x00) malformed(pos, 'memory indices must be 0');
-          pos += 2;
-        }
-        cost += pc;
-        if (sub !== 0x09 && ctx.bulkPer32 > 0) {
-          edits.push(at, EDIT_BULK, 0, 0, 0);
-          needsScratch = true;
-        }
-        break;
-      }
-      default:
-        // Every other priced opcode has no immediates.
-        cost += c;
-        break;
-    }
-    if (finished) break;
-  }
-  if (!finished) malformed(end, 'function body not closed by end');
-
-  // Emit: locals (+ the cached counter, + 2 scratch locals when needed), then the body with the
-  // edits applied.
-  const counter = locals;
-  const scratchI32 = locals + 1;
-  const scratchI64 = locals + 2;
-  const w = ctx.body;
-  w.len = 0;
-  w.u32(localGroups + (needsScratch ? 3 : 1));
-  w.bytes(b, cursorAfterCount(b, start), bodyStart);
-  w.byte(1); w.byte(I64);
-  if (needsScratch) {
-    w.byte(1); w.byte(I32);
-    w.byte(1); w.byte(I64);
-  }
-  const counterLeb = unsignedLeb(counter);
-  let copied = bodyStart;
-  for (let i = 0; i < edits.length; i += 5) {
-    const offset = edits[i]!;
-    const kind = edits[i + 1]!;
-    const arg = edits[i + 2]!;
-    const skip = edits[i + 3]!;
-    w.bytes(b, copied, offset);
-    copied = offset + skip;
-    switch (kind) {
-      case EDIT_PROLOGUE:
-        // depth += 1; if (depth > max) unreachable; counter = gas; block <result type>
-        w.bytes(prologueBytes(ctx));
-        w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
-        w.byte(0x21); w.bytes(Uint8Array.from(counterLeb));
-        w.byte(0x02);
-        w.byte(type.results.length === 0 ? BLOCK_EMPTY : type.results[0]!);
-        break;
-      case EDIT_CHARGE:
-        if (arg > 0) w.bytes(chargeBytes(ctx, counterLeb, arg, false));
-        break;
-      case EDIT_CHARGE_RELOAD:
-        w.bytes(chargeBytes(ctx, counterLeb, arg, true));
-        break;
-      case EDIT_RELOAD:
-        w.byte(0x23); w.bytes(Uint8Array.from(ctx.gas));
-        w.byte(0x21); w.bytes(Uint8Array.from(counterLeb));
-        break;
-      case EDIT_BR_IF_REFUND: {
-        const label = edits[i + 4]!;
-        if (arg === 0) {
-          w.byte(0x0d); w.u32(label);
-          break;
-        }
-        // if (cond) { counter += rest; gas = counter; br label+1 }
-        w.byte(0x04); w.byte(BLOCK_EMPTY);
-        w.byte(0x20); w.bytes(Uint8Array.from(counterLeb));
-        w.byte(0x42); w.signed(arg);
-        w.byte(0x7c);
-        w.byte(0x22); w.bytes(Uint8Array.from(counterLeb));
-        w.byte(0x24); w.bytes(Uint8Array.from(ctx.gas));
-        w.byte(0x0c); w.u32(label + 1);
-        w.byte(0x0b);
-        break;
-      }
-      case EDIT_CALL:
-        w.byte(0x10);
-        w.u32(arg);
-        break;
-      case EDIT_RETURN:
-        w.byte(0x0c); // br to the wrapper block
-        w.u32(arg);
-        break;
-      case EDIT_GROW:
-        emitGrow(ctx, w, counter, scratchI32, scratchI64);
-        break;
-      case EDIT_BULK:
-        emitBulkCharge(ctx, w, counter, scratchI32, scratchI64);
-        break;
-      case EDIT_END:
-        // end of the wrapper block; depth -= 1; the function's own end follows
-        w.byte(0x0b);
-        w.bytes(epilogueBytes(ctx));
-        break;
-      default:
-        throw new InvariantViolation(`unknown edit ${kind}`);
+      buf[at++] = byte | 0x80;
     }
   }
-  w.bytes(b, copied, end);
-  out.u32(w.len);
-  out.bytes(w.buf, 0, w.len);
+  const leb = signedLeb(value);
+  for (const byte of leb) buf[at++] = byte;
+  return at;
 }
 
-function cursorAfterCount(b: Uint8Array, start: number): number {
-  readU32(b, start, b.length);
-  return cursor;
-}
-
-const prologueCache = new WeakMap<CodeContext, Uint8Array>();
-function prologueBytes(ctx: CodeContext): Uint8Array {
-  let bytes = prologueCache.get(ctx);
-  if (bytes === undefined) {
-    bytes = Uint8Array.from([
-      0x23, ...ctx.depth, 0x41, 0x01, 0x6a, 0x24, ...ctx.depth,
-      0x23, ...ctx.depth, 0x41, ...signedLeb(ctx.policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
-    ]);
-    prologueCache.set(ctx, bytes);
-  }
-  return bytes;
-}
-
-const epilogueCache = new WeakMap<CodeContext, Uint8Array>();
-function epilogueBytes(ctx: CodeContext): Uint8Array {
-  let bytes = epilogueCache.get(ctx);
-  if (bytes === undefined) {
-    bytes = Uint8Array.from([0x23, ...ctx.depth, 0x41, 0x01, 0x6b, 0x24, ...ctx.depth]);
-    epilogueCache.set(ctx, bytes);
-  }
-  return bytes;
+function putBytes(buf: Uint8Array, at: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) buf[at++] = src[i]!;
+  return at;
 }
 
 /**
- * memory.grow with the delta on the stack: refuse (-1) when size + delta exceeds the cap, else charge
- * delta × per-page and grow.
+ * Rewrites the function bodies of one module. Each body takes one scan of its code that checks
+ * every instruction and records the edits (flat numbers in a reused array: no object, array or
+ * closure per instruction), then one pass that copies the unchanged runs between edits as byte
+ * slices and writes the injected sequences in place into the output buffer.
+ *
+ * The counter lives in a local (a register in optimised code) and is stored through to the global
+ * at every charge, so the global is exact at any trap and the loop-carried dependency is a register:
+ * `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`. After a call the
+ * callee (or a host charge) has moved the global: such segments reload it first.
  */
-function emitGrow(ctx: CodeContext, w: Writer, counter: number, delta: number, costLocal: number): void {
-  w.byte(0x21); w.u32(delta);
-  w.byte(0x3f); w.byte(0x00); w.byte(0xad); // memory.size, i64.extend_i32_u
-  w.byte(0x20); w.u32(delta); w.byte(0xad);
-  w.byte(0x7c); // i64.add
-  w.byte(0x42); w.signed(ctx.memoryCap);
-  w.byte(0x56); // i64.gt_u
-  w.byte(0x04); w.byte(I32);
-  w.byte(0x41); w.byte(0x7f); // i32.const -1
-  w.byte(0x05);
-  if (ctx.growPerPage > 0) {
-    w.byte(0x20); w.u32(delta); w.byte(0xad);
-    w.byte(0x42); w.signed(ctx.growPerPage);
-    w.byte(0x7e); // i64.mul
-    dynamicCharge(ctx, w, counter, costLocal);
-  }
-  w.byte(0x20); w.u32(delta);
-  w.byte(0x40); w.byte(0x00);
-  w.byte(0x0b);
-}
+class CodeRewriter {
+  readonly b: Uint8Array;
+  readonly costs: Int32Array; // single-byte opcode → cost, -1 when the table does not price it
+  readonly prefixedCosts: Int32Array; // 0xFC sub-opcode → cost, -1 when not priced
+  readonly brTablePerTarget: number;
+  readonly growPerPage: number;
+  readonly bulkPer32: number;
+  readonly memoryCap: number;
+  readonly policy: MeteringPolicy;
+  readonly info: ModuleInfo;
+  readonly totalFuncs: number;
+  readonly gas: Uint8Array; // LEB of the gas global index
+  readonly refill: Uint8Array; // LEB of the refill function index
+  readonly prologue: Uint8Array;
+  readonly epilogue: Uint8Array;
 
-/** Before memory.copy/fill/init with the byte count on the stack: charge ceil(n / 32) × per-32. */
-function emitBulkCharge(ctx: CodeContext, w: Writer, counter: number, count: number, costLocal: number): void {
-  w.byte(0x22); w.u32(count); // local.tee: n stays for the operation
-  w.byte(0x20); w.u32(count);
-  w.byte(0xad);
-  w.byte(0x42); w.byte(0x1f); w.byte(0x7c); // + 31
-  w.byte(0x42); w.byte(0x05); w.byte(0x88); // >> 5
-  w.byte(0x42); w.signed(ctx.bulkPer32);
-  w.byte(0x7e);
-  dynamicCharge(ctx, w, counter, costLocal);
+  // Scratch reused across bodies.
+  edits = new Float64Array(1024);
+  ne = 0;
+  frames = new Int32Array(64);
+  refunds = new Int32Array(16);
+  nr = 0;
+  /** Index in `edits` of the open segment's cost, -1 when the code is dead. */
+  seg = -1;
+
+  constructor(b: Uint8Array, table: GasTable, policy: MeteringPolicy, info: ModuleInfo, gasGlobal: number, depthGlobal: number, refillIndex: number) {
+    const { costs, prefixedCosts } = costArrays(table);
+    this.b = b;
+    this.costs = costs;
+    this.prefixedCosts = prefixedCosts;
+    this.brTablePerTarget = table.surcharges.br_table_per_target_including_default;
+    this.growPerPage = table.surcharges.memory_grow_per_page;
+    this.bulkPer32 = table.surcharges.bulk_memory_per_32_bytes ?? 0;
+    this.memoryCap = Math.min(policy.maxMemoryPages, info.memory?.max ?? WASM_MAX_PAGES);
+    this.policy = policy;
+    this.info = info;
+    this.totalFuncs = info.funcImports + info.funcTypes.length;
+    this.gas = Uint8Array.from(unsignedLeb(gasGlobal));
+    this.refill = Uint8Array.from(unsignedLeb(refillIndex));
+    const depth = unsignedLeb(depthGlobal);
+    // depth += 1; if (depth > max) unreachable
+    this.prologue = Uint8Array.from([
+      0x23, ...depth, 0x41, 0x01, 0x6a, 0x24, ...depth,
+      0x23, ...depth, 0x41, ...signedLeb(policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
+    ]);
+    // depth -= 1
+    this.epilogue = Uint8Array.from([0x23, ...depth, 0x41, 0x01, 0x6b, 0x24, ...depth]);
+  }
+
+  private push(offset: number, kind: number, arg: number, skip: number, label: number): void {
+    let e = this.edits;
+    const n = this.ne;
+    if (n + EDIT_SIZE > e.length) {
+      const next = new Float64Array(e.length * 2);
+      next.set(e);
+      this.edits = e = next;
+    }
+    e[n] = offset;
+    e[n + 1] = kind;
+    e[n + 2] = arg;
+    e[n + 3] = skip;
+    e[n + 4] = label;
+    this.ne = n + EDIT_SIZE;
+  }
+
+  /** Ends the open segment of cost `cost`: fixes its charge and the refunds of its br_ifs. */
+  private close(cost: number): void {
+    const e = this.edits;
+    if (this.seg >= 0) e[this.seg] = cost;
+    const refunds = this.refunds;
+    for (let i = 0; i < this.nr; i++) {
+      const r = refunds[i]!;
+      e[r] = cost - e[r]!;
+    }
+    this.nr = 0;
+  }
+
+  private open(at: number, kind: number, cost: number): void {
+    this.close(cost);
+    this.push(at, kind, 0, 0, 0);
+    this.seg = this.ne - 3;
+  }
+
+  private kill(cost: number): void {
+    this.close(cost);
+    this.seg = -1;
+  }
+
+  private refund(at: number, cost: number, skip: number, label: number): void {
+    this.push(at, EDIT_BR_IF_REFUND, cost, skip, label);
+    if (this.nr === this.refunds.length) {
+      const next = new Int32Array(this.nr * 2);
+      next.set(this.refunds);
+      this.refunds = next;
+    }
+    this.refunds[this.nr++] = this.ne - 3;
+  }
+
+  /** Rewrites one function body [start, end) (after its size) into `out`, size first. */
+  body(funcIndex: number, start: number, end: number, out: Writer): void {
+    const b = this.b;
+    const { costs, info, policy } = this;
+    const type = info.types[info.funcTypes[funcIndex]!]!;
+    const results = type.results.length;
+    // locals
+    let pos = start;
+    const localGroups = readU32(b, pos, end);
+    pos = cursor;
+    const groupsStart = pos;
+    let locals = type.params.length;
+    for (let i = 0; i < localGroups; i++) {
+      const n = readU32(b, pos, end);
+      pos = cursor;
+      if (pos >= end) malformed(pos, 'unexpected end in locals');
+      valType(b[pos]!, pos);
+      pos++;
+      locals += n;
+      limit('maxLocals', locals, policy.maxLocals, start);
+    }
+    const bodyStart = pos;
+    this.ne = 0;
+    this.nr = 0;
+    this.seg = -1;
+    let frames = this.frames;
+    let depth = 0; // open frames inside the function
+    let cost = 0;
+    let needsScratch = false;
+    const memory = info.memory !== undefined;
+    const totalGlobals = info.globals;
+    const maxBlockDepth = policy.maxBlockDepth;
+
+    this.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
+    this.open(bodyStart, EDIT_CHARGE, 0);
+    let finished = false;
+    while (pos < end) {
+      const at = pos;
+      const op = b[pos++]!;
+      const c = costs[op]!;
+      if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
+      switch (op) {
+        case 0x00: // unreachable
+          this.kill(cost + c);
+          cost = 0;
+          break;
+        case 0x02: // block
+        case 0x03: // loop
+        case 0x04: { // if
+          const arity = op === 0x03 || b[pos] === BLOCK_EMPTY ? 0 : 1;
+          pos = blockType(b, pos, end);
+          cost += c;
+          if (++depth > maxBlockDepth) limit('maxBlockDepth', depth, maxBlockDepth, at);
+          if (depth > frames.length) {
+            const next = new Int32Array(frames.length * 2);
+            next.set(frames);
+            this.frames = frames = next;
+          }
+          frames[depth - 1] = (op === 0x02 ? FRAME_BLOCK : op === 0x03 ? FRAME_LOOP : FRAME_IF) | (arity << FRAME_ARITY_SHIFT);
+          if (op !== 0x02) {
+            this.open(pos, EDIT_CHARGE, cost);
+            cost = 0;
+          }
+          break;
+        }
+        case 0x05: // else
+          if (depth === 0 || (frames[depth - 1]! & FRAME_KIND) !== FRAME_IF) malformed(at, 'else without if');
+          frames[depth - 1] = (frames[depth - 1]! & ~FRAME_KIND) | FRAME_ELSE;
+          this.open(pos, EDIT_CHARGE, cost + c);
+          cost = 0;
+          break;
+        case 0x0b: { // end
+          cost += c;
+          if (depth === 0) {
+            this.close(cost);
+            this.push(at, EDIT_END, 0, 0, 0);
+            if (pos !== end) malformed(pos, 'bytes after the end of a function body');
+            finished = true;
+            break;
+          }
+          const frame = frames[--depth]!;
+          const kind = frame & FRAME_KIND;
+          if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0)) {
+            this.open(pos, EDIT_CHARGE, cost);
+            cost = 0;
+          }
+          break;
+        }
+        case 0x0c: { // br
+          const label = readU32(b, pos, end);
+          pos = cursor;
+          if (label > depth) malformed(at, 'branch label out of range');
+          if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
+          this.kill(cost + c);
+          cost = 0;
+          break;
+        }
+        case 0x0d: { // br_if
+          const label = readU32(b, pos, end);
+          pos = cursor;
+          if (label > depth) malformed(at, 'branch label out of range');
+          let carries = results;
+          if (label < depth) {
+            const frame = frames[depth - 1 - label]! | FRAME_TARGETED;
+            frames[depth - 1 - label] = frame;
+            carries = frame >> FRAME_ARITY_SHIFT;
+          }
+          cost += c;
+          if (this.seg >= 0 && carries === 0) {
+            // The segment goes on past the br_if; a taken branch gets the rest back.
+            this.refund(at, cost, pos - at, label);
+          } else {
+            this.open(pos, EDIT_CHARGE, cost);
+            cost = 0;
+          }
+          break;
+        }
+        case 0x0e: { // br_table
+          const n = readU32(b, pos, end);
+          pos = cursor;
+          limit('maxBrTableTargets', n, policy.maxBrTableTargets, at);
+          for (let i = 0; i <= n; i++) {
+            const label = readU32(b, pos, end);
+            pos = cursor;
+            if (label > depth) malformed(at, 'branch label out of range');
+            if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
+          }
+          this.kill(cost + c + this.brTablePerTarget * (n + 1));
+          cost = 0;
+          break;
+        }
+        case 0x0f: // return
+          this.push(at, EDIT_RETURN, depth, 1, 0);
+          this.kill(cost + c);
+          cost = 0;
+          break;
+        case 0x10: { // call
+          const f = readU32(b, pos, end);
+          pos = cursor;
+          if (f >= this.totalFuncs) malformed(at, 'call to a function index out of range');
+          cost += c;
+          this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at, 0);
+          if (this.seg >= 0) this.push(pos, EDIT_RELOAD, 0, 0, 0);
+          else {
+            this.open(pos, EDIT_CHARGE_RELOAD, cost);
+            cost = 0;
+          }
+          break;
+        }
+        case 0x11: { // call_indirect
+          const t = readU32(b, pos, end);
+          pos = cursor;
+          if (t >= info.types.length) malformed(at, 'call_indirect type index out of range');
+          if (pos >= end || b[pos] !== 0x00) reject('ForbiddenFeature', 'reference-types', pos, { reason: 'call_indirect uses table 0' });
+          pos++;
+          if (info.tables === 0) malformed(at, 'call_indirect without a table');
+          cost += c;
+          if (this.seg >= 0) this.push(pos, EDIT_RELOAD, 0, 0, 0);
+          else {
+            this.open(pos, EDIT_CHARGE_RELOAD, cost);
+            cost = 0;
+          }
+          break;
+        }
+        case 0x20: case 0x21: case 0x22: { // local.get/set/tee
+          const i = readU32(b, pos, end);
+          pos = cursor;
+          if (i >= locals) malformed(at, 'local index out of range');
+          cost += c;
+          break;
+        }
+        case 0x23: case 0x24: { // global.get/set
+          const i = readU32(b, pos, end);
+          pos = cursor;
+          if (i >= totalGlobals) malformed(at, 'global index out of range');
+          cost += c;
+          break;
+        }
+        case 0x28: case 0x29: case 0x2c: case 0x2d: case 0x2e: case 0x2f: case 0x30: case 0x31: case 0x32:
+        case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
+          if (!memory) malformed(at, 'memory instruction without a memory');
+          pos = skipLeb(b, pos, end, 5); // align
+          pos = skipLeb(b, pos, end, 5); // offset
+          cost += c;
+          break;
+        case 0x3f: // memory.size
+        case 0x40: // memory.grow
+          if (!memory) malformed(at, 'memory instruction without a memory');
+          if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
+          pos++;
+          cost += c;
+          if (op === 0x40) {
+            this.push(at, EDIT_GROW, 0, 2, 0);
+            needsScratch = true;
+          }
+          break;
+        case 0x41: // i32.const
+          pos = skipLeb(b, pos, end, 5);
+          cost += c;
+          break;
+        case 0x42: // i64.const
+          pos = skipLeb(b, pos, end, 10);
+          cost += c;
+          break;
+        case 0xfc: {
+          const sub = readU32(b, pos, end);
+          pos = cursor;
+          const pc = sub < this.prefixedCosts.length ? this.prefixedCosts[sub]! : -1;
+          if (pc < 0) rejectOpcode(op, at, sub);
+          if (!memory) malformed(at, 'memory instruction without a memory');
+          if (sub === 0x08 || sub === 0x09) { // memory.init, data.drop: data index
+            const d = readU32(b, pos, end);
+            pos = cursor;
+            if (info.dataCount === undefined || d >= info.dataCount) malformed(at, 'data index out of range (or no data count section)');
+          }
+          if (sub === 0x08 || sub === 0x0b) { // memory index
+            if (pos >= end || b[pos] !== 0x00) malformed(pos, 'memory index must be 0');
+            pos++;
+          } else if (sub === 0x0a) {
+            if (pos + 1 >= end || b[pos] !== 0x00 || b[pos + 1] !== 0x00) malformed(pos, 'memory indices must be 0');
+            pos += 2;
+          }
+          cost += pc;
+          if (sub !== 0x09 && this.bulkPer32 > 0) {
+            this.push(at, EDIT_BULK, 0, 0, 0);
+            needsScratch = true;
+          }
+          break;
+        }
+        default:
+          // Every other priced opcode has no immediates.
+          cost += c;
+          break;
+      }
+      if (finished) break;
+    }
+    if (!finished) malformed(end, 'function body not closed by end');
+    this.emit(out, type.results[0], locals, localGroups, groupsStart, bodyStart, end, needsScratch);
+  }
+
+  /**
+   * Writes `size ‖ locals ‖ body` with the recorded edits applied: the size goes in a 5-byte slot
+   * first, and the body moves down over the unused bytes of the slot once its length is known.
+   */
+  private emit(out: Writer, result: number | undefined, locals: number, localGroups: number, groupsStart: number, bodyStart: number, end: number, needsScratch: boolean): void {
+    const b = this.b;
+    const e = this.edits;
+    const ne = this.ne;
+    const gas = this.gas;
+    // Locals: the module's, + the cached counter, + 2 scratch locals when needed.
+    const counter = locals;
+    const scratchI32 = locals + 1;
+    const scratchI64 = locals + 2;
+    const slot = out.len;
+    out.ensure(5 + 5 + (bodyStart - groupsStart) + 8 + EDIT_ROOM);
+    let buf = out.buf;
+    let at = putU32(buf, slot + 5, localGroups + (needsScratch ? 3 : 1));
+    for (let i = groupsStart; i < bodyStart; i++) buf[at++] = b[i]!;
+    buf[at++] = 1; buf[at++] = I64;
+    if (needsScratch) {
+      buf[at++] = 1; buf[at++] = I32;
+      buf[at++] = 1; buf[at++] = I64;
+    }
+    let copied = bodyStart;
+    for (let i = 0; i < ne; i += EDIT_SIZE) {
+      const offset = e[i]!;
+      const kind = e[i + 1]!;
+      const arg = e[i + 2]!;
+      const run = offset - copied;
+      if (at + run + EDIT_ROOM > buf.length) {
+        out.len = at;
+        out.ensure(run + EDIT_ROOM);
+        buf = out.buf;
+      }
+      if (run > 0) {
+        if (run < 64) for (let j = copied; j < offset; j++) buf[at++] = b[j]!;
+        else {
+          buf.set(b.subarray(copied, offset), at);
+          at += run;
+        }
+      }
+      copied = offset + e[i + 3]!;
+      switch (kind) {
+        case EDIT_PROLOGUE:
+          // depth += 1; if (depth > max) unreachable; counter = gas; block <result type>
+          at = putBytes(buf, at, this.prologue);
+          buf[at++] = 0x23; at = putBytes(buf, at, gas);
+          buf[at++] = 0x21; at = putU32(buf, at, counter);
+          buf[at++] = 0x02;
+          buf[at++] = result ?? BLOCK_EMPTY;
+          break;
+        case EDIT_CHARGE:
+          if (arg > 0) at = this.charge(buf, at, counter, arg, false);
+          break;
+        case EDIT_CHARGE_RELOAD:
+          at = this.charge(buf, at, counter, arg, true);
+          break;
+        case EDIT_RELOAD:
+          buf[at++] = 0x23; at = putBytes(buf, at, gas);
+          buf[at++] = 0x21; at = putU32(buf, at, counter);
+          break;
+        case EDIT_BR_IF_REFUND: {
+          const label = e[i + 4]!;
+          if (arg === 0) {
+            buf[at++] = 0x0d; at = putU32(buf, at, label);
+            break;
+          }
+          // if (cond) { counter += rest; gas = counter; br label+1 }
+          buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
+          buf[at++] = 0x20; at = putU32(buf, at, counter);
+          buf[at++] = 0x42; at = putSigned(buf, at, arg);
+          buf[at++] = 0x7c;
+          buf[at++] = 0x22; at = putU32(buf, at, counter);
+          buf[at++] = 0x24; at = putBytes(buf, at, gas);
+          buf[at++] = 0x0c; at = putU32(buf, at, label + 1);
+          buf[at++] = 0x0b;
+          break;
+        }
+        case EDIT_CALL:
+          buf[at++] = 0x10; at = putU32(buf, at, arg);
+          break;
+        case EDIT_RETURN:
+          buf[at++] = 0x0c; at = putU32(buf, at, arg); // br to the wrapper block
+          break;
+        case EDIT_GROW:
+          out.len = at;
+          this.grow(out, counter, scratchI32, scratchI64);
+          at = out.len;
+          break;
+        case EDIT_BULK:
+          out.len = at;
+          this.bulkCharge(out, counter, scratchI32, scratchI64);
+          at = out.len;
+          break;
+        case EDIT_END:
+          // end of the wrapper block; depth -= 1; the function's own end follows
+          buf[at++] = 0x0b;
+          at = putBytes(buf, at, this.epilogue);
+          break;
+        default:
+          throw new InvariantViolation(`unknown edit ${kind}`);
+      }
+    }
+    const tail = end - copied;
+    if (at + tail > buf.length) {
+      out.len = at;
+      out.ensure(tail);
+      buf = out.buf;
+    }
+    for (let j = copied; j < end; j++) buf[at++] = b[j]!;
+    // The size into its slot; the body moves down when its LEB is shorter than the slot.
+    const size = at - slot - 5;
+    const sizeBytes = size < 0x80 ? 1 : size < 0x4000 ? 2 : size < 0x200000 ? 3 : size < 0x10000000 ? 4 : 5;
+    if (sizeBytes < 5) buf.copyWithin(slot + sizeBytes, slot + 5, at);
+    putU32(buf, slot, size);
+    out.len = at - (5 - sizeBytes);
+  }
+
+  /** `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }` (reload: from the global). */
+  private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean): number {
+    const gas = this.gas;
+    if (cost === 0) {
+      buf[at++] = 0x23; at = putBytes(buf, at, gas);
+      buf[at++] = 0x21; return putU32(buf, at, counter);
+    }
+    if (reload) {
+      buf[at++] = 0x23; at = putBytes(buf, at, gas);
+    } else {
+      buf[at++] = 0x20; at = putU32(buf, at, counter);
+    }
+    buf[at++] = 0x42; at = putSigned(buf, at, cost);
+    buf[at++] = 0x7d;
+    buf[at++] = 0x22; at = putU32(buf, at, counter);
+    buf[at++] = 0x24; at = putBytes(buf, at, gas);
+    buf[at++] = 0x20; at = putU32(buf, at, counter);
+    buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
+    buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
+    buf[at++] = 0x41; at = putSigned(buf, at, cost);
+    buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
+    buf[at++] = 0x23; at = putBytes(buf, at, gas);
+    buf[at++] = 0x21; at = putU32(buf, at, counter);
+    buf[at++] = 0x0b;
+    return at;
+  }
+
+  /** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) { refill(cost); counter = gas }`. */
+  private dynamicCharge(w: Writer, counter: number, costLocal: number): void {
+    w.byte(0x21); w.u32(costLocal);
+    w.byte(0x20); w.u32(counter);
+    w.byte(0x20); w.u32(costLocal);
+    w.byte(0x7d);
+    w.byte(0x22); w.u32(counter);
+    w.byte(0x24); w.bytes(this.gas);
+    w.byte(0x20); w.u32(counter);
+    w.byte(0x42); w.byte(0x00); w.byte(0x53);
+    w.byte(0x04); w.byte(BLOCK_EMPTY);
+    w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
+    w.byte(0x10); w.bytes(this.refill);
+    w.byte(0x23); w.bytes(this.gas);
+    w.byte(0x21); w.u32(counter);
+    w.byte(0x0b);
+  }
+
+  /**
+   * memory.grow with the delta on the stack: refuse (-1) when size + delta exceeds the cap, else
+   * charge delta × per-page and grow.
+   */
+  private grow(w: Writer, counter: number, delta: number, costLocal: number): void {
+    w.byte(0x21); w.u32(delta);
+    w.byte(0x3f); w.byte(0x00); w.byte(0xad); // memory.size, i64.extend_i32_u
+    w.byte(0x20); w.u32(delta); w.byte(0xad);
+    w.byte(0x7c); // i64.add
+    w.byte(0x42); w.signed(this.memoryCap);
+    w.byte(0x56); // i64.gt_u
+    w.byte(0x04); w.byte(I32);
+    w.byte(0x41); w.byte(0x7f); // i32.const -1
+    w.byte(0x05);
+    if (this.growPerPage > 0) {
+      w.byte(0x20); w.u32(delta); w.byte(0xad);
+      w.byte(0x42); w.signed(this.growPerPage);
+      w.byte(0x7e); // i64.mul
+      this.dynamicCharge(w, counter, costLocal);
+    }
+    w.byte(0x20); w.u32(delta);
+    w.byte(0x40); w.byte(0x00);
+    w.byte(0x0b);
+  }
+
+  /** Before memory.copy/fill/init with the byte count on the stack: charge ceil(n / 32) × per-32. */
+  private bulkCharge(w: Writer, counter: number, count: number, costLocal: number): void {
+    w.byte(0x22); w.u32(count); // local.tee: n stays for the operation
+    w.byte(0x20); w.u32(count);
+    w.byte(0xad);
+    w.byte(0x42); w.byte(0x1f); w.byte(0x7c); // + 31
+    w.byte(0x42); w.byte(0x05); w.byte(0x88); // >> 5
+    w.byte(0x42); w.signed(this.bulkPer32);
+    w.byte(0x7e);
+    this.dynamicCharge(w, counter, costLocal);
+  }
 }
 
 // ── emitting the module ──────────────────────────────────────────────────────────────────────
@@ -952,12 +1091,16 @@ function defaultsOf(policy: Partial<MeteringPolicy> | undefined): MeteringPolicy
   return p;
 }
 
+const OUTPUT_BUFFER_BYTES = 64 * 1024;
+/** A larger output buffer is dropped after the call rather than kept for the next one. */
+const MAX_KEPT_OUTPUT_BUFFER = 8 * 1024 * 1024;
+let outputBuffer = new Writer(OUTPUT_BUFFER_BYTES);
+
 /** Instruments a module for metered execution; throws a ZgasError naming the rule it breaks. */
 export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<MeteringPolicy>): InstrumentedModule {
   const p = defaultsOf(policy);
   if (wasm.length > p.maxModuleBytes) reject('ModuleTooLarge', 'module-size', 0, { bytes: wasm.length, maxBytes: p.maxModuleBytes });
   const info = parseModule(wasm, table, p);
-  const { costs, prefixedCosts } = costArrays(table);
 
   // Indices of what we add.
   const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I32], []));
@@ -967,26 +1110,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
   const depthGlobal = info.globals + 1;
   const remap = (f: number): number => (f >= info.funcImports ? f + 1 : f);
 
-  const ctx: CodeContext = {
-    bytes: wasm,
-    costs,
-    prefixedCosts,
-    brTablePerTarget: table.surcharges.br_table_per_target_including_default,
-    growPerPage: table.surcharges.memory_grow_per_page,
-    bulkPer32: table.surcharges.bulk_memory_per_32_bytes ?? 0,
-    memoryCap: Math.min(p.maxMemoryPages, info.memory?.max ?? WASM_MAX_PAGES),
-    policy: p,
-    info,
-    totalFuncs: info.funcImports + info.funcTypes.length,
-    gas: unsignedLeb(gasGlobal),
-    depth: unsignedLeb(depthGlobal),
-    refill: unsignedLeb(refillIndex),
-    chargeCache: new Map(),
-    body: new Writer(4096),
-    edits: [],
-  };
+  const rewriter = new CodeRewriter(wasm, table, p, info, gasGlobal, depthGlobal, refillIndex);
 
-  const out = new Writer(wasm.length + (wasm.length >> 1) + 256);
+  // Metering roughly doubles to quadruples the code. The output buffer is reused from the last
+  // call (no fresh pages to fault in); only its first `len` bytes are ever read.
+  const out = outputBuffer;
+  out.len = 0;
+  out.ensure(3 * wasm.length + 1024);
   out.bytes(wasm, 0, 8);
   const byId = new Map<number, Section>();
   for (const s of info.sections) if (s.id !== 0) byId.set(s.id, s);
@@ -1058,20 +1188,23 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
       }
       case 10: { // code
         if (s === undefined) continue;
+        // Written straight into the output: the bodies are most of the module.
         const r = new Reader(wasm, s.start, s.end);
         const count = r.u32();
-        content.ensure(s.end - s.start + (s.end - s.start >> 1));
-        content.u32(count);
+        out.byte(10);
+        const slot = out.sizeSlot();
+        out.u32(count);
         for (let i = 0; i < count; i++) {
           const sizeAt = r.pos;
           const size = r.u32();
           if (size > s.end - r.pos) malformed(sizeAt, 'function body runs past the code section');
           limit('maxFunctionBytes', size, p.maxFunctionBytes, sizeAt);
-          rewriteBody(ctx, i, r.pos, r.pos + size, content);
+          rewriter.body(i, r.pos, r.pos + size, out);
           r.pos += size;
         }
         if (r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
-        break;
+        out.fillSizeSlot(slot);
+        continue;
       }
       default:
         if (s === undefined) continue;
@@ -1081,6 +1214,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
     out.section(id, content);
   }
   const bytes = out.result();
+  if (out.buf.length > MAX_KEPT_OUTPUT_BUFFER) outputBuffer = new Writer(OUTPUT_BUFFER_BYTES);
 
   // The structural checks above name rule and offset; the engine's validator is the final word on
   // typing. A rewrite of a valid module must itself be valid.

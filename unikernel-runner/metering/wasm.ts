@@ -189,6 +189,24 @@ export class Writer {
     this.bytes(content.buf, 0, content.len);
   }
 
+  /** Reserves five bytes for a size written once the content after them is done. */
+  sizeSlot(): number {
+    this.ensure(5);
+    const slot = this.len;
+    this.len += 5;
+    return slot;
+  }
+
+  /** Writes the length of what follows the slot into it; the content moves down over unused bytes. */
+  fillSizeSlot(slot: number): void {
+    const size = this.len - slot - 5;
+    const sizeBytes = size < 0x80 ? 1 : size < 0x4000 ? 2 : size < 0x200000 ? 3 : size < 0x10000000 ? 4 : 5;
+    if (sizeBytes < 5) this.buf.copyWithin(slot + sizeBytes, slot + 5, this.len);
+    this.len = slot;
+    this.u32(size);
+    this.len += size;
+  }
+
   result(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
