@@ -31,14 +31,16 @@ export interface DemoContext {
 }
 
 // ── the demo's figures ────────────────────────────────────────────────────────────────────
-export const HONEST_PRICE_PER_MGAS = qsr(2_000_000); // 0.02 QSR per million gas
-export const DISHONEST_PRICE_PER_MGAS = qsr(1_500_000);
+export const HONEST_PRICE_PER_MGAS = qsr(200_000); // 0.002 QSR per million gas
+export const DISHONEST_PRICE_PER_MGAS = qsr(150_000);
 export const MAX_PRICE_PER_MGAS = qsr(5_000_000);
 export const UPFRONT_GAS = gas(2_000);
 export const PROVIDER_STAKE = wholeQsr(2_000);
 export const SESSION_DURATION_SECONDS = 86_400n;
 export const SMALL_SESSION_GAS = gas(1_000_000);
-export const SPIN_SESSION_GAS = gas(5_000_000_000);
+// Metered code runs billions of gas a second, so the long call needs room for several seconds of
+// work: the abort must reach the runner well before the session's gas runs out.
+export const SPIN_SESSION_GAS = gas(50_000_000_000);
 export const DISHONEST_SESSION_GAS = gas(5_000_000);
 /** Gas the dishonest provider adds to what the call really used. */
 export const INFLATED_EXTRA_GAS = 500_000n;
@@ -50,7 +52,7 @@ export const ABORT_AFTER_MS = 300;
 export const ZAPP_SETUP = {
   counter: { topUp: wholeQsr(50), minAvailable: wholeQsr(10), refill: wholeQsr(20), maxGasPerSession: gas(10_000_000), openToAll: false, userGasPerDay: gas(0) },
   'fuddor-meme': { topUp: wholeQsr(20), minAvailable: wholeQsr(5), refill: wholeQsr(10), maxGasPerSession: gas(10_000_000), openToAll: true, userGasPerDay: gas(5_000_000) },
-  spin: { topUp: wholeQsr(150), minAvailable: wholeQsr(100), refill: wholeQsr(100), maxGasPerSession: gas(10_000_000_000), openToAll: false, userGasPerDay: gas(0) },
+  spin: { topUp: wholeQsr(150), minAvailable: wholeQsr(100), refill: wholeQsr(100), maxGasPerSession: gas(100_000_000_000), openToAll: false, userGasPerDay: gas(0) },
 } as const;
 export type DemoZApp = keyof typeof ZAPP_SETUP;
 export const DEMO_ZAPPS = Object.keys(ZAPP_SETUP) as DemoZApp[];
