@@ -196,6 +196,16 @@ describe('host on Postgres', () => {
     const tampered = await replay(db, genesis());
     expect(tampered.ok).toBe(false);
     expect(tampered.mismatches).toContainEqual(expect.objectContaining({ height, field: 'results' }));
+    await db.query(`UPDATE momentums SET results = replace(results::text, '"ZeroAmount"', '"InsufficientAvailable"')::jsonb WHERE height = $1`, [height]);
+    expect((await replay(db, genesis())).ok).toBe(true);
+
+    // Rewrite a recorded state digest (of a momentum that changed state).
+    const latest = await db.query<{ height: string }>('SELECT max(height) AS height FROM momentums');
+    const last = latest.rows[0]!.height;
+    await db.query(`UPDATE momentums SET state_digest = $2 WHERE height = $1`, [last, `0x${'ab'.repeat(32)}`]);
+    const digestTampered = await replay(db, genesis());
+    expect(digestTampered.ok).toBe(false);
+    expect(digestTampered.mismatches).toEqual([expect.objectContaining({ height: last, field: 'stateDigest', actual: `0x${'ab'.repeat(32)}` })]);
   });
 
   it('refuses to start on a store made from another genesis', async () => {

@@ -10,7 +10,9 @@
  *   inputs, stateDigest of the genesis state } in one transaction. A store made from another genesis
  *   refuses to start (GenesisMismatch).
  * - Each later momentum records its inputs in their signed wire form (`{ type: 'call', call }` or
- *   `{ type: 'receipts', receipts }`), one result per input, and the state digest after them; its
+ *   `{ type: 'receipts', receipts }`), one result per input, and as its stateDigest the digest of
+ *   the entities it changed, as they are after it, chained to the previous hash (`changesDigest`:
+ *   O(changes), not O(state)); its
  *   hash is SHA3-256 of the canonical JSON of (height, prevHash, timestamp, inputs, results,
  *   stateDigest). The momentum row, the changed state rows and the calls' and receipts' new status
  *   commit in one transaction; the height's primary key fences out a deposed leader.
@@ -37,7 +39,7 @@ import { insertMomentum, loadLatestMomentum } from '../store/momentums.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled, verifiedReceipts } from '../store/receipts.ts';
 import { loadState, saveAll, saveChanged } from '../store/state.ts';
-import { genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
+import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import type { MomentumInput, MomentumResult } from './momentum.ts';
 import { applyAll, modulesNeeded, resultJson } from './sequence.ts';
 
@@ -174,7 +176,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return { head, state: await loadState(tx, genesisState(genesis)) };
     });
     if (loaded !== null) {
-      const digest = stateDigest(loaded.state);
+      // Momentum 0 records the whole genesis state's digest; later ones only their changes (replay checks those).
+      const digest = loaded.head.height === 0n ? stateDigest(loaded.state) : loaded.head.stateDigest;
       if (digest !== loaded.head.stateDigest) throw new ZgasError('StoreCorrupt', { height: loaded.head.height.toString(), stored: loaded.head.stateDigest, loaded: digest });
       return loaded;
     }
@@ -252,7 +255,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // apply() updates `state` in place: if the commit below fails, the caller drops this state and reloads.
     const { results, changed } = applyAll(state, inputs, context);
     const resultsJson = results.map(resultJson);
-    const fields = { height, prevHash: head.hash, timestamp, inputs: wires as unknown[], results: resultsJson as unknown[], stateDigest: stateDigest(state) };
+    const fields = { height, prevHash: head.hash, timestamp, inputs: wires as unknown[], results: resultsJson as unknown[], stateDigest: changesDigest(head.hash, state, changed) };
     const momentum: Momentum = { ...fields, hash: momentumHash(fields) };
 
     const callOutcomes: { hash: Hash; ok: boolean; code: string | null; result: unknown }[] = [];
@@ -304,9 +307,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       observe(head.height);
       log.info({ height: head.height.toString() }, 'leading the sequencer');
       while (!stopped && !signal.aborted) {
+        const started = performance.now();
         const next = await round(state, head);
         head = next.head;
-        if (!next.full) await waker.sleep(intervalMs, signal);
+        // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
+        if (!next.full) await waker.sleep(Math.max(0, intervalMs - (performance.now() - started)), signal);
       }
     } finally {
       leader = false;

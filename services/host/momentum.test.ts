@@ -2,8 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvariantViolation } from '../../contracts/errors.ts';
 import { canonicalJson, toJsonValue } from './canonical.ts';
-import { genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
-import { testGenesis } from '../../test/support/chain.ts';
+import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import { noChanges } from '../../contracts/gas/tx.ts';
+import type { Address } from '../../contracts/types.ts';
+import type { Qsr } from '../../contracts/units.ts';
+import { KEYS, testGenesis } from '../../test/support/chain.ts';
 
 describe('canonical JSON and momentum hashes', () => {
   it('encodes equal data as equal text whatever the key order', () => {
@@ -42,5 +46,32 @@ describe('canonical JSON and momentum hashes', () => {
   it('identifies a genesis by its content', () => {
     expect(genesisHash(testGenesis({ owner: '1' }))).toBe(genesisHash(testGenesis({ owner: '1' })));
     expect(genesisHash(testGenesis({ owner: '1' }))).not.toBe(genesisHash(testGenesis({ owner: '2' })));
+  });
+
+  it('digests exactly the changed entities, chained to the previous hash', () => {
+    const state = genesisState(testGenesis({ owner: '100', provider: '200' }));
+    const owner = KEYS.owner.address;
+    const changed = noChanges();
+    changed.accounts.add(owner);
+    const before = changesDigest(ZERO_HASH, state, changed);
+    expect(changesDigest(ZERO_HASH, state, noChanges())).not.toBe(before);
+    expect(changesDigest(`0x${'11'.repeat(32)}`, state, changed)).not.toBe(before);
+    // Another entity's value is not covered; the changed one's is, and so is a deletion.
+    const other = [...state.accounts.keys()].find((a) => a !== owner) as Address;
+    state.accounts.get(other)!.balance = (state.accounts.get(other)!.balance + 1n) as Qsr;
+    expect(changesDigest(ZERO_HASH, state, changed)).toBe(before);
+    state.accounts.get(owner)!.balance = (state.accounts.get(owner)!.balance + 1n) as Qsr;
+    const after = changesDigest(ZERO_HASH, state, changed);
+    expect(after).not.toBe(before);
+    state.accounts.delete(owner);
+    expect(changesDigest(ZERO_HASH, state, changed)).not.toBe(after);
+    // The order changes were recorded in does not matter.
+    const two = noChanges();
+    two.accounts.add(other);
+    two.accounts.add(owner);
+    const twoReversed = noChanges();
+    twoReversed.accounts.add(owner);
+    twoReversed.accounts.add(other);
+    expect(changesDigest(ZERO_HASH, state, two)).toBe(changesDigest(ZERO_HASH, state, twoReversed));
   });
 });

@@ -1,5 +1,8 @@
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { accountJson, providerJson, sessionJson, zAppJson } from '../../contracts/gas/state.ts';
+import type { State } from '../../contracts/gas/state.ts';
+import type { Changed } from '../../contracts/gas/tx.ts';
 import type { CallJson, ReceiptJson } from '../../contracts/json.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { canonicalHash } from './canonical.ts';
@@ -34,6 +37,35 @@ export function momentumHash(m: MomentumFields): Hash {
   return canonicalHash({
     height: m.height.toString(), prevHash: m.prevHash, timestamp: m.timestamp.toString(),
     inputs: m.inputs, results: m.results, stateDigest: m.stateDigest,
+  });
+}
+
+/** A changed entity as a momentum's digest covers it: its key and its JSON view after the momentum (null: deleted). */
+type Entry = [key: string, view: unknown];
+
+function entries<K extends string, V>(keys: ReadonlySet<K>, map: ReadonlyMap<K, V>, view: (k: K, v: V) => unknown): Entry[] {
+  return [...keys].sort().map((k) => {
+    const v = map.get(k);
+    return [k, v === undefined ? null : view(k, v)];
+  });
+}
+
+/**
+ * The state digest of a momentum after genesis: SHA3-256 of the canonical JSON of
+ * `{ prevHash, accounts, zApps, providers, sessions, userGas }`, each a list of `[key, view]` for
+ * the entities the momentum changed (sorted by key; view null when deleted) — exactly the rows its
+ * commit writes. O(changes), not O(state); chained to the previous momentum's hash, so the digests
+ * of a chain cover every state row ever written. Replay recomputes it from the re-applied inputs
+ * and finally compares the whole state with the rows.
+ */
+export function changesDigest(prevHash: Hash, state: State, changed: Changed): Hash {
+  return canonicalHash({
+    prevHash,
+    accounts: entries(changed.accounts, state.accounts, accountJson),
+    zApps: entries(changed.zApps, state.zApps, zAppJson),
+    providers: entries(changed.providers, state.providers, providerJson),
+    sessions: entries(changed.sessions, state.sessions, sessionJson),
+    userGas: entries(changed.userGas, state.userGas, (key, v) => ({ key, day: v.day.toString(), usedGas: v.usedGas.toString() })),
   });
 }
 

@@ -13,7 +13,7 @@ import { loadState } from '../store/state.ts';
 import { canonicalJson } from './canonical.ts';
 import { GENESIS_META_KEY } from './host.ts';
 import { getMeta } from '../store/meta.ts';
-import { genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
+import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import type { MomentumInput } from './momentum.ts';
 import { applyAll, inputFromWire, modulesNeeded, resultJson } from './sequence.ts';
 
@@ -50,8 +50,9 @@ const short = (value: unknown): string => {
 /**
  * Re-applies every stored momentum from genesis — re-verifying every signature from the recorded
  * wire inputs, with each momentum's own height and timestamp — and checks the chain (heights,
- * previous hashes, non-decreasing timestamps), every result, state digest and hash, and finally the
- * state rows against the replayed state. Reports what differs; it never writes.
+ * previous hashes, non-decreasing timestamps), every result, state digest (momentum 0: the genesis
+ * state's; later: the digest of the entities each momentum changed, chained through the previous
+ * hash) and hash, and finally every state row against the replayed state. Reports what differs; it never writes.
  */
 export async function replay(db: Db, genesis: Genesis, opts: ReplayOptions = {}): Promise<ReplayReport> {
   const domain = makeDomain(genesis.chainId, genesis.contract);
@@ -82,7 +83,9 @@ export async function replay(db: Db, genesis: Genesis, opts: ReplayOptions = {})
       if (m.timestamp < prevTimestamp) report({ height: h, field: 'timestamp', expected: `>= ${prevTimestamp.toString()}`, actual: m.timestamp.toString() });
 
       let results: unknown[] = [];
+      let digest: Hash;
       if (m.height === 0n) {
+        digest = stateDigest(state);
         if (m.inputs.length !== 0) report({ height: h, field: 'inputs', expected: '[]', actual: short(m.inputs) });
         if (m.timestamp !== genesis.timestamp) report({ height: h, field: 'timestamp', expected: genesis.timestamp.toString(), actual: m.timestamp.toString() });
       } else {
@@ -101,10 +104,11 @@ export async function replay(db: Db, genesis: Genesis, opts: ReplayOptions = {})
         }
         const context: Context = { height: m.height, timestamp: m.timestamp, loadModule: (hash) => modules.get(hash.toLowerCase() as Hash) };
         if (opts.reexecutor !== undefined) context.reexecutor = opts.reexecutor;
-        results = applyAll(state, inputs, context).results.map(resultJson);
+        const applied = applyAll(state, inputs, context);
+        results = applied.results.map(resultJson);
         if (canonicalJson(results) !== canonicalJson(m.results)) report({ height: h, field: 'results', expected: short(results), actual: short(m.results) });
+        digest = changesDigest(prevHash, state, applied.changed);
       }
-      const digest = stateDigest(state);
       if (digest !== m.stateDigest) report({ height: h, field: 'stateDigest', expected: digest, actual: m.stateDigest });
       const hash = momentumHash({ height: m.height, prevHash, timestamp: m.timestamp, inputs: m.inputs, results, stateDigest: digest });
       if (hash !== m.hash) report({ height: h, field: 'hash', expected: hash, actual: m.hash });
