@@ -9,6 +9,8 @@ import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, gasTableHash } from '../../unike
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { buildApi } from '../api/app.ts';
+import { dashboardPlugin } from '../dashboard/plugin.ts';
+import { storeOverview } from '../dashboard/source.ts';
 import type { ApiLimits } from '../api/app.ts';
 import type { Config } from '../config.ts';
 import { migrate, openDb } from '../db/index.ts';
@@ -143,6 +145,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       },
     });
     stops.push(() => api.close());
+    await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis) });
     const workers = opts.workers ?? config.workers;
     let consumer: QueueConsumer | null = null;
     if (workers > 0) {

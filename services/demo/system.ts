@@ -9,9 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { makeDomain } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
-import { genesisState } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
-import { stateToJson } from '../../contracts/gas/state.ts';
 import type { Address } from '../../contracts/types.ts';
 import { instrument } from '../../unikernel-runner/metering/index.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
@@ -21,8 +19,8 @@ import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { buildApi } from '../api/app.ts';
 import type { ApiLimits } from '../api/app.ts';
 import { busEvents, gasTableOf } from '../cli/node.ts';
-import { buildOverview } from '../dashboard/overview.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
+import { storeOverview } from '../dashboard/source.ts';
 import { migrate, openDb } from '../db/index.ts';
 import type { Db } from '../db/index.ts';
 import { openEventBus } from '../events/index.ts';
@@ -34,15 +32,12 @@ import { createMetrics } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { openQueue } from '../queue/index.ts';
 import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
-import { latestMomentum, loadMomentums, loadState, receiptCounts } from '../store/index.ts';
 import { startVerifier } from '../workers/verify.ts';
 import { startReconciler } from '../workers/reconciler.ts';
 import type { Reconciler } from '../workers/reconciler.ts';
 
 /** Worker threads of a runner started here. */
 const DEFAULT_RUNNER_WORKERS = 2;
-/** Momentums the dashboard lists. */
-const DASHBOARD_MOMENTUMS = 50;
 
 export interface RunnerSpec {
   /** The provider account whose sessions the runner serves. */
@@ -154,7 +149,7 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
       ...(opts.apiLimits === undefined ? {} : { limits: opts.apiLimits }),
     });
     if (opts.dashboard !== false) {
-      await api.register(dashboardPlugin, { overview: () => overview(db, genesis) });
+      await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis) });
     }
     stops.push(() => api.close());
     const apiUrl = await api.listen({ host: opts.apiHost, port: opts.apiPort });
@@ -184,17 +179,3 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
   }
 }
 
-/** The dashboard's data: the whole contract state, the newest momentums and the receipt pipeline. */
-async function overview(db: Db, genesis: Genesis) {
-  const state = stateToJson(await loadState(db, genesisState(genesis)));
-  const latest = await latestMomentum(db);
-  const top = latest === null ? 0n : BigInt(latest.height);
-  const from = top >= BigInt(DASHBOARD_MOMENTUMS) ? top - BigInt(DASHBOARD_MOMENTUMS - 1) : 0n;
-  const momentums = (await loadMomentums(db, from, DASHBOARD_MOMENTUMS)).reverse();
-  const counts = await receiptCounts(db);
-  return buildOverview(
-    state,
-    momentums.map((m) => ({ height: m.height, hash: m.hash, timestamp: m.timestamp, inputs: m.inputs })),
-    { receiptsStored: counts.stored + counts.verified + counts.applied + counts.rejected, verified: counts.verified, applied: counts.applied, rejected: counts.rejected },
-  );
-}

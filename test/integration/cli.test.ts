@@ -72,6 +72,10 @@ describe('zgas node', () => {
       expect(await ready.json()).toMatchObject({ status: 'ready', db: 'pg', queue: 'bullmq', events: 'redis' });
       const genesis = await fetch(`http://127.0.0.1:${port}/v1/momentums/0`);
       expect(await genesis.json()).toMatchObject({ height: '0', timestamp: BUILTIN_GENESIS_JSON.timestamp });
+      const dashboard = await fetch(`http://127.0.0.1:${port}/`);
+      expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
+      const overview = (await (await fetch(`http://127.0.0.1:${port}/v1/overview`)).json()) as { latest: { height: string } | null };
+      expect(overview.latest?.height).toBe('0');
     } finally {
       node.child.kill('SIGTERM');
     }
