@@ -274,3 +274,52 @@ describe('totals independent of chunk size and tiering', () => {
     expect([...gas]).toEqual([BigInt(costOf(table, ['i32.const', 'local.get', 'i32.div_u', 'end']))]);
   });
 });
+
+// The counter is stored to the global only before what can observe it (a trap, a call, leaving the
+// function): each case runs a loop whose charges store nothing, then ends in one such point.
+describe('the gas global at every point the host can read it', () => {
+  const byName = new Map(Object.values(table.opcodes).map((o) => [o.name, o.cost]));
+  const cost = (names: string[]): number => names.reduce((sum, n) => sum + byName.get(n)!, 0);
+  const ITERATIONS = 5;
+  // one iteration up to and including the back-edge br_if
+  const LOOP_BODY = ['local.get', 'i32.const', 'i32.add', 'local.set', 'local.get', 'local.get', 'i32.lt_u', 'br_if'];
+  const loop = 'loop local.get 1 i32.const 1 i32.add local.set 1 local.get 1 local.get 0 i32.lt_u br_if 0 end';
+  interface ExitCase {
+    name: string;
+    result?: string;
+    tail: string;
+    /** Instructions paid after the loop's end in the loop's segment (and any segment after it). */
+    paid: string[];
+    surcharge?: number;
+    traps?: boolean;
+  }
+  const cases: ExitCase[] = [
+    { name: 'division by zero', tail: 'i32.const 1 i32.const 0 i32.div_u drop', paid: ['i32.const', 'i32.const', 'i32.div_u', 'drop', 'end'], traps: true },
+    { name: 'i64 remainder by zero', tail: 'i64.const 1 i64.const 0 i64.rem_s drop', paid: ['i64.const', 'i64.const', 'i64.rem_s', 'drop', 'end'], traps: true },
+    { name: 'unreachable', tail: 'unreachable', paid: ['unreachable'], traps: true },
+    { name: 'load out of bounds', tail: 'i32.const 70000 i32.load drop', paid: ['i32.const', 'i32.load', 'drop', 'end'], traps: true },
+    { name: 'store out of bounds', tail: 'i32.const 70000 i64.const 1 i64.store', paid: ['i32.const', 'i64.const', 'i64.store', 'end'], traps: true },
+    { name: 'call_indirect of an empty slot', tail: 'i32.const 0 call_indirect (type $v)', paid: ['i32.const', 'call_indirect', 'end'], traps: true },
+    { name: 'a call to a trapping function', tail: 'call $boom', paid: ['call', 'end', 'unreachable'], traps: true },
+    { name: 'fallthrough to the end', tail: 'nop', paid: ['nop', 'end'] },
+    { name: 'return', tail: 'return', paid: ['return'] },
+    { name: 'br to the function label', tail: 'br 0', paid: ['br'] },
+    { name: 'br_if to the function label', tail: 'i32.const 1 br_if 0 nop', paid: ['i32.const', 'br_if'] },
+    { name: 'br_if with a value to the function label', result: '(result i32)', tail: 'i32.const 9 i32.const 1 br_if 0', paid: ['i32.const', 'i32.const', 'br_if'] },
+    { name: 'br_table to the function label', tail: 'i32.const 0 br_table 0', paid: ['i32.const', 'br_table'], surcharge: table.surcharges.br_table_per_target_including_default },
+  ];
+  for (const c of cases) {
+    it(`is exact at ${c.name}, whatever the chunk`, async () => {
+      const module = await rawModule(`(module (memory 1) (table 1 funcref) (type $v (func))
+        (func $boom unreachable)
+        (func (export "f") (param i32) ${c.result ?? ''} (local i32) ${loop} ${c.tail}))`, table);
+      const expected = BigInt(cost(['loop']) + (ITERATIONS - 1) * cost(LOOP_BODY) + cost([...LOOP_BODY, 'end', ...c.paid]) + (c.surcharge ?? 0));
+      for (const chunk of CHUNKS) {
+        const run = runExport(module, 'f', [ITERATIONS], { chunk });
+        expect(run.error !== undefined, String(run.error)).toBe(c.traps === true);
+        if (c.traps === true) expect(run.error).toBeInstanceOf(WebAssembly.RuntimeError);
+        expect(run.gasUsed).toBe(expected);
+      }
+    });
+  }
+});

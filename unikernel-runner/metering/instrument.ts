@@ -421,6 +421,10 @@ const EDIT_CHARGE_RELOAD = 8;
 const EDIT_RELOAD = 9;
 /** A br_if inside a merged segment: when taken, give back the cost of the segment's rest. */
 const EDIT_BR_IF_REFUND = 10;
+/** Before the first instruction of a segment that can trap, call or leave the function: `gas = counter`. */
+const EDIT_FLUSH = 11;
+/** A refunding br_if to the function's own label: it leaves the function, so it also stores the counter. */
+const EDIT_BR_IF_REFUND_EXIT = 12;
 
 /** An edit is five numbers: input offset, kind, argument, input bytes it replaces, label. */
 const EDIT_SIZE = 5;
@@ -563,6 +567,8 @@ class CodeRewriter {
   nr = 0;
   /** Index in `edits` of the open segment's cost, -1 when the code is dead. */
   seg = -1;
+  /** Whether the global holds the counter at this point of the open segment. */
+  flushed = false;
 
   constructor(b: Uint8Array, table: GasTable, policy: MeteringPolicy, info: ModuleInfo, gasGlobal: number, depthGlobal: number, refillIndex: number) {
     const { costs, prefixedCosts } = costArrays(table);
@@ -620,6 +626,25 @@ class CodeRewriter {
     this.close(cost);
     this.push(at, kind, 0, 0, 0);
     this.seg = this.ne - 3;
+    this.flushed = false;
+  }
+
+  /**
+   * Before an instruction that can trap, call or leave the function: the global must hold the
+   * counter there (the host reads it). One store per segment is enough: nothing else moves the
+   * counter until the segment ends, and a reload after a call leaves them equal.
+   */
+  private flush(at: number): void {
+    if (this.seg >= 0 && !this.flushed) {
+      this.push(at, EDIT_FLUSH, 0, 0, 0);
+      this.flushed = true;
+    }
+  }
+
+  /** The counter was just loaded from the global (after a call). */
+  private reload(at: number): void {
+    this.push(at, EDIT_RELOAD, 0, 0, 0);
+    this.flushed = true;
   }
 
   private kill(cost: number): void {
@@ -627,8 +652,8 @@ class CodeRewriter {
     this.seg = -1;
   }
 
-  private refund(at: number, cost: number, skip: number, label: number): void {
-    this.push(at, EDIT_BR_IF_REFUND, cost, skip, label);
+  private refund(at: number, cost: number, skip: number, label: number, exits: boolean): void {
+    this.push(at, exits ? EDIT_BR_IF_REFUND_EXIT : EDIT_BR_IF_REFUND, cost, skip, label);
     if (this.nr === this.refunds.length) {
       const next = new Int32Array(this.nr * 2);
       next.set(this.refunds);
@@ -680,6 +705,7 @@ class CodeRewriter {
       if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
       switch (op) {
         case 0x00: // unreachable
+          this.flush(at);
           this.kill(cost + c);
           cost = 0;
           break;
@@ -711,6 +737,7 @@ class CodeRewriter {
         case 0x0b: { // end
           cost += c;
           if (depth === 0) {
+            this.flush(at);
             this.close(cost);
             this.push(at, EDIT_END, 0, 0, 0);
             if (pos !== end) malformed(pos, 'bytes after the end of a function body');
@@ -730,6 +757,7 @@ class CodeRewriter {
           pos = cursor;
           if (label > depth) malformed(at, 'branch label out of range');
           if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
+          else this.flush(at); // leaves the function
           this.kill(cost + c);
           cost = 0;
           break;
@@ -747,8 +775,9 @@ class CodeRewriter {
           cost += c;
           if (this.seg >= 0 && carries === 0) {
             // The segment goes on past the br_if; a taken branch gets the rest back.
-            this.refund(at, cost, pos - at, label);
+            this.refund(at, cost, pos - at, label, label === depth);
           } else {
+            if (label === depth) this.flush(at); // leaves the function
             this.open(pos, EDIT_CHARGE, cost);
             cost = 0;
           }
@@ -763,12 +792,14 @@ class CodeRewriter {
             pos = cursor;
             if (label > depth) malformed(at, 'branch label out of range');
             if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
+            else this.flush(at); // leaves the function
           }
           this.kill(cost + c + this.brTablePerTarget * (n + 1));
           cost = 0;
           break;
         }
         case 0x0f: // return
+          this.flush(at);
           this.push(at, EDIT_RETURN, depth, 1, 0);
           this.kill(cost + c);
           cost = 0;
@@ -778,8 +809,9 @@ class CodeRewriter {
           pos = cursor;
           if (f >= this.totalFuncs) malformed(at, 'call to a function index out of range');
           cost += c;
+          this.flush(at);
           this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at, 0);
-          if (this.seg >= 0) this.push(pos, EDIT_RELOAD, 0, 0, 0);
+          if (this.seg >= 0) this.reload(pos);
           else {
             this.open(pos, EDIT_CHARGE_RELOAD, cost);
             cost = 0;
@@ -794,7 +826,8 @@ class CodeRewriter {
           pos++;
           if (info.tables === 0) malformed(at, 'call_indirect without a table');
           cost += c;
-          if (this.seg >= 0) this.push(pos, EDIT_RELOAD, 0, 0, 0);
+          this.flush(at);
+          if (this.seg >= 0) this.reload(pos);
           else {
             this.open(pos, EDIT_CHARGE_RELOAD, cost);
             cost = 0;
@@ -821,6 +854,7 @@ class CodeRewriter {
           pos = skipLeb(b, pos, end, 5); // align
           pos = skipLeb(b, pos, end, 5); // offset
           cost += c;
+          this.flush(at); // out of bounds traps
           break;
         case 0x3f: // memory.size
         case 0x40: // memory.grow
@@ -861,11 +895,20 @@ class CodeRewriter {
           }
           cost += pc;
           if (sub !== 0x09 && this.bulkPer32 > 0) {
+            // The dynamic charge stores the counter right before the operation.
             this.push(at, EDIT_BULK, 0, 0, 0);
             needsScratch = true;
+            if (this.seg >= 0) this.flushed = true;
+          } else if (sub !== 0x09) {
+            this.flush(at); // out of bounds traps
           }
           break;
         }
+        case 0x6d: case 0x6e: case 0x6f: case 0x70: case 0x7f: case 0x80: case 0x81: case 0x82:
+          // div/rem: division by zero and overflow trap
+          cost += c;
+          this.flush(at);
+          break;
         default:
           // Every other priced opcode has no immediates.
           cost += c;
@@ -938,19 +981,28 @@ class CodeRewriter {
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
           buf[at++] = 0x21; at = putU32(buf, at, counter);
           break;
-        case EDIT_BR_IF_REFUND: {
+        case EDIT_FLUSH:
+          buf[at++] = 0x20; at = putU32(buf, at, counter);
+          buf[at++] = 0x24; at = putBytes(buf, at, gas);
+          break;
+        case EDIT_BR_IF_REFUND:
+        case EDIT_BR_IF_REFUND_EXIT: {
           const label = e[i + 4]!;
           if (arg === 0) {
             buf[at++] = 0x0d; at = putU32(buf, at, label);
             break;
           }
-          // if (cond) { counter += rest; gas = counter; br label+1 }
+          // if (cond) { counter += rest; [gas = counter;] br label+1 }
           buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
           buf[at++] = 0x20; at = putU32(buf, at, counter);
           buf[at++] = 0x42; at = putSigned(buf, at, arg);
           buf[at++] = 0x7c;
-          buf[at++] = 0x22; at = putU32(buf, at, counter);
-          buf[at++] = 0x24; at = putBytes(buf, at, gas);
+          if (kind === EDIT_BR_IF_REFUND_EXIT) {
+            buf[at++] = 0x22; at = putU32(buf, at, counter);
+            buf[at++] = 0x24; at = putBytes(buf, at, gas); // leaves the function: the host reads it
+          } else {
+            buf[at++] = 0x21; at = putU32(buf, at, counter); // the target starts a segment
+          }
           buf[at++] = 0x0c; at = putU32(buf, at, label + 1);
           buf[at++] = 0x0b;
           break;
@@ -1010,10 +1062,10 @@ class CodeRewriter {
     buf[at++] = 0x42; at = putSigned(buf, at, cost);
     buf[at++] = 0x7d;
     buf[at++] = 0x22; at = putU32(buf, at, counter);
-    buf[at++] = 0x24; at = putBytes(buf, at, gas);
-    buf[at++] = 0x20; at = putU32(buf, at, counter);
     buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
     buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
+    buf[at++] = 0x20; at = putU32(buf, at, counter); // the refill reads the global
+    buf[at++] = 0x24; at = putBytes(buf, at, gas);
     buf[at++] = 0x41; at = putSigned(buf, at, cost);
     buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
     buf[at++] = 0x23; at = putBytes(buf, at, gas);
