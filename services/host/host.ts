@@ -33,11 +33,13 @@ import { callToJson, receiptToJson } from '../../contracts/json.ts';
 import type { Address, Hash, VerifiedReceipt } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
 import { markCalls, markRefused, pendingCalls } from '../store/calls.ts';
+import type { PendingCall } from '../store/calls.ts';
 import { getMeta, initMeta } from '../store/meta.ts';
 import { getModule } from '../store/modules.ts';
 import { insertMomentum, loadLatestMomentum } from '../store/momentums.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled, verifiedReceipts } from '../store/receipts.ts';
+import type { StoredReceipt } from '../store/receipts.ts';
 import { loadState, saveAll, saveChanged } from '../store/state.ts';
 import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import type { MomentumInput, MomentumResult } from './momentum.ts';
@@ -92,6 +94,12 @@ export interface Host {
   stop(): Promise<void>;
 }
 
+/** What one round takes in: pending calls and verified receipts. */
+interface Batch {
+  calls: PendingCall[];
+  stored: StoredReceipt[];
+}
+
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 const silent: HostLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -134,7 +142,9 @@ export async function checkGenesis(db: Db, genesis: Genesis): Promise<Hash> {
  * `followerRetryMs` and take over when the leader's connection dies. The leader loads the state
  * (momentum 0 is the genesis, committed by the first leader of an empty store), then per round
  * applies pending calls (per sender, consecutive nonces) and verified receipts, and commits the
- * momentum, the changed state rows and the calls' and receipts' outcomes in one transaction.
+ * momentum, the changed state rows and the calls' and receipts' outcomes in one transaction. After
+ * a full batch the next one loads on another connection while that transaction commits (heights
+ * stay ordered: one leader, one commit at a time).
  */
 export async function startHost(opts: HostOptions): Promise<Host> {
   const { db, genesis } = opts;
@@ -193,11 +203,22 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     return { state: base, head };
   };
 
-  /** One round: returns the new head (or the old one when there was nothing to do) and whether a batch was full. */
-  const round = async (state: State, head: Momentum): Promise<{ head: Momentum; full: boolean }> => {
-    const calls = await pendingCalls(db, MAX_CALLS_PER_MOMENTUM, (from) => state.accounts.get(from)?.nonce ?? 0n);
-    const stored = await verifiedReceipts(db, MAX_RECEIPTS_PER_MOMENTUM);
-    if (calls.length === 0 && stored.length === 0) return { head, full: false };
+  /**
+   * The next batch: pending calls and verified receipts, leaving out those of a momentum still being
+   * committed (`exclude`), with nonces from `state` (which already holds that momentum's effects).
+   */
+  const loadBatch = async (state: State, exclude?: { calls: Hash[]; receipts: Hash[] }): Promise<Batch> => ({
+    calls: await pendingCalls(db, MAX_CALLS_PER_MOMENTUM, (from) => state.accounts.get(from)?.nonce ?? 0n, exclude?.calls ?? []),
+    stored: await verifiedReceipts(db, MAX_RECEIPTS_PER_MOMENTUM, exclude?.receipts ?? []),
+  });
+
+  /**
+   * One round: returns the new head (or the old one when there was nothing to do), whether a batch
+   * was full and, after a full batch, the next batch loading while this momentum committed.
+   */
+  const round = async (state: State, head: Momentum, preloaded: Promise<Batch> | null): Promise<{ head: Momentum; full: boolean; next: Promise<Batch> | null }> => {
+    const { calls, stored } = await (preloaded ?? loadBatch(state));
+    if (calls.length === 0 && stored.length === 0) return { head, full: false, next: null };
 
     const inputs: Input[] = [];
     const wires: MomentumInput[] = [];
@@ -239,7 +260,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         await markRefused(tx, refused);
         await markRejected(tx, unverifiable);
       });
-      return { head, full: false };
+      return { head, full: false, next: null };
     }
 
     const modules = new Map<Hash, Uint8Array>();
@@ -269,6 +290,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       }
     });
 
+    const full = calls.length >= MAX_CALLS_PER_MOMENTUM || stored.length >= MAX_RECEIPTS_PER_MOMENTUM;
+    // A full batch means more is waiting: load it on another connection while this one commits.
+    // Until the commit, this batch's rows still look pending/verified, so they are left out by
+    // key; `state` already holds this momentum's effects (nonces). If the commit fails, the lead
+    // ends and everything, the preloaded batch included, is loaded again.
+    let next: Promise<Batch> | null = null;
+    if (full) {
+      next = loadBatch(state, { calls: calls.map((c) => c.hash), receipts: stored.map((r) => r.digest) });
+      next.catch(() => undefined); // awaited by the next round; a failure surfaces there
+    }
     await db.transaction(async (tx) => {
       await insertMomentum(tx, momentum); // the fence: fails if another sequencer took this height
       await saveChanged(tx, state, changed);
@@ -279,7 +310,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     observe(height);
     await publishAfter(momentum, wires, resultsJson, results);
-    return { head: momentum, full: calls.length >= MAX_CALLS_PER_MOMENTUM || stored.length >= MAX_RECEIPTS_PER_MOMENTUM };
+    return { head: momentum, full, next };
   };
 
   const publishAfter = async (m: Momentum, wires: MomentumInput[], resultsJson: MomentumResult[], results: InputResult[]): Promise<void> => {
@@ -306,10 +337,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       let head = loaded.head;
       observe(head.height);
       log.info({ height: head.height.toString() }, 'leading the sequencer');
+      let preloaded: Promise<Batch> | null = null;
       while (!stopped && !signal.aborted) {
         const started = performance.now();
-        const next = await round(state, head);
+        const next = await round(state, head, preloaded);
         head = next.head;
+        preloaded = next.next;
         // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
         if (!next.full) await waker.sleep(Math.max(0, intervalMs - (performance.now() - started)), signal);
       }

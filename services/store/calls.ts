@@ -75,14 +75,18 @@ export interface PendingCall {
 /**
  * Pending calls the contract can take now, ordered by sender then nonce: for each sender the run
  * of consecutive nonces starting at its account's next nonce (`nextNonce`, from the contract
- * state). A sender's calls after a gap wait.
+ * state). A sender's calls after a gap wait. `exclude`: calls of a momentum being committed while
+ * the next batch loads.
  */
-export async function pendingCalls(db: Db, max: number, nextNonce: (from: Address) => bigint): Promise<PendingCall[]> {
+export async function pendingCalls(db: Db, max: number, nextNonce: (from: Address) => bigint, exclude: readonly Hash[] = []): Promise<PendingCall[]> {
   const n = Math.max(0, Math.min(Math.trunc(max), MAX_CALLS_PER_BATCH));
-  const { rows } = await db.query<{ hash: Hash; signed: unknown }>(
-    `SELECT hash, signed FROM calls WHERE status = 'pending' ORDER BY from_address, nonce LIMIT $1`,
-    [n],
-  );
+  if (exclude.length > MAX_CALLS_PER_BATCH) throw new ZgasError('BatchTooLarge', { what: 'excluded calls', count: exclude.length, max: MAX_CALLS_PER_BATCH });
+  const { rows } = exclude.length === 0
+    ? await db.query<{ hash: Hash; signed: unknown }>(`SELECT hash, signed FROM calls WHERE status = 'pending' ORDER BY from_address, nonce LIMIT $1`, [n])
+    : await db.query<{ hash: Hash; signed: unknown }>(
+      `SELECT hash, signed FROM calls WHERE status = 'pending' AND hash <> ALL($2::text[]) ORDER BY from_address, nonce LIMIT $1`,
+      [n, [...exclude]],
+    );
   const expected = new Map<Address, bigint>();
   const out: PendingCall[] = [];
   for (const row of rows) {

@@ -149,13 +149,19 @@ export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number
 }
 
 // ── for the sequencer ──────────────────────────────────────────────────────────────────
-/** Verified receipts waiting for settlement, ordered by session and seq. */
-export async function verifiedReceipts(db: Db, max: number): Promise<StoredReceipt[]> {
+/**
+ * Verified receipts waiting for settlement, ordered by session and seq, leaving out `exclude` (a
+ * batch whose momentum is being committed while the next one loads).
+ */
+export async function verifiedReceipts(db: Db, max: number, exclude: readonly Hash[] = []): Promise<StoredReceipt[]> {
   const n = Math.max(0, Math.min(Math.trunc(max), MAX_RECEIPTS_PER_CALL));
-  const { rows } = await db.query<ReceiptRow>(
-    `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' ORDER BY session_id, seq, digest LIMIT $1`,
-    [n],
-  );
+  limit(exclude.length, 'excluded digests');
+  const { rows } = exclude.length === 0
+    ? await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' ORDER BY session_id, seq, digest LIMIT $1`, [n])
+    : await db.query<ReceiptRow>(
+      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' AND digest <> ALL($2::text[]) ORDER BY session_id, seq, digest LIMIT $1`,
+      [n, [...exclude]],
+    );
   return rows.map(toStored);
 }
 

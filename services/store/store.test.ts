@@ -54,6 +54,8 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await markRejected(db, [{ digest: c.digest, code: 'InvalidSignature' }])).toBe(1);
       expect(await markVerified(db, [{ digest: c.digest, signer: c.signer }])).toBe(0); // rejected stays rejected
       expect((await verifiedReceipts(db, 10)).map((r) => r.receipt.seq)).toEqual([1n, 2n]);
+      const [firstVerified] = await verifiedReceipts(db, 10);
+      expect((await verifiedReceipts(db, 10, [firstVerified!.digest])).map((r) => r.receipt.seq)).toEqual([2n]);
       const [ra, rc] = await loadReceipts(db, [a.digest, c.digest]);
       expect(ra).toMatchObject({ state: 'verified', signer: KEYS.receiptSigner.address });
       expect(rc).toMatchObject({ state: 'rejected', code: 'InvalidSignature' });
@@ -76,6 +78,7 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await getCall(db, first.hash)).toEqual({ status: 'pending' });
       // Consecutive nonces from the account's next nonce; a gap holds the rest back.
       expect((await pendingCalls(db, 10, () => 0n)).map((c) => c.hash)).toEqual([first.hash, second.hash]);
+      expect((await pendingCalls(db, 10, () => 1n, [first.hash])).map((c) => c.hash)).toEqual([second.hash]);
       expect(await pendingCalls(db, 10, () => 1n)).toHaveLength(1);
       expect(await pendingCalls(db, 10, () => 5n)).toEqual([]);
       await markCalls(db, 3n, [{ hash: first.hash, ok: false, code: 'InsufficientBalance', result: { ok: false, code: 'InsufficientBalance' } }]);
