@@ -185,9 +185,13 @@ function instrumentSpeed(name: string, bytes: Uint8Array, table: GasTable): Reco
   let last: InstrumentedModule | undefined;
   for (let i = 0; i < 3; i++) last = instrument(bytes, table, RAW);
   const reps = Math.max(5, Math.ceil(4_000_000 / bytes.length));
-  const start = performance.now();
-  for (let i = 0; i < reps; i++) last = instrument(bytes, table, RAW);
-  const ms = (performance.now() - start) / reps;
+  // Process CPU time, fastest of a few batches: the machine is shared.
+  let ms = Number.POSITIVE_INFINITY;
+  for (let batch = 0; batch < 3; batch++) {
+    ms = Math.min(ms, timeMs(() => {
+      for (let i = 0; i < reps; i++) last = instrument(bytes, table, RAW);
+    }) / reps);
+  }
   return { module: name, 'code bytes': fmt(code), 'out bytes': fmt(last!.bytes.length), 'ms/module': fmt(ms, 3), 'MB/s': fmt(code / 1e6 / (ms / 1000), 1) };
 }
 
@@ -272,7 +276,7 @@ export async function run(): Promise<void> {
     instrumentSpeed('generated (4,000 functions)', big, table),
   ];
   const speed: BenchTable = {
-    title: 'Instrumentation speed (code section MB/s, includes validation)',
+    title: 'Instrumentation speed (code section MB/s, includes validation and hashing; process CPU time)',
     columns: ['module', 'code bytes', 'out bytes', 'ms/module', 'MB/s'],
     rows: speedRows,
     notes: ['aim ≥ 10 MB/s'],
