@@ -322,4 +322,18 @@ describe('the gas global at every point the host can read it', () => {
       }
     });
   }
+
+  it('is exact at a bulk memory operation out of bounds (its dynamic charge stores the counter)', async () => {
+    const xCost = (names: string[]): number => names.reduce((sum, n) => sum + Object.values(extended.opcodes).find((o) => o.name === n)!.cost, 0);
+    const module = await rawModule(`(module (memory 1)
+      (func (export "f") (param i32) (local i32) ${loop} i32.const 70000 i32.const 0 i32.const 40 memory.fill))`, extended, {}, { bulk_memory: true });
+    const body = LOOP_BODY;
+    const tail = ['i32.const', 'i32.const', 'i32.const', 'memory.fill', 'end'];
+    const expected = BigInt(xCost(['loop']) + (ITERATIONS - 1) * xCost(body) + xCost([...body, 'end', ...tail]) + 2 * extended.surcharges.bulk_memory_per_32_bytes!);
+    for (const chunk of CHUNKS) {
+      const run = runExport(module, 'f', [ITERATIONS], { chunk });
+      expect(run.error).toBeInstanceOf(WebAssembly.RuntimeError);
+      expect(run.gasUsed).toBe(expected);
+    }
+  });
 });

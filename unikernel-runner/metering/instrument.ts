@@ -9,9 +9,10 @@
  * - an imported function `zgas.refill(cost: i32)`, called only when a charge drives the counter
  *   below zero (the host moves budget into the counter, or throws OutOfGas / Aborted);
  * - at the entry of every segment whose instructions cost c > 0:
- *   `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`, where `counter`
- *   is an added i64 local caching the global (a register in optimised code; the global is stored
- *   through at every charge, so it is exact at any trap) and reloaded after every call;
+ *   `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`, where `counter`
+ *   is an added i64 local caching the global (a register in optimised code), reloaded after every
+ *   call; `gas = counter` is stored once per segment before the first instruction that can trap,
+ *   call or leave the function, so the global is exact wherever the host can read it;
  * - before `memory.grow`: a refusal (result -1) when the memory would exceed the cap, otherwise a
  *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
  * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
@@ -538,10 +539,13 @@ function putBytes(buf: Uint8Array, at: number, src: Uint8Array): number {
  * closure per instruction), then one pass that copies the unchanged runs between edits as byte
  * slices and writes the injected sequences in place into the output buffer.
  *
- * The counter lives in a local (a register in optimised code) and is stored through to the global
- * at every charge, so the global is exact at any trap and the loop-carried dependency is a register:
- * `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }`. After a call the
- * callee (or a host charge) has moved the global: such segments reload it first.
+ * The counter lives in a local (a register in optimised code), so the loop-carried dependency is a
+ * register: `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`. The global
+ * is written only where the host can read it: before the first instruction of a segment that can
+ * trap (loads, stores, div/rem, unreachable, call_indirect, bulk memory), call or leave the function.
+ * Nothing else moves the counter inside a segment, so one store per segment keeps the global exact
+ * at every such point; a loop whose body can do none of these stores nothing. After a call the
+ * callee (or a host charge) has moved the global: the counter is reloaded from it.
  */
 class CodeRewriter {
   readonly b: Uint8Array;
@@ -1047,7 +1051,7 @@ class CodeRewriter {
     out.len = at - (5 - sizeBytes);
   }
 
-  /** `counter -= c; gas = counter; if (counter < 0) { refill(c); counter = gas }` (reload: from the global). */
+  /** `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }` (reload: from the global). */
   private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean): number {
     const gas = this.gas;
     if (cost === 0) {
