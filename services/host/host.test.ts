@@ -192,11 +192,11 @@ describe('host on Postgres', () => {
     // Rewrite a recorded result (a failed call reported as applied).
     const { rows } = await db.query<{ height: string }>("SELECT height FROM momentums WHERE results::text LIKE '%InsufficientAvailable%'");
     const height = rows[0]!.height;
-    await db.query(`UPDATE momentums SET results = replace(results::text, '"InsufficientAvailable"', '"ZeroAmount"')::jsonb WHERE height = $1`, [height]);
+    await db.query(`UPDATE momentums SET results = replace(results::text, '"InsufficientAvailable"', '"ZeroAmount"')::json WHERE height = $1`, [height]);
     const tampered = await replay(db, genesis());
     expect(tampered.ok).toBe(false);
     expect(tampered.mismatches).toContainEqual(expect.objectContaining({ height, field: 'results' }));
-    await db.query(`UPDATE momentums SET results = replace(results::text, '"ZeroAmount"', '"InsufficientAvailable"')::jsonb WHERE height = $1`, [height]);
+    await db.query(`UPDATE momentums SET results = replace(results::text, '"ZeroAmount"', '"InsufficientAvailable"')::json WHERE height = $1`, [height]);
     expect((await replay(db, genesis())).ok).toBe(true);
 
     // Rewrite a recorded state digest (of a momentum that changed state).

@@ -55,7 +55,7 @@ export const momentumJson = (m: Momentum): MomentumJson => ({
 /** Inserts a momentum; fails (unique violation) if its height is already taken — the fence between two sequencers. */
 export async function insertMomentum(db: Db, m: Momentum): Promise<void> {
   await db.query(
-    `INSERT INTO momentums (${COLUMNS}) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)`,
+    `INSERT INTO momentums (${COLUMNS}) VALUES ($1, $2, $3, $4, $5::json, $6::json, $7)`,
     [m.height.toString(), m.hash, m.prevHash, m.timestamp.toString(), JSON.stringify(m.inputs), JSON.stringify(m.results), m.stateDigest],
   );
 }
