@@ -39,53 +39,57 @@ export function toJsonValue(value: unknown, depth = 0): unknown {
   }
 }
 
-/** Appends the canonical text of `value` to `out`. */
-function write(value: unknown, out: string[], depth: number): void {
-  if (depth > MAX_DEPTH) bug('value nested too deeply');
-  if (value === null) {
-    out.push('null');
-    return;
+/** Printable ASCII without `"` and `\\`: JSON writes such a string as it is, between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/** Quoted object keys, memoized (momentums repeat a few field names thousands of times); bounded. */
+const KEY_CACHE_MAX = 4_096;
+const quotedKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = quote(k);
+    if (quotedKeys.size < KEY_CACHE_MAX) quotedKeys.set(k, q);
   }
+  return q;
+}
+
+/** The canonical text of `value` (string concatenation: V8 joins the pieces lazily). */
+function encode(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) bug('value nested too deeply');
+  if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      out.push(JSON.stringify(value));
-      return;
+      return quote(value);
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'number':
       if (!Number.isSafeInteger(value)) bug(`not a safe integer: ${value}`);
-      out.push(String(value));
-      return;
+      return String(value);
     case 'object': {
       if (Array.isArray(value)) {
-        out.push('[');
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(',');
-          write(value[i], out, depth + 1);
-        }
-        out.push(']');
-        return;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + encode(value[i], depth + 1);
+        return `${out}]`;
       }
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record);
       let inOrder = true;
       for (let i = 1; inOrder && i < keys.length; i++) if (keys[i - 1]! > keys[i]!) inOrder = false;
       if (!inOrder) keys.sort();
+      let out = '{';
       let first = true;
-      out.push('{');
       for (const k of keys) {
         const v = record[k];
         if (v === undefined) continue;
-        out.push(first ? JSON.stringify(k) : `,${JSON.stringify(k)}`, ':');
+        out += (first ? '' : ',') + quoteKey(k) + ':' + encode(v, depth + 1);
         first = false;
-        write(v, out, depth + 1);
       }
-      out.push('}');
-      return;
+      return `${out}}`;
     }
     default:
-      bug(`no canonical JSON for ${typeof value}`);
+      return bug(`no canonical JSON for ${typeof value}`);
   }
 }
 
@@ -95,9 +99,7 @@ function write(value: unknown, out: string[], depth: number): void {
  * safe integers (amounts travel as decimal strings).
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out, 0);
-  return out.join('');
+  return encode(value, 0);
 }
 
 export const canonicalHash = (value: unknown): Hash => sha3(utf8Bytes(canonicalJson(value)));

@@ -25,6 +25,9 @@ describe('canonical JSON and momentum hashes', () => {
     const data = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' ? Math.trunc(x) % 1_000_000 : x))) as unknown);
     fc.assert(fc.property(data, (v) => canonicalJson(v) === reference(v)), { numRuns: 500 });
     expect(canonicalJson({ 'é': 1, z: 2, Z: 3, '': [] })).toBe('{"":[],"Z":3,"z":2,"é":1}');
+    // Strings that need escaping are written as JSON.stringify writes them.
+    const odd = { 'a"b': 'c\\d\n\u007f', '\u2028': '\ud800', x: ['\t', '"'] };
+    expect(canonicalJson(odd)).toBe(`{${JSON.stringify('a"b')}:${JSON.stringify('c\\d\n\u007f')},"x":[${JSON.stringify('\t')},${JSON.stringify('"')}],${JSON.stringify('\u2028')}:${JSON.stringify('\ud800')}}`);
   });
 
   it('turns bigints into decimal strings and refuses what has no JSON', () => {
