@@ -35,6 +35,7 @@ import { DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
 import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
 import { momentumHash, ZERO_HASH } from '../../services/host/index.ts';
+import { replay } from '../../services/host/replay.ts';
 import { resultJson } from '../../services/host/sequence.ts';
 import { silentLogger } from '../../services/log.ts';
 import { insertMomentum, insertReceipts, saveAll, saveChanged } from '../../services/store/index.ts';
@@ -157,6 +158,8 @@ interface PipelineResult {
   queueKind: string;
   /** Receipts by state:outcome. */
   outcomes: Record<string, number>;
+  /** Whether replaying the store from genesis reproduced every momentum and the state rows, and how long it took. */
+  replay: { ok: boolean; ms: number; mismatches: number };
 }
 
 interface Load {
@@ -304,10 +307,13 @@ async function pipeline(setup: Setup, load: Load): Promise<PipelineResult> {
     }
     latencies.sort((a, b) => a - b);
     const heights = new Set(rows.map((r) => r.momentum_height));
+    const replayStart = performance.now();
+    const replayed = await replay(sys.db, setup.genesis);
+    const replayReport = { ok: replayed.ok, ms: performance.now() - replayStart, mismatches: replayed.mismatches.length };
     return {
       coldStartToListenMs: listenAt - t0, coldStartToFirstMomentumMs: firstMomentumAt - t0, settled, applied,
       submitMs: submittedAll - startAt, verifyMs: allVerifiedAt - startAt, settleMs: lastCommit - startAt, receiptsPerSecond: (applied * 1000) / (lastCommit - startAt),
-      latencies, momentums: heights.size, storeKind: sys.db.kind, queueKind: sys.queue.kind, outcomes,
+      latencies, momentums: heights.size, storeKind: sys.db.kind, queueKind: sys.queue.kind, outcomes, replay: replayReport,
     };
   } finally {
     await Promise.all(children.map(stopProcess));
@@ -391,6 +397,7 @@ export async function run(): Promise<void> {
       `verification: the node's in-process verifier (2 jobs at once) and ${WORKER_PROCESSES} \`zgas worker --concurrency ${WORKER_CONCURRENCY}\` process(es) on the same queue.`,
       `burst stages from the first POST: all answered (stored) ${fmt(p.submitMs)} ms, all verified ${fmt(p.verifyMs)} ms, all in momentums ${fmt(p.settleMs)} ms.`,
       `outcomes ${JSON.stringify(p.outcomes)}; signing the load took ${fmt(signMs)} ms (before the clock).`,
+      `replay from genesis (every signature, result, digest and hash, then the state rows): burst ${p.replay.ok ? 'ok' : `FAILED (${p.replay.mismatches} mismatches)`} in ${fmt(p.replay.ms)} ms, paced ${paced.replay.ok ? 'ok' : `FAILED (${paced.replay.mismatches} mismatches)`}.`,
     ],
     data: { pipeline: { ...p, latencies: undefined }, paced: { ...paced, latencies: undefined }, baseline: { ...b, latencies: undefined } },
   };
