@@ -337,3 +337,79 @@ describe('the gas global at every point the host can read it', () => {
     }
   });
 });
+
+// Loops take their refill path outside the loop body, which adds labels around every loop: branches
+// that leave loops (br, br_if with and without a value, br_table, return) are relabelled.
+describe('branches out of nested loops', () => {
+  const NESTED = `(module (memory 1) (table 2 funcref) (type $v (func (param i32) (result i32)))
+ (func $a (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+   block $out
+     loop $outer
+       local.get $i i32.const 1 i32.add local.set $i
+       i32.const 0 local.set $j
+       block $inner_out
+         loop $inner
+           local.get $j i32.const 1 i32.add local.tee $j
+           local.get $s i32.add local.set $s
+           local.get $j i32.const 7 i32.rem_u
+           br_table $inner $inner_out $out $inner
+         end
+       end
+       local.get $i local.get $n i32.lt_u br_if $outer
+     end
+   end
+   local.get $s)
+ (func $b (param $n i32) (result i32) (local $i i32)
+   loop $l (result i32)
+     local.get $i i32.const 1 i32.add local.tee $i
+     local.get $i local.get $n i32.ge_u br_if $l
+     drop
+     local.get $i i32.const 100 i32.gt_u
+     if local.get $i return end
+     local.get $i i32.const 3 i32.and i32.eqz
+     if (result i32) i32.const 5 local.get $i i32.add else local.get $i end
+     local.get $i local.get $n i32.gt_u br_if 1
+     drop
+     br $l
+   end
+   i32.const 1000 i32.add)
+ (func $c (param $n i32) (result i32) (local $i i32)
+   block $x (result i32)
+     loop $l
+       loop $m
+         local.get $i i32.const 1 i32.add local.tee $i
+         local.get $n i32.ge_u
+         if i32.const 77 br $x end
+         local.get $i i32.const 1 i32.and br_if $m
+         local.get $i i32.const 5 i32.rem_u br_if $l
+         local.get $i i32.const 3 i32.mul i32.const 1 i32.sub local.get $i i32.const 50 i32.gt_u br_if $x drop
+         local.get $i i32.const 400 i32.store
+       end
+       local.get $i call $a drop
+       br $l
+     end
+     i32.const 0
+   end)
+ (export "a" (func $a)) (export "b" (func $b)) (export "c" (func $c)))`;
+  // [export, argument, result, gas]: the figures of the rewrite that refilled inside the loop body
+  const expected: Array<[string, number, number | undefined, bigint]> = [
+    ['a', 1, 1, 39n],
+    ['a', 10, 10, 336n],
+    ['a', 200, 200, 6606n],
+    ['b', 10, undefined, 100_000n], // never ends: runs out of gas
+    ['b', 200, 101, 2968n],
+    ['c', 1, 77, 14n],
+    ['c', 10, 77, 162n],
+    ['c', 200, 179, 6144n],
+  ];
+  it('keeps the results and the gas, whatever the chunk', async () => {
+    const module = await rawModule(NESTED, table);
+    for (const [name, n, result, gas] of expected) {
+      for (const chunk of CHUNKS) {
+        const run = runExport(module, name, [n], { chunk, gasLimit: 100_000n });
+        expect(run.result, `${name}(${n}) chunk ${chunk}`).toBe(result);
+        expect(run.gasUsed, `${name}(${n}) chunk ${chunk}`).toBe(gas);
+      }
+    }
+  });
+});

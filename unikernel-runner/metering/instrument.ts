@@ -12,7 +12,10 @@
  *   `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`, where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
  *   call; `gas = counter` is stored once per segment before the first instruction that can trap,
- *   call or leave the function, so the global is exact wherever the host can read it;
+ *   call or leave the function, so the global is exact wherever the host can read it. At a loop's
+ *   start the charge is `counter -= c; br_if <refill path> (counter < 0)`: the refill path sits after
+ *   the loop (which gets three labels around it to reach it and come back), so a loop body holds
+ *   no call of its own;
  * - before `memory.grow`: a refusal (result -1) when the memory would exceed the cap, otherwise a
  *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
  * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
@@ -426,6 +429,25 @@ const EDIT_BR_IF_REFUND = 10;
 const EDIT_FLUSH = 11;
 /** A refunding br_if to the function's own label: it leaves the function, so it also stores the counter. */
 const EDIT_BR_IF_REFUND_EXIT = 12;
+/**
+ * `loop bt` becomes `block bt loop block loop bt`: the charge at the loop's start leaves through
+ * the inner block to a refill path after the loop, which re-enters it (see EDIT_LOOP_END). The
+ * loop then holds no call: its values need not be saved around one on every iteration.
+ */
+const EDIT_LOOP = 13;
+/** The charge at a loop's start: `counter -= c; br_if <slow path> (counter < 0)`. */
+const EDIT_LOOP_CHARGE = 14;
+/**
+ * After a loop's end: `br <out>; end; gas = counter; refill(c); counter = gas + c; br <re-enter>;
+ * end; end` — re-entering charges c again, so the counter ends as after an inline refill.
+ */
+const EDIT_LOOP_END = 15;
+/** A branch whose label crosses the labels added around loops: rewritten with the new label. */
+const EDIT_BR = 16;
+const EDIT_BR_IF = 17;
+const EDIT_BR_TABLE = 18;
+/** Labels a loop adds around itself. */
+const LOOP_LABELS = 3;
 
 /** An edit is five numbers: input offset, kind, argument, input bytes it replaces, label. */
 const EDIT_SIZE = 5;
@@ -567,6 +589,14 @@ class CodeRewriter {
   edits = new Float64Array(1024);
   ne = 0;
   frames = new Int32Array(64);
+  /** Per open frame: loops among the frames up to and including it. */
+  loops = new Int32Array(64);
+  /** Per open loop frame: index in `edits` of its charge's cost. */
+  loopCharges = new Int32Array(64);
+  /** Per open loop frame: its block type byte. */
+  loopTypes = new Int32Array(64);
+  /** New labels of rewritten br_tables. */
+  tableLabels: number[] = [];
   refunds = new Int32Array(16);
   nr = 0;
   /** Index in `edits` of the open segment's cost, -1 when the code is dead. */
@@ -596,6 +626,26 @@ class CodeRewriter {
     ]);
     // depth -= 1
     this.epilogue = Uint8Array.from([0x23, ...depth, 0x41, 0x01, 0x6b, 0x24, ...depth]);
+  }
+
+  /** Labels added around loops between a branch at `depth` and its target `label`. */
+  private added(label: number, depth: number): number {
+    if (depth === 0) return 0;
+    const loops = this.loops;
+    return LOOP_LABELS * (loops[depth - 1]! - (label >= depth ? 0 : loops[depth - 1 - label]!));
+  }
+
+  private growFrames(): void {
+    const size = this.frames.length * 2;
+    const grown = (a: Int32Array) => {
+      const next = new Int32Array(size);
+      next.set(a);
+      return next;
+    };
+    this.frames = grown(this.frames);
+    this.loops = grown(this.loops);
+    this.loopCharges = grown(this.loopCharges);
+    this.loopTypes = grown(this.loopTypes);
   }
 
   private push(offset: number, kind: number, arg: number, skip: number, label: number): void {
@@ -699,6 +749,9 @@ class CodeRewriter {
     const totalGlobals = info.globals;
     const maxBlockDepth = policy.maxBlockDepth;
 
+    this.tableLabels.length = 0;
+    let loops = this.loops;
+
     this.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
     this.open(bodyStart, EDIT_CHARGE, 0);
     let finished = false;
@@ -721,12 +774,19 @@ class CodeRewriter {
           cost += c;
           if (++depth > maxBlockDepth) limit('maxBlockDepth', depth, maxBlockDepth, at);
           if (depth > frames.length) {
-            const next = new Int32Array(frames.length * 2);
-            next.set(frames);
-            this.frames = frames = next;
+            this.growFrames();
+            frames = this.frames;
+            loops = this.loops;
           }
           frames[depth - 1] = (op === 0x02 ? FRAME_BLOCK : op === 0x03 ? FRAME_LOOP : FRAME_IF) | (arity << FRAME_ARITY_SHIFT);
-          if (op !== 0x02) {
+          loops[depth - 1] = (depth === 1 ? 0 : loops[depth - 2]!) + (op === 0x03 ? 1 : 0);
+          if (op === 0x03) {
+            this.push(at, EDIT_LOOP, b[at + 1]!, pos - at, 0);
+            this.open(pos, EDIT_LOOP_CHARGE, cost);
+            this.loopCharges[depth - 1] = this.seg;
+            this.loopTypes[depth - 1] = b[at + 1]!;
+            cost = 0;
+          } else if (op === 0x04) {
             this.open(pos, EDIT_CHARGE, cost);
             cost = 0;
           }
@@ -750,6 +810,7 @@ class CodeRewriter {
           }
           const frame = frames[--depth]!;
           const kind = frame & FRAME_KIND;
+          if (kind === FRAME_LOOP) this.push(pos, EDIT_LOOP_END, this.loopCharges[depth]!, 0, this.loopTypes[depth]!);
           if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0)) {
             this.open(pos, EDIT_CHARGE, cost);
             cost = 0;
@@ -762,6 +823,8 @@ class CodeRewriter {
           if (label > depth) malformed(at, 'branch label out of range');
           if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
           else this.flush(at); // leaves the function
+          const shift = this.added(label, depth);
+          if (shift > 0) this.push(at, EDIT_BR, label + shift, pos - at, 0);
           this.kill(cost + c);
           cost = 0;
           break;
@@ -777,11 +840,13 @@ class CodeRewriter {
             carries = frame >> FRAME_ARITY_SHIFT;
           }
           cost += c;
+          const shift = this.added(label, depth);
           if (this.seg >= 0 && carries === 0) {
             // The segment goes on past the br_if; a taken branch gets the rest back.
-            this.refund(at, cost, pos - at, label, label === depth);
+            this.refund(at, cost, pos - at, label + shift, label === depth);
           } else {
             if (label === depth) this.flush(at); // leaves the function
+            if (shift > 0) this.push(at, EDIT_BR_IF, label + shift, pos - at, 0);
             this.open(pos, EDIT_CHARGE, cost);
             cost = 0;
           }
@@ -791,20 +856,27 @@ class CodeRewriter {
           const n = readU32(b, pos, end);
           pos = cursor;
           limit('maxBrTableTargets', n, policy.maxBrTableTargets, at);
+          const first = this.tableLabels.length;
+          let shifted = false;
           for (let i = 0; i <= n; i++) {
             const label = readU32(b, pos, end);
             pos = cursor;
             if (label > depth) malformed(at, 'branch label out of range');
             if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
             else this.flush(at); // leaves the function
+            const shift = this.added(label, depth);
+            if (shift > 0) shifted = true;
+            this.tableLabels.push(label + shift);
           }
+          if (shifted) this.push(at, EDIT_BR_TABLE, first, pos - at, n + 1);
+          else this.tableLabels.length = first;
           this.kill(cost + c + this.brTablePerTarget * (n + 1));
           cost = 0;
           break;
         }
         case 0x0f: // return
           this.flush(at);
-          this.push(at, EDIT_RETURN, depth, 1, 0);
+          this.push(at, EDIT_RETURN, depth + this.added(depth, depth), 1, 0);
           this.kill(cost + c);
           cost = 0;
           break;
@@ -989,6 +1061,65 @@ class CodeRewriter {
           buf[at++] = 0x20; at = putU32(buf, at, counter);
           buf[at++] = 0x24; at = putBytes(buf, at, gas);
           break;
+        case EDIT_LOOP:
+          // block bt; loop; block; loop bt
+          buf[at++] = 0x02; buf[at++] = arg;
+          buf[at++] = 0x03; buf[at++] = BLOCK_EMPTY;
+          buf[at++] = 0x02; buf[at++] = BLOCK_EMPTY;
+          buf[at++] = 0x03; buf[at++] = arg;
+          break;
+        case EDIT_LOOP_CHARGE:
+          if (arg > 0) {
+            // counter -= c; br_if 1 (counter < 0): to the refill path after the loop
+            buf[at++] = 0x20; at = putU32(buf, at, counter);
+            buf[at++] = 0x42; at = putSigned(buf, at, arg);
+            buf[at++] = 0x7d;
+            buf[at++] = 0x22; at = putU32(buf, at, counter);
+            buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
+            buf[at++] = 0x0d; buf[at++] = 0x01;
+          }
+          break;
+        case EDIT_LOOP_END: {
+          // (the loop's own end was copied) br 2 (out, with the loop's value); end
+          buf[at++] = 0x0c; buf[at++] = 0x02;
+          buf[at++] = 0x0b;
+          const charge = e[arg]!;
+          if (charge > 0) {
+            // gas = counter; refill(c); counter = gas + c; br 0 (re-enter, which charges c again)
+            buf[at++] = 0x20; at = putU32(buf, at, counter);
+            buf[at++] = 0x24; at = putBytes(buf, at, gas);
+            buf[at++] = 0x41; at = putSigned(buf, at, charge);
+            buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
+            buf[at++] = 0x23; at = putBytes(buf, at, gas);
+            buf[at++] = 0x42; at = putSigned(buf, at, charge);
+            buf[at++] = 0x7c;
+            buf[at++] = 0x21; at = putU32(buf, at, counter);
+            buf[at++] = 0x0c; buf[at++] = 0x00;
+          } else {
+            buf[at++] = 0x00; // no charge: nothing branches here
+          }
+          buf[at++] = 0x0b;
+          if (e[i + 4] !== BLOCK_EMPTY) buf[at++] = 0x00; // the outer block's value never comes from here
+          buf[at++] = 0x0b;
+          break;
+        }
+        case EDIT_BR:
+          buf[at++] = 0x0c; at = putU32(buf, at, arg);
+          break;
+        case EDIT_BR_IF:
+          buf[at++] = 0x0d; at = putU32(buf, at, arg);
+          break;
+        case EDIT_BR_TABLE: {
+          const n = e[i + 4]!;
+          if (at + 5 * (n + 1) + EDIT_ROOM > buf.length) {
+            out.len = at;
+            out.ensure(5 * (n + 1) + EDIT_ROOM);
+            buf = out.buf;
+          }
+          buf[at++] = 0x0e; at = putU32(buf, at, n - 1);
+          for (let j = 0; j < n; j++) at = putU32(buf, at, this.tableLabels[arg + j]!);
+          break;
+        }
         case EDIT_BR_IF_REFUND:
         case EDIT_BR_IF_REFUND_EXIT: {
           const label = e[i + 4]!;
