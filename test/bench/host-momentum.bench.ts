@@ -1,8 +1,9 @@
 /**
  * The contract host alone: how long a momentum of 1,000 verified receipts takes from the moment the
- * receipts are marked verified to the commit of the momentum that settles them (apply + state digest
- * + one Postgres/PGlite transaction), on the real Postgres (fresh schema) and on in-memory PGlite,
- * and what the O(state) state digest costs on its own at that size.
+ * receipts are marked verified to the commit of the momentum that settles them (apply + digest of
+ * the changed entities + one Postgres/PGlite transaction), on the real Postgres (fresh schema) and
+ * on in-memory PGlite, and what the full O(state) digest (genesis, end of replay) would cost per
+ * momentum at that size.
  *
  * Sizes: ZGAS_BENCH_HOST_SESSIONS (500), ZGAS_BENCH_HOST_ROUNDS (6).
  */
@@ -117,8 +118,8 @@ export async function run(): Promise<void> {
     rows,
     notes: [
       'ingest = insertReceipts + markVerified of 1,000 receipts (what the API and a worker do);',
-      'verified→committed = until the momentum settling them is committed (apply, state digest, one transaction).',
-      'stateDigest is O(state) per momentum: the share of the momentum time that grows with the state.',
+      'verified→committed = until the momentum settling them is committed (apply, digest of the changed entities, one transaction).',
+      'stateDigest: the full O(state) digest, no longer computed per momentum (only for momentum 0 and at the end of a replay).',
     ],
   };
   printTable(table);
