@@ -11,8 +11,8 @@
  * - at the entry of every segment whose instructions cost c > 0:
  *   `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`, where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
- *   call; `gas = counter` is stored once per segment before the first instruction that can trap,
- *   call or leave the function, so the global is exact wherever the host can read it. At a loop's
+ *   call; `gas = counter` is stored by the charge of a segment that reaches an instruction that can
+ *   trap, call or leave the function, so the global is exact wherever the host can read it. At a loop's
  *   start the charge is `counter -= c; br_if <refill path> (counter < 0)`: the refill path sits after
  *   the loop (which gets three labels around it to reach it and come back), so a loop body holds
  *   no call of its own;
@@ -425,8 +425,6 @@ const EDIT_CHARGE_RELOAD = 8;
 const EDIT_RELOAD = 9;
 /** A br_if inside a merged segment: when taken, give back the cost of the segment's rest. */
 const EDIT_BR_IF_REFUND = 10;
-/** Before the first instruction of a segment that can trap, call or leave the function: `gas = counter`. */
-const EDIT_FLUSH = 11;
 /** A refunding br_if to the function's own label: it leaves the function, so it also stores the counter. */
 const EDIT_BR_IF_REFUND_EXIT = 12;
 /**
@@ -563,10 +561,11 @@ function putBytes(buf: Uint8Array, at: number, src: Uint8Array): number {
  *
  * The counter lives in a local (a register in optimised code), so the loop-carried dependency is a
  * register: `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`. The global
- * is written only where the host can read it: before the first instruction of a segment that can
- * trap (loads, stores, div/rem, unreachable, call_indirect, bulk memory), call or leave the function.
- * Nothing else moves the counter inside a segment, so one store per segment keeps the global exact
- * at every such point; a loop whose body can do none of these stores nothing. After a call the
+ * is written only for segments where the host can read it: the charge of a segment that reaches an
+ * instruction that can trap (loads, stores, div/rem, unreachable, call_indirect, bulk memory), call
+ * or leave the function also stores `gas = counter`. Nothing else moves the counter inside a
+ * segment, so that keeps the global exact at every such point; a loop whose body can do none of
+ * these stores nothing. After a call the
  * callee (or a host charge) has moved the global: the counter is reloaded from it.
  */
 class CodeRewriter {
@@ -685,12 +684,13 @@ class CodeRewriter {
 
   /**
    * Before an instruction that can trap, call or leave the function: the global must hold the
-   * counter there (the host reads it). One store per segment is enough: nothing else moves the
-   * counter until the segment ends, and a reload after a call leaves them equal.
+   * counter there (the host reads it). The segment's charge then stores it (its edit's last field
+   * says so): nothing else moves the counter until the segment ends, and a reload after a call
+   * leaves them equal. A segment that reaches no such point stores nothing.
    */
-  private flush(at: number): void {
+  private flush(): void {
     if (this.seg >= 0 && !this.flushed) {
-      this.push(at, EDIT_FLUSH, 0, 0, 0);
+      this.edits[this.seg + 2] = 1;
       this.flushed = true;
     }
   }
@@ -762,7 +762,7 @@ class CodeRewriter {
       if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
       switch (op) {
         case 0x00: // unreachable
-          this.flush(at);
+          this.flush();
           this.kill(cost + c);
           cost = 0;
           break;
@@ -801,7 +801,7 @@ class CodeRewriter {
         case 0x0b: { // end
           cost += c;
           if (depth === 0) {
-            this.flush(at);
+            this.flush();
             this.close(cost);
             this.push(at, EDIT_END, 0, 0, 0);
             if (pos !== end) malformed(pos, 'bytes after the end of a function body');
@@ -822,7 +822,7 @@ class CodeRewriter {
           pos = cursor;
           if (label > depth) malformed(at, 'branch label out of range');
           if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
-          else this.flush(at); // leaves the function
+          else this.flush(); // leaves the function
           const shift = this.added(label, depth);
           if (shift > 0) this.push(at, EDIT_BR, label + shift, pos - at, 0);
           this.kill(cost + c);
@@ -845,7 +845,7 @@ class CodeRewriter {
             // The segment goes on past the br_if; a taken branch gets the rest back.
             this.refund(at, cost, pos - at, label + shift, label === depth);
           } else {
-            if (label === depth) this.flush(at); // leaves the function
+            if (label === depth) this.flush(); // leaves the function
             if (shift > 0) this.push(at, EDIT_BR_IF, label + shift, pos - at, 0);
             this.open(pos, EDIT_CHARGE, cost);
             cost = 0;
@@ -863,7 +863,7 @@ class CodeRewriter {
             pos = cursor;
             if (label > depth) malformed(at, 'branch label out of range');
             if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
-            else this.flush(at); // leaves the function
+            else this.flush(); // leaves the function
             const shift = this.added(label, depth);
             if (shift > 0) shifted = true;
             this.tableLabels.push(label + shift);
@@ -875,7 +875,7 @@ class CodeRewriter {
           break;
         }
         case 0x0f: // return
-          this.flush(at);
+          this.flush();
           this.push(at, EDIT_RETURN, depth + this.added(depth, depth), 1, 0);
           this.kill(cost + c);
           cost = 0;
@@ -885,7 +885,7 @@ class CodeRewriter {
           pos = cursor;
           if (f >= this.totalFuncs) malformed(at, 'call to a function index out of range');
           cost += c;
-          this.flush(at);
+          this.flush();
           this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, pos - at, 0);
           if (this.seg >= 0) this.reload(pos);
           else {
@@ -902,7 +902,7 @@ class CodeRewriter {
           pos++;
           if (info.tables === 0) malformed(at, 'call_indirect without a table');
           cost += c;
-          this.flush(at);
+          this.flush();
           if (this.seg >= 0) this.reload(pos);
           else {
             this.open(pos, EDIT_CHARGE_RELOAD, cost);
@@ -930,7 +930,7 @@ class CodeRewriter {
           pos = skipLeb(b, pos, end, 5); // align
           pos = skipLeb(b, pos, end, 5); // offset
           cost += c;
-          this.flush(at); // out of bounds traps
+          this.flush(); // out of bounds traps
           break;
         case 0x3f: // memory.size
         case 0x40: // memory.grow
@@ -976,14 +976,14 @@ class CodeRewriter {
             needsScratch = true;
             if (this.seg >= 0) this.flushed = true;
           } else if (sub !== 0x09) {
-            this.flush(at); // out of bounds traps
+            this.flush(); // out of bounds traps
           }
           break;
         }
         case 0x6d: case 0x6e: case 0x6f: case 0x70: case 0x7f: case 0x80: case 0x81: case 0x82:
           // div/rem: division by zero and overflow trap
           cost += c;
-          this.flush(at);
+          this.flush();
           break;
         default:
           // Every other priced opcode has no immediates.
@@ -1048,18 +1048,14 @@ class CodeRewriter {
           buf[at++] = result ?? BLOCK_EMPTY;
           break;
         case EDIT_CHARGE:
-          if (arg > 0) at = this.charge(buf, at, counter, arg, false);
+          at = this.charge(buf, at, counter, arg, false, e[i + 4] === 1);
           break;
         case EDIT_CHARGE_RELOAD:
-          at = this.charge(buf, at, counter, arg, true);
+          at = this.charge(buf, at, counter, arg, true, e[i + 4] === 1);
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
           buf[at++] = 0x21; at = putU32(buf, at, counter);
-          break;
-        case EDIT_FLUSH:
-          buf[at++] = 0x20; at = putU32(buf, at, counter);
-          buf[at++] = 0x24; at = putBytes(buf, at, gas);
           break;
         case EDIT_LOOP:
           // block bt; loop; block; loop bt
@@ -1070,13 +1066,20 @@ class CodeRewriter {
           break;
         case EDIT_LOOP_CHARGE:
           if (arg > 0) {
-            // counter -= c; br_if 1 (counter < 0): to the refill path after the loop
+            // counter -= c; [gas = counter;] br_if 1 (counter < 0): to the refill path after the loop
             buf[at++] = 0x20; at = putU32(buf, at, counter);
             buf[at++] = 0x42; at = putSigned(buf, at, arg);
             buf[at++] = 0x7d;
             buf[at++] = 0x22; at = putU32(buf, at, counter);
+            if (e[i + 4] === 1) {
+              buf[at++] = 0x24; at = putBytes(buf, at, gas);
+              buf[at++] = 0x20; at = putU32(buf, at, counter);
+            }
             buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
             buf[at++] = 0x0d; buf[at++] = 0x01;
+          } else if (e[i + 4] === 1) {
+            buf[at++] = 0x20; at = putU32(buf, at, counter);
+            buf[at++] = 0x24; at = putBytes(buf, at, gas);
           }
           break;
         case EDIT_LOOP_END: {
@@ -1182,12 +1185,21 @@ class CodeRewriter {
     out.len = at - (5 - sizeBytes);
   }
 
-  /** `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }` (reload: from the global). */
-  private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean): number {
+  /**
+   * `counter -= c; [gas = counter;] if (counter < 0) { gas = counter; refill(c); counter = gas }`
+   * (reload: from the global; store: the segment reaches a point where the host reads the global).
+   */
+  private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean, store: boolean): number {
     const gas = this.gas;
     if (cost === 0) {
-      buf[at++] = 0x23; at = putBytes(buf, at, gas);
-      buf[at++] = 0x21; return putU32(buf, at, counter);
+      if (reload) {
+        buf[at++] = 0x23; at = putBytes(buf, at, gas);
+        buf[at++] = 0x21; at = putU32(buf, at, counter);
+      } else if (store) {
+        buf[at++] = 0x20; at = putU32(buf, at, counter);
+        buf[at++] = 0x24; at = putBytes(buf, at, gas);
+      }
+      return at;
     }
     if (reload) {
       buf[at++] = 0x23; at = putBytes(buf, at, gas);
@@ -1197,10 +1209,16 @@ class CodeRewriter {
     buf[at++] = 0x42; at = putSigned(buf, at, cost);
     buf[at++] = 0x7d;
     buf[at++] = 0x22; at = putU32(buf, at, counter);
+    if (store) {
+      buf[at++] = 0x24; at = putBytes(buf, at, gas);
+      buf[at++] = 0x20; at = putU32(buf, at, counter);
+    }
     buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
     buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
-    buf[at++] = 0x20; at = putU32(buf, at, counter); // the refill reads the global
-    buf[at++] = 0x24; at = putBytes(buf, at, gas);
+    if (!store) {
+      buf[at++] = 0x20; at = putU32(buf, at, counter); // the refill reads the global
+      buf[at++] = 0x24; at = putBytes(buf, at, gas);
+    }
     buf[at++] = 0x41; at = putSigned(buf, at, cost);
     buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
     buf[at++] = 0x23; at = putBytes(buf, at, gas);
