@@ -16,7 +16,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 // Empty strings count as unset, so `FOO= zgas node` behaves like leaving FOO out.
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 const port = (fallback: number) =>
-  z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(65_535)));
+  z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,5}$/).transform(Number).pipe(z.number().int().min(0).max(65_535))); // 0: any free port
 const boundedInt = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,9}$/).transform(Number).pipe(z.number().int().min(min).max(max)));
 

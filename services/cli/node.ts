@@ -81,6 +81,10 @@ export interface NodeOptions {
   limits?: Partial<ApiLimits>;
   reconcileIntervalMs?: number;
   reconcileAfterMs?: number;
+  /** The host's clock (unix seconds); default the system clock. */
+  clock?: () => bigint;
+  /** Serve the dashboard on / and /v1/overview (default true). */
+  dashboard?: boolean;
 }
 
 export interface RunningNode {
@@ -123,6 +127,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       reexecutor: createReexecutor(table),
       intervalMs: config.momentumIntervalMs,
       logger: log.child({ component: 'host' }),
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       publish: async (events) => {
         for (const e of events) {
           if (e.type !== 'momentum') continue;
@@ -145,7 +150,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       },
     });
     stops.push(() => api.close());
-    await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis) });
+    if (opts.dashboard !== false) await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis) });
     const workers = opts.workers ?? config.workers;
     let consumer: QueueConsumer | null = null;
     if (workers > 0) {
