@@ -71,9 +71,20 @@ const USER_GAS: Table = {
 /** Rows one upsert statement carries at most. */
 const ROWS_PER_STATEMENT = 1_000;
 
+/** Field paths split at their dots, once per path (the tables name a fixed few). */
+const splitPaths = new Map<string, readonly string[]>();
+function pathParts(path: string): readonly string[] {
+  let parts = splitPaths.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    splitPaths.set(path, parts);
+  }
+  return parts;
+}
+
 function getPath(view: Record<string, unknown>, path: string): unknown {
   let value: unknown = view;
-  for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+  for (const part of pathParts(path)) value = (value as Record<string, unknown> | undefined)?.[part];
   return value;
 }
 
