@@ -1,5 +1,4 @@
-import { sha3 } from '../../contracts/hash.ts';
-import { utf8Bytes } from '../../contracts/hex.ts';
+import { createHash } from 'node:crypto';
 import type { Hash } from '../../contracts/types.ts';
 import { InvariantViolation } from '../../contracts/errors.ts';
 
@@ -102,4 +101,8 @@ export function canonicalJson(value: unknown): string {
   return encode(value, 0);
 }
 
-export const canonicalHash = (value: unknown): Hash => sha3(utf8Bytes(canonicalJson(value)));
+/**
+ * SHA3-256 of the canonical text's UTF-8 bytes, as `sha3(utf8Bytes(text))` gives it; the text goes
+ * to the hash as it is, without a copy into a byte array first (momentums are large).
+ */
+export const canonicalHash = (value: unknown): Hash => `0x${createHash('sha3-256').update(canonicalJson(value), 'utf8').digest('hex')}` as Hash;

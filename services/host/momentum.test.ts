@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvariantViolation } from '../../contracts/errors.ts';
-import { canonicalJson, toJsonValue } from './canonical.ts';
+import { canonicalHash, canonicalJson, toJsonValue } from './canonical.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { utf8Bytes } from '../../contracts/hex.ts';
 import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
 import { noChanges } from '../../contracts/gas/tx.ts';
@@ -28,6 +30,14 @@ describe('canonical JSON and momentum hashes', () => {
     // Strings that need escaping are written as JSON.stringify writes them.
     const odd = { 'a"b': 'c\\d\n\u007f', '\u2028': '\ud800', x: ['\t', '"'] };
     expect(canonicalJson(odd)).toBe(`{${JSON.stringify('a"b')}:${JSON.stringify('c\\d\n\u007f')},"x":[${JSON.stringify('\t')},${JSON.stringify('"')}],${JSON.stringify('\u2028')}:${JSON.stringify('\ud800')}}`);
+  });
+
+  it('hashes the UTF-8 bytes of the canonical text with SHA3-256', () => {
+    expect(canonicalHash({})).toBe('0x840eb7aa2a9935de63366bacbe9d97e978a859e93dc792a0334de60ed52f8e99');
+    const data = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' ? Math.trunc(x) % 1_000_000 : x))) as unknown);
+    fc.assert(fc.property(data, (v) => canonicalHash(v) === sha3(utf8Bytes(canonicalJson(v)))), { numRuns: 300 });
+    const odd = { 'é': '\u2028\ud800', 'a"b': ['\t', '€𝄞'] };
+    expect(canonicalHash(odd)).toBe(sha3(utf8Bytes(canonicalJson(odd))));
   });
 
   it('turns bigints into decimal strings and refuses what has no JSON', () => {
