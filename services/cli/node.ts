@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { makeDomain } from '../../contracts/eip712/index.ts';
+import { keccakReady, makeDomain } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
@@ -104,6 +104,8 @@ export interface RunningNode {
 /** `zgas node`: migrate, then the contract host, the API, the verification workers and the reconciler in one process. */
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const { config, genesis, log } = opts;
+  // Digests on the WebAssembly keccak from the first request on (the pure-JS one is ~15x slower).
+  await keccakReady;
   const { db, queue, bus } = await connect(config, log);
   const domain = makeDomain(genesis.chainId, genesis.contract);
   const metrics = createMetrics({ defaultMetrics: true });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { makeDomain } from '../../contracts/eip712/index.ts';
+import { keccakReady, makeDomain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { ZgasError } from '../../contracts/errors.ts';
 import type { Config } from '../config.ts';
@@ -51,6 +51,7 @@ export async function startWorkerProcess(opts: { config: Config; genesis: Genesi
   const { config, log } = opts;
   if (config.databaseUrl === undefined) throw new ZgasError('NotReady', { reason: 'a worker process needs DATABASE_URL (the embedded store lives inside `zgas node`)' });
   if (config.redisUrl === undefined) throw new ZgasError('NotReady', { reason: 'a worker process needs REDIS_URL (the in-process queue lives inside `zgas node`)' });
+  await keccakReady; // digests on the WebAssembly keccak from the first job on
   const { db, queue, bus } = await connect(config, log);
   if (queue.kind !== 'bullmq') {
     await Promise.all([queue.close(), bus.close(), db.close()]);
