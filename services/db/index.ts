@@ -1,3 +1,4 @@
 export type { Db, DbKind, MigrationClient, OpenDbOptions, QueryResult } from './db.ts';
 export { openDb } from './open.ts';
 export { migrate, MIGRATION_LOCK_KEY } from './migrate.ts';
+export { dropPgSchema } from './pg.ts';

@@ -141,3 +141,15 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
 function migrationClient(client: pg.PoolClient): MigrationClient {
   return { query: async (text, values) => ({ rows: (await client.query(text, values)).rows as Record<string, unknown>[] }) };
 }
+
+/** Drops a schema and everything in it (a per-run or per-test store); the name is checked first. */
+export async function dropPgSchema(databaseUrl: string, schema: string): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new ZgasError('InvalidField', { path: 'schema', schema });
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

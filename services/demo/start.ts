@@ -4,16 +4,18 @@
  * It keeps serving afterwards; with `--once` it stops after the summary and exits 0.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { InvariantViolation } from '../../contracts/errors.ts';
 import { destination, pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { loadConfig } from '../config.ts';
+import { dropPgSchema } from '../db/index.ts';
 import { RunnerClient, SettlementClient } from './client.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { acceleratedClock, DEMO_CHALLENGE_WINDOW_SECONDS, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from './genesis.ts';
 import { amount, createPrinter } from './print.ts';
 import { runDemo } from './steps.ts';
-import type { DemoResult } from './steps.ts';
+import type { DemoContext, DemoResult } from './steps.ts';
 import { startLocalSystem } from './system.ts';
 import type { LocalSystem } from './system.ts';
 
@@ -74,20 +76,10 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
 
   let result: DemoResult;
   try {
-    result = await runDemo(
-      {
-        api: new SettlementClient(system.apiUrl, system.domain),
-        runner: new RunnerClient(runnerUrl, system.domain),
-        domain: system.domain,
-        genesis,
-        keys: DEMO_KEYS,
-        chainSpeed: DEMO_CLOCK_SPEED,
-      },
-      createPrinter(write),
-    );
+    result = await runDemo(demoContext(system, genesis), createPrinter(write));
   } catch (error) {
     await system.close();
-    if (ownSchema && config.databaseUrl !== undefined) await dropSchema(config.databaseUrl, schema);
+    if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
     throw error;
   }
 
@@ -98,7 +90,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   write(`runner    ${runnerUrl}/v1/sessions/:id/calls`);
   if (once) {
     await system.close();
-    if (ownSchema && config.databaseUrl !== undefined) await dropSchema(config.databaseUrl, schema);
+    if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
     write('demo complete (--once): stopped');
   } else {
     write('serving; Ctrl-C stops');
@@ -111,12 +103,16 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   return { system, result };
 }
 
-async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+/** The demo's clients of a started local system: the settlement API and its first runner. */
+export function demoContext(system: LocalSystem, genesis: Genesis): DemoContext {
+  const runner = system.runners[0];
+  if (runner === undefined) throw new InvariantViolation('the demo needs a runner');
+  return {
+    api: new SettlementClient(system.apiUrl, system.domain),
+    runner: new RunnerClient(runner.url, system.domain),
+    domain: system.domain,
+    genesis,
+    keys: DEMO_KEYS,
+    chainSpeed: DEMO_CLOCK_SPEED,
+  };
 }

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cost } from '../../contracts/units.ts';
 import { CallStatus } from '../../contracts/types.ts';
-import { RunnerClient, SettlementClient } from '../../services/demo/client.ts';
+import { demoContext } from '../../services/demo/start.ts';
 import { acceleratedClock, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
 import {
   abortLongCall, challengeInflatedReceipt, claimEarnings, expectedSlash, openSessions, PROVIDER_STAKE, registerProviders, registerZApps,
@@ -48,15 +48,7 @@ beforeAll(async () => {
     clock: acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED),
     runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: 0 }],
   });
-  const runnerUrl = system.runners[0]!.url;
-  ctx = {
-    api: new SettlementClient(system.apiUrl, system.domain),
-    runner: new RunnerClient(runnerUrl, system.domain),
-    domain: system.domain,
-    genesis,
-    keys: DEMO_KEYS,
-    chainSpeed: DEMO_CLOCK_SPEED,
-  };
+  ctx = demoContext(system, genesis);
 }, 180_000);
 
 afterAll(async () => {

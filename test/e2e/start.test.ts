@@ -3,24 +3,14 @@
  * that runs the local system and the demo, prints the summary and exits 0.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/net.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 /** The embedded store starts slowly on a busy machine; the demo itself takes well under a minute. */
 const START_TIMEOUT_MS = 300_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

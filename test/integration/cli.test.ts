@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,22 +9,13 @@ import { BUILTIN_GENESIS_JSON } from '../../services/cli/genesis.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, testTag } from './fixtures.ts';
+import { freePort } from '../support/net.ts';
 
 const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
 const WAIT_MS = 150_000;
 const tag = testTag();
 let db: TestDb;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [ZGAS, ...args], { env: { ...process.env, ZGAS_GENESIS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -21,6 +20,7 @@ import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, testTag } from './fixtures.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import { freePort } from '../support/net.ts';
 
 const tag = testTag();
 const queueName = `pipeline-${tag}`;
@@ -33,16 +33,6 @@ let node: RunningNode;
 let workers: ChildProcess[] = [];
 const workerLogs: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let metricsPorts: number[] = [];
 

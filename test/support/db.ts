@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Db } from '../../services/db/db.ts';
 import { migrate } from '../../services/db/migrate.ts';
-import { openPgDb } from '../../services/db/pg.ts';
+import { dropPgSchema, openPgDb } from '../../services/db/pg.ts';
 import { openPgliteDb } from '../../services/db/pglite.ts';
 
 /** The real Postgres of the test machine (trust auth). */
@@ -43,13 +42,7 @@ export async function openSchema(schema: string): Promise<Db> {
 }
 
 export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  await dropPgSchema(TEST_DATABASE_URL, schema);
 }
 
 /** An in-memory PGlite store, migrated. */
