@@ -634,6 +634,18 @@ class CodeRewriter {
     return LOOP_LABELS * (loops[depth - 1]! - (label >= depth ? 0 : loops[depth - 1 - label]!));
   }
 
+  /**
+   * An unconditional branch (br, a br_table target) from `depth` to `label`: marks the block it
+   * targets, or stores the counter when it leaves the function, and returns the label in the
+   * rewritten code (shifted past the labels added around loops).
+   */
+  private branchTo(label: number, depth: number, at: number): number {
+    if (label > depth) malformed(at, 'branch label out of range');
+    if (label < depth) this.frames[depth - 1 - label]! |= FRAME_TARGETED;
+    else this.flush(); // leaves the function
+    return label + this.added(label, depth);
+  }
+
   private growFrames(): void {
     const size = this.frames.length * 2;
     const grown = (a: Int32Array) => {
@@ -820,11 +832,8 @@ class CodeRewriter {
         case 0x0c: { // br
           const label = readU32(b, pos, end);
           pos = cursor;
-          if (label > depth) malformed(at, 'branch label out of range');
-          if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
-          else this.flush(); // leaves the function
-          const shift = this.added(label, depth);
-          if (shift > 0) this.push(at, EDIT_BR, label + shift, pos - at, 0);
+          const target = this.branchTo(label, depth, at);
+          if (target !== label) this.push(at, EDIT_BR, target, pos - at, 0);
           this.kill(cost + c);
           cost = 0;
           break;
@@ -861,12 +870,9 @@ class CodeRewriter {
           for (let i = 0; i <= n; i++) {
             const label = readU32(b, pos, end);
             pos = cursor;
-            if (label > depth) malformed(at, 'branch label out of range');
-            if (label < depth) frames[depth - 1 - label]! |= FRAME_TARGETED;
-            else this.flush(); // leaves the function
-            const shift = this.added(label, depth);
-            if (shift > 0) shifted = true;
-            this.tableLabels.push(label + shift);
+            const target = this.branchTo(label, depth, at);
+            if (target !== label) shifted = true;
+            this.tableLabels.push(target);
           }
           if (shifted) this.push(at, EDIT_BR_TABLE, first, pos - at, n + 1);
           else this.tableLabels.length = first;
