@@ -14,7 +14,7 @@ export const errors = {
   InvalidAddress: { status: 400, message: 'addresses are 0x followed by 40 hex digits (any case; mixed case must be a valid EIP-55 checksum)' },
   InvalidCallData: { status: 400, message: 'the call data does not decode as a method of the gas contract ABI; check the selector and argument encoding' },
   UnknownMethod: { status: 400, message: 'the 4-byte selector names no method of the gas contract' },
-  InvalidReceiptEncoding: { status: 400, message: 'a receipt must ABI-encode the nine GasReceipt fields followed by a 65-byte signature' },
+  InvalidReceiptEncoding: { status: 400, message: 'a settlement receipt must ABI-encode the ten GasReceipt fields followed by the 65-byte receipt signature and the 65-byte invocation signature' },
   InvalidState: { status: 400, message: 'state bytes are entries sorted by key, each u32be(keyLen) ‖ key ‖ u32be(valueLen) ‖ value, with unique keys of at most 32 bytes and nothing trailing' },
   InvalidField: { status: 400, message: 'the JSON object has a missing, unknown or mistyped field; see details.path' },
   // ── signatures ────────────────────────────────────────────────────────────────────────
