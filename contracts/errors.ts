@@ -84,6 +84,9 @@ export const errors = {
   ReceiptSignerMismatch: { status: 409, message: 'the session was opened with a receipt signer other than this runner key; its receipts would not settle' },
   ModuleHashMismatch: { status: 502, message: 'the module bytes fetched for the session do not hash to its moduleHash; nothing was run' },
   SessionStateLost: { status: 410, message: 'this runner no longer holds the session state (it restarted after calls were settled); open a new session' },
+  // ── the client ────────────────────────────────────────────────────────────────────────
+  ReceiptNotAcknowledged: { status: 502, message: 'the runner answered with a receipt that does not match the invocation, the output or the state the client holds (see details.field); the client will not acknowledge it: resynchronise, challenge or abort the session' },
+  SessionStopped: { status: 409, message: 'the session was aborted or closed on this client; open a new session for more calls' },
   // ── the services ──────────────────────────────────────────────────────────────────────
   InvalidRequest: { status: 400, message: 'the request body does not match the schema; see the path of the field' },
   NotFound: { status: 404, message: 'nothing is stored under this key' },
