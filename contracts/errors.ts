@@ -83,7 +83,11 @@ export const errors = {
   NotThisProvider: { status: 409, message: 'the session is served by another provider; send the invocation to its runner' },
   ReceiptSignerMismatch: { status: 409, message: 'the session was opened with a receipt signer other than this runner key; its receipts would not settle' },
   ModuleHashMismatch: { status: 502, message: 'the module bytes fetched for the session do not hash to its moduleHash; nothing was run' },
-  SessionStateLost: { status: 410, message: 'this runner no longer holds the session state (it restarted after calls were settled); open a new session' },
+  SessionStateLost: { status: 410, message: 'this runner lost the session log (its state and receipts); it will run no more calls of the session: open a new session' },
+  InvocationStale: { status: 409, message: 'the invocation does not acknowledge the runner newest receipt (preStateHash and ackedGas must be its postStateHash and cumulativeGas); check details.latest, resynchronise and sign again' },
+  CallGasLimitTooHigh: { status: 409, message: 'the callGasLimit is above what this runner can run and settle within the close grace period (details.maxCallGasLimit); lower it' },
+  SessionLogFull: { status: 507, message: 'the runner session log has reached its size limit; open a new session' },
+  NotAnAbort: { status: 400, message: 'the body must be the signed Abort(sessionId) call of this very session, from its user or its zApp owner' },
   // ── the client ────────────────────────────────────────────────────────────────────────
   ReceiptNotAcknowledged: { status: 502, message: 'the runner answered with a receipt that does not match the invocation, the output or the state the client holds (see details.field); the client will not acknowledge it: resynchronise, challenge or abort the session' },
   SessionStopped: { status: 409, message: 'the session was aborted or closed on this client; open a new session for more calls' },
