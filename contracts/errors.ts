@@ -98,6 +98,8 @@ export const errors = {
   UnsupportedMediaType: { status: 415, message: 'the request body has the wrong content type: JSON bodies are application/json, modules application/wasm or application/octet-stream' },
   TooManySubscribers: { status: 503, message: 'the event stream has reached its subscriber limit; retry later' },
   RateLimited: { status: 429, message: 'too many requests; slow down and retry' },
+  IntakeFull: { status: 429, message: 'too many of your receipts await verification; retry once they are verified' },
+  ModuleNotUploaded: { status: 409, message: 'no module is stored under this moduleHash; upload it with PUT /v1/modules first' },
   NotReady: { status: 503, message: 'the service is starting or has lost a dependency; retry shortly' },
   GenesisMismatch: { status: 500, message: 'the store was created from another genesis; start the node with that genesis or on an empty store' },
   StoreCorrupt: { status: 500, message: 'the stored state does not match the momentum chain; run replay to find the first mismatch' },
