@@ -91,62 +91,54 @@ export interface InsertOutcome {
  */
 export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], submitter: string, bounds: IntakeBounds = DEFAULT_INTAKE_BOUNDS): Promise<InsertOutcome> {
   limit(copies.length, 'receipts');
-  const seen = new Set<string>();
-  const batch: { copy: ReceiptCopy; text: string }[] = [];
-  const duplicates: Hash[] = [];
-  for (const copy of copies) {
-    const key = parseHash(copy.copyKey);
-    if (seen.has(key)) {
-      duplicates.push(copy.digest);
-      continue;
-    }
-    seen.add(key);
-    batch.push({ copy: { ...copy, copyKey: key }, text: JSON.stringify(receiptToJson(copy.receipt)) });
-  }
-  if (batch.length === 0) return { accepted: [], duplicates, stored: [] };
-
-  const settled = await db.query<{ digest: Hash }>(
-    `SELECT DISTINCT digest FROM receipts WHERE digest = ANY($1::text[]) AND state = 'applied'`,
-    [[...new Set(batch.map((b) => b.copy.digest))]],
-  );
-  const applied = new Set(settled.rows.map((r) => r.digest));
-  const fresh = batch.filter((b) => {
-    if (!applied.has(b.copy.digest)) return true;
-    duplicates.push(b.copy.digest);
-    return false;
+  const keys = copies.map((c) => parseHash(c.copyKey));
+  const firstAt = new Map<string, number>();
+  keys.forEach((k, i) => {
+    if (!firstAt.has(k)) firstAt.set(k, i);
   });
-  if (fresh.length === 0) return { accepted: [], duplicates, stored: [] };
+  const candidates = [...firstAt.values()];
+  const settled = candidates.length === 0 ? [] : (await db.query<{ digest: Hash }>(
+    `SELECT DISTINCT digest FROM receipts WHERE digest = ANY($1::text[]) AND state = 'applied'`,
+    [[...new Set(candidates.map((i) => copies[i]!.digest))]],
+  )).rows;
+  const applied = new Set(settled.map((r) => r.digest));
+  const fresh = candidates.filter((i) => !applied.has(copies[i]!.digest)).map((i) => ({ i, text: JSON.stringify(receiptToJson(copies[i]!.receipt)) }));
 
-  const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
-  const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
-    `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM receipts WHERE submitter = $1 AND state = 'stored'`,
-    [submitter],
-  );
-  const pendingCopies = Number(pending?.copies ?? '0');
-  const pendingBytes = Number(pending?.bytes ?? '0');
-  if (pendingCopies + fresh.length > bounds.copies || pendingBytes + bytes > bounds.bytes) {
-    throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pendingCopies, maxCopies: bounds.copies, unverifiedBytes: pendingBytes, maxBytes: bounds.bytes });
+  const inserted = new Set<string>();
+  if (fresh.length > 0) {
+    const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
+    const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
+      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM receipts WHERE submitter = $1 AND state = 'stored'`,
+      [submitter],
+    );
+    const pendingCopies = Number(pending?.copies ?? '0');
+    const pendingBytes = Number(pending?.bytes ?? '0');
+    if (pendingCopies + fresh.length > bounds.copies || pendingBytes + bytes > bounds.bytes) {
+      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pendingCopies, maxCopies: bounds.copies, unverifiedBytes: pendingBytes, maxBytes: bounds.bytes });
+    }
+    // One JSON document for the whole batch: text arrays of JSON would cost the driver an escaping
+    // pass over every character of every receipt.
+    const { rows } = await db.query<{ copy_key: Hash }>(
+      `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
+       SELECT e->>'k', e->>'d', e->'r'->>'sessionId', (e->'r'->>'seq')::numeric, e->'r', $2, (e->>'n')::integer
+       FROM jsonb_array_elements($1::jsonb) AS e
+       ON CONFLICT (copy_key) DO NOTHING
+       RETURNING copy_key`,
+      [`[${fresh.map((b) => `{"k":"${keys[b.i]!}","d":"${parseHash(copies[b.i]!.digest)}","n":${b.text.length},"r":${b.text}}`).join(',')}]`, submitter],
+    );
+    for (const r of rows) inserted.add(r.copy_key);
   }
-
-  // One JSON document for the whole batch: text arrays of JSON would cost the driver an escaping
-  // pass over every character of every receipt.
-  const { rows } = await db.query<{ copy_key: Hash }>(
-    `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
-     SELECT e->>'k', e->>'d', e->'r'->>'sessionId', (e->'r'->>'seq')::numeric, e->'r', $2, (e->>'n')::integer
-     FROM jsonb_array_elements($1::jsonb) AS e
-     ON CONFLICT (copy_key) DO NOTHING
-     RETURNING copy_key`,
-    [`[${fresh.map((b) => `{"k":"${b.copy.copyKey}","d":"${b.copy.digest}","n":${b.text.length},"r":${b.text}}`).join(',')}]`, submitter],
-  );
-  const inserted = new Set(rows.map((r) => r.copy_key));
+  // In input order: the first occurrence of a copy stored now is accepted, everything else a duplicate.
   const accepted: Hash[] = [];
+  const duplicates: Hash[] = [];
   const stored: Hash[] = [];
-  for (const { copy } of fresh) {
-    if (inserted.has(copy.copyKey)) {
-      accepted.push(copy.digest);
-      stored.push(copy.copyKey);
-    } else duplicates.push(copy.digest);
-  }
+  keys.forEach((k, i) => {
+    const digest = parseHash(copies[i]!.digest);
+    if (firstAt.get(k) === i && inserted.has(k)) {
+      accepted.push(digest);
+      stored.push(k);
+    } else duplicates.push(digest);
+  });
   return { accepted, duplicates, stored };
 }
 
