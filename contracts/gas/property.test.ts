@@ -92,6 +92,8 @@ class Model {
   check(): void {
     checkInvariants(this.w.state);
     expect(totalSupply(this.w.state)).toBe(this.supply);
+    // every committed state reads back
+    expect(stateDigest(cloneState(this.w.state))).toBe(stateDigest(this.w.state));
   }
 }
 
