@@ -15,7 +15,9 @@ const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
-const HEX = /^0x([0-9a-fA-F]{2})*$/;
+// A plain character class: a repeated group would recurse per byte and overflow the stack on the
+// megabytes of a Challenge. Evenness is checked apart.
+const HEX = /^0x[0-9a-fA-F]*$/;
 
 export const uint64Text = z
   .string()
@@ -38,6 +40,7 @@ export const bytesText = (maxBytes: number) =>
   z
     .string()
     .regex(HEX, 'bytes: 0x followed by an even number of hex digits')
+    .refine((t) => t.length % 2 === 0, 'bytes: 0x followed by an even number of hex digits')
     .refine((t) => t.length <= 2 + 2 * maxBytes, `at most ${maxBytes} bytes`);
 
 /** A settlement receipt (DESIGN §6): the ten GasReceipt fields, the provider's signature and the user's invocation signature. */
