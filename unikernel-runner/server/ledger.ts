@@ -4,20 +4,26 @@
  * (http-ledger.ts) speaks the settlement API of DESIGN §9.
  */
 import { sha3 } from '../../contracts/hash.ts';
-import type { Address, Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
 
-/** The part of a session (DESIGN §5) a runner needs, with the module hash of its zApp. */
+export type LedgerSessionStatus = 'open' | 'closing' | 'closed';
+
+/** The part of a session (DESIGN §5) a runner needs, with its zApp's module hash and owner. */
 export interface LedgerSession {
   id: Hash;
-  /** 'open', 'aborting' or 'closed'. */
-  status: string;
+  status: LedgerSessionStatus;
+  /** Set by Abort: the running call stops and no new invocation runs. */
+  stopCall: boolean;
   user: Address;
   provider: Address;
   zAppId: Hash;
+  zAppOwner: Address;
   moduleHash: Hash;
   gasLimit: Gas;
   settledGas: Gas;
+  /** The seq of the newest settled receipt (0 before the first). */
+  lastSeq: bigint;
   receiptSigner: Address;
 }
 
@@ -30,7 +36,7 @@ export interface Ledger {
   /** The module bytes stored under the hash (the caller checks the hash), or null. */
   getModule(moduleHash: Hash): Promise<Uint8Array | null>;
   /** Delivers receipts for settlement; resolves once accepted (duplicates are harmless). */
-  submitReceipts(receipts: SignedReceipt[]): Promise<void>;
+  submitReceipts(receipts: SettlementReceipt[]): Promise<void>;
   /** Aborts of this provider's sessions; returns the unsubscribe function. */
   onAbort(listener: (event: AbortEvent) => void): () => void;
   close(): Promise<void>;
@@ -40,7 +46,7 @@ export interface Ledger {
 export class MemoryLedger implements Ledger {
   readonly sessions = new Map<Hash, LedgerSession>();
   readonly modules = new Map<Hash, Uint8Array>();
-  readonly receipts: SignedReceipt[] = [];
+  readonly receipts: SettlementReceipt[] = [];
   private readonly listeners = new Set<(event: AbortEvent) => void>();
 
   putModule(bytes: Uint8Array): Hash {
@@ -53,11 +59,20 @@ export class MemoryLedger implements Ledger {
     this.sessions.set(session.id.toLowerCase() as Hash, { ...session });
   }
 
-  /** Marks the session aborting and tells the runner, as the settlement side does on `Abort`. */
+  /** Applies `Abort` as the contract does (closing, stopCall) and tells the runner, as the settlement side does. */
   abort(sessionId: Hash): void {
     const session = this.sessions.get(sessionId);
-    if (session !== undefined) session.status = 'aborting';
+    if (session !== undefined) {
+      session.stopCall = true;
+      if (session.status === 'open') session.status = 'closing';
+    }
     for (const listener of this.listeners) listener({ sessionId });
+  }
+
+  /** Applies `CloseSession` as the contract does: closing, the running call finishes. */
+  closeSession(sessionId: Hash): void {
+    const session = this.sessions.get(sessionId);
+    if (session !== undefined && session.status === 'open') session.status = 'closing';
   }
 
   async getSession(id: Hash): Promise<LedgerSession | null> {
@@ -69,7 +84,7 @@ export class MemoryLedger implements Ledger {
     return this.modules.get(moduleHash.toLowerCase() as Hash)?.slice() ?? null;
   }
 
-  async submitReceipts(receipts: SignedReceipt[]): Promise<void> {
+  async submitReceipts(receipts: SettlementReceipt[]): Promise<void> {
     this.receipts.push(...receipts);
   }
 
