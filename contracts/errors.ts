@@ -100,6 +100,13 @@ export const errors = {
   // ── the client ────────────────────────────────────────────────────────────────────────
   ReceiptNotAcknowledged: { status: 502, message: 'the runner answered with a receipt that does not match the invocation, the output or the state the client holds (see details.field); the client will not acknowledge it: resynchronise, challenge or abort the session' },
   SessionStopped: { status: 409, message: 'the session was aborted or closed on this client; open a new session for more calls' },
+  // ── the command line ──────────────────────────────────────────────────────────────────
+  InvalidQsrAmount: { status: 400, message: 'QSR amounts are written in QSR with at most 8 decimals, e.g. 12.5 or 0.00000001 (one base unit): digits and one point, no sign, exponent or separators' },
+  KeyNotFound: { status: 404, message: 'no key of this name or address is in the keystore; list them with `zgas keys list`, or point --keystore (ZGAS_KEYSTORE) at the right directory' },
+  KeyExists: { status: 409, message: 'the keystore already holds a key of this name or address; pick another name' },
+  WrongPassword: { status: 401, message: 'the password does not decrypt this key; give the password it was saved with (prompt, --password-file or ZGAS_PASSWORD)' },
+  PasswordRequired: { status: 400, message: 'a password is needed and there is no terminal to ask on; give --password-file or ZGAS_PASSWORD' },
+  NoLocalSession: { status: 404, message: 'no local record of this session: `zgas session open` writes one; calls continue only from the record of the session they belong to' },
   // ── the services ──────────────────────────────────────────────────────────────────────
   InvalidRequest: { status: 400, message: 'the request body does not match the schema; see the path of the field' },
   NotFound: { status: 404, message: 'nothing is stored under this key' },
