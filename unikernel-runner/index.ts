@@ -36,7 +36,7 @@ export type { RunnerConfig } from './server/config.ts';
 export { HttpLedger, ledgerSessionFromJson, RECEIPT_PUSH_RETRIES } from './server/http-ledger.ts';
 export type { HttpLedgerOptions } from './server/http-ledger.ts';
 export { MemoryLedger } from './server/ledger.ts';
-export type { AbortEvent, Ledger, LedgerSession } from './server/ledger.ts';
+export type { Ledger, LedgerSession, LedgerSessionStatus, SessionStop } from './server/ledger.ts';
 export { startRunner } from './server/main.ts';
 export type { StartedRunner, StartOptions } from './server/main.ts';
 

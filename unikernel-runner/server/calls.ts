@@ -91,7 +91,11 @@ export class CallService {
       flushIntervalMs: deps.push?.flushIntervalMs ?? 1_000,
       ...(deps.onPushError === undefined ? {} : { onError: deps.onPushError }),
     });
-    this.unsubscribe = deps.ledger.onAbort(({ sessionId }) => void this.abort(sessionId).catch(() => undefined));
+    this.unsubscribe = deps.ledger.onSessionStop(({ sessionId, stopCall }) => {
+      if (stopCall) void this.abort(sessionId).catch(() => undefined);
+      // A close lets the running call finish; the ledger refuses new invocations from now on.
+      else this.pusher.flushSession(sessionId.toLowerCase() as Hash);
+    });
   }
 
   /** Runs one signed invocation; refuses with a typed error and runs nothing on any check that fails. */

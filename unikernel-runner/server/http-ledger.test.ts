@@ -9,7 +9,8 @@ import { receiptFromJson } from '../../contracts/json.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { HttpLedger, ledgerSessionFromJson } from './http-ledger.ts';
-import type { AbortEvent } from './ledger.ts';
+import type { SessionStop } from './ledger.ts';
+import { sessionStopEvent } from '../../contracts/events.ts';
 import { readEvents } from './sse.ts';
 
 const provider = vectors.keys.provider.address as Address;
@@ -73,7 +74,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (eventConnections === 1) return void res.end(); // the stream drops; the ledger must reconnect
     expect(url.searchParams.get('provider')).toBe(provider);
     res.write(`event: momentum\ndata: {"height":"3"}\n\n`);
-    res.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider, abortCap: '100' })}\n\n`);
+    res.write('event: sessionStop\ndata: {"type":"sessionStop","kind":"sideways"}\n\n');
+    res.write(`event: sessionStop\ndata: ${JSON.stringify(sessionStopEvent({ kind: 'close', sessionId, provider, stopCall: false, closesAt: 160n, height: 4n }))}\n\n`);
+    res.write(`event: sessionStop\ndata: ${JSON.stringify(sessionStopEvent({ kind: 'abort', sessionId, provider, stopCall: true, closesAt: 160n, height: 5n }))}\n\n`);
     return;
   }
   send(404, { code: 'NotFound', message: 'no' });
@@ -125,10 +128,18 @@ describe('HttpLedger', () => {
     expect(refusedPushes).toBe(1);
   });
 
-  it('learns aborts from the event stream, reconnecting after it drops', async () => {
-    const ledger = new HttpLedger({ apiUrl: base, provider });
-    const seen = await new Promise<AbortEvent>((resolve) => ledger.onAbort(resolve));
-    expect(seen).toEqual({ sessionId });
+  it('learns closes and aborts from the event stream, skipping malformed events and reconnecting after it drops', async () => {
+    const errors: string[] = [];
+    const ledger = new HttpLedger({ apiUrl: base, provider, onError: (_error, what) => errors.push(what) });
+    const seen: SessionStop[] = [];
+    await new Promise<void>((resolve) =>
+      ledger.onSessionStop((stop) => {
+        seen.push(stop);
+        if (seen.length === 2) resolve();
+      }),
+    );
+    expect(seen).toEqual([{ sessionId, stopCall: false }, { sessionId, stopCall: true }]);
+    expect(errors).toContain('session stop event');
     expect(eventConnections).toBeGreaterThanOrEqual(2);
     await ledger.close();
   });

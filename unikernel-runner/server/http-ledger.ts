@@ -1,7 +1,7 @@
 /**
  * The ledger over the settlement API's fixed surface (DESIGN §9): sessions, zApps and modules by
- * GET, receipts by POST /v1/receipts (retried; duplicates are harmless), aborts from the
- * Server-Sent Events of GET /v1/events?provider=… (reconnecting).
+ * GET, receipts by POST /v1/receipts (retried; duplicates are harmless), aborts and closes from
+ * the `sessionStop` Server-Sent Events of GET /v1/events?provider=… (reconnecting).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
@@ -10,7 +10,8 @@ import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import { receiptToJson } from '../../contracts/json.ts';
 import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
 import { parseGas, parseUint64 } from '../../contracts/units.ts';
-import type { AbortEvent, Ledger, LedgerSession } from './ledger.ts';
+import type { Ledger, LedgerSession, SessionStop } from './ledger.ts';
+import { SESSION_STOP_EVENT, sessionStopEventFromJson } from '../../contracts/events.ts';
 import { readEvents } from './sse.ts';
 
 export const RECEIPT_PUSH_RETRIES = 8;
@@ -49,7 +50,6 @@ const sessionJson = z.looseObject({
   receiptSigner: z.string(),
 });
 const zAppJson = z.looseObject({ owner: z.string(), moduleHash: z.string() });
-const abortJson = z.looseObject({ sessionId: z.string() });
 
 interface ZAppFacts {
   owner: Address;
@@ -94,7 +94,7 @@ export class HttpLedger implements Ledger {
   private readonly base: string;
   private readonly fetch: typeof fetch;
   private readonly zApps = new Map<Hash, ZAppFacts>();
-  private readonly listeners = new Set<(event: AbortEvent) => void>();
+  private readonly listeners = new Set<(event: SessionStop) => void>();
   private stream: AbortController | null = null;
   private closed = false;
 
@@ -138,7 +138,7 @@ export class HttpLedger implements Ledger {
     }
   }
 
-  onAbort(listener: (event: AbortEvent) => void): () => void {
+  onSessionStop(listener: (event: SessionStop) => void): () => void {
     this.listeners.add(listener);
     if (this.stream === null && !this.closed) void this.follow();
     return () => this.listeners.delete(listener);
@@ -164,8 +164,8 @@ export class HttpLedger implements Ledger {
         if (!response.ok || response.body === null) throw new ZgasError('NotReady', { reason: 'event stream refused', status: response.status });
         wait = SSE_RECONNECT_MIN_MS;
         for await (const event of readEvents(response.body)) {
-          if (event.event !== 'abort') continue;
-          this.dispatchAbort(event.data);
+          if (event.event !== SESSION_STOP_EVENT) continue;
+          this.dispatchStop(event.data);
         }
       } catch (error) {
         if (this.closed) break;
@@ -178,15 +178,16 @@ export class HttpLedger implements Ledger {
     this.stream = null;
   }
 
-  private dispatchAbort(data: string): void {
-    let sessionId: Hash;
+  private dispatchStop(data: string): void {
+    let stop: SessionStop;
     try {
-      sessionId = parseHash(abortJson.parse(JSON.parse(data)).sessionId);
+      const event = sessionStopEventFromJson(JSON.parse(data));
+      stop = { sessionId: event.sessionId, stopCall: event.stopCall || event.kind === 'abort' };
     } catch (error) {
-      this.options.onError?.(error, 'abort event');
+      this.options.onError?.(error, 'session stop event');
       return;
     }
-    for (const listener of this.listeners) listener({ sessionId });
+    for (const listener of this.listeners) listener(stop);
   }
 
   /** A zApp's owner and module hash, which never change once registered (cached). */

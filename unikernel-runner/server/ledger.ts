@@ -27,8 +27,10 @@ export interface LedgerSession {
   receiptSigner: Address;
 }
 
-export interface AbortEvent {
+/** The ledger announced that a session stops (contracts/events.ts): with stopCall (Abort) the running call stops too. */
+export interface SessionStop {
   sessionId: Hash;
+  stopCall: boolean;
 }
 
 export interface Ledger {
@@ -37,8 +39,8 @@ export interface Ledger {
   getModule(moduleHash: Hash): Promise<Uint8Array | null>;
   /** Delivers receipts for settlement; resolves once accepted (duplicates are harmless). */
   submitReceipts(receipts: SettlementReceipt[]): Promise<void>;
-  /** Aborts of this provider's sessions; returns the unsubscribe function. */
-  onAbort(listener: (event: AbortEvent) => void): () => void;
+  /** Aborts and closes of this provider's sessions; returns the unsubscribe function. */
+  onSessionStop(listener: (event: SessionStop) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export class MemoryLedger implements Ledger {
   readonly sessions = new Map<Hash, LedgerSession>();
   readonly modules = new Map<Hash, Uint8Array>();
   readonly receipts: SettlementReceipt[] = [];
-  private readonly listeners = new Set<(event: AbortEvent) => void>();
+  private readonly listeners = new Set<(event: SessionStop) => void>();
 
   putModule(bytes: Uint8Array): Hash {
     const hash = sha3(bytes);
@@ -66,13 +68,14 @@ export class MemoryLedger implements Ledger {
       session.stopCall = true;
       if (session.status === 'open') session.status = 'closing';
     }
-    for (const listener of this.listeners) listener({ sessionId });
+    for (const listener of this.listeners) listener({ sessionId, stopCall: true });
   }
 
   /** Applies `CloseSession` as the contract does: closing, the running call finishes. */
   closeSession(sessionId: Hash): void {
     const session = this.sessions.get(sessionId);
     if (session !== undefined && session.status === 'open') session.status = 'closing';
+    for (const listener of this.listeners) listener({ sessionId, stopCall: false });
   }
 
   async getSession(id: Hash): Promise<LedgerSession | null> {
@@ -88,7 +91,7 @@ export class MemoryLedger implements Ledger {
     this.receipts.push(...receipts);
   }
 
-  onAbort(listener: (event: AbortEvent) => void): () => void {
+  onSessionStop(listener: (event: SessionStop) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
