@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wholeQsr } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
-import { MAX_CALL_DATA_BYTES } from '../abi/methods.ts';
+import { encodeMethod, MAX_CALL_DATA_BYTES } from '../abi/methods.ts';
 import { ADDR, FakeRunner, TEST_CONTRACT, testGenesis, World } from '../../test/support/contract-kit.ts';
 import { DEFAULT_GAS_TABLE_HASH, DEFAULT_PARAMS, genesisState, genesisSupply, genesisToJson, MIN_CHALLENGE_BOND, parseGenesis } from './genesis.ts';
 import { checkInvariants } from './invariants.ts';
@@ -35,6 +35,16 @@ describe('genesis', () => {
     expect(DEFAULT_PARAMS.challengeBond).toBeGreaterThanOrEqual(MIN_CHALLENGE_BOND);
   });
 
+  it('a Challenge at the largest state and input a genesis may allow fits the call data', () => {
+    const maxStateBytes = MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES - 1;
+    const g = parseGenesis({ ...base, params: { maxStateBytes: String(maxStateBytes), maxInputBytes: '1' } });
+    const w = new World(testGenesis({ params: { maxStateBytes: String(maxStateBytes), maxInputBytes: '1' } }));
+    const runner = new FakeRunner(w, w.open(w.setup()));
+    const receipt = runner.run();
+    const data = encodeMethod({ name: 'Challenge', receipt, input: '0x00', preState: `0x${'00'.repeat(Number(g.params.maxStateBytes))}` });
+    expect((data.length - 2) / 2).toBeLessThanOrEqual(MAX_CALL_DATA_BYTES);
+  });
+
   it('takes partial params', () => {
     const g = parseGenesis({ ...base, params: { challengeWindowSeconds: '30', abortGraceGas: '5' } });
     expect(g.params).toEqual({ ...DEFAULT_PARAMS, challengeWindowSeconds: 30n, abortGraceGas: 5n });
@@ -57,6 +67,8 @@ describe('genesis', () => {
     ['bond below the largest re-execution', { ...base, params: { challengeBond: (MIN_CHALLENGE_BOND - 1n).toString() } }, 'params.challengeBond'],
     ['window above 7 days', { ...base, params: { challengeWindowSeconds: '604801', unbondingPeriodSeconds: '704800' } }, 'params.challengeWindowSeconds'],
     ['a challenge that would not fit the call data', { ...base, params: { maxStateBytes: String(MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES), maxInputBytes: '1' } }, 'params.maxStateBytes'],
+    ['an unbonding period past 100 years', { ...base, params: { unbondingPeriodSeconds: '3153600001' } }, 'params.unbondingPeriodSeconds'],
+    ['a session duration past 100 years', { ...base, params: { maxSessionDurationSeconds: '18446744073709551615' } }, 'params.maxSessionDurationSeconds'],
     ['the v1 abortGracePeriodSeconds', { ...base, params: { abortGracePeriodSeconds: '60' } }, 'params.abortGracePeriodSeconds'],
     ['bad gas table', { ...base, gasTable: '0x12' }, 'gasTable'],
   ])('rejects %s', (_name, json, path) => {

@@ -4,7 +4,7 @@ import type { Address, Hash } from '../types.ts';
 import { MAX_CALL_DATA_BYTES } from '../abi/methods.ts';
 import { add, cost, formatUnits, MAX_UINT256, parseGas, parseQsr, parseUint256, parseUint64, wholeQsr } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
-import { CHALLENGE_OVERHEAD_BYTES, MAX_CALL_GAS_LIMIT, MAX_CHALLENGE_WINDOW_SECONDS, REEXECUTION_PRICE_PER_MGAS } from './limits.ts';
+import { CHALLENGE_OVERHEAD_BYTES, MAX_CALL_GAS_LIMIT, MAX_CHALLENGE_WINDOW_SECONDS, MAX_PARAM_SECONDS, REEXECUTION_PRICE_PER_MGAS } from './limits.ts';
 import { emptyState, paramsJson, totalSupply } from './state.ts';
 import type { GenesisParams, State } from './state.ts';
 
@@ -142,6 +142,9 @@ export function validateParams(params: GenesisParams): void {
   if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) bad('params.challengerRewardBps', `at most ${MAX_CHALLENGER_REWARD_BPS}, so a self-slash burns at least half`);
   if (params.challengeBond < MIN_CHALLENGE_BOND) bad('params.challengeBond', `at least ${MIN_CHALLENGE_BOND}: cost(${MAX_CALL_GAS_LIMIT} gas, ${REEXECUTION_PRICE_PER_MGAS} per Mgas), the largest re-execution`);
   if (params.maxSessionDurationSeconds < 1n) bad('params.maxSessionDurationSeconds', 'must be at least 1');
+  for (const key of ['unbondingPeriodSeconds', 'closeGracePeriodSeconds', 'maxSessionDurationSeconds'] as const) {
+    if (params[key] > MAX_PARAM_SECONDS) bad(`params.${key}`, `at most ${MAX_PARAM_SECONDS} (100 years)`);
+  }
   if (params.minProviderStake < 1n) bad('params.minProviderStake', 'must be at least 1 base unit');
   if (params.maxInputBytes < 1n) bad('params.maxInputBytes', 'must be at least 1');
   if (params.maxStateBytes + params.maxInputBytes + BigInt(CHALLENGE_OVERHEAD_BYTES) > BigInt(MAX_CALL_DATA_BYTES)) {

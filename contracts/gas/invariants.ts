@@ -23,6 +23,7 @@ export function checkSession(id: Hash, s: Session, base?: Session): void {
     assert(inGas(v), `${where}: ${name} is not a uint64`);
   }
   assert(inRange(s.hold) && inRange(s.price), `${where}: hold or price out of range`);
+  assert((s.closesAt === null || inGas(s.closesAt)) && (s.finalizedAt === null || inGas(s.finalizedAt)), `${where}: a time is not a uint64`);
   if (s.lastInvocation !== null) assert(inGas(s.lastInvocation.callGasLimit) && inGas(s.lastInvocation.ackedGas), `${where}: invocation gas is not a uint64`);
   if (base === undefined || base.hold !== s.hold || base.gasLimit !== s.gasLimit || base.price !== s.price) {
     assert(s.hold === cost(s.gasLimit, s.price), `${where}: hold is not cost(gasLimit, price)`);
@@ -50,7 +51,7 @@ export function checkSession(id: Hash, s: Session, base?: Session): void {
   let previous = s.coverageFloorSeq;
   let deadline = 0n;
   for (const c of s.coverage) {
-    assert(c.upToSeq > previous && c.upToSeq <= s.lastSeq && c.challengeDeadline > deadline, `${where}: coverage out of order`);
+    assert(c.upToSeq > previous && c.upToSeq <= s.lastSeq && c.challengeDeadline > deadline && inGas(c.challengeDeadline), `${where}: coverage out of order`);
     previous = c.upToSeq;
     deadline = c.challengeDeadline;
   }
@@ -75,7 +76,7 @@ export function checkProvider(address: string, p: Provider): void {
   assert(inGas(p.upfrontGas) && inGas(p.challengeableUntil), `${where}: not a uint64`);
   assert(p.liveSessions >= 0 && p.liveSessions <= MAX_LIVE_SESSIONS_PER_PROVIDER, `${where}: live sessions out of range`);
   assert(p.unbonding.length <= MAX_UNBONDING_ENTRIES && p.pendingEarnings.length <= MAX_PENDING_EARNINGS_PER_PROVIDER, `${where}: a list over its limit`);
-  for (const u of p.unbonding) assert(u.amount > 0n && inRange(u.amount), `${where}: bad unbonding amount`);
+  for (const u of p.unbonding) assert(u.amount > 0n && inRange(u.amount) && inGas(u.releaseAt), `${where}: bad unbonding entry`);
 }
 
 /** Deep check of a provider's pending list (O(entries)): sorted, unique, positive, summing to pendingTotal. */

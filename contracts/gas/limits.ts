@@ -51,3 +51,9 @@ export const REEXECUTION_PRICE_PER_MGAS = 100n;
 export const CHALLENGE_OVERHEAD_BYTES = 4 + 3 * 32 + 32 + RECEIPT_ENCODED_BYTES + 32 + 32 + 62;
 /** Entities of one kind a state read back from JSON may hold. */
 export const MAX_STATE_ENTITIES = 100_000_000;
+/**
+ * The longest unbonding period, close grace or session a genesis may set (100 years): with any
+ * momentum timestamp below 2^63, every time the contract stores (releaseAt, expiresAt, closesAt,
+ * deadlines) stays a uint64 and reads back.
+ */
+export const MAX_PARAM_SECONDS = 100n * 365n * 86_400n;
