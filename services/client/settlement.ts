@@ -88,6 +88,15 @@ export class SettlementClient {
     return parseQsr((await this.getAccount(address))?.balance ?? '0');
   }
 
+  /** Waits until the chain has momentum `height` (0: the genesis, committed when a node first starts on an empty store). */
+  waitForMomentum(height = 0n, timeoutMs = this.waitTimeoutMs): Promise<MomentumView> {
+    return poll(
+      async () => this.getMomentum('latest'),
+      (m): m is MomentumView => m !== null && BigInt(m.height) >= height,
+      { timeoutMs, intervalMs: this.pollIntervalMs, what: `momentum ${height}` },
+    ) as Promise<MomentumView>;
+  }
+
   /** Waits until the session satisfies `done` (e.g. settled up to a seq, or closed). */
   waitForSession(id: Hash, done: (s: SessionView) => boolean, what: string, timeoutMs = this.waitTimeoutMs): Promise<SessionView> {
     return poll(() => this.session(id), done, { timeoutMs, intervalMs: this.pollIntervalMs, what: `session ${id}: ${what}` });
