@@ -17,6 +17,7 @@ const modules = {
   provider: () => import('./provider.ts'),
   challenge: () => import('./challenge.ts'),
   status: () => import('./status.ts'),
+  account: () => import('./account.ts'),
 } as const;
 type ModuleName = keyof typeof modules;
 
@@ -171,6 +172,7 @@ export function registerRoleCommands(program: Command, env: Env): void {
     .option('--pre-state <file>', "the call's pre-state: a JSON file [{ key, value }] or the state encoding as 0x hex (with --receipt)")
     .option('--force', 'send it even when re-executing here upholds the receipt (the bond goes to the provider)')
     .action(lazy(env, 'challenge', 'challenge'));
+  signing(program.command('transfer <to> <qsr>').description('send QSR from the key\'s balance to another account (Transfer)')).action(lazy(env, 'account', 'transfer'));
   connected(program.command('status <address>').description('an account: balance and nonce, its provider record, the zApps it owns'))
     .action(lazy(env, 'status', 'status'));
 }
