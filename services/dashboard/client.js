@@ -349,12 +349,14 @@ function noteMomentum(m, nowMs, history) {
   pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, momentumOrder(height), history && chainAhead ? null : atMs);
 }
 
-function noteAbort(a, atMs) {
+/** A session stopping: aborted (its running call stopped) or closed (no new call); finalizable from closesAt. */
+function noteStop(a, atMs) {
   if (typeof a.sessionId !== 'string' || view.seenAborts[a.sessionId]) return;
   view.seenAborts[a.sessionId] = true;
-  var cap = isDecimal(a.closesAt) ? ' · closes ' + clockTime(Number(a.closesAt) * 1000) : '';
+  var closes = isDecimal(a.closesAt) ? ' · closes ' + clockTime(Number(a.closesAt) * 1000) : '';
   var order = (BigInt(view.latestHeight === null ? '0' : view.latestHeight) * 2n + 1n).toString();
-  pushFeed('abort', 'Session aborted', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + cap, order, atMs);
+  var aborted = a.kind === 'abort';
+  pushFeed(aborted ? 'abort' : 'close', aborted ? 'Session aborted' : 'Session closing', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + closes, order, atMs);
 }
 
 // ── data flow: SSE first, polling as the fallback ─────────────────────────────────────────
@@ -377,7 +379,7 @@ function render(o) {
   var history = view.lastFetchMs === 0;
   o.momentums.slice().reverse().forEach(function (m) { noteMomentum(m, nowMs, history); });
   o.sessions.forEach(function (s) {
-    if (s.stopCall) noteAbort({ sessionId: s.id, provider: s.provider, closesAt: s.closesAt }, nowMs);
+    if (s.status === 'closing') noteStop({ sessionId: s.id, provider: s.provider, kind: s.stopCall ? 'abort' : 'close', closesAt: s.closesAt }, nowMs);
   });
 }
 
@@ -429,8 +431,8 @@ function handleEvent(data) {
     setLatest(data.height, data.hash, data.timestamp);
     noteMomentum(data, Date.now());
     refreshSoon();
-  } else if (data.type === 'abort') {
-    noteAbort(data, Date.now());
+  } else if (data.type === 'sessionStop') {
+    noteStop(data, Date.now());
     refreshSoon();
   }
 }
@@ -450,9 +452,9 @@ function connect() {
     var data = parseEvent(e);
     if (data) handleEvent(Object.assign({ type: 'momentum' }, data));
   });
-  source.addEventListener('abort', function (e) {
+  source.addEventListener('sessionStop', function (e) {
     var data = parseEvent(e);
-    if (data) handleEvent(Object.assign({ type: 'abort' }, data));
+    if (data) handleEvent(Object.assign({ type: 'sessionStop' }, data));
   });
   source.addEventListener('message', function (e) { handleEvent(parseEvent(e)); });
   source.addEventListener('error', function () {

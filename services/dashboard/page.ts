@@ -107,6 +107,7 @@ ol.feed { list-style: none; margin: 0; padding: 4px 0; max-height: 420px; overfl
 .feed-item:last-child { border-bottom: 0; }
 .feed-dot { width: 8px; height: 8px; border-radius: 50%; margin-top: 6px; background: var(--accent); }
 .feed-abort .feed-dot { background: var(--bad); }
+.feed-close .feed-dot { background: var(--warn); }
 .feed-title { font-weight: 600; font-size: 13px; }
 .feed-abort .feed-title { color: var(--bad); }
 .feed-detail { font: 12px var(--mono); color: var(--muted); overflow-wrap: anywhere; }
@@ -184,7 +185,7 @@ const BODY = `
         </div></div>
       </section>
       <section class="panel" aria-labelledby="h-feed">
-        <div class="panel-head"><h2 id="h-feed">Live feed</h2><span class="hint">momentums and aborts</span></div>
+        <div class="panel-head"><h2 id="h-feed">Live feed</h2><span class="hint">momentums, aborts and closes</span></div>
         <ol class="feed" id="feed" aria-live="polite"></ol>
       </section>
       <section class="panel" aria-labelledby="h-momentums">
