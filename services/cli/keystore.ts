@@ -53,7 +53,7 @@ export class Keystore {
       const address = addressOfKeyFile(await readFile(path, 'utf8').catch(() => ''));
       if (address !== null) entries.push({ name: file.slice(0, -'.json'.length), address, file: path });
     }
-    return entries;
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The key with this label or address. */

@@ -1,7 +1,7 @@
 /**
  * Progress of long work on stderr (stdout stays the command's answer, so `--json` output pipes
- * cleanly): on a terminal one line rewritten in place with the time elapsed; elsewhere one line
- * when the work starts and one when it ends, so logs stay short.
+ * cleanly): on a terminal one line rewritten in place with the time elapsed; elsewhere a line when
+ * the work ends and one every few seconds while it waits, so logs stay short.
  */
 export interface Progress {
   /** Replaces the detail shown after the label. */
@@ -11,6 +11,7 @@ export interface Progress {
 }
 
 const FRAME_MS = 250;
+const LOG_EVERY_MS = 10_000;
 
 export function startProgress(label: string, opts: { stream?: NodeJS.WriteStream; quiet?: boolean } = {}): Progress {
   const stream = opts.stream ?? process.stderr;
@@ -19,13 +20,17 @@ export function startProgress(label: string, opts: { stream?: NodeJS.WriteStream
   let detail = '';
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   if (stream.isTTY !== true) {
-    stream.write(`${label} …\n`);
+    // In a log: one line at the end, and a line every LOG_EVERY_MS while a long wait goes on.
+    let lastLogMs = started;
     return {
       update: (d) => {
         detail = d;
+        if (Date.now() - lastLogMs < LOG_EVERY_MS) return;
+        lastLogMs = Date.now();
+        stream.write(`${label} … ${elapsed()} · ${detail}\n`);
       },
       done: (final = 'done') => {
-        stream.write(`${label}: ${final}${detail === '' ? '' : ` (${detail})`} after ${elapsed()}\n`);
+        stream.write(`${label}: ${final} after ${elapsed()}\n`);
       },
     };
   }
