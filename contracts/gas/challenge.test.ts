@@ -147,6 +147,24 @@ describe('slashing', () => {
     checkInvariants(w.state);
   });
 
+  it('fraud found in a Settle call pays the reward to its sender; in an anonymous batch it is all burned', () => {
+    for (const caller of ['other', null] as const) {
+      const { w, runner } = world();
+      const r1 = runner.run();
+      w.settle([r1]);
+      const contradiction = runner.run(8, { tamper: (r) => ({ ...r, preStateHash: sha3(new Uint8Array([5])) }), userSignsTampered: true });
+      const slash = (wholeQsr(10_000) * w.state.params.slashFractionBps) / 10_000n;
+      const reward = (slash * w.state.params.challengerRewardBps) / 10_000n;
+      const before = w.balance(ADDR.other);
+      const out = caller === null ? w.settle([contradiction]) : w.ok(caller, { name: 'Settle', receipts: [contradiction] });
+      expect(out.result).toMatchObject({ ok: true, outcomes: [{ outcome: 'Fraud', kind: 'contradiction', slashed: slash }] });
+      expect(w.balance(ADDR.other) - before).toBe(caller === null ? 0n : reward);
+      expect(w.state.burned).toBe(caller === null ? slash : slash - reward);
+      expect(out.changed.burned).toBe(true);
+      checkInvariants(w.state);
+    }
+  });
+
   it('a slash larger than the stake reaches the newest unbonding entry first', () => {
     const w = new World(undefined);
     const zAppId = w.setup({ upfrontGas: 0n });
