@@ -123,6 +123,9 @@ export function buildProgram(env: Env = process.env): Command {
         const { genesis } = await loadGenesis(genesisPath);
         flags['ZGAS_CHAIN_ID'] = genesis.chainId.toString();
         flags['ZGAS_CONTRACT'] = genesis.contract;
+        // The genesis limits a runner enforces: the largest input, and the close grace that bounds callGasLimit.
+        flags['ZGAS_MAX_INPUT_BYTES'] = genesis.params.maxInputBytes.toString();
+        flags['ZGAS_CLOSE_GRACE_PERIOD_SECONDS'] = genesis.params.closeGracePeriodSeconds.toString();
       }
       const runnerEnv = withFlags(env, flags);
       const providerKey = runnerEnv['ZGAS_PROVIDER_KEY'];
