@@ -19,6 +19,7 @@ import { createBullQueue } from '../../services/queue/index.ts';
 import type { ReceiptQueue } from '../../services/queue/index.ts';
 import { loadReceipts, receiptCopyKey, saveAll } from '../../services/store/index.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
+import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
 import { receiptDigest } from '../../contracts/eip712/index.ts';
 import { sessionStopEvent } from '../../contracts/events.ts';
 import { testGenesis } from '../support/chain.ts';
@@ -247,6 +248,36 @@ describe('state reads', () => {
     for (const [url, status, code] of cases) {
       const res = await app.inject({ method: 'GET', url });
       expect([url, res.statusCode, res.json().code]).toEqual([url, status, code]);
+    }
+  });
+});
+
+describe('provider earnings', () => {
+  it('shows what is claimable at the chain time and when the rest matures (never 0 once earnings matured)', async () => {
+    const T = 1_800_000_000n;
+    const provider = {
+      address: keys.provider.address, receiptSigner: keys.receiptSigner.address, pricePerMgas: '1000', upfrontGas: '0', stake: '0', unbonding: [],
+      pendingEarnings: [
+        { sessionId: `0x${'01'.repeat(32)}`, amount: '100', claimableAt: (T + 10n).toString() },
+        { sessionId: `0x${'02'.repeat(32)}`, amount: '50', claimableAt: (T + 100n).toString() },
+      ],
+      pendingTotal: '150', claimable: '7', accepting: true, liveSessions: 0, challengeableUntil: (T + 100n).toString(),
+    };
+    const json = stateToJson(genesisState(deps.genesis));
+    await saveAll(db, stateFromJson({ ...json, accounts: [], zApps: [], providers: [provider], sessions: [], supply: '157', burned: '0' }));
+    let now = T + 50n;
+    const timed = await buildApi({ ...deps, clock: () => now });
+    try {
+      const before = await timed.inject({ method: 'GET', url: `/v1/providers/${keys.provider.address}` });
+      expect(before.json()).toMatchObject({
+        pendingTotal: '150', claimable: '7',
+        earnings: { at: (T + 50n).toString(), claimableNow: '107', pending: '50', nextClaimableAt: (T + 100n).toString(), allClaimableAt: (T + 100n).toString(), schedule: [{ claimableAt: (T + 100n).toString(), amount: '50' }] },
+      });
+      now = T + 100n;
+      const after = await timed.inject({ method: 'GET', url: `/v1/providers/${keys.provider.address}` });
+      expect(after.json().earnings).toMatchObject({ claimableNow: '157', pending: '0', nextClaimableAt: null, schedule: [] });
+    } finally {
+      await timed.close();
     }
   });
 });
