@@ -9,7 +9,7 @@ import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
 import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
-import { keys, openTestSession, TestClient, until } from '../../unikernel-runner/server/testing.ts';
+import { keys, openTestSession, TestClient, until } from '../support/runner-kit.ts';
 
 const SPIN_FOREVER = '100000000000';
 /** The largest callGasLimit at the default close grace: seconds of spinning on any machine. */

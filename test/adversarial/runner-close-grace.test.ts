@@ -11,7 +11,7 @@ import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
 import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
-import { keys, openTestSession, TestClient } from '../../unikernel-runner/server/testing.ts';
+import { keys, openTestSession, TestClient } from '../support/runner-kit.ts';
 
 const GRACE_SECONDS = 10n;
 const ledger = new MemoryLedger();

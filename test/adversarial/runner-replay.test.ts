@@ -12,8 +12,8 @@ import { gas } from '../../contracts/units.ts';
 import { WorkerPool } from '../../unikernel-runner/runtime/pool.ts';
 import { FileSessionLog } from '../../unikernel-runner/runtime/session-log.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
-import { openTestSession, TestClient, testRunner } from '../../unikernel-runner/server/testing.ts';
-import type { TestRunner } from '../../unikernel-runner/server/testing.ts';
+import { openTestSession, TestClient, testRunner } from '../support/runner-kit.ts';
+import type { TestRunner } from '../support/runner-kit.ts';
 
 let runner: TestRunner;
 let dir = '';

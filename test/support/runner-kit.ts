@@ -4,7 +4,7 @@
  * state from the returned writes, as DESIGN §4 asks of a client.
  */
 import type { FastifyInstance } from 'fastify';
-import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
+import vectors from '../vectors/vectors.json' with { type: 'json' };
 import { encodeMethod } from '../../contracts/abi/methods.ts';
 import { makeDomain, nobleBackend, privateKeyBytes, signCall, signInvocationRequest } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
@@ -14,19 +14,19 @@ import { callToJson, invocationToJson, receiptFromJson, writesFromJson } from '.
 import type { Address, Hash, Hex, SettlementReceipt, StateWrite } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
-import { WorkerPool } from '../runtime/pool.ts';
-import type { SessionLog } from '../runtime/session-log.ts';
-import { applyWrites } from '../runtime/sessions.ts';
-import { EMPTY_STATE, hashState } from '../runtime/state.ts';
-import type { State } from '../runtime/state.ts';
-import { gasTableByName } from '../runtime/tables.ts';
-import { loadZApp } from '../zapps/load.ts';
-import type { ZAppName } from '../zapps/load.ts';
-import { buildRunner } from './app.ts';
-import { CallService } from './calls.ts';
-import type { CallServiceDeps } from './calls.ts';
-import { MemoryLedger } from './ledger.ts';
-import type { LedgerSession } from './ledger.ts';
+import { WorkerPool } from '../../unikernel-runner/runtime/pool.ts';
+import type { SessionLog } from '../../unikernel-runner/runtime/session-log.ts';
+import { applyWrites } from '../../unikernel-runner/runtime/sessions.ts';
+import { EMPTY_STATE, hashState } from '../../unikernel-runner/runtime/state.ts';
+import type { State } from '../../unikernel-runner/runtime/state.ts';
+import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import type { ZAppName } from '../../unikernel-runner/zapps/load.ts';
+import { buildRunner } from '../../unikernel-runner/server/app.ts';
+import { CallService } from '../../unikernel-runner/server/calls.ts';
+import type { CallServiceDeps } from '../../unikernel-runner/server/calls.ts';
+import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
+import type { LedgerSession } from '../../unikernel-runner/server/ledger.ts';
 
 export const { keys } = vectors;
 export const testDomain: Domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);

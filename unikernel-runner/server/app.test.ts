@@ -10,8 +10,8 @@ import { gas } from '../../contracts/units.ts';
 import { createReexecutor } from '../runtime/reexecutor.ts';
 import { gasTableByName } from '../runtime/tables.ts';
 import { loadZApp } from '../zapps/load.ts';
-import { keys, openTestSession, testDomain, TestClient, testRunner, until } from './testing.ts';
-import type { TestRunner } from './testing.ts';
+import { keys, openTestSession, testDomain, TestClient, testRunner, until } from '../../test/support/runner-kit.ts';
+import type { TestRunner } from '../../test/support/runner-kit.ts';
 
 let runner: TestRunner;
 const text = (hex: string) => Buffer.from(hexToBytes(hex as `0x${string}`)).toString();

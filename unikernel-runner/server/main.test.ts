@@ -26,7 +26,7 @@ import type { ZAppName } from '../zapps/load.ts';
 import { loadRunnerConfig } from './config.ts';
 import { startRunner } from './main.ts';
 import type { StartedRunner } from './main.ts';
-import { until } from './testing.ts';
+import { until } from '../../test/support/runner-kit.ts';
 
 const { keys } = vectors;
 const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
