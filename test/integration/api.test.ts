@@ -154,6 +154,18 @@ describe('receipts', () => {
     expect(typeof res.json().message).toBe('string');
   });
 
+  it('answers 429 IntakeFull past the submitter\'s bound of unverified copies, storing nothing', async () => {
+    const full = await buildApi({ ...deps, limits: { ...deps.limits, intakeCopiesPerSubmitter: 0 } });
+    try {
+      const r = receipt(randomHash(), 1n);
+      const res = await full.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: [receiptJson(r)] } });
+      expect([res.statusCode, res.json().code]).toEqual([429, 'IntakeFull']);
+      expect(await loadReceipts(db, [receiptCopyKey(receiptDigest(domain, r), r)])).toEqual([]);
+    } finally {
+      await full.close();
+    }
+  });
+
   it('refuses a bad envelope, an empty batch, an oversized batch and malformed JSON', async () => {
     const extra = await post('/v1/receipts', { receipts: [receiptJson(receipt(randomHash(), 1n))], more: true });
     expect(extra.json()).toMatchObject({ code: 'InvalidRequest', path: 'more' });
