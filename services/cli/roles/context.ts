@@ -196,3 +196,21 @@ export function asCliError(error: unknown): unknown {
   if (error.name === 'TimeoutError') return new ZgasError('NotReady', { reason: 'a server did not answer in time; retry, or check --api-url / --runner-url' });
   return error;
 }
+
+/** Details that repeat the message or only locate the request: left out of the one-line report. */
+const QUIET_DETAILS = new Set(['httpStatus', 'url', 'remoteMessage', 'hint', 'cause']);
+
+/**
+ * Prints a typed failure as one line — `zgas: Code: what to do — hint (details)` — on stderr, and
+ * with --json its `{ code, message, details }` on stdout, as the API writes errors. False for
+ * anything that is not a ZgasError.
+ */
+export function reportError(error: unknown, json: boolean, write = (fd: 1 | 2, text: string): void => void (fd === 1 ? process.stdout : process.stderr).write(text)): boolean {
+  if (!isZgasError(error)) return false;
+  const hint = typeof error.details['hint'] === 'string' ? ` — ${error.details['hint']}` : '';
+  const shown = Object.entries(error.details).filter(([key, value]) => !QUIET_DETAILS.has(key) && value !== undefined && value !== null);
+  const details = shown.length === 0 ? '' : ` (${shown.map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) : String(value)}`).join(', ')})`;
+  write(2, `zgas: ${error.code}: ${error.message}${hint}${details}\n`.replace(/\n(?!$)/g, ' '));
+  if (json) write(1, `${jsonText({ code: error.code, message: error.message, details: error.details })}\n`);
+  return true;
+}

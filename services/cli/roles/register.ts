@@ -26,13 +26,15 @@ function lazy<M extends ModuleName>(env: Env, mod: M, name: keyof Awaited<Return
   return async (...params: unknown[]): Promise<void> => {
     const command = params[params.length - 1] as Command;
     const opts = command.optsWithGlobals<Record<string, unknown>>();
-    const [{ Cli, asCliError }, loaded] = await Promise.all([import('./context.ts'), modules[mod]()]);
+    const [{ Cli, asCliError, reportError }, loaded] = await Promise.all([import('./context.ts'), modules[mod]()]);
     const action = (loaded as unknown as Record<string, Action>)[name as string];
     if (action === undefined) throw new Error(`no action ${String(name)} in ${mod}`);
     try {
       await action(new Cli(opts, env), command.args, opts);
     } catch (error) {
-      throw asCliError(error);
+      // A typed failure is one line on stderr (and { code, message, details } on stdout with --json); anything else is a bug and propagates.
+      if (!reportError(asCliError(error), opts['json'] === true)) throw error;
+      process.exitCode = 1;
     }
   };
 }
