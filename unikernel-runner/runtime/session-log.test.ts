@@ -37,7 +37,9 @@ describe.each([
     const log = await make();
     const session = id();
     expect(await log.read(session)).toEqual({ kind: 'none' });
+    expect(log.sessionIds()).not.toContain(session);
     await log.append(session, call);
+    expect(log.sessionIds()).toContain(session);
     await log.append(session, { ...call, output: '0x32' });
     expect(await log.read(session)).toEqual({ kind: 'calls', calls: [call, { ...call, output: '0x32' }], aborted: false });
     await log.markAborted(session);

@@ -53,6 +53,8 @@ export interface SessionLog {
   markLost(sessionId: Hash): Promise<void>;
   /** Whether a call of `bytes` more may be logged for the session. */
   hasRoom(sessionId: Hash, bytes: number): boolean;
+  /** Every session the log holds. */
+  sessionIds(): Hash[];
 }
 
 type Line = { call: LoggedCall } | { aborted: true } | { lost: true };
@@ -120,6 +122,10 @@ export class MemorySessionLog implements SessionLog {
   hasRoom(sessionId: Hash, bytes: number): boolean {
     const used = this.sessions.get(sessionId)?.bytes ?? 0;
     return used + bytes <= this.limits.maxSessionBytes && this.total + bytes <= this.limits.maxTotalBytes;
+  }
+
+  sessionIds(): Hash[] {
+    return [...this.sessions.keys()];
   }
 
   private add(sessionId: Hash, line: Line, bounded: boolean): void {
@@ -212,6 +218,10 @@ export class FileSessionLog implements SessionLog {
   hasRoom(sessionId: Hash, bytes: number): boolean {
     const used = this.sizes.get(sessionId) ?? 0;
     return used + bytes <= this.limits.maxSessionBytes && this.total + bytes <= this.limits.maxTotalBytes;
+  }
+
+  sessionIds(): Hash[] {
+    return [...this.sizes.keys()];
   }
 
   private file(sessionId: Hash): string {

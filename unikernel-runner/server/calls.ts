@@ -190,6 +190,22 @@ export class CallService {
     this.pusher.flushSession(id);
   }
 
+  /**
+   * Pushes the newest receipt of every session in the log again, in one delivery: after a restart,
+   * a receipt logged and answered but never delivered still settles (duplicates are harmless).
+   * Returns how many were pushed.
+   */
+  async resumePushes(): Promise<number> {
+    const receipts: SettlementReceipt[] = [];
+    for (const id of this.log.sessionIds()) {
+      const logged = await this.log.read(id);
+      const last = logged.kind === 'calls' ? logged.calls.at(-1) : undefined;
+      if (last !== undefined) receipts.push(last.receipt);
+    }
+    this.pusher.addAll(receipts);
+    return receipts.length;
+  }
+
   /** Waits for receipt deliveries in flight (coalesced: pushes what waits first). */
   async flush(): Promise<void> {
     await this.pusher.flush();

@@ -40,6 +40,11 @@ export class ReceiptPusher {
     this.pending.set(receipt.sessionId, receipt);
   }
 
+  /** Receipts pushed again in one delivery (after a restart: the newest of each logged session). */
+  addAll(receipts: SettlementReceipt[]): void {
+    if (receipts.length > 0) this.deliver(receipts);
+  }
+
   /** The session ended (aborted or closing): its newest receipt goes now. */
   flushSession(sessionId: Hash): void {
     const receipt = this.pending.get(sessionId);
