@@ -18,6 +18,9 @@ import { settlementOf } from '../integration/fixtures.ts';
 import { startSettlementNode } from '../support/settlement.ts';
 import type { SettlementNode } from '../support/settlement.ts';
 
+/** Megabytes of hex to sign, parse, decode, hash, re-execute and commit: room for a loaded machine. */
+const CAPS_TEST_TIMEOUT_MS = 180_000;
+
 let node: SettlementNode;
 let sessionId: Hash;
 const reexecutor = new FakeReexecutor();
@@ -73,5 +76,5 @@ describe('a Challenge at the genesis state and input caps', () => {
     const over = await node.api.inject({ method: 'POST', url: '/v1/calls', payload: JSON.stringify({ ...body, data: `0x${'00'.repeat(8 * 1024 * 1024 + 1)}` }), headers: { 'content-type': 'application/json' } });
     expect(over.statusCode).toBeGreaterThanOrEqual(400);
     expect(['PayloadTooLarge', 'InvalidRequest']).toContain(over.json().code);
-  });
+  }, CAPS_TEST_TIMEOUT_MS);
 });
