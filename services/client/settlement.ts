@@ -17,7 +17,7 @@ import { readEvents } from './events.ts';
 import { getOrNull, poll, request } from './http.ts';
 import type { TypedDataSigner } from './signer.ts';
 import { signCallWith, signerAddress } from './signer.ts';
-import type { AccountView, CallRecord, MomentumView, ProviderView, ServerEvent, SessionView, ZAppView } from './views.ts';
+import type { AccountView, CallRecord, MomentumView, ProviderView, ReceiptRecord, ServerEvent, SessionView, ZAppView } from './views.ts';
 
 /** How often a waiting client reads again. */
 export const DEFAULT_POLL_INTERVAL_MS = 25;
@@ -161,6 +161,11 @@ export class SettlementClient {
   /** Pushes settlement receipts (anyone may): the digests accepted and those already known. */
   async submitReceipts(receipts: readonly SettlementReceipt[]): Promise<{ accepted: Hash[]; duplicates: Hash[] }> {
     return (await request<{ accepted: Hash[]; duplicates: Hash[] }>(this.url('/v1/receipts'), { json: { receipts: receipts.map(receiptToJson) } })).body;
+  }
+
+  /** Where a receipt (by its EIP-712 digest, `receiptDigest`) is in the settlement pipeline; null if no copy was submitted. */
+  getReceipt(digest: Hash): Promise<ReceiptRecord | null> {
+    return getOrNull<ReceiptRecord>(this.url(`/v1/receipts/${parseHash(digest)}`));
   }
 
   /** Uploads a zApp's WASM bytes: their SHA3-256, the moduleHash to register. */

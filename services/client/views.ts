@@ -23,6 +23,18 @@ export interface CallRecord {
   result?: { ok: boolean; events?: ContractEventView[]; created?: Hash; code?: string };
 }
 
+/** `GET /v1/receipts/:digest`: of a receipt's submitted copies, the one that went furthest in the pipeline. */
+export interface ReceiptRecord {
+  digest: Hash;
+  state: 'stored' | 'verified' | 'applied' | 'rejected' | string;
+  copies: number;
+  signer?: string;
+  invocationSigner?: string;
+  code?: string;
+  outcome?: string;
+  momentumHeight?: string;
+}
+
 /** `GET /v1/momentums/:height`. */
 export interface MomentumView {
   height: string;

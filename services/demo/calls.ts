@@ -3,6 +3,7 @@
  * the next invocation and (verify mode) re-executes each call; a close while receipts are still on
  * their way to settlement; an abort of a long-running call, billed at the grace.
  */
+import { receiptDigest } from '../../contracts/eip712/index.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, SettlementReceipt } from '../../contracts/types.ts';
 import { cost, gas } from '../../contracts/units.ts';
@@ -103,12 +104,15 @@ export interface CloseStep {
   closeHeight: bigint;
   /** The session once every finished call's receipt settled while it was closing. */
   settled: SessionView;
+  /** The momentum that settled the newest receipt (it covers the calls before it): after the close's. */
+  settledHeight: bigint;
   closesAt: bigint;
 }
 
 export async function closeWithReceiptsInFlight(ctx: DemoContext, sessions: SessionsStep): Promise<CloseStep> {
   const opened = sessions.closing;
-  const session = await attachSession(ctx, opened);
+  // Served by the runner that holds receipts back until the session stops.
+  const session = await attachSession(ctx, opened, ctx.lazyRunnerUrl);
   const calls: RunCall[] = [];
   for (let i = 0; i < 3; i++) calls.push(runCall(await session.call(utf8Bytes('increment')), 'increment'));
   // Erin closes at once: the runner has not pushed every receipt yet.
@@ -116,8 +120,11 @@ export async function closeWithReceiptsInFlight(ctx: DemoContext, sessions: Sess
   const applied = await ctx.api.waitForCall(closeHash);
   const atClose = await ctx.api.session(opened.id);
   const settled = await ctx.api.waitForSettled(opened.id, BigInt(calls.length));
+  const last = calls.at(-1)!.receipt;
+  const record = await ctx.api.getReceipt(receiptDigest(ctx.domain, last));
   return {
-    label: opened.label, sessionId: opened.id, calls, atClose, closeHeight: big(applied.momentumHeight), settled, closesAt: big(settled.closesAt),
+    label: opened.label, sessionId: opened.id, calls, atClose, closeHeight: big(applied.momentumHeight), settled,
+    settledHeight: big(record?.momentumHeight), closesAt: big(settled.closesAt),
   };
 }
 

@@ -13,8 +13,10 @@ import type { DemoActor, DemoKey } from './genesis.ts';
 
 export interface DemoContext {
   api: SettlementClient;
-  /** The honest provider's runner. */
+  /** The honest provider's runner (pushes every receipt at once). */
   runnerUrl: string;
+  /** Another runner of the honest provider that pushes a session's newest receipt only when the session stops (or every ten minutes). */
+  lazyRunnerUrl: string;
   /** The dishonest provider's runner. */
   dishonestRunnerUrl: string;
   domain: Domain;

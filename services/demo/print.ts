@@ -45,9 +45,10 @@ export function createPrinter(write: (line: string) => void = (line) => process.
       }
     },
     close(v) {
-      item(`${v.label}: ${v.calls.length} calls, ${gasText(v.calls.at(-1)?.receipt.cumulativeGas ?? 0n)} in all; erin closes at once`);
-      item(`when the close was applied (momentum ${v.closeHeight}) receipts had settled up to seq ${v.atClose.lastSeq}; status ${v.atClose.status}, closesAt ${v.closesAt}`);
-      item(`while closing the rest settled: up to seq ${v.settled.lastSeq}, billed ${gasText(BigInt(v.settled.billedGas))} — closing never takes from the provider what it earned`);
+      item(`${v.label}: ${v.calls.length} calls, ${gasText(v.calls.at(-1)?.receipt.cumulativeGas ?? 0n)} in all, on a runner that pushes receipts only when a session stops`);
+      item(`erin closes at once: applied in momentum ${v.closeHeight}; status ${v.atClose.status} until closesAt ${v.closesAt}; the runner runs no new call`);
+      item(`the runner then pushed receipt #${v.settled.lastSeq} (it acknowledges every call before it): settled in momentum ${v.settledHeight}, after the close ${v.settledHeight > v.closeHeight ? '✔' : '✘'}`);
+      item(`billed ${gasText(BigInt(v.settled.billedGas))} — closing never takes from the provider what it earned`);
     },
     abort(v) {
       item(`${v.label}: warm-up call #1 used ${gasText(v.warmup.receipt.callGas)}`);

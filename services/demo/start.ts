@@ -66,7 +66,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
     momentumIntervalMs: config.momentumIntervalMs,
     verifyConcurrency: Math.max(1, config.workers),
     clock,
-    runners: [demoRunner(config.runnerPort)],
+    runners: demoRunners(config.runnerPort),
     dashboard: true,
   });
   const runnerUrl = system.runners[0]?.url ?? '';
@@ -118,16 +118,16 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
 }
 
 /**
- * How often the demo's runner pushes the newest receipt of each session. Coalesced pushing settles
- * the same amounts with fewer receipts; it also leaves a closing session's last receipts on their
- * way for a moment, which the demo shows.
+ * The honest provider's runners. The first pushes every receipt at once. The second, which serves
+ * the session the demo closes, pushes only the newest receipt of a session when the session stops
+ * or every ten minutes (coalesced): when its user closes, the receipts of her finished calls are still
+ * on their way, and the demo shows that they settle anyway.
  */
-export const DEMO_RECEIPT_FLUSH_MS = 1_000;
-
-/** The honest provider's runner of the demo. */
-export const demoRunner = (port: number): RunnerSpec => ({
-  provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port, receiptPush: 'coalesced', receiptFlushMs: DEMO_RECEIPT_FLUSH_MS,
-});
+export const DEMO_LAZY_FLUSH_MS = 600_000;
+export const demoRunners = (port: number): RunnerSpec[] => [
+  { provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port, receiptPush: 'every' },
+  { provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: 0, receiptPush: 'coalesced', receiptFlushMs: DEMO_LAZY_FLUSH_MS, workers: 1 },
+];
 
 /** The demo's actors on a started local system: the typed client, the honest runner and a dishonest one. */
 export interface DemoActors {
@@ -137,12 +137,12 @@ export interface DemoActors {
 
 /** The demo's clients of a started local system, and the dishonest provider's runner (started here). */
 export async function demoContext(system: LocalSystem, genesis: Genesis): Promise<DemoActors> {
-  const runner = system.runners[0];
-  if (runner === undefined) throw new InvariantViolation('the demo needs a runner');
+  const [runner, lazyRunner] = system.runners;
+  if (runner === undefined || lazyRunner === undefined) throw new InvariantViolation('the demo needs its two runners');
   const api = new SettlementClient({ baseUrl: system.apiUrl, domain: system.domain });
   const dishonest = await startDishonestRunner({ api, domain: system.domain, receiptKey: DEMO_KEYS.dishonestSigner.privateKey, extraGas: INFLATED_EXTRA_GAS });
   return {
-    ctx: { api, runnerUrl: runner.url, dishonestRunnerUrl: dishonest.url, domain: system.domain, genesis, keys: DEMO_KEYS, chainSpeed: DEMO_CLOCK_SPEED },
+    ctx: { api, runnerUrl: runner.url, lazyRunnerUrl: lazyRunner.url, dishonestRunnerUrl: dishonest.url, domain: system.domain, genesis, keys: DEMO_KEYS, chainSpeed: DEMO_CLOCK_SPEED },
     close: () => dishonest.close(),
   };
 }

@@ -18,7 +18,7 @@ import { challengeDishonestProvider, expectedSlash, INFLATED_EXTRA_GAS, selfSlas
 import { acceleratedClock, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
 import { openSessions, PROVIDER_STAKE, registerProviders, registerZApps, ZAPP_SETUP } from '../../services/demo/setup.ts';
 import type { ProvidersStep, SessionsStep, ZAppsStep } from '../../services/demo/setup.ts';
-import { demoContext, demoRunner } from '../../services/demo/start.ts';
+import { demoContext, demoRunners } from '../../services/demo/start.ts';
 import type { DemoActors } from '../../services/demo/start.ts';
 import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
@@ -55,7 +55,7 @@ beforeAll(async () => {
     momentumIntervalMs: 50,
     verifyConcurrency: 2,
     clock,
-    runners: [demoRunner(0)],
+    runners: demoRunners(0),
     dashboard: true,
   });
   actors = await demoContext(system, genesis);
@@ -144,6 +144,8 @@ describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
   it('5. a closed session still settles the receipts of the calls its user asked for', async () => {
     const c = await closeWithReceiptsInFlight(ctx, sessions);
     expect(c.atClose.status).toBe('closing');
+    // The runner serving erin held her receipts back until the close: they settled after it.
+    expect(c.settledHeight).toBeGreaterThan(c.closeHeight);
     expect(c.settled.status).toBe('closing');
     expect(BigInt(c.settled.lastSeq)).toBe(3n);
     const last = c.calls.at(-1)!.receipt;
