@@ -52,7 +52,7 @@ export async function callRoutes(app: FastifyInstance, { deps, limits }: RouteOp
       }
       if ((await getAccount(deps.db, call.from)) === null) {
         const result = await dryRunCall(deps.db, deps.domain, base, call, clock);
-        if (!result.ok) throw new ZgasError(result.code, { ...result.details, from: call.from, reason: 'the call would fail, and its sender does not exist yet' });
+        if (!result.ok) throw new ZgasError(result.code, { ...result.details, from: call.from, refused: 'the call would fail, and its sender does not exist yet (a failed call would create it)' });
       }
       const outcome = await insertCall(deps.db, call, hash);
       if (outcome === 'accepted') deps.metrics.callsAccepted.inc();
