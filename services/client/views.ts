@@ -3,14 +3,17 @@
  * contract itself defines (so the client and the contract cannot disagree on a field), and the
  * API's own records of calls and momentums.
  */
+import type { ProviderViewJson } from '../../contracts/gas/provider-view.ts';
 import type { accountJson, paramsJson, providerJson, sessionJson, zAppJson } from '../../contracts/gas/state.ts';
 import type { Hash } from '../../contracts/types.ts';
 
 export type AccountView = ReturnType<typeof accountJson>;
 export type ZAppView = ReturnType<typeof zAppJson>;
-export type ProviderView = ReturnType<typeof providerJson>;
+/** A provider; the API adds `earnings`: what is claimable now (at chain time `at`) and when the rest matures. */
+export type ProviderView = ReturnType<typeof providerJson> & { earnings?: ProviderViewJson };
 export type SessionView = ReturnType<typeof sessionJson>;
 export type ParamsView = ReturnType<typeof paramsJson>;
+export type ProviderEarningsView = ProviderViewJson;
 
 /** An event the contract reported for an applied call (`type` plus its fields, amounts as decimal strings). */
 export type ContractEventView = Record<string, unknown> & { type: string };

@@ -67,7 +67,7 @@ export const eventSum = (call: AppliedCall, type: string, field: string): bigint
 
 /** The chain's time as the API reports it (the host's clock, never before the newest momentum). */
 export async function chainTime(ctx: DemoContext): Promise<bigint> {
-  const view = (await ctx.api.provider(ctx.keys.provider.address)) as ProviderView & { earnings?: { at: string } };
+  const view = await ctx.api.provider(ctx.keys.provider.address);
   if (view.earnings !== undefined) return BigInt(view.earnings.at);
   return big((await ctx.api.getMomentum('latest'))?.timestamp);
 }

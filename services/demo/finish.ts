@@ -8,7 +8,7 @@ import { genesisSupply } from '../../contracts/gas/genesis.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import { cost } from '../../contracts/units.ts';
 import { request } from '../client/index.ts';
-import type { ProviderView, SessionView } from '../client/index.ts';
+import type { ProviderEarningsView, ProviderView, SessionView } from '../client/index.ts';
 import { big, chainTime, escrow, eventSum, fundsOf, totalFunds, waitForChainTime, wallet } from './context.ts';
 import type { DemoContext, Escrow, ProviderFunds } from './context.ts';
 import type { DemoActor } from './genesis.ts';
@@ -56,13 +56,12 @@ export async function finalizeSessions(ctx: DemoContext, closing: OpenedSession[
 }
 
 // ── 10. claim ─────────────────────────────────────────────────────────────────────────────
-type EarningsView = { at: string; claimableNow: string; pending: string; nextClaimableAt: string | null; allClaimableAt: string | null };
-const earningsOf = (p: ProviderView): EarningsView | null => (p as ProviderView & { earnings?: EarningsView }).earnings ?? null;
+const earningsOf = (p: ProviderView): ProviderEarningsView | null => p.earnings ?? null;
 
 export interface ClaimStep {
   provider: Address;
   /** What the API said before waiting: claimable now, pending, and when the pending earnings mature. */
-  earningsBefore: EarningsView | null;
+  earningsBefore: ProviderEarningsView | null;
   /** Real milliseconds waited for the challenge windows to pass. */
   waitedMs: number;
   before: ProviderFunds;
