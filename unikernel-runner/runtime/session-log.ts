@@ -7,9 +7,10 @@
  * JSON entry per line, each line fsync'd before the call is answered. A line torn by a crash while
  * it was written belongs to a call that was never answered; it is cut off when the file is read.
  * Without a directory the log is held in memory and a restart loses it. Both are bounded per
- * session and in total: past a bound a session runs no new call (SessionLogFull).
+ * session and in total: past a bound a session runs no new call (SessionLogFull). The logs of
+ * sessions closed on the ledger are removed (the runner's pruning), which frees the total.
  */
-import { mkdir, open, readdir, readFile, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { ZgasError } from '../../contracts/errors.ts';
 import { invocationFromJson, invocationToJson, receiptFromJson, receiptToJson, writesFromJson, writesToJson } from '../../contracts/json.ts';
@@ -55,6 +56,8 @@ export interface SessionLog {
   hasRoom(sessionId: Hash, bytes: number): boolean;
   /** Every session the log holds. */
   sessionIds(): Hash[];
+  /** Forgets a session (once it is closed on the ledger, no receipt of it settles any more). */
+  remove(sessionId: Hash): Promise<void>;
 }
 
 type Line = { call: LoggedCall } | { aborted: true } | { lost: true };
@@ -126,6 +129,11 @@ export class MemorySessionLog implements SessionLog {
 
   sessionIds(): Hash[] {
     return [...this.sessions.keys()];
+  }
+
+  async remove(sessionId: Hash): Promise<void> {
+    this.total -= this.sessions.get(sessionId)?.bytes ?? 0;
+    this.sessions.delete(sessionId);
   }
 
   private add(sessionId: Hash, line: Line, bounded: boolean): void {
@@ -222,6 +230,12 @@ export class FileSessionLog implements SessionLog {
 
   sessionIds(): Hash[] {
     return [...this.sizes.keys()];
+  }
+
+  async remove(sessionId: Hash): Promise<void> {
+    await rm(this.file(sessionId), { force: true });
+    this.total -= this.sizes.get(sessionId) ?? 0;
+    this.sizes.delete(sessionId);
   }
 
   private file(sessionId: Hash): string {

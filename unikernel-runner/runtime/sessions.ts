@@ -73,6 +73,10 @@ export class SessionBook {
     return session;
   }
 
+  delete(id: Hash): void {
+    this.sessions.delete(id);
+  }
+
   put(session: RunnerSession): void {
     this.evict();
     this.sessions.set(session.id, session);

@@ -114,6 +114,11 @@ export class CallService {
 
     return this.locked(sessionId, async () => {
       const session = await this.session(sessionId);
+      if (ledgerSession.status === 'closed') {
+        // Final on the ledger: nothing of it settles any more, so its log is no longer needed.
+        await this.forget(sessionId);
+        throw new ZgasError('SessionNotOpen', { sessionId, status: 'closed' });
+      }
       if (session.lost) throw new ZgasError('SessionStateLost', { sessionId });
       const { seq } = invocation;
       const lastSeq = lastSeqOf(session);
@@ -145,7 +150,9 @@ export class CallService {
           callGasLimit: invocation.callGasLimit.toString(),
         });
       }
-      if (!this.log.hasRoom(sessionId, 2 * inputBytes + LOGGED_CALL_OVERHEAD_BYTES)) throw new ZgasError('SessionLogFull', { sessionId });
+      const needed = 2 * inputBytes + LOGGED_CALL_OVERHEAD_BYTES;
+      if (!this.log.hasRoom(sessionId, needed)) await this.pruneClosed(sessionId);
+      if (!this.log.hasRoom(sessionId, needed)) throw new ZgasError('SessionLogFull', { sessionId });
       return this.run(session, ledgerSession, invocation);
     });
   }
@@ -204,6 +211,19 @@ export class CallService {
     }
     this.pusher.addAll(receipts);
     return receipts.length;
+  }
+
+  /** Removes the logs of sessions the ledger reports closed (but `except`, whose lock the caller holds); returns how many. */
+  async pruneClosed(except?: Hash): Promise<number> {
+    let pruned = 0;
+    for (const id of this.log.sessionIds()) {
+      if (id === except || this.sessions.get(id)?.runningCallId != null) continue;
+      const ledgerSession = await this.deps.ledger.getSession(id).catch(() => null);
+      if (ledgerSession?.status !== 'closed') continue;
+      await this.locked(id, () => this.forget(id));
+      pruned++;
+    }
+    return pruned;
   }
 
   /** Waits for receipt deliveries in flight (coalesced: pushes what waits first). */
@@ -267,6 +287,12 @@ export class CallService {
       throw new ZgasError('ReceiptSignerMismatch', { sessionId, receiptSigner: ledgerSession.receiptSigner });
     }
     return ledgerSession;
+  }
+
+  private async forget(sessionId: Hash): Promise<void> {
+    this.pusher.flushSession(sessionId);
+    this.sessions.delete(sessionId);
+    await this.log.remove(sessionId);
   }
 
   /** The session from the cache, else rebuilt from its log. */

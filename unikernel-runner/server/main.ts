@@ -86,10 +86,15 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     ...(options.docsUi === undefined ? {} : { docsUi: options.docsUi }),
   });
   // In the background: a receipt logged before a restart but never delivered still settles.
-  void calls.resumePushes().then(
-    (count) => count > 0 && log('receipts pushed again from the session log', { count }),
-    (error: unknown) => log('pushing receipts again from the session log failed', { error: String(error) }),
-  );
+  // Then the logs of sessions closed meanwhile are removed.
+  void calls
+    .resumePushes()
+    .then((count) => count > 0 && log('receipts pushed again from the session log', { count }))
+    .then(() => calls.pruneClosed())
+    .then(
+      (count) => count > 0 && log('session logs of closed sessions removed', { count }),
+      (error: unknown) => log('resuming from the session log failed', { error: String(error) }),
+    );
   let url: string;
   try {
     url = await app.listen({ host: config.host, port: config.port });
