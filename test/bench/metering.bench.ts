@@ -9,7 +9,7 @@ import { createMeter } from '../../unikernel-runner/metering/meter.ts';
 import type { Meter } from '../../unikernel-runner/metering/meter.ts';
 import { loadGasTable } from '../../unikernel-runner/metering/table.ts';
 import type { GasTable } from '../../unikernel-runner/metering/table.ts';
-import { wat } from '../../unikernel-runner/metering/testing.ts';
+import { wat } from '../support/metering.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
 import type { BenchTable } from './harness.ts';
 

@@ -10,8 +10,8 @@ import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_POLICY, instrument } from './instrument.ts';
 import type { MeteringPolicy } from './instrument.ts';
 import { gasTableHash, loadGasTable, parseGasTable } from './table.ts';
-import { rawModule, runExport, wat } from './testing.ts';
-import type { WatFeatures } from './testing.ts';
+import { rawModule, runExport, wat } from '../../test/support/metering.ts';
+import type { WatFeatures } from '../../test/support/metering.ts';
 
 const table = loadGasTable();
 const extended = loadGasTable('zgas-wasm-extended-v1');
