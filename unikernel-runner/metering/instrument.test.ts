@@ -234,7 +234,58 @@ describe('the rewrite', () => {
     const withCustom = Uint8Array.from([...bytes, 0x00, 0x05, 0x04, 0x6e, 0x6f, 0x74, 0x65]);
     expect(instrument(withCustom, table).bytes).toEqual(instrument(bytes, table).bytes);
   });
+
+  it('drops custom sections with content anywhere in the module, as compilers emit them', async () => {
+    const bytes = await zapp(PROGRAM);
+    const plain = instrument(bytes, table);
+    const custom = (name: string, payload: number[]): number[] => {
+      const content = [name.length, ...new TextEncoder().encode(name), ...payload];
+      return [0x00, content.length, ...content];
+    };
+    // a name section (function 0 named "f") and a producers section, as clang writes them
+    const names = custom('name', [0x01, 0x04, 0x01, 0x00, 0x01, 0x66]);
+    const producers = custom('producers', [0x01, 0x08, ...new TextEncoder().encode('language'), 0x01, 0x01, 0x43, 0x00]);
+    const sections = splitSections(bytes);
+    const variants = [
+      Uint8Array.from([...bytes, ...names, ...producers]),
+      Uint8Array.from([...bytes.subarray(0, 8), ...producers, ...sections.flat(), ...names]),
+      Uint8Array.from([...bytes.subarray(0, 8), ...sections.flatMap((s) => [...s, ...custom('.debug_info', [1, 2, 3, 4, 5])])]),
+    ];
+    for (const variant of variants) {
+      expect(WebAssembly.validate(variant as BufferSource)).toBe(true);
+      const m = instrument(variant, table);
+      expect(m.moduleHash).toBe(sha3(variant));
+      expect(m.instrumentedHash).toBe(plain.instrumentedHash);
+      expect(Buffer.from(m.bytes).equals(Buffer.from(plain.bytes))).toBe(true);
+    }
+  });
+
+  it('still refuses a custom section whose name is not UTF-8 or that runs past the end', async () => {
+    const bytes = await zapp();
+    expectRejected(Uint8Array.from([...bytes, 0x00, 0x03, 0x02, 0xff, 0xfe]), 'InvalidModule', 'malformed');
+    expectRejected(Uint8Array.from([...bytes, 0x00, 0x09, 0x02, 0x61, 0x62]), 'InvalidModule', 'malformed');
+  });
 });
+
+/** The sections of a module after its header, each with its id and size. */
+function splitSections(bytes: Uint8Array): number[][] {
+  const out: number[][] = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const start = pos++;
+    let size = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = bytes[pos++]!;
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte >= 0x80);
+    pos += size;
+    out.push([...bytes.subarray(start, pos)]);
+  }
+  return out;
+}
 
 function hostStubs(): Record<string, (...args: number[]) => number | void> {
   return { storage_read: () => -1, storage_write: () => undefined, storage_delete: () => undefined, context_seed: () => undefined, abort: () => undefined };

@@ -35,8 +35,9 @@
  * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
  * (targets + 1)`.
  *
- * Custom sections (names, debug info) are dropped: function indices shift by one and the output
- * must stay a pure function of (module, table, policy).
+ * Custom sections (names, producers, debug info) are dropped, never a reason to refuse a module:
+ * the added import shifts every function index by one, which would make a name section wrong, and
+ * the output must stay a pure function of (module code, table, policy).
  */
 import { assert, InvariantViolation, ZgasError } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
@@ -216,7 +217,10 @@ function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy)
     const s = new Reader(bytes, start, end);
     switch (id) {
       case 0:
+        // A custom section (names, producers, debug info) is dropped from the output: only its
+        // name must be well formed; its content is never read.
         s.name();
+        s.pos = end;
         break;
       case 1: {
         const count = s.u32();
