@@ -9,7 +9,8 @@ import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_POLICY, instrument } from './instrument.ts';
 import type { MeteringPolicy } from './instrument.ts';
-import { gasTableHash, loadGasTable, parseGasTable } from './table.ts';
+import { gasTableHash, loadGasTable, parseGasTable, priceOf } from './table.ts';
+import { dataBombZApp, elementBombZApp, emptyLoopsZApp } from '../../test/support/heavy-modules.ts';
 import { rawModule, runExport, wat } from '../../test/support/metering.ts';
 import type { WatFeatures } from '../../test/support/metering.ts';
 
@@ -290,6 +291,57 @@ function splitSections(bytes: Uint8Array): number[][] {
 function hostStubs(): Record<string, (...args: number[]) => number | void> {
   return { storage_read: () => -1, storage_write: () => undefined, storage_delete: () => undefined, context_seed: () => undefined, abort: () => undefined };
 }
+
+describe('instantiation', () => {
+  it('charges initial memory, table slots, element entries and data-segment bytes in initialGas', async () => {
+    const m = await rawModule(`(module
+      (memory 2) (table 10 funcref)
+      (func $f)
+      (elem (i32.const 0) $f $f $f) (elem (i32.const 5) $f)
+      (data (i32.const 0) "abc") (data (i32.const 100) "${'x'.repeat(40)}"))`, table);
+    const i = table.instantiation;
+    expect(m.initialGas).toBe(
+      2n * BigInt(table.surcharges.memory_initial_per_page)
+      + 10n * BigInt(i.table_entry)
+      + 4n * BigInt(i.element_entry)
+      + priceOf(i.data_segment, 3) + priceOf(i.data_segment, 40),
+    );
+    expect(i.table_entry).toBeGreaterThan(0);
+    expect(i.element_entry).toBeGreaterThan(0);
+    expect(i.data_segment.per32Bytes).toBeGreaterThan(0);
+  });
+
+  it('caps the element entries and data bytes a module initialises, naming the limit', () => {
+    const elements = expectRejected(elementBombZApp(60, 65_536), 'ModuleLimitExceeded', 'maxElementEntries');
+    expect(elements.details).toMatchObject({ max: DEFAULT_POLICY.maxElementEntries });
+    expect(elements.details.value as number).toBeGreaterThan(DEFAULT_POLICY.maxElementEntries);
+    expect(instrument(elementBombZApp(1, DEFAULT_POLICY.maxElementEntries), table).initialGas).toBeGreaterThan(0n);
+    const data = expectRejected(dataBombZApp(3_000, 1_000), 'ModuleLimitExceeded', 'maxDataBytes');
+    expect(data.details).toMatchObject({ max: DEFAULT_POLICY.maxDataBytes });
+    expect(() => instrument(dataBombZApp(10, 1_000), table)).not.toThrow();
+  });
+});
+
+describe('the instrumented size of a function', () => {
+  it('refuses a function that metering would grow past the engine\'s per-function size, naming it', () => {
+    const bytes = emptyLoopsZApp(300_000); // a 900 KB function of empty loops
+    expect(bytes.length).toBeLessThan(DEFAULT_POLICY.maxModuleBytes);
+    const error = expectRejected(bytes, 'ModuleLimitExceeded', 'maxInstrumentedFunctionBytes');
+    expect(error.details).toMatchObject({ function: 2, max: DEFAULT_POLICY.maxInstrumentedFunctionBytes });
+    expect(error.details.value as number).toBeGreaterThan(DEFAULT_POLICY.maxInstrumentedFunctionBytes);
+  });
+
+  it('the limit is a policy figure below the engine\'s own, and every accepted function stays under it', async () => {
+    expect(DEFAULT_POLICY.maxInstrumentedFunctionBytes).toBeLessThanOrEqual(7_654_321);
+    const small = emptyLoopsZApp(1_000);
+    const m = instrument(small, table);
+    expect(new WebAssembly.Module(m.bytes as BufferSource)).toBeInstanceOf(WebAssembly.Module);
+    const tight = expectRejected(small, 'ModuleLimitExceeded', 'maxInstrumentedFunctionBytes', { maxInstrumentedFunctionBytes: 1_000 });
+    expect(tight.details).toMatchObject({ function: 2 });
+    const zappBytes = await zapp();
+    expect(instrument(zappBytes, table, { maxInstrumentedFunctionBytes: 200 }).bytes.length).toBeGreaterThan(0);
+  });
+});
 
 describe('the call-depth limit', () => {
   const RECURSE = `(module

@@ -43,7 +43,7 @@ import { assert, InvariantViolation, ZgasError } from '../../contracts/errors.ts
 import { sha3 } from '../../contracts/hash.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { opcodeKey, prefixedRuleOf, ruleOf } from './opcodes.ts';
-import { gasTableHash } from './table.ts';
+import { gasTableHash, priceOf } from './table.ts';
 import type { GasTable } from './table.ts';
 import { BLOCK_EMPTY, F32, F64, FUNCREF, I32, I64, malformed, Reader, signedLeb, unsignedLeb, V128, Writer } from './wasm.ts';
 
@@ -63,10 +63,21 @@ export interface MeteringPolicy {
   maxTableEntries: number;
   /** Element plus data segments. */
   maxSegments: number;
+  /** Function indices all active element segments together write at instantiation. */
+  maxElementEntries: number;
+  /** Bytes all data segments together hold (active ones are copied at instantiation). */
+  maxDataBytes: number;
   /** Nesting of block/loop/if in one function. */
   maxBlockDepth: number;
   maxBrTableTargets: number;
   maxFunctionBytes: number;
+  /**
+   * A function body once metered (its size field included). Metering grows code by a bounded
+   * factor (at worst about 14× for a body of empty loops); this caps the result below V8's own
+   * per-function limit (7,654,321 bytes), so a module the engine would refuse is refused here,
+   * by name, at registration.
+   */
+  maxInstrumentedFunctionBytes: number;
   /**
    * Instrument a module that is not a zApp (benchmarks, tools): skips the host-ABI import check
    * (any function import except module `zgas`) and the memory/alloc/handle export check. Every other
@@ -87,9 +98,12 @@ export const DEFAULT_POLICY: Readonly<MeteringPolicy> = Object.freeze({
   maxExports: 1_024,
   maxTableEntries: 65_536,
   maxSegments: 4_096,
+  maxElementEntries: 65_536,
+  maxDataBytes: 2 * 1024 * 1024,
   maxBlockDepth: 1_024,
   maxBrTableTargets: 65_536,
   maxFunctionBytes: 1024 * 1024,
+  maxInstrumentedFunctionBytes: 7_000_000,
   raw: false,
 });
 
@@ -103,7 +117,16 @@ export interface InstrumentedModule {
   instrumentedHash: Hash;
   tableHash: Hash;
   initialMemoryPages: number;
-  /** The initial-memory surcharge, charged by the runtime at call start. */
+  /** The table's initial size (slots). */
+  tableEntries: number;
+  /** Function indices the active element segments write. */
+  elementEntries: number;
+  /** Byte counts of the active data segments, in order. */
+  dataSegmentBytes: number[];
+  /**
+   * What instantiation costs (initial memory pages, table slots, element entries, data-segment
+   * bytes), charged by the runtime at call start before the instance exists.
+   */
   initialGas: bigint;
 }
 
@@ -163,6 +186,9 @@ interface ModuleInfo {
   tables: number;
   memory: { min: number; max: number | undefined } | undefined;
   dataCount: number | undefined;
+  tableEntries: number;
+  elementEntries: number;
+  dataSegmentBytes: number[];
 }
 
 function parseLimits(r: Reader, allowShared: boolean): { min: number; max: number | undefined; at: number } {
@@ -194,7 +220,8 @@ function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy)
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) malformed(0, 'missing the \\0asm magic');
   if (bytes[4] !== 0x01 || bytes[5] !== 0x00 || bytes[6] !== 0x00 || bytes[7] !== 0x00) malformed(4, 'unsupported binary version');
   const bulk = '0xFC:0x08' in table.opcodes;
-  const info: ModuleInfo = { sections: [], types: [], funcImports: 0, importedFuncTypes: [], funcTypes: [], globals: 0, tables: 0, memory: undefined, dataCount: undefined };
+  const info: ModuleInfo = { sections: [], types: [], funcImports: 0, importedFuncTypes: [], funcTypes: [], globals: 0, tables: 0, memory: undefined, dataCount: undefined, tableEntries: 0, elementEntries: 0, dataSegmentBytes: [] };
+  let dataBytes = 0;
   const r = new Reader(bytes, 8);
   let lastOrder = 0;
   let segments = 0;
@@ -288,6 +315,7 @@ function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy)
           const { min } = parseLimits(s, false);
           limit('maxTableEntries', min, policy.maxTableEntries, tAt);
           info.tables++;
+          info.tableEntries = min;
         }
         break;
       }
@@ -347,6 +375,8 @@ function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy)
           skipConstExpr(s, I32);
           const n = s.u32();
           limit('maxTableEntries', n, policy.maxTableEntries, eAt);
+          info.elementEntries += n;
+          limit('maxElementEntries', info.elementEntries, policy.maxElementEntries, eAt);
           for (let j = 0; j < n; j++) {
             const fAt = s.pos;
             if (s.u32() >= total) malformed(fAt, 'element function index out of range');
@@ -377,7 +407,10 @@ function parseModule(bytes: Uint8Array, table: GasTable, policy: MeteringPolicy)
           else if (flags === 1 && bulk) { /* passive */ }
           else reject('ForbiddenFeature', flags === 1 ? 'bulk-memory' : 'data-segment', dAt, { flags });
           const n = s.u32();
+          dataBytes += n;
+          limit('maxDataBytes', dataBytes, policy.maxDataBytes, dAt);
           s.take(n);
+          if (flags === 0) info.dataSegmentBytes.push(n);
         }
         break;
       }
@@ -1414,7 +1447,12 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
           const size = r.u32();
           if (size > s.end - r.pos) malformed(sizeAt, 'function body runs past the code section');
           limit('maxFunctionBytes', size, p.maxFunctionBytes, sizeAt);
+          const bodyAt = out.len;
           rewriter.body(i, r.pos, r.pos + size, out);
+          const grown = out.len - bodyAt;
+          if (grown > p.maxInstrumentedFunctionBytes) {
+            reject('ModuleLimitExceeded', 'maxInstrumentedFunctionBytes', sizeAt, { function: info.funcImports + i, value: grown, max: p.maxInstrumentedFunctionBytes, inputBytes: size });
+          }
           r.pos += size;
         }
         if (r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
@@ -1452,8 +1490,21 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
     instrumentedHash: sha3(bytes),
     tableHash: gasTableHash(table),
     initialMemoryPages,
-    initialGas: BigInt(initialMemoryPages) * BigInt(table.surcharges.memory_initial_per_page),
+    tableEntries: info.tableEntries,
+    elementEntries: info.elementEntries,
+    dataSegmentBytes: info.dataSegmentBytes,
+    initialGas: instantiationGas(table, initialMemoryPages, info),
   };
+}
+
+/** Initial memory pages, table slots, element entries and active data-segment bytes, at the table's prices. */
+function instantiationGas(table: GasTable, pages: number, info: ModuleInfo): bigint {
+  const prices = table.instantiation;
+  let total = BigInt(pages) * BigInt(table.surcharges.memory_initial_per_page)
+    + BigInt(info.tableEntries) * BigInt(prices.table_entry)
+    + BigInt(info.elementEntries) * BigInt(prices.element_entry);
+  for (const n of info.dataSegmentBytes) total += priceOf(prices.data_segment, n);
+  return total;
 }
 
 function copyOf(w: Writer, src: Uint8Array, s: Section): Writer {

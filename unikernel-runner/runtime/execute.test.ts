@@ -6,6 +6,7 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { DEFAULT_POLICY } from '../metering/instrument.ts';
+import { elementBombZApp } from '../../test/support/heavy-modules.ts';
 import { compileWat, loadZApp } from '../zapps/load.ts';
 import type { ZAppName } from '../zapps/load.ts';
 import { EMPTY_OUTPUT_HASH, executeCall } from './execute.ts';
@@ -207,5 +208,38 @@ describe('limits', () => {
       expectUnchanged(trapped, EMPTY_STATE);
       expect(trapped.callGas, call).toBeLessThan(guestTrap.callGas + 100n);
     }
+  });
+});
+
+describe('instantiation', () => {
+  const call = (bytes: Uint8Array, gasLimit = 10n ** 12n): CallOutcome => executeCall(
+    prepareModule(bytes, table),
+    { preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
+    prices,
+  );
+
+  it('a zApp at the element cap pays for every table slot and element entry, each call', () => {
+    const entries = DEFAULT_POLICY.maxElementEntries;
+    const outcome = call(elementBombZApp(1, entries));
+    expect(outcome.status).toBe(CallStatus.Ok);
+    const floor = BigInt(entries) * BigInt(table.instantiation.table_entry + table.instantiation.element_entry);
+    expect(outcome.callGas).toBeGreaterThan(floor);
+    // the charge comes before the instance: a limit below it runs out without instantiating
+    expect(call(elementBombZApp(1, entries), floor).status).toBe(CallStatus.OutOfGas);
+  });
+
+  it('a module that fills its table again in 60 segments is refused at preparation', () => {
+    expect(() => prepareModule(elementBombZApp(60, 65_536), table)).toThrow(expect.objectContaining({ code: 'ModuleLimitExceeded', details: expect.objectContaining({ rule: 'maxElementEntries' }) }));
+  });
+
+  it('prepares a module once: a caller that knows its hash skips hashing, metering and compiling', () => {
+    const bytes = loadZApp('hello');
+    const hash = sha3(bytes);
+    const first = prepareModule(bytes, table, hash);
+    expect(first.moduleHash).toBe(hash);
+    expect(prepareModule(bytes, table, hash)).toBe(first);
+    expect(prepareModule(bytes.slice(), table)).toBe(first);
+    // with the hash given, the bytes are not even read again (the caller checked them once)
+    expect(prepareModule(new Uint8Array(0), table, hash)).toBe(first);
   });
 });
