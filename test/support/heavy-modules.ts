@@ -45,19 +45,53 @@ function zApp(parts: { table?: number[]; elements?: number[]; data?: number[]; e
   ]);
 }
 
+/** `count` copies of `unit` (one allocation, no per-byte arrays: the modules are megabytes). */
+function repeated(unit: readonly number[], count: number): Uint8Array {
+  const out = new Uint8Array(unit.length * count);
+  out.set(unit, 0);
+  for (let filled = unit.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  return out;
+}
+
+function concat(parts: ReadonlyArray<ArrayLike<number>>): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A section whose content is `head` then `body` (the large part, already bytes). */
+function bigSection(id: number, head: number[], body: Uint8Array): Uint8Array {
+  return concat([[id, ...u32(head.length + body.length), ...head], body]);
+}
+
+/** A zApp around a large section: its bytes are spliced in before the code (elements) or after it (data). */
+function zAppAround(large: { before?: Uint8Array; after?: Uint8Array; table?: number[] }): Uint8Array {
+  const module = zApp({ table: large.table ?? [] });
+  if (large.before === undefined && large.after === undefined) return module;
+  // the code section is the last one zApp() writes: split there
+  const codeAt = module.length - CODE_SECTION_BYTES;
+  return concat([module.subarray(0, codeAt), large.before ?? [], module.subarray(codeAt), large.after ?? []]);
+}
+
+const CODE_SECTION_BYTES = section(10, [2, ALLOC_BODY.length, ...ALLOC_BODY, HANDLE_BODY.length, ...HANDLE_BODY]).length;
+
 /** A zApp whose table of `entries` slots is filled again by each of `segments` active element segments. */
 export function elementBombZApp(segments: number, entries: number): Uint8Array {
-  const segment = [0x00, 0x41, 0x00, 0x0b, ...u32(entries), ...new Array<number>(entries).fill(0)];
-  return zApp({
+  const segment = concat([[0x00, 0x41, 0x00, 0x0b, ...u32(entries)], new Uint8Array(entries)]);
+  return zAppAround({
     table: section(4, [1, 0x70, 0x00, ...u32(entries)]),
-    elements: section(9, [...u32(segments), ...new Array<number[]>(segments).fill(segment).flat()]),
+    before: bigSection(9, u32(segments), repeated([...segment], segments)),
   });
 }
 
 /** A zApp with `segments` active data segments of `bytes` bytes each, all at address 0. */
 export function dataBombZApp(segments: number, bytes: number): Uint8Array {
-  const segment = [0x00, 0x41, 0x00, 0x0b, ...u32(bytes), ...new Array<number>(bytes).fill(0x5a)];
-  return zApp({ data: section(11, [...u32(segments), ...new Array<number[]>(segments).fill(segment).flat()]) });
+  const segment = concat([[0x00, 0x41, 0x00, 0x0b, ...u32(bytes)], new Uint8Array(bytes).fill(0x5a)]);
+  return zAppAround({ after: bigSection(11, u32(segments), repeated([...segment], segments)) });
 }
 
 /** A zApp with one extra function of `loops` empty loops (`loop end`, 2 bytes each): small to send, large once metered. */
