@@ -2,6 +2,8 @@
 // Real compiler output through the whole metering path: every C corpus module and every module
 // shipped in hash-wasm is accepted as shipped (custom sections and all), computes exactly what it
 // computes unmetered, and costs the same gas in the runner's execution path and in the re-executor.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextSeed, sha3 } from '../../../contracts/hash.ts';
 import { utf8Bytes } from '../../../contracts/hex.ts';
@@ -158,3 +160,15 @@ describe('the modules shipped in hash-wasm', () => {
     expect(compared).toBeGreaterThan(15);
   });
 });
+
+describe('other compiler output in node_modules', () => {
+  const initdb = path.join(import.meta.dirname, '..', '..', '..', 'node_modules', '@electric-sql', 'pglite', 'dist', 'initdb.wasm');
+
+  it.skipIf(!existsSync(initdb))('a module that uses floats (pglite\'s initdb, with its custom sections) is refused naming the rule, never as malformed', () => {
+    const bytes = new Uint8Array(readFileSync(initdb));
+    for (const t of [table, extended]) {
+      expect(() => instrument(bytes, t, { raw: true })).toThrow(expect.objectContaining({ code: 'ForbiddenType', details: expect.objectContaining({ rule: 'float' }) }));
+    }
+  });
+});
+
