@@ -4,7 +4,7 @@
 // computes unmetered, and costs the same gas in the runner's execution path and in the re-executor.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { contextSeed, sha3 } from '../../../contracts/hash.ts';
 import { utf8Bytes } from '../../../contracts/hex.ts';
 import { CallStatus } from '../../../contracts/types.ts';
@@ -14,6 +14,7 @@ import { hashWasmModules, SIGN_EXTENSION_MODULES } from '../../../test/support/h
 import { instrument } from '../../metering/instrument.ts';
 import { createMeter } from '../../metering/meter.ts';
 import { executeCall } from '../../runtime/execute.ts';
+import { WorkerPool } from '../../runtime/pool.ts';
 import { hostPrices, prepareModule } from '../../runtime/prepare.ts';
 import { createReexecutor } from '../../runtime/reexecutor.ts';
 import { EMPTY_STATE } from '../../runtime/state.ts';
@@ -120,6 +121,23 @@ describe.each(CORPUS)('corpus %s', (name) => {
     const short = executeCall(prepareModule(bytes, table), { preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
     expect(short.status).toBe(CallStatus.OutOfGas);
   });
+});
+
+describe('the corpus through the worker pool', () => {
+  const pool = new WorkerPool({ size: 1 });
+  afterAll(() => pool.close());
+
+  it('a call run by a pool worker and re-run by the re-executor agree on every receipt field', async () => {
+    const reexecutor = createReexecutor(table);
+    for (const name of CORPUS) {
+      const input = utf8Bytes(INPUTS[name].at(-1)!);
+      const seed = contextSeed(SESSION, 2n);
+      const outcome = await pool.submit({ prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
+      expect(outcome.status, name).toBe(CallStatus.Ok);
+      const rerun = reexecutor.rerun({ module: loadCorpusModule(name), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
+      expect({ name, ...rerun }).toEqual({ name, callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
+    }
+  }, 120_000);
 });
 
 describe('the modules shipped in hash-wasm', () => {
