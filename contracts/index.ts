@@ -5,6 +5,7 @@ export * from './types.ts';
 export * from './hex.ts';
 export * from './hash.ts';
 export * from './json.ts';
+export * from './invocation.ts';
 export * from './abi/index.ts';
 export * from './eip712/index.ts';
 

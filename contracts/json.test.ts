@@ -7,13 +7,14 @@ import { bytesToHex } from './hex.ts';
 import {
   callFromJson,
   callToJson,
-  invocationBodyFromJson,
   invocationFromJson,
   invocationToJson,
   receiptFromJson,
   receiptToJson,
+  writesFromJson,
+  writesToJson,
 } from './json.ts';
-import type { CallStatus, Hex, SignedReceipt } from './types.ts';
+import type { CallStatus, Hex, SettlementReceipt } from './types.ts';
 import type { Gas } from './units.ts';
 import { MAX_UINT64 } from './units.ts';
 
@@ -27,15 +28,17 @@ const failure = (fn: () => unknown): { code: string; path?: unknown } => {
   }
 };
 
-const receiptJson = { ...vectors.receipt.message, signature: vectors.receipt.signature };
+const receiptJson = vectors.settlementReceipt.json;
 const callJson = { ...vectors.call.message, signature: vectors.call.signature };
-const invocationJson = { ...vectors.invocation.message, signature: vectors.invocation.signature };
+const invocationJson = vectors.invocation.wire;
+const arbSignature = fc.uint8Array({ minLength: 65, maxLength: 65 }).map((b) => bytesToHex(b));
 
 const arbBytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => bytesToHex(b));
 const arbU64 = fc.bigInt({ min: 0n, max: MAX_UINT64 });
-const arbReceipt: fc.Arbitrary<SignedReceipt> = fc.record({
+const arbReceipt: fc.Arbitrary<SettlementReceipt> = fc.record({
   sessionId: arbBytes32,
   seq: arbU64,
+  callGasLimit: arbU64.map((g) => g as Gas),
   callGas: arbU64.map((g) => g as Gas),
   cumulativeGas: arbU64.map((g) => g as Gas),
   inputHash: arbBytes32,
@@ -43,7 +46,8 @@ const arbReceipt: fc.Arbitrary<SignedReceipt> = fc.record({
   postStateHash: arbBytes32,
   outputHash: arbBytes32,
   status: fc.constantFrom(1, 2, 3, 4) as fc.Arbitrary<CallStatus>,
-  signature: fc.uint8Array({ minLength: 65, maxLength: 65 }).map((b) => bytesToHex(b)),
+  signature: arbSignature,
+  invocationSignature: arbSignature,
 });
 
 describe('receipt JSON', () => {
@@ -81,6 +85,10 @@ describe('receipt JSON', () => {
     expect(failure(() => receiptFromJson({ ...receiptJson, signature: '0x1234' }))).toEqual({ code: 'InvalidSignature', path: 'signature' });
     expect(failure(() => receiptFromJson({ ...receiptJson, signature: `0x${'zz'.repeat(65)}` }))).toEqual({ code: 'InvalidSignature', path: 'signature' });
     expect(failure(() => receiptFromJson({ ...receiptJson, seq: null }))).toEqual({ code: 'InvalidUint64', path: 'seq' });
+    expect(failure(() => receiptFromJson({ ...receiptJson, callGasLimit: '-1' }))).toEqual({ code: 'InvalidUint64', path: 'callGasLimit' });
+    expect(failure(() => receiptFromJson({ ...receiptJson, invocationSignature: '0x12' }))).toEqual({ code: 'InvalidSignature', path: 'invocationSignature' });
+    const { invocationSignature: _sig, ...providerOnly } = receiptJson;
+    expect(failure(() => receiptFromJson(providerOnly))).toEqual({ code: 'InvalidField', path: 'invocationSignature' });
   });
 
   it('rejects non-objects and prefixes nested paths', () => {
@@ -109,7 +117,7 @@ describe('call JSON', () => {
     expect(failure(() => callFromJson({ ...callJson, from: '0x19e7E376E7C213B7E7e7e46cc70A5dD086DAff2A' }))).toEqual({ code: 'InvalidAddress', path: 'from' });
     expect(failure(() => callFromJson({ ...callJson, nonce: '-1' }))).toEqual({ code: 'InvalidUint64', path: 'nonce' });
     expect(failure(() => callFromJson({ ...callJson, data: '0x1' }))).toEqual({ code: 'InvalidHex', path: 'data' });
-    expect(failure(() => callFromJson({ ...callJson, data: `0x${'00'.repeat(2 * 1024 * 1024 + 1)}` }))).toEqual({ code: 'LimitExceeded', path: 'data' });
+    expect(failure(() => callFromJson({ ...callJson, data: `0x${'00'.repeat(8 * 1024 * 1024 + 1)}` }))).toEqual({ code: 'LimitExceeded', path: 'data' });
     expect(failure(() => callFromJson({ ...callJson, hash: '0x' }))).toEqual({ code: 'InvalidField', path: 'hash' });
   });
 });
@@ -121,11 +129,28 @@ describe('invocation JSON', () => {
     expect(invocationToJson(inv)).toEqual(invocationJson);
   });
 
-  it('reads the runner body with the session id from the URL', () => {
-    const { sessionId, ...body } = invocationJson;
-    expect(invocationBodyFromJson(body, sessionId as Hex)).toEqual(invocationFromJson(invocationJson));
-    expect(failure(() => invocationBodyFromJson(invocationJson, sessionId as Hex))).toEqual({ code: 'InvalidField', path: 'sessionId' });
-    expect(failure(() => invocationBodyFromJson(body, '0x12' as Hex)).code).toBe('InvalidHash');
-    expect(failure(() => invocationBodyFromJson({ ...body, input: 'abc' }, sessionId as Hex))).toEqual({ code: 'InvalidHex', path: 'input' });
+  it('rejects missing and mistyped fields, naming the path', () => {
+    const { ackedGas: _acked, ...noAcked } = invocationJson;
+    expect(failure(() => invocationFromJson(noAcked))).toEqual({ code: 'InvalidField', path: 'ackedGas' });
+    expect(failure(() => invocationFromJson({ ...invocationJson, input: 'abc' }))).toEqual({ code: 'InvalidHex', path: 'input' });
+    expect(failure(() => invocationFromJson({ ...invocationJson, callGasLimit: '18446744073709551616' }))).toEqual({ code: 'InvalidUint64', path: 'callGasLimit' });
+    expect(failure(() => invocationFromJson({ ...invocationJson, preStateHash: '0x12' }))).toEqual({ code: 'InvalidHash', path: 'preStateHash' });
+    expect(failure(() => invocationFromJson({ ...invocationJson, inputHash: invocationJson.preStateHash }))).toEqual({ code: 'InvalidField', path: 'inputHash' });
+  });
+});
+
+describe('state writes JSON', () => {
+  it('round-trips writes and deletes in call order', () => {
+    const writes = [{ key: '0x636f756e74', value: '0x01' }, { key: '0x01', value: null }, { key: '0x636f756e74', value: '0x' }] as const;
+    const parsed = writesFromJson(writes);
+    expect(writesToJson(parsed)).toEqual(writes);
+  });
+
+  it('refuses empty or long keys, bad values and non-arrays', () => {
+    expect(failure(() => writesFromJson({}))).toEqual({ code: 'InvalidField', path: 'writes' });
+    expect(failure(() => writesFromJson([{ key: '0x', value: null }]))).toEqual({ code: 'InvalidField', path: 'writes[0].key' });
+    expect(failure(() => writesFromJson([{ key: `0x${'00'.repeat(33)}`, value: null }]))).toEqual({ code: 'LimitExceeded', path: 'writes[0].key' });
+    expect(failure(() => writesFromJson([{ key: '0x01', value: 1 }]))).toEqual({ code: 'InvalidHex', path: 'writes[0].value' });
+    expect(failure(() => writesFromJson([{ key: '0x01' }]))).toEqual({ code: 'InvalidField', path: 'writes[0].value' });
   });
 });

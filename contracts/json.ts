@@ -1,8 +1,9 @@
 import { MAX_CALL_DATA_BYTES } from './abi/methods.ts';
 import { ZgasError, isZgasError } from './errors.ts';
 import type { ErrorCode } from './errors.ts';
+import { MAX_STATE_KEY_BYTES } from './hash.ts';
 import { parseAddress, parseHash, parseHex } from './hex.ts';
-import type { CallStatus, Hash, Hex, SignedCall, SignedInvocation, SignedReceipt } from './types.ts';
+import type { CallStatus, Hex, SettlementReceipt, SignedCall, SignedInvocation, StateWrite } from './types.ts';
 import { parseGas, parseUint64 } from './units.ts';
 
 /**
@@ -12,13 +13,18 @@ import { parseGas, parseUint64 } from './units.ts';
  * details name the offending `path`.
  */
 
-/** The most bytes an invocation's input may carry. */
+/** The most bytes an invocation's input may carry on the wire (genesis maxInputBytes may set less, never more). */
 export const MAX_INVOCATION_INPUT_BYTES = 1024 * 1024;
+/** The most state writes one call may return, and the largest key and value of one. */
+export const MAX_WRITES_PER_CALL = 65_536;
+export const MAX_STATE_VALUE_BYTES = 8 * 1024 * 1024;
 const SIGNATURE_BYTES = 65;
 
+/** A settlement receipt in JSON: the ten GasReceipt fields, the receipt signature and the invocation signature. */
 export interface ReceiptJson {
   sessionId: string;
   seq: string;
+  callGasLimit: string;
   callGas: string;
   cumulativeGas: string;
   inputHash: string;
@@ -27,6 +33,7 @@ export interface ReceiptJson {
   outputHash: string;
   status: number;
   signature: string;
+  invocationSignature: string;
 }
 
 export interface CallJson {
@@ -36,11 +43,20 @@ export interface CallJson {
   signature: string;
 }
 
+/** A signed invocation as sent to a runner: the input itself travels, the signature covers its hash. */
 export interface InvocationJson {
   sessionId: string;
   seq: string;
+  callGasLimit: string;
   input: string;
+  preStateHash: string;
+  ackedGas: string;
   signature: string;
+}
+
+export interface StateWriteJson {
+  key: string;
+  value: string | null;
 }
 
 type Fields = Record<string, unknown>;
@@ -99,12 +115,16 @@ function status(v: unknown): CallStatus {
 const hex = (maxBytes: number) => (v: unknown): Hex => parseHex(v, maxBytes);
 
 // ── receipts ──────────────────────────────────────────────────────────────────────────────
-const RECEIPT_KEYS = ['sessionId', 'seq', 'callGas', 'cumulativeGas', 'inputHash', 'preStateHash', 'postStateHash', 'outputHash', 'status', 'signature'] as const;
+const RECEIPT_KEYS = [
+  'sessionId', 'seq', 'callGasLimit', 'callGas', 'cumulativeGas', 'inputHash', 'preStateHash', 'postStateHash', 'outputHash', 'status',
+  'signature', 'invocationSignature',
+] as const;
 
-export function receiptToJson(r: SignedReceipt): ReceiptJson {
+export function receiptToJson(r: SettlementReceipt): ReceiptJson {
   return {
     sessionId: r.sessionId,
     seq: r.seq.toString(),
+    callGasLimit: r.callGasLimit.toString(),
     callGas: r.callGas.toString(),
     cumulativeGas: r.cumulativeGas.toString(),
     inputHash: r.inputHash,
@@ -113,14 +133,16 @@ export function receiptToJson(r: SignedReceipt): ReceiptJson {
     outputHash: r.outputHash,
     status: r.status,
     signature: r.signature,
+    invocationSignature: r.invocationSignature,
   };
 }
 
-export function receiptFromJson(value: unknown, path = ''): SignedReceipt {
+export function receiptFromJson(value: unknown, path = ''): SettlementReceipt {
   const o = object(value, RECEIPT_KEYS, path);
   return {
     sessionId: field(o, 'sessionId', path, parseHash),
     seq: field(o, 'seq', path, uint64),
+    callGasLimit: field(o, 'callGasLimit', path, gasField),
     callGas: field(o, 'callGas', path, gasField),
     cumulativeGas: field(o, 'cumulativeGas', path, gasField),
     inputHash: field(o, 'inputHash', path, parseHash),
@@ -129,6 +151,7 @@ export function receiptFromJson(value: unknown, path = ''): SignedReceipt {
     outputHash: field(o, 'outputHash', path, parseHash),
     status: field(o, 'status', path, status),
     signature: field(o, 'signature', path, signature),
+    invocationSignature: field(o, 'invocationSignature', path, signature),
   };
 }
 
@@ -150,11 +173,13 @@ export function callFromJson(value: unknown, path = ''): SignedCall {
 }
 
 // ── invocations ───────────────────────────────────────────────────────────────────────────
-const INVOCATION_KEYS = ['sessionId', 'seq', 'input', 'signature'] as const;
-const INVOCATION_BODY_KEYS = ['seq', 'input', 'signature'] as const;
+const INVOCATION_KEYS = ['sessionId', 'seq', 'callGasLimit', 'input', 'preStateHash', 'ackedGas', 'signature'] as const;
 
 export function invocationToJson(inv: SignedInvocation): InvocationJson {
-  return { sessionId: inv.sessionId, seq: inv.seq.toString(), input: inv.input, signature: inv.signature };
+  return {
+    sessionId: inv.sessionId, seq: inv.seq.toString(), callGasLimit: inv.callGasLimit.toString(), input: inv.input,
+    preStateHash: inv.preStateHash, ackedGas: inv.ackedGas.toString(), signature: inv.signature,
+  };
 }
 
 export function invocationFromJson(value: unknown, path = ''): SignedInvocation {
@@ -162,18 +187,31 @@ export function invocationFromJson(value: unknown, path = ''): SignedInvocation 
   return {
     sessionId: field(o, 'sessionId', path, parseHash),
     seq: field(o, 'seq', path, uint64),
+    callGasLimit: field(o, 'callGasLimit', path, gasField),
     input: field(o, 'input', path, hex(MAX_INVOCATION_INPUT_BYTES)),
+    preStateHash: field(o, 'preStateHash', path, parseHash),
+    ackedGas: field(o, 'ackedGas', path, gasField),
     signature: field(o, 'signature', path, signature),
   };
 }
 
-/** The runner API body `{ seq, input, signature }`, whose session id comes from the URL. */
-export function invocationBodyFromJson(value: unknown, sessionId: Hash, path = ''): SignedInvocation {
-  const o = object(value, INVOCATION_BODY_KEYS, path);
-  return {
-    sessionId: parseHash(sessionId),
-    seq: field(o, 'seq', path, uint64),
-    input: field(o, 'input', path, hex(MAX_INVOCATION_INPUT_BYTES)),
-    signature: field(o, 'signature', path, signature),
-  };
+// ── state writes ──────────────────────────────────────────────────────────────────────────
+const WRITE_KEYS = ['key', 'value'] as const;
+
+export function writesToJson(writes: readonly StateWrite[]): StateWriteJson[] {
+  return writes.map((w) => ({ key: w.key, value: w.value }));
+}
+
+/** A call's state writes in call order: keys of 1–32 bytes, values as hex or null for a delete. */
+export function writesFromJson(value: unknown, path = 'writes'): StateWrite[] {
+  if (!Array.isArray(value)) throw new ZgasError('InvalidField', { path, expected: 'array' });
+  if (value.length > MAX_WRITES_PER_CALL) throw new ZgasError('LimitExceeded', { path, what: 'state writes', max: MAX_WRITES_PER_CALL });
+  return value.map((item, i) => {
+    const at = `${path}[${i}]`;
+    const o = object(item, WRITE_KEYS, at);
+    const key = field(o, 'key', at, hex(MAX_STATE_KEY_BYTES));
+    if (key.length === 2) throw new ZgasError('InvalidField', { path: `${at}.key`, reason: 'keys are 1 to 32 bytes' });
+    const v = o.value;
+    return { key, value: v === null ? null : field(o, 'value', at, hex(MAX_STATE_VALUE_BYTES)) };
+  });
 }

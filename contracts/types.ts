@@ -10,10 +10,12 @@ export type Address = Hex;
 export const CallStatus = { Ok: 1, Trapped: 2, OutOfGas: 3, Aborted: 4 } as const;
 export type CallStatus = (typeof CallStatus)[keyof typeof CallStatus];
 
-/** The nine signed fields of a gas receipt (DESIGN §4), in order. */
+/** The ten signed fields of a gas receipt (DESIGN §4), in order; signed by the provider's receipt signer. */
 export interface GasReceipt {
   sessionId: Hash;
   seq: bigint;
+  /** The limit the user set for this call in its invocation. */
+  callGasLimit: Gas;
   callGas: Gas;
   cumulativeGas: Gas;
   inputHash: Hash;
@@ -23,17 +25,28 @@ export interface GasReceipt {
   status: CallStatus;
 }
 
+/** A gas receipt with the provider's signature. */
 export interface SignedReceipt extends GasReceipt {
-  /** 65 bytes r ‖ s ‖ v, low s, v = 27/28. */
+  /** 65 bytes r ‖ s ‖ v, low s, v = 27/28, by the session's receipt signer. */
   signature: Hex;
 }
 
-/** A receipt whose signature has been checked outside the state machine. */
+/**
+ * What the contract bills (DESIGN §4): the provider-signed receipt plus the session user's signature
+ * over the invocation derived from the receipt's own fields (`invocationOf`).
+ */
+export interface SettlementReceipt extends SignedReceipt {
+  invocationSignature: Hex;
+}
+
+/** A settlement receipt whose two signatures have been recovered outside the state machine. */
 export interface VerifiedReceipt {
-  receipt: SignedReceipt;
-  /** The address the signature recovers to. */
+  receipt: SettlementReceipt;
+  /** The address the receipt signature recovers to. */
   signer: Address;
-  /** The EIP-712 digest of the receipt: its identity. */
+  /** The address the invocation signature recovers to. */
+  invocationSigner: Address;
+  /** The EIP-712 digest of the GasReceipt: its identity (signatures are never part of it). */
   digest: Hash;
 }
 
@@ -47,21 +60,44 @@ export interface SignedCall extends Call {
   signature: Hex;
 }
 
+/**
+ * The request to run one call, signed by the session's user (DESIGN §4). `preStateHash` and
+ * `ackedGas` acknowledge receipt `seq - 1` (for seq 1: the empty state's hash and 0).
+ */
 export interface Invocation {
   sessionId: Hash;
   seq: bigint;
-  input: Hex;
+  callGasLimit: Gas;
+  inputHash: Hash;
+  preStateHash: Hash;
+  ackedGas: Gas;
 }
 
-export interface SignedInvocation extends Invocation {
+/** An invocation as it travels to a runner: the input itself, the signature covers its hash. */
+export interface InvocationRequest {
+  sessionId: Hash;
+  seq: bigint;
+  callGasLimit: Gas;
+  input: Hex;
+  preStateHash: Hash;
+  ackedGas: Gas;
+}
+
+export interface SignedInvocation extends InvocationRequest {
   signature: Hex;
 }
 
+/** One state write of a call, in call order; `value` null is a delete. */
+export interface StateWrite {
+  key: Hex;
+  value: Hex | null;
+}
+
 /** A method of the gas contract with its decoded arguments (DESIGN §6). */
-export type Method<R = SignedReceipt> =
+export type Method<R = SettlementReceipt> =
   | { name: 'Transfer'; to: Address; amount: Qsr }
-  | { name: 'RegisterZApp'; moduleHash: Hash; maxPricePerMgas: Qsr; maxGasPerSession: Gas; openToAll: boolean; userGasPerDay: Gas }
-  | { name: 'SetPolicy'; zAppId: Hash; maxPricePerMgas: Qsr; maxGasPerSession: Gas; openToAll: boolean; userGasPerDay: Gas }
+  | { name: 'RegisterZApp'; moduleHash: Hash; maxPricePerMgas: Qsr; maxGasPerSession: Gas; openToAll: boolean; openGasPerDay: Gas }
+  | { name: 'SetPolicy'; zAppId: Hash; maxPricePerMgas: Qsr; maxGasPerSession: Gas; openToAll: boolean; openGasPerDay: Gas }
   | { name: 'SetAutoTopUp'; zAppId: Hash; minAvailable: Qsr; refill: Qsr }
   | { name: 'TopUp'; zAppId: Hash; amount: Qsr }
   | { name: 'WithdrawEscrow'; zAppId: Hash; amount: Qsr }
@@ -70,10 +106,12 @@ export type Method<R = SignedReceipt> =
   | { name: 'AddStake'; amount: Qsr }
   | { name: 'Unbond'; amount: Qsr }
   | { name: 'WithdrawUnbonded' }
-  | { name: 'OpenSession'; zAppId: Hash; provider: Address; user: Address; gasLimit: Gas; durationSeconds: bigint }
+  | { name: 'Retire' }
+  | { name: 'OpenSession'; zAppId: Hash; provider: Address; user: Address; gasLimit: Gas; durationSeconds: bigint; maxPricePerMgas: Qsr; maxUpfrontGas: Gas }
   | { name: 'ExtendSession'; sessionId: Hash; extraGas: Gas }
-  | { name: 'Abort'; sessionId: Hash; lastReceipt: R | null }
+  | { name: 'Abort'; sessionId: Hash }
   | { name: 'CloseSession'; sessionId: Hash }
+  | { name: 'FinalizeSession'; sessionId: Hash }
   | { name: 'Settle'; receipts: R[] }
   | { name: 'Challenge'; receipt: R; input: Hex; preState: Hex }
   | { name: 'ClaimEarnings' };

@@ -96,3 +96,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ZGAS_DATA_DIR !== undefined) config.dataDir = e.ZGAS_DATA_DIR;
   return config;
 }
+
+const cliSchema = z.object({
+  ZGAS_API_URL: optionalText,
+  ZGAS_RUNNER_URL: optionalText,
+  ZGAS_GENESIS: optionalText,
+  ZGAS_KEYSTORE: optionalText,
+  ZGAS_PASSWORD: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  ZGAS_CLI_HOME: optionalText,
+});
+
+/** The settings of the role commands of `zgas` (keys, zapp, session, provider, challenge, status). */
+export interface CliConfig {
+  /** The settlement API (ZGAS_API_URL). */
+  apiUrl?: string;
+  /** The provider's runner sessions call (ZGAS_RUNNER_URL). */
+  runnerUrl?: string;
+  /** The genesis whose chainId and contract make the signing domain (ZGAS_GENESIS). */
+  genesisPath?: string;
+  /** The directory of encrypted keys (ZGAS_KEYSTORE). */
+  keystoreDir?: string;
+  /** The keystore password, for scripts (ZGAS_PASSWORD); absent: --password-file or a prompt. */
+  password?: string;
+  /** Where the command line keeps its files, e.g. session records (ZGAS_CLI_HOME; default ~/.zgas). */
+  home?: string;
+}
+
+/** Reads the role commands' settings; a bad value fails with InvalidField naming the variable. */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  const parsed = cliSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ZgasError('InvalidField', { path: issue?.path.join('.') ?? '', reason: issue?.message ?? 'invalid' });
+  }
+  const e = parsed.data;
+  const out: CliConfig = {};
+  if (e.ZGAS_API_URL !== undefined) out.apiUrl = e.ZGAS_API_URL;
+  if (e.ZGAS_RUNNER_URL !== undefined) out.runnerUrl = e.ZGAS_RUNNER_URL;
+  if (e.ZGAS_GENESIS !== undefined) out.genesisPath = e.ZGAS_GENESIS;
+  if (e.ZGAS_KEYSTORE !== undefined) out.keystoreDir = e.ZGAS_KEYSTORE;
+  if (e.ZGAS_PASSWORD !== undefined) out.password = e.ZGAS_PASSWORD;
+  if (e.ZGAS_CLI_HOME !== undefined) out.home = e.ZGAS_CLI_HOME;
+  return out;
+}

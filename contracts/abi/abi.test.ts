@@ -4,7 +4,7 @@ import { AbiCoder, getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { ZgasError } from '../errors.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../hex.ts';
-import type { CallStatus, Hex, Method, SignedReceipt } from '../types.ts';
+import type { CallStatus, Hex, Method, SettlementReceipt } from '../types.ts';
 import type { Gas, Qsr } from '../units.ts';
 import { MAX_UINT256, MAX_UINT64 } from '../units.ts';
 import {
@@ -29,9 +29,10 @@ const arbU64 = fc.bigInt({ min: 0n, max: MAX_UINT64 });
 const arbGas = arbU64.map((g) => g as Gas);
 const arbQsr = fc.oneof(fc.bigInt({ min: 0n, max: MAX_UINT256 }), fc.bigInt({ min: 0n, max: 10n ** 12n })).map((q) => q as Qsr);
 const arbBytes = fc.uint8Array({ maxLength: 200 }).map((b) => bytesToHex(b));
-const arbReceipt: fc.Arbitrary<SignedReceipt> = fc.record({
+const arbReceipt: fc.Arbitrary<SettlementReceipt> = fc.record({
   sessionId: arbBytes32,
   seq: arbU64,
+  callGasLimit: arbGas,
   callGas: arbGas,
   cumulativeGas: arbGas,
   inputHash: arbBytes32,
@@ -40,12 +41,13 @@ const arbReceipt: fc.Arbitrary<SignedReceipt> = fc.record({
   outputHash: arbBytes32,
   status: fc.constantFrom(1, 2, 3, 4) as fc.Arbitrary<CallStatus>,
   signature: fc.uint8Array({ minLength: 65, maxLength: 65 }).map((b) => bytesToHex(b)),
+  invocationSignature: fc.uint8Array({ minLength: 65, maxLength: 65 }).map((b) => bytesToHex(b)),
 });
 
 const arbMethod: fc.Arbitrary<Method> = fc.oneof(
   fc.record({ name: fc.constant('Transfer' as const), to: arbAddress, amount: arbQsr }),
-  fc.record({ name: fc.constant('RegisterZApp' as const), moduleHash: arbBytes32, maxPricePerMgas: arbQsr, maxGasPerSession: arbGas, openToAll: fc.boolean(), userGasPerDay: arbGas }),
-  fc.record({ name: fc.constant('SetPolicy' as const), zAppId: arbBytes32, maxPricePerMgas: arbQsr, maxGasPerSession: arbGas, openToAll: fc.boolean(), userGasPerDay: arbGas }),
+  fc.record({ name: fc.constant('RegisterZApp' as const), moduleHash: arbBytes32, maxPricePerMgas: arbQsr, maxGasPerSession: arbGas, openToAll: fc.boolean(), openGasPerDay: arbGas }),
+  fc.record({ name: fc.constant('SetPolicy' as const), zAppId: arbBytes32, maxPricePerMgas: arbQsr, maxGasPerSession: arbGas, openToAll: fc.boolean(), openGasPerDay: arbGas }),
   fc.record({ name: fc.constant('SetAutoTopUp' as const), zAppId: arbBytes32, minAvailable: arbQsr, refill: arbQsr }),
   fc.record({ name: fc.constant('TopUp' as const), zAppId: arbBytes32, amount: arbQsr }),
   fc.record({ name: fc.constant('WithdrawEscrow' as const), zAppId: arbBytes32, amount: arbQsr }),
@@ -54,18 +56,24 @@ const arbMethod: fc.Arbitrary<Method> = fc.oneof(
   fc.record({ name: fc.constant('AddStake' as const), amount: arbQsr }),
   fc.record({ name: fc.constant('Unbond' as const), amount: arbQsr }),
   fc.record({ name: fc.constant('WithdrawUnbonded' as const) }),
-  fc.record({ name: fc.constant('OpenSession' as const), zAppId: arbBytes32, provider: arbAddress, user: arbAddress, gasLimit: arbGas, durationSeconds: arbU64 }),
+  fc.record({ name: fc.constant('Retire' as const) }),
+  fc.record({
+    name: fc.constant('OpenSession' as const), zAppId: arbBytes32, provider: arbAddress, user: arbAddress, gasLimit: arbGas, durationSeconds: arbU64,
+    maxPricePerMgas: arbQsr, maxUpfrontGas: arbGas,
+  }),
   fc.record({ name: fc.constant('ExtendSession' as const), sessionId: arbBytes32, extraGas: arbGas }),
-  fc.record({ name: fc.constant('Abort' as const), sessionId: arbBytes32, lastReceipt: fc.option(arbReceipt, { nil: null }) }),
+  fc.record({ name: fc.constant('Abort' as const), sessionId: arbBytes32 }),
   fc.record({ name: fc.constant('CloseSession' as const), sessionId: arbBytes32 }),
+  fc.record({ name: fc.constant('FinalizeSession' as const), sessionId: arbBytes32 }),
   fc.record({ name: fc.constant('Settle' as const), receipts: fc.array(arbReceipt, { maxLength: 5 }) }),
   fc.record({ name: fc.constant('Challenge' as const), receipt: arbReceipt, input: arbBytes, preState: arbBytes }),
   fc.record({ name: fc.constant('ClaimEarnings' as const) }),
 );
 
-const receipt: SignedReceipt = {
+const receipt: SettlementReceipt = {
   sessionId: `0x${'cd'.repeat(32)}`,
   seq: 1n,
+  callGasLimit: 1000000n as Gas,
   callGas: 12345n as Gas,
   cumulativeGas: 12345n as Gas,
   inputHash: `0x${'01'.repeat(32)}`,
@@ -74,6 +82,7 @@ const receipt: SignedReceipt = {
   outputHash: `0x${'04'.repeat(32)}`,
   status: 1,
   signature: `0x${'aa'.repeat(64)}1b`,
+  invocationSignature: `0x${'bb'.repeat(64)}1c`,
 };
 
 const codeOf = (fn: () => unknown): string => {
@@ -116,9 +125,8 @@ describe('ABI round trip', () => {
         const params = gasContractAbi.find((f) => f.name === method.name)!.inputs;
         const values = params.map((p) => {
           const v = record[p.name];
-          if (p.encoding === 'GasReceipt or empty') return v === null ? '0x' : encodeReceipt(v as SignedReceipt);
-          if (p.encoding === 'GasReceipt') return encodeReceipt(v as SignedReceipt);
-          if (p.encoding === 'GasReceipt[]') return (v as SignedReceipt[]).map(encodeReceipt);
+          if (p.encoding === 'SettlementReceipt') return encodeReceipt(v as SettlementReceipt);
+          if (p.encoding === 'SettlementReceipt[]') return (v as SettlementReceipt[]).map(encodeReceipt);
           return v;
         });
         const types = params.map((p) => p.type);
@@ -139,10 +147,13 @@ describe('ABI round trip', () => {
     expect(METHOD_DECLARATIONS.Settle).toBe('Settle(bytes[] receipts)');
   });
 
-  it('receipts encode exactly as ethers AbiCoder does, in 448 bytes (property)', () => {
+  it('settlement receipts encode exactly as ethers AbiCoder does, in 640 bytes (property)', () => {
     fc.assert(
       fc.property(arbReceipt, (r) => {
-        const values = [r.sessionId, r.seq, r.callGas, r.cumulativeGas, r.inputHash, r.preStateHash, r.postStateHash, r.outputHash, r.status, r.signature];
+        const values = [
+          r.sessionId, r.seq, r.callGasLimit, r.callGas, r.cumulativeGas, r.inputHash, r.preStateHash, r.postStateHash, r.outputHash, r.status,
+          r.signature, r.invocationSignature,
+        ];
         const expected = coder.encode(RECEIPT_ABI_TYPES, values) as Hex;
         expect(encodeReceipt(r)).toBe(expected);
         expect(hexToBytes(expected).length).toBe(RECEIPT_ENCODED_BYTES);
@@ -174,7 +185,7 @@ describe('ABI round trip', () => {
 
 describe('ABI rejections', () => {
   const transfer = encodeMethod({ name: 'Transfer', to: getAddress(`0x${'12'.repeat(20)}`) as Hex, amount: 5n as Qsr });
-  const abort = encodeMethod({ name: 'Abort', sessionId: receipt.sessionId, lastReceipt: receipt });
+  const challengeData = encodeMethod({ name: 'Challenge', receipt, input: '0x01', preState: '0x0203' });
 
   it('unknown selectors, including keccak selectors of the same signatures', () => {
     expect(codeOf(() => decodeMethod('0xdeadbeef'))).toBe('UnknownMethod');
@@ -215,12 +226,12 @@ describe('ABI rejections', () => {
     const ext = encodeMethod({ name: 'ExtendSession', sessionId: receipt.sessionId, extraGas: 7n as Gas });
     // uint64 with bits above 64
     expect(codeOf(() => decodeMethod(patchWord(ext, 1, (1n << 64n) | 7n)))).toBe('InvalidCallData');
-    const reg = encodeMethod({ name: 'RegisterZApp', moduleHash: receipt.sessionId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 2n as Gas, openToAll: true, userGasPerDay: 3n as Gas });
+    const reg = encodeMethod({ name: 'RegisterZApp', moduleHash: receipt.sessionId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 2n as Gas, openToAll: true, openGasPerDay: 3n as Gas });
     expect(codeOf(() => decodeMethod(patchWord(reg, 3, 2n)))).toBe('InvalidCallData');
     expect(decodeMethod(patchWord(reg, 3, 0n))).toMatchObject({ openToAll: false });
-    // Abort's bytes offset moved past a gap of one word: decodes the same value from a different layout.
-    const bytes = hexToBytes(abort);
-    const moved = concatBytes(bytes.subarray(0, 4 + 32), hexToBytes(`0x${(0x60n).toString(16).padStart(64, '0')}`), new Uint8Array(32), bytes.subarray(4 + 64));
+    // Challenge's first bytes offset moved past a gap of one word: decodes the same value from a different layout.
+    const bytes = hexToBytes(challengeData);
+    const moved = concatBytes(bytes.subarray(0, 4), hexToBytes(`0x${(0x80n).toString(16).padStart(64, '0')}`), bytes.subarray(4 + 32, 4 + 96), new Uint8Array(32), bytes.subarray(4 + 96));
     expect(codeOf(() => decodeMethod(moved))).toBe('InvalidCallData');
   });
 
@@ -230,7 +241,7 @@ describe('ABI rejections', () => {
     // Both offsets pointing at the first element: AbiCoder would decode it twice.
     expect(codeOf(() => decodeMethod(patchWord(two, 3, 0x40n)))).toBe('InvalidCallData');
     // Offsets swapped: a valid ABI encoding of the reversed batch, but not the canonical one.
-    const swapped = patchWord(patchWord(two, 2, BigInt(0x40 + 480)), 3, 0x40n);
+    const swapped = patchWord(patchWord(two, 2, BigInt(0x40 + 32 + RECEIPT_ENCODED_BYTES)), 3, 0x40n);
     expect(codeOf(() => decodeMethod(swapped))).toBe('InvalidCallData');
     expect(codeOf(() => decodeMethod(patchWord(two, 1, 3n)))).toBe('InvalidCallData');
     expect(codeOf(() => decodeMethod(patchWord(two, 1, 1n)))).toBe('InvalidCallData');
@@ -240,14 +251,14 @@ describe('ABI rejections', () => {
   it('non-canonical bytes tails: dirty padding, shared tails, lengths past the end', () => {
     const challenge = encodeMethod({ name: 'Challenge', receipt, input: '0x01', preState: '0x0203' });
     const bytes = hexToBytes(challenge);
-    // Layout after the selector: 3 offsets, receipt (32 + 448), input (32 + 32), preState (32 + 32).
-    const inputData = 4 + 96 + 32 + 448 + 32;
+    // Layout after the selector: 3 offsets, receipt (32 + 640), input (32 + 32), preState (32 + 32).
+    const inputData = 4 + 96 + 32 + RECEIPT_ENCODED_BYTES + 32;
     const dirty = bytes.slice();
     dirty[inputData + 1] = 1;
     expect(codeOf(() => decodeMethod(dirty))).toBe('InvalidCallData');
     // preState pointing at input's tail: a valid ABI encoding that AbiCoder accepts, but not canonical.
-    expect(codeOf(() => decodeMethod(patchWord(challenge, 2, BigInt(96 + 32 + 448))))).toBe('InvalidCallData');
-    expect(codeOf(() => decodeMethod(patchWord(challenge, 3 + 1 + 14 + 1 + 1, 1n << 40n)))).toBe('InvalidCallData');
+    expect(codeOf(() => decodeMethod(patchWord(challenge, 2, BigInt(96 + 32 + RECEIPT_ENCODED_BYTES))))).toBe('InvalidCallData');
+    expect(codeOf(() => decodeMethod(patchWord(challenge, 3 + 1 + RECEIPT_ENCODED_BYTES / 32 + 1 + 1, 1n << 40n)))).toBe('InvalidCallData');
     expect(decodeMethod(challenge)).toMatchObject({ input: '0x01', preState: '0x0203' });
   });
 
@@ -258,12 +269,20 @@ describe('ABI rejections', () => {
   });
 
   it('receipts inside methods are held to the receipt encoding', () => {
-    // A bytes value that is not a 448-byte receipt.
-    const badAbort = `${selectors.Abort}${coder.encode(['bytes32', 'bytes'], [receipt.sessionId, '0x1234']).slice(2)}` as Hex;
-    expect(codeOf(() => decodeMethod(badAbort))).toBe('InvalidReceiptEncoding');
+    // A bytes value that is not a 640-byte settlement receipt.
+    const badChallenge = `${selectors.Challenge}${coder.encode(['bytes', 'bytes', 'bytes'], ['0x1234', '0x', '0x']).slice(2)}` as Hex;
+    expect(codeOf(() => decodeMethod(badChallenge))).toBe('InvalidReceiptEncoding');
+    // A provider-signed receipt alone (v1 layout, no invocation signature) is not a settlement receipt.
+    const providerOnly = coder.encode(RECEIPT_ABI_TYPES.slice(0, 11), [
+      receipt.sessionId, receipt.seq, receipt.callGasLimit, receipt.callGas, receipt.cumulativeGas, receipt.inputHash, receipt.preStateHash,
+      receipt.postStateHash, receipt.outputHash, receipt.status, receipt.signature,
+    ]);
+    const v1Settle = `${selectors.Settle}${coder.encode(['bytes[]'], [[providerOnly]]).slice(2)}` as Hex;
+    expect(codeOf(() => decodeMethod(v1Settle))).toBe('InvalidReceiptEncoding');
     const badSettle = `${selectors.Settle}${coder.encode(['bytes[]'], [[encodeReceipt(receipt), '0x']]).slice(2)}` as Hex;
     expect(codeOf(() => decodeMethod(badSettle))).toBe('InvalidReceiptEncoding');
     expect(codeOf(() => encodeMethod({ name: 'Settle', receipts: [{ ...receipt, signature: '0x1234' }] }))).toBe('InvalidReceiptEncoding');
+    expect(codeOf(() => encodeMethod({ name: 'Settle', receipts: [{ ...receipt, invocationSignature: '0x1234' }] }))).toBe('InvalidReceiptEncoding');
   });
 
   it('oversize batches, both when encoding and when decoding', () => {
@@ -291,9 +310,9 @@ describe('ABI rejections', () => {
     expect(codeOf(() => encodeMethod({ name: 'Transfer', to: '0x1234', amount: 1n as Qsr }))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'ExtendSession', sessionId: receipt.sessionId, extraGas: (MAX_UINT64 + 1n) as Gas }))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'Nope' } as unknown as Method))).toBe('UnknownMethod');
-    expect(codeOf(() => encodeMethod({ name: 'Abort', sessionId: receipt.sessionId } as unknown as Method))).toBe('InvalidReceiptEncoding');
+    expect(codeOf(() => encodeMethod({ name: 'Challenge', receipt: { ...receipt, invocationSignature: undefined }, input: '0x', preState: '0x' } as unknown as Method))).toBe('InvalidReceiptEncoding');
     expect(codeOf(() => encodeMethod({ name: 'Settle', receipts: 'x' } as unknown as Method))).toBe('InvalidCallData');
-    expect(codeOf(() => encodeMethod({ name: 'RegisterZApp', moduleHash: receipt.sessionId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 2n as Gas, openToAll: 1, userGasPerDay: 3n } as unknown as Method))).toBe('InvalidCallData');
+    expect(codeOf(() => encodeMethod({ name: 'RegisterZApp', moduleHash: receipt.sessionId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 2n as Gas, openToAll: 1, openGasPerDay: 3n } as unknown as Method))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'TopUp', zAppId: '0x12', amount: 1n } as unknown as Method))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'TopUp', zAppId: receipt.sessionId, amount: 1 } as unknown as Method))).toBe('InvalidCallData');
     expect(codeOf(() => encodeMethod({ name: 'Transfer', to: `0x${'ab'.repeat(20)}`, amount: MAX_UINT256 + 1n } as unknown as Method))).toBe('InvalidCallData');
@@ -345,19 +364,23 @@ describe('receipt decoding is strict', () => {
   });
 
   it('rejects every non-canonical variant', () => {
-    expect(codeOf(() => decodeReceipt(good.subarray(0, 447)))).toBe('InvalidReceiptEncoding');
+    expect(codeOf(() => decodeReceipt(good.subarray(0, RECEIPT_ENCODED_BYTES - 1)))).toBe('InvalidReceiptEncoding');
     expect(codeOf(() => decodeReceipt(concatBytes(good, new Uint8Array(32))))).toBe('InvalidReceiptEncoding');
     expect(codeOf(() => decodeReceipt(mutate(32, 1)))).toBe('InvalidReceiptEncoding'); // seq above uint64
-    expect(codeOf(() => decodeReceipt(mutate(8 * 32 + 30, 1)))).toBe('InvalidReceiptEncoding'); // status above uint8
-    expect(codeOf(() => decodeReceipt(mutate(9 * 32 + 31, 0x60)))).toBe('InvalidReceiptEncoding'); // signature offset
-    expect(codeOf(() => decodeReceipt(mutate(10 * 32 + 31, 64)))).toBe('InvalidReceiptEncoding'); // signature length
-    expect(codeOf(() => decodeReceipt(mutate(447, 1)))).toBe('InvalidReceiptEncoding'); // padding
-    expect(codeOf(() => decodeReceipt(`0x${'zz'.repeat(448)}` as Hex))).toBe('InvalidReceiptEncoding');
+    expect(codeOf(() => decodeReceipt(mutate(2 * 32, 1)))).toBe('InvalidReceiptEncoding'); // callGasLimit above uint64
+    expect(codeOf(() => decodeReceipt(mutate(9 * 32 + 30, 1)))).toBe('InvalidReceiptEncoding'); // status above uint8
+    expect(codeOf(() => decodeReceipt(mutate(10 * 32 + 31, 0x60)))).toBe('InvalidReceiptEncoding'); // signature offset
+    expect(codeOf(() => decodeReceipt(mutate(11 * 32 + 31, 0x60)))).toBe('InvalidReceiptEncoding'); // invocation signature offset
+    expect(codeOf(() => decodeReceipt(mutate(12 * 32 + 31, 64)))).toBe('InvalidReceiptEncoding'); // signature length
+    expect(codeOf(() => decodeReceipt(mutate(16 * 32 + 31, 66)))).toBe('InvalidReceiptEncoding'); // invocation signature length
+    expect(codeOf(() => decodeReceipt(mutate(16 * 32 - 1, 1)))).toBe('InvalidReceiptEncoding'); // signature padding
+    expect(codeOf(() => decodeReceipt(mutate(RECEIPT_ENCODED_BYTES - 1, 1)))).toBe('InvalidReceiptEncoding'); // invocation signature padding
+    expect(codeOf(() => decodeReceipt(`0x${'zz'.repeat(RECEIPT_ENCODED_BYTES)}` as Hex))).toBe('InvalidReceiptEncoding');
   });
 
   it('rejects a status outside 1..4 as InvalidReceipt', () => {
-    expect(codeOf(() => decodeReceipt(mutate(8 * 32 + 31, 0)))).toBe('InvalidReceipt');
-    expect(codeOf(() => decodeReceipt(mutate(8 * 32 + 31, 5)))).toBe('InvalidReceipt');
+    expect(codeOf(() => decodeReceipt(mutate(9 * 32 + 31, 0)))).toBe('InvalidReceipt');
+    expect(codeOf(() => decodeReceipt(mutate(9 * 32 + 31, 5)))).toBe('InvalidReceipt');
   });
 });
 

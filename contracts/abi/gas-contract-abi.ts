@@ -5,7 +5,7 @@ export interface AbiParam {
   name: string;
   type: string;
   /** For receipt-carrying bytes: what the bytes hold. */
-  encoding?: 'GasReceipt' | 'GasReceipt or empty' | 'GasReceipt[]' | 'state';
+  encoding?: 'SettlementReceipt' | 'SettlementReceipt[]' | 'state';
 }
 
 /** A Solidity-ABI-style function entry, plus the zgas selector (SHA3-256, not keccak) and signature. */
@@ -20,9 +20,8 @@ export interface AbiFunction {
 }
 
 const ENCODINGS: Partial<Record<string, AbiParam['encoding']>> = {
-  'Abort.lastReceipt': 'GasReceipt or empty',
-  'Settle.receipts': 'GasReceipt[]',
-  'Challenge.receipt': 'GasReceipt',
+  'Settle.receipts': 'SettlementReceipt[]',
+  'Challenge.receipt': 'SettlementReceipt',
   'Challenge.preState': 'state',
 };
 

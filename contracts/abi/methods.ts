@@ -1,7 +1,7 @@
 import { sha3_256 } from '@noble/hashes/sha3.js';
 import { ZgasError, isZgasError } from '../errors.ts';
 import { bytesToHex, hexToBytes, utf8Bytes } from '../hex.ts';
-import type { Hex, Method, MethodName, SignedReceipt } from '../types.ts';
+import type { Hex, Method, MethodName, SettlementReceipt } from '../types.ts';
 import { decodeArgs, encodeArgs } from './codec.ts';
 import type { AbiType } from './codec.ts';
 import { RECEIPT_ENCODED_BYTES, decodeReceipt, encodeReceipt, encodeReceiptBytes } from './receipt.ts';
@@ -9,18 +9,20 @@ import { RECEIPT_ENCODED_BYTES, decodeReceipt, encodeReceipt, encodeReceiptBytes
 /** The most receipts one Settle may carry. */
 export const MAX_RECEIPTS_PER_BATCH = 1_000;
 /**
- * The largest call data accepted (selector included). A full Settle batch is about 0.5 MiB; a
- * Challenge carries the receipt, the call's input and its pre-state, which must fit together.
+ * The largest call data accepted (selector included). A full Settle batch is about 0.7 MiB; a
+ * Challenge carries the receipt, the call's input and its pre-state, which must fit together: genesis
+ * refuses `maxStateBytes + maxInputBytes` plus a Challenge's fixed overhead above this, so whatever can be
+ * settled can be challenged.
  */
-export const MAX_CALL_DATA_BYTES = 2 * 1024 * 1024;
+export const MAX_CALL_DATA_BYTES = 8 * 1024 * 1024;
 
 type Param = readonly [name: string, type: string];
 
 /** The parameters of every method, in order (DESIGN §6). */
 export const METHOD_PARAMS = {
   Transfer: [['to', 'address'], ['amount', 'uint256']],
-  RegisterZApp: [['moduleHash', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['userGasPerDay', 'uint64']],
-  SetPolicy: [['zAppId', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['userGasPerDay', 'uint64']],
+  RegisterZApp: [['moduleHash', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['openGasPerDay', 'uint64']],
+  SetPolicy: [['zAppId', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['openGasPerDay', 'uint64']],
   SetAutoTopUp: [['zAppId', 'bytes32'], ['minAvailable', 'uint256'], ['refill', 'uint256']],
   TopUp: [['zAppId', 'bytes32'], ['amount', 'uint256']],
   WithdrawEscrow: [['zAppId', 'bytes32'], ['amount', 'uint256']],
@@ -29,10 +31,15 @@ export const METHOD_PARAMS = {
   AddStake: [['amount', 'uint256']],
   Unbond: [['amount', 'uint256']],
   WithdrawUnbonded: [],
-  OpenSession: [['zAppId', 'bytes32'], ['provider', 'address'], ['user', 'address'], ['gasLimit', 'uint64'], ['durationSeconds', 'uint64']],
+  Retire: [],
+  OpenSession: [
+    ['zAppId', 'bytes32'], ['provider', 'address'], ['user', 'address'], ['gasLimit', 'uint64'], ['durationSeconds', 'uint64'],
+    ['maxPricePerMgas', 'uint256'], ['maxUpfrontGas', 'uint64'],
+  ],
   ExtendSession: [['sessionId', 'bytes32'], ['extraGas', 'uint64']],
-  Abort: [['sessionId', 'bytes32'], ['lastReceipt', 'bytes']],
+  Abort: [['sessionId', 'bytes32']],
   CloseSession: [['sessionId', 'bytes32']],
+  FinalizeSession: [['sessionId', 'bytes32']],
   Settle: [['receipts', 'bytes[]']],
   Challenge: [['receipt', 'bytes'], ['input', 'bytes'], ['preState', 'bytes']],
   ClaimEarnings: [],
@@ -62,15 +69,13 @@ const NAMES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, (METHOD_P
 // Settle's bytes[] is encoded by hand below; every other method is a flat tuple of AbiType.
 const TYPES_BY_METHOD = Object.fromEntries(METHOD_NAMES.map((n) => [n, (METHOD_PARAMS[n] as readonly Param[]).map((p) => p[1])])) as Record<MethodName, AbiType[]>;
 
-/** The receipt-carrying arguments travel as their receipt encoding. */
+/** The receipt-carrying argument travels as its settlement-receipt encoding. */
 function toAbiValue(name: MethodName, field: string, value: unknown): unknown {
-  if (name === 'Abort' && field === 'lastReceipt') return value === null ? '0x' : encodeReceipt(value as SignedReceipt);
-  if (name === 'Challenge' && field === 'receipt') return encodeReceipt(value as SignedReceipt);
+  if (name === 'Challenge' && field === 'receipt') return encodeReceipt(value as SettlementReceipt);
   return value;
 }
 
 function fromAbiValue(name: MethodName, field: string, value: unknown): unknown {
-  if (name === 'Abort' && field === 'lastReceipt') return value === '0x' ? null : decodeReceipt(value as Hex);
   if (name === 'Challenge' && field === 'receipt') return decodeReceipt(value as Hex);
   return value;
 }
@@ -99,7 +104,7 @@ export const encodeMethod = (method: Method): Hex => bytesToHex(encodeMethodByte
 
 // ── Settle by hand ─────────────────────────────────────────────────────────────────────────
 // A batch is the hot path and its canonical form is fixed: `bytes[]` whose elements are all
-// 448-byte receipts, so its layout is checked directly (ethers' generic AbiCoder copies the rest
+// 640-byte settlement receipts, so its layout is checked directly (ethers' generic AbiCoder copies the rest
 // of the buffer for every element, quadratic on a full batch). Tests hold it equal to AbiCoder.
 const SETTLE_ELEMENT_BYTES = 32 + RECEIPT_ENCODED_BYTES;
 
@@ -107,7 +112,7 @@ function writeWord(out: Uint8Array, offset: number, value: number): void {
   new DataView(out.buffer, out.byteOffset).setUint32(offset + 28, value);
 }
 
-function encodeSettle(receipts: readonly SignedReceipt[]): Uint8Array {
+function encodeSettle(receipts: readonly SettlementReceipt[]): Uint8Array {
   if (!Array.isArray(receipts)) throw new ZgasError('InvalidCallData', { field: 'receipts', reason: 'receipts must be an array' });
   const n = receipts.length;
   if (n > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: n, max: MAX_RECEIPTS_PER_BATCH });
@@ -126,14 +131,14 @@ function encodeSettle(receipts: readonly SignedReceipt[]): Uint8Array {
   return out;
 }
 
-function decodeSettleArgs(args: Uint8Array): SignedReceipt[] {
+function decodeSettleArgs(args: Uint8Array): SettlementReceipt[] {
   if (args.length < 64 || readWord(args, 0) !== 32) throw new ZgasError('InvalidCallData', { method: 'Settle', reason: 'non-canonical or truncated head' });
   const n = readWord(args, 32);
   if (n > MAX_RECEIPTS_PER_BATCH) throw new ZgasError('BatchTooLarge', { receipts: n, max: MAX_RECEIPTS_PER_BATCH });
   const heads = 64;
   const tails = heads + n * 32;
   if (args.length < tails) throw new ZgasError('InvalidCallData', { method: 'Settle', reason: 'truncated offsets' });
-  const receipts: SignedReceipt[] = [];
+  const receipts: SettlementReceipt[] = [];
   for (let i = 0; i < n; i++) {
     if (readWord(args, heads + i * 32) !== n * 32 + i * SETTLE_ELEMENT_BYTES) {
       throw new ZgasError('InvalidCallData', { method: 'Settle', index: i, reason: 'non-canonical element offset' });

@@ -1,5 +1,6 @@
 import { bytesToHex } from '../hex.ts';
-import type { Address, Call, GasReceipt, Hash, Invocation, SignedCall, SignedInvocation, SignedReceipt, VerifiedReceipt } from '../types.ts';
+import { invocationOf, invocationOfRequest } from '../invocation.ts';
+import type { Address, Call, GasReceipt, Hash, Hex, Invocation, InvocationRequest, SettlementReceipt, SignedCall, SignedInvocation, SignedReceipt, VerifiedReceipt } from '../types.ts';
 import { defaultBackend, privateKeyBytes } from './backends.ts';
 import type { SignatureBackend } from './backends.ts';
 import { callDigestBytes, invocationDigestBytes, receiptDigestBytes } from './typed.ts';
@@ -20,28 +21,54 @@ export function recoverCallSigner(domain: Domain, signed: SignedCall, backend: S
   return backend.recover(callDigestBytes(domain, signed), signed.signature);
 }
 
+/** The ten GasReceipt fields of any receipt-shaped object, nothing else. */
+export function gasReceiptFields(r: GasReceipt): GasReceipt {
+  const { sessionId, seq, callGasLimit, callGas, cumulativeGas, inputHash, preStateHash, postStateHash, outputHash, status } = r;
+  return { sessionId, seq, callGasLimit, callGas, cumulativeGas, inputHash, preStateHash, postStateHash, outputHash, status };
+}
+
+/** The provider's receipt signer signs a receipt. */
 export function signReceipt(domain: Domain, receipt: GasReceipt, privateKey: PrivateKey, backend: SignatureBackend = defaultBackend): SignedReceipt {
-  const { sessionId, seq, callGas, cumulativeGas, inputHash, preStateHash, postStateHash, outputHash, status } = receipt;
   const signature = backend.sign(receiptDigestBytes(domain, receipt), keyBytes(privateKey));
-  return { sessionId, seq, callGas, cumulativeGas, inputHash, preStateHash, postStateHash, outputHash, status, signature };
+  return { ...gasReceiptFields(receipt), signature };
 }
 
 export function recoverReceiptSigner(domain: Domain, signed: SignedReceipt, backend: SignatureBackend = defaultBackend): Address {
   return backend.recover(receiptDigestBytes(domain, signed), signed.signature);
 }
 
-/** Computes the receipt digest once and recovers its signer: what a verification worker does per receipt. */
-export function verifyReceipt(domain: Domain, signed: SignedReceipt, backend: SignatureBackend = defaultBackend): VerifiedReceipt {
+/** The session's user signs an invocation; the signature alone (it travels with the request or the receipt). */
+export function signInvocation(domain: Domain, invocation: Invocation, privateKey: PrivateKey, backend: SignatureBackend = defaultBackend): Hex {
+  return backend.sign(invocationDigestBytes(domain, invocation), keyBytes(privateKey));
+}
+
+export function recoverInvocationSigner(domain: Domain, invocation: Invocation, signature: Hex, backend: SignatureBackend = defaultBackend): Address {
+  return backend.recover(invocationDigestBytes(domain, invocation), signature);
+}
+
+/** Signs an invocation request as it is sent to a runner (the signature covers the input's hash). */
+export function signInvocationRequest(domain: Domain, request: InvocationRequest, privateKey: PrivateKey, backend: SignatureBackend = defaultBackend): SignedInvocation {
+  const { sessionId, seq, callGasLimit, input, preStateHash, ackedGas } = request;
+  const signature = signInvocation(domain, invocationOfRequest(request), privateKey, backend);
+  return { sessionId, seq, callGasLimit, input, preStateHash, ackedGas, signature };
+}
+
+export function recoverInvocationRequestSigner(domain: Domain, signed: SignedInvocation, backend: SignatureBackend = defaultBackend): Address {
+  return recoverInvocationSigner(domain, invocationOfRequest(signed), signed.signature, backend);
+}
+
+/** Joins a provider-signed receipt with the user's signature over the invocation it answers. */
+export function settlementReceipt(signed: SignedReceipt, invocationSignature: Hex): SettlementReceipt {
+  return { ...gasReceiptFields(signed), signature: signed.signature, invocationSignature };
+}
+
+/**
+ * What a verification worker does per settlement receipt: the receipt digest (its identity) once,
+ * the receipt signer, and the signer of the invocation derived from the receipt's fields.
+ */
+export function verifyReceipt(domain: Domain, signed: SettlementReceipt, backend: SignatureBackend = defaultBackend): VerifiedReceipt {
   const digest = receiptDigestBytes(domain, signed);
   const signer = backend.recover(digest, signed.signature);
-  return { receipt: signed, signer, digest: bytesToHex(digest) };
-}
-
-export function signInvocation(domain: Domain, invocation: Invocation, privateKey: PrivateKey, backend: SignatureBackend = defaultBackend): SignedInvocation {
-  const { sessionId, seq, input } = invocation;
-  return { sessionId, seq, input, signature: backend.sign(invocationDigestBytes(domain, invocation), keyBytes(privateKey)) };
-}
-
-export function recoverInvocationSigner(domain: Domain, signed: SignedInvocation, backend: SignatureBackend = defaultBackend): Address {
-  return backend.recover(invocationDigestBytes(domain, signed), signed.signature);
+  const invocationSigner = backend.recover(invocationDigestBytes(domain, invocationOf(signed)), signed.invocationSignature);
+  return { receipt: signed, signer, invocationSigner, digest: bytesToHex(digest) };
 }

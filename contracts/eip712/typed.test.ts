@@ -15,6 +15,7 @@ const arbDomain = fc.tuple(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), arbAd
 const arbReceipt = fc.record({
   sessionId: arbBytes32,
   seq: arbU64,
+  callGasLimit: arbU64.map((g) => g as Gas),
   callGas: arbU64.map((g) => g as Gas),
   cumulativeGas: arbU64.map((g) => g as Gas),
   inputHash: arbBytes32,
@@ -28,6 +29,10 @@ const ethersDomain = (d: ReturnType<typeof makeDomain>) => ({ ...d });
 describe('EIP-712 hashing equals ethers TypedDataEncoder', () => {
   it('encodes the type strings as EIP-712 does', () => {
     expect(encodeType('Call', TYPES.Call)).toBe('Call(address from,uint64 nonce,bytes data)');
+    expect(encodeType('Invocation', TYPES.Invocation)).toBe('Invocation(bytes32 sessionId,uint64 seq,uint64 callGasLimit,bytes32 inputHash,bytes32 preStateHash,uint64 ackedGas)');
+    expect(encodeType('GasReceipt', TYPES.GasReceipt)).toBe(
+      'GasReceipt(bytes32 sessionId,uint64 seq,uint64 callGasLimit,uint64 callGas,uint64 cumulativeGas,bytes32 inputHash,bytes32 preStateHash,bytes32 postStateHash,bytes32 outputHash,uint8 status)',
+    );
     expect(TypedDataEncoder.from({ GasReceipt: TYPES.GasReceipt }).encodeType('GasReceipt')).toBe(encodeType('GasReceipt', TYPES.GasReceipt));
     expect(TypedDataEncoder.from({ Invocation: TYPES.Invocation }).encodeType('Invocation')).toBe(encodeType('Invocation', TYPES.Invocation));
   });
@@ -61,8 +66,8 @@ describe('EIP-712 hashing equals ethers TypedDataEncoder', () => {
 
   it('invocation digests (property)', () => {
     fc.assert(
-      fc.property(arbDomain, arbBytes32, arbU64, arbData, (d, sessionId, seq, input) => {
-        const inv = { sessionId, seq, input };
+      fc.property(arbDomain, arbBytes32, arbU64, arbU64, arbBytes32, arbBytes32, arbU64, (d, sessionId, seq, limit, inputHash, preStateHash, acked) => {
+        const inv = { sessionId, seq, callGasLimit: limit as Gas, inputHash, preStateHash, ackedGas: acked as Gas };
         expect(invocationDigest(d, inv)).toBe(TypedDataEncoder.hash(ethersDomain(d), { Invocation: TYPES.Invocation }, inv));
       }),
       { numRuns: 100 },
@@ -70,18 +75,19 @@ describe('EIP-712 hashing equals ethers TypedDataEncoder', () => {
   });
 
   it('uppercase hex hashes hash like lowercase ones (the digest is over bytes)', () => {
-    const r = { sessionId: `0x${'AB'.repeat(32)}`, seq: 1n, callGas: 1n as Gas, cumulativeGas: 1n as Gas, inputHash: `0x${'00'.repeat(32)}`, preStateHash: `0x${'00'.repeat(32)}`, postStateHash: `0x${'00'.repeat(32)}`, outputHash: `0x${'00'.repeat(32)}`, status: 1 } as GasReceipt;
+    const r = { sessionId: `0x${'AB'.repeat(32)}`, seq: 1n, callGasLimit: 1n as Gas, callGas: 1n as Gas, cumulativeGas: 1n as Gas, inputHash: `0x${'00'.repeat(32)}`, preStateHash: `0x${'00'.repeat(32)}`, postStateHash: `0x${'00'.repeat(32)}`, outputHash: `0x${'00'.repeat(32)}`, status: 1 } as GasReceipt;
     expect(receiptStructHash(r)).toBe(receiptStructHash({ ...r, sessionId: `0x${'ab'.repeat(32)}` }));
   });
 });
 
 describe('EIP-712 hashing rejects values outside their types', () => {
   const d = makeDomain(1n, '0x00000000000000000000000000000000007a6761');
-  const r: GasReceipt = { sessionId: `0x${'ab'.repeat(32)}`, seq: 1n, callGas: 1n as Gas, cumulativeGas: 1n as Gas, inputHash: `0x${'00'.repeat(32)}`, preStateHash: `0x${'00'.repeat(32)}`, postStateHash: `0x${'00'.repeat(32)}`, outputHash: `0x${'00'.repeat(32)}`, status: 1 };
+  const r: GasReceipt = { sessionId: `0x${'ab'.repeat(32)}`, seq: 1n, callGasLimit: 1n as Gas, callGas: 1n as Gas, cumulativeGas: 1n as Gas, inputHash: `0x${'00'.repeat(32)}`, preStateHash: `0x${'00'.repeat(32)}`, postStateHash: `0x${'00'.repeat(32)}`, outputHash: `0x${'00'.repeat(32)}`, status: 1 };
 
   it('uint64 fields above 2^64-1 or negative', () => {
     expect(() => receiptDigest(d, { ...r, seq: MAX_UINT64 + 1n })).toThrow(expect.objectContaining({ code: 'InvalidUint64' }));
     expect(() => receiptDigest(d, { ...r, callGas: -1n as Gas })).toThrow(expect.objectContaining({ code: 'InvalidUint64' }));
+    expect(() => receiptDigest(d, { ...r, callGasLimit: MAX_UINT64 + 1n as Gas })).toThrow(expect.objectContaining({ code: 'InvalidUint64' }));
     expect(() => callDigest(d, { from: d.verifyingContract, nonce: MAX_UINT64 + 1n, data: '0x' })).toThrow(expect.objectContaining({ code: 'InvalidUint64' }));
   });
 

@@ -7,14 +7,14 @@ import { MAX_UINT256, MAX_UINT64 } from '../units.ts';
 /** The EIP-712 domain of every zgas signature (DESIGN §4). */
 export interface Domain {
   name: 'zgas';
-  version: '1';
+  version: '2';
   chainId: bigint;
   verifyingContract: Address;
 }
 
 export function makeDomain(chainId: bigint, verifyingContract: string): Domain {
   if (typeof chainId !== 'bigint' || chainId < 0n || chainId > MAX_UINT256) throw new ZgasError('InvalidAmount', { chainId: String(chainId) });
-  return { name: 'zgas', version: '1', chainId, verifyingContract: parseAddress(verifyingContract) };
+  return { name: 'zgas', version: '2', chainId, verifyingContract: parseAddress(verifyingContract) };
 }
 
 export type PrimaryType = 'Call' | 'Invocation' | 'GasReceipt';
@@ -35,11 +35,15 @@ export const TYPES: Readonly<Record<PrimaryType, TypedField[]>> = Object.freeze(
   Invocation: frozen([
     { name: 'sessionId', type: 'bytes32' },
     { name: 'seq', type: 'uint64' },
-    { name: 'input', type: 'bytes' },
+    { name: 'callGasLimit', type: 'uint64' },
+    { name: 'inputHash', type: 'bytes32' },
+    { name: 'preStateHash', type: 'bytes32' },
+    { name: 'ackedGas', type: 'uint64' },
   ]),
   GasReceipt: frozen([
     { name: 'sessionId', type: 'bytes32' },
     { name: 'seq', type: 'uint64' },
+    { name: 'callGasLimit', type: 'uint64' },
     { name: 'callGas', type: 'uint64' },
     { name: 'cumulativeGas', type: 'uint64' },
     { name: 'inputHash', type: 'bytes32' },
@@ -61,7 +65,9 @@ const CALL_TYPE_HASH = typeHash(encodeType('Call', TYPES.Call));
 const INVOCATION_TYPE_HASH = typeHash(encodeType('Invocation', TYPES.Invocation));
 const RECEIPT_TYPE_HASH = typeHash(encodeType('GasReceipt', TYPES.GasReceipt));
 const NAME_HASH = keccak256(utf8Bytes('zgas'));
-const VERSION_HASH = keccak256(utf8Bytes('1'));
+/** The protocol version in the domain: no signature of another version is valid here. */
+export const DOMAIN_VERSION = '2';
+const VERSION_HASH = keccak256(utf8Bytes(DOMAIN_VERSION));
 
 function writeUint(out: Uint8Array, offset: number, value: bigint, max: bigint, field: string): void {
   if (typeof value !== 'bigint' || value < 0n || value > max) {
@@ -98,7 +104,7 @@ const separators = new Map<string, Uint8Array>();
 const MAX_CACHED_SEPARATORS = 64;
 
 function separatorBytes(domain: Domain): Uint8Array {
-  if (domain.name !== 'zgas' || domain.version !== '1') throw new ZgasError('InvalidField', { path: 'domain', reason: 'name must be "zgas" and version "1"' });
+  if (domain.name !== 'zgas' || domain.version !== DOMAIN_VERSION) throw new ZgasError('InvalidField', { path: 'domain', reason: `name must be "zgas" and version "${DOMAIN_VERSION}"` });
   const key = `${domain.chainId}:${String(domain.verifyingContract).toLowerCase()}`;
   const cached = separators.get(key);
   if (cached !== undefined) return cached;
@@ -143,11 +149,14 @@ export const callDigest = (domain: Domain, call: Call): Hash => bytesToHex(callD
 
 // ── Invocation ──────────────────────────────────────────────────────────────────────────
 export function invocationStructHashBytes(inv: Invocation): Uint8Array {
-  const buf = new Uint8Array(4 * 32);
+  const buf = new Uint8Array(7 * 32);
   buf.set(INVOCATION_TYPE_HASH, 0);
   writeHash(inv.sessionId, buf, 32);
   writeUint64(buf, 64, inv.seq, 'seq');
-  buf.set(keccak256(hexToBytes(inv.input)), 96);
+  writeUint64(buf, 96, inv.callGasLimit, 'callGasLimit');
+  writeHash(inv.inputHash, buf, 128);
+  writeHash(inv.preStateHash, buf, 160);
+  writeUint64(buf, 192, inv.ackedGas, 'ackedGas');
   return keccak256(buf);
 }
 
@@ -157,19 +166,20 @@ export const invocationDigest = (domain: Domain, inv: Invocation): Hash => bytes
 
 // ── GasReceipt ──────────────────────────────────────────────────────────────────────────
 export function receiptStructHashBytes(r: GasReceipt): Uint8Array {
-  const buf = new Uint8Array(10 * 32);
+  const buf = new Uint8Array(11 * 32);
   buf.set(RECEIPT_TYPE_HASH, 0);
   writeHash(r.sessionId, buf, 32);
   writeUint64(buf, 64, r.seq, 'seq');
-  writeUint64(buf, 96, r.callGas, 'callGas');
-  writeUint64(buf, 128, r.cumulativeGas, 'cumulativeGas');
-  writeHash(r.inputHash, buf, 160);
-  writeHash(r.preStateHash, buf, 192);
-  writeHash(r.postStateHash, buf, 224);
-  writeHash(r.outputHash, buf, 256);
+  writeUint64(buf, 96, r.callGasLimit, 'callGasLimit');
+  writeUint64(buf, 128, r.callGas, 'callGas');
+  writeUint64(buf, 160, r.cumulativeGas, 'cumulativeGas');
+  writeHash(r.inputHash, buf, 192);
+  writeHash(r.preStateHash, buf, 224);
+  writeHash(r.postStateHash, buf, 256);
+  writeHash(r.outputHash, buf, 288);
   const status: number = r.status;
   if (!Number.isInteger(status) || status < 0 || status > 255) throw new ZgasError('InvalidReceipt', { field: 'status', value: String(status) });
-  buf[319] = status;
+  buf[351] = status;
   return keccak256(buf);
 }
 

@@ -1,11 +1,13 @@
-import { Signature, TypedDataEncoder, getAddress, Wallet, verifyTypedData } from 'ethers';
+import { AbiCoder, Signature, TypedDataEncoder, getAddress, Wallet, verifyTypedData } from 'ethers';
 import * as noble from '@noble/secp256k1';
 import { describe, expect, it } from 'vitest';
 import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
-import { METHOD_SIGNATURES, selectors } from '../abi/index.ts';
+import { METHOD_SIGNATURES, decodeReceipt, encodeReceipt, selectors } from '../abi/index.ts';
 import { EMPTY_STATE_HASH, stateHash } from '../hash.ts';
 import { hexToBytes, utf8Bytes } from '../hex.ts';
-import type { Call, GasReceipt, Hex, Invocation, SignedCall, SignedInvocation, SignedReceipt } from '../types.ts';
+import { invocationOf, invocationOfRequest } from '../invocation.ts';
+import { invocationFromJson, invocationToJson, receiptFromJson, receiptToJson } from '../json.ts';
+import type { Call, GasReceipt, Hex, Invocation, SignedCall, SignedReceipt } from '../types.ts';
 import { parseGas, parseUint64 } from '../units.ts';
 import {
   TYPES,
@@ -27,7 +29,10 @@ import {
   recoverInvocationSigner,
   recoverReceiptSigner,
   signCall,
+  recoverInvocationRequestSigner,
+  settlementReceipt,
   signInvocation,
+  signInvocationRequest,
   signReceipt,
   verifyReceipt,
 } from './index.ts';
@@ -45,6 +50,7 @@ const rm = vectors.receipt.message;
 const receipt: GasReceipt = {
   sessionId: rm.sessionId as Hex,
   seq: parseUint64(rm.seq),
+  callGasLimit: parseGas(rm.callGasLimit),
   callGas: parseGas(rm.callGas),
   cumulativeGas: parseGas(rm.cumulativeGas),
   inputHash: rm.inputHash as Hex,
@@ -53,10 +59,14 @@ const receipt: GasReceipt = {
   outputHash: rm.outputHash as Hex,
   status: 1,
 };
+const im = vectors.invocation.message;
 const invocation: Invocation = {
-  sessionId: vectors.invocation.message.sessionId as Hex,
-  seq: parseUint64(vectors.invocation.message.seq),
-  input: vectors.invocation.message.input as Hex,
+  sessionId: im.sessionId as Hex,
+  seq: parseUint64(im.seq),
+  callGasLimit: parseGas(im.callGasLimit),
+  inputHash: im.inputHash as Hex,
+  preStateHash: im.preStateHash as Hex,
+  ackedGas: parseGas(im.ackedGas),
 };
 const key = (name: keyof typeof vectors.keys) => hexToBytes(vectors.keys[name].privateKey);
 
@@ -131,9 +141,13 @@ describe('golden vectors: receipt', () => {
     const signed = signReceipt(domain, receipt, key('receiptSigner'), backend);
     expect(signed.signature).toBe(vectors.receipt.signature);
     expect(recoverReceiptSigner(domain, signed, backend)).toBe(vectors.receipt.signer);
-    expect(verifyReceipt(domain, signed, backend)).toEqual({ receipt: signed, signer: vectors.receipt.signer, digest: vectors.receipt.digest });
+    const settlement = settlementReceipt(signed, vectors.invocation.signature as Hex);
+    expect(verifyReceipt(domain, settlement, backend)).toEqual({
+      receipt: settlement, signer: vectors.receipt.signer, invocationSigner: vectors.invocation.signer, digest: vectors.receipt.digest,
+    });
     const highS: SignedReceipt = { ...signed, signature: vectors.receipt.highSSignatureMustBeRejected as Hex };
-    expect(() => verifyReceipt(domain, highS, backend)).toThrow(expect.objectContaining({ code: 'HighS' }));
+    expect(() => recoverReceiptSigner(domain, highS, backend)).toThrow(expect.objectContaining({ code: 'HighS' }));
+    expect(() => verifyReceipt(domain, settlementReceipt(highS, settlement.invocationSignature), backend)).toThrow(expect.objectContaining({ code: 'HighS' }));
   });
 
   it('the high-s twin is the same signature with s negated and v flipped (so it would otherwise recover)', () => {
@@ -160,25 +174,78 @@ describe('golden vectors: receipt', () => {
 describe('golden vectors: invocation', () => {
   it('digest equals the vector and ethers TypedDataEncoder', () => {
     expect(invocationDigest(domain, invocation)).toBe(vectors.invocation.digest);
-    expect(invocationStructHash(invocation)).toBe(TypedDataEncoder.from({ Invocation: TYPES.Invocation }).hash(vectors.invocation.message));
-    expect(TypedDataEncoder.hash(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message)).toBe(vectors.invocation.digest);
+    expect(invocationStructHash(invocation)).toBe(TypedDataEncoder.from({ Invocation: TYPES.Invocation }).hash(im));
+    expect(TypedDataEncoder.hash(ethersDomain, { Invocation: TYPES.Invocation }, im)).toBe(vectors.invocation.digest);
   });
 
   it.each(backends.map((b) => [b.name, b] as const))('%s signs the pinned signature and recovers the user', (_name, backend) => {
-    const signed = signInvocation(domain, invocation, key('user'), backend);
-    expect(signed.signature).toBe(vectors.invocation.signature);
-    expect(recoverInvocationSigner(domain, signed, backend)).toBe(vectors.invocation.signer);
+    expect(signInvocation(domain, invocation, key('user'), backend)).toBe(vectors.invocation.signature);
+    expect(recoverInvocationSigner(domain, invocation, vectors.invocation.signature as Hex, backend)).toBe(vectors.invocation.signer);
+  });
+
+  it.each(backends.map((b) => [b.name, b] as const))('%s signs the wire form: the signature covers the hash of the input that travels', (_name, backend) => {
+    const wire = invocationFromJson(vectors.invocation.wire);
+    expect(invocationOfRequest(wire)).toEqual(invocation);
+    const { signature: _signature, ...request } = wire;
+    expect(signInvocationRequest(domain, request, key('user'), backend)).toEqual(wire);
+    expect(recoverInvocationRequestSigner(domain, wire, backend)).toBe(vectors.invocation.signer);
+    expect(invocationToJson(wire)).toEqual(vectors.invocation.wire);
+  });
+
+  it('the invocation is derived from the receipt it answers', () => {
+    expect(invocationOf(receipt)).toEqual(invocation);
   });
 
   it('ethers Wallet.signTypedData produces the same signature', async () => {
     const wallet = new Wallet(vectors.keys.user.privateKey);
-    expect(await wallet.signTypedData(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message)).toBe(vectors.invocation.signature);
-    expect(verifyTypedData(ethersDomain, { Invocation: TYPES.Invocation }, vectors.invocation.message, vectors.invocation.signature)).toBe(vectors.invocation.signer);
+    expect(await wallet.signTypedData(ethersDomain, { Invocation: TYPES.Invocation }, im)).toBe(vectors.invocation.signature);
+    expect(verifyTypedData(ethersDomain, { Invocation: TYPES.Invocation }, im, vectors.invocation.signature)).toBe(vectors.invocation.signer);
   });
 
-  it('a replay for another seq does not recover the user', () => {
-    const replay: SignedInvocation = { ...invocation, seq: 2n, signature: vectors.invocation.signature as Hex };
-    for (const b of backends) expect(recoverInvocationSigner(domain, replay, b)).not.toBe(vectors.invocation.signer);
+  it('a signature for another seq, limit, pre-state or acknowledged gas does not recover the user', () => {
+    const signature = vectors.invocation.signature as Hex;
+    const variants: Invocation[] = [
+      { ...invocation, seq: 2n },
+      { ...invocation, callGasLimit: (invocation.callGasLimit + 1n) as typeof invocation.callGasLimit },
+      { ...invocation, preStateHash: vectors.stateHash.countIs1.hash as Hex },
+      { ...invocation, ackedGas: 1n as typeof invocation.ackedGas },
+    ];
+    for (const b of backends) for (const v of variants) expect(recoverInvocationSigner(domain, v, signature, b)).not.toBe(vectors.invocation.signer);
+  });
+});
+
+describe('golden vectors: settlement receipt', () => {
+  const json = vectors.settlementReceipt.json;
+
+  it('its JSON decodes to the receipt and both signatures, and encodes back', () => {
+    const r = receiptFromJson(json);
+    expect({ ...r, signature: undefined, invocationSignature: undefined }).toEqual({ ...receipt, signature: undefined, invocationSignature: undefined });
+    expect(r.signature).toBe(vectors.receipt.signature);
+    expect(r.invocationSignature).toBe(vectors.invocation.signature);
+    expect(receiptToJson(r)).toEqual(json);
+  });
+
+  it('its Settle element is the pinned bytes, equal to ethers AbiCoder, and decodes back', () => {
+    const r = receiptFromJson(json);
+    expect(encodeReceipt(r)).toBe(vectors.settlementReceipt.settleElement);
+    const types = ['bytes32', 'uint64', 'uint64', 'uint64', 'uint64', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'uint8', 'bytes', 'bytes'];
+    const values = [r.sessionId, r.seq, r.callGasLimit, r.callGas, r.cumulativeGas, r.inputHash, r.preStateHash, r.postStateHash, r.outputHash, r.status, r.signature, r.invocationSignature];
+    expect(AbiCoder.defaultAbiCoder().encode(types, values)).toBe(vectors.settlementReceipt.settleElement);
+    expect(decodeReceipt(vectors.settlementReceipt.settleElement as Hex)).toEqual(r);
+  });
+
+  it.each(backends.map((b) => [b.name, b] as const))('%s verifies both signers of the settlement receipt', (_name, backend) => {
+    const verified = verifyReceipt(domain, receiptFromJson(json), backend);
+    expect(verified.signer).toBe(vectors.receipt.signer);
+    expect(verified.invocationSigner).toBe(vectors.invocation.signer);
+    expect(verified.digest).toBe(vectors.receipt.digest);
+  });
+
+  it('the identity leaves the signatures out: a re-signed copy has the same digest', () => {
+    const r = receiptFromJson(json);
+    const resigned = settlementReceipt(signReceipt(domain, receipt, key('user')), signInvocation(domain, invocation, key('owner')));
+    expect(verifyReceipt(domain, resigned).digest).toBe(verifyReceipt(domain, r).digest);
+    expect(verifyReceipt(domain, resigned).signer).not.toBe(vectors.receipt.signer);
   });
 });
 
@@ -200,11 +267,11 @@ describe('golden vectors: state hashes', () => {
 });
 
 describe('errors are typed', () => {
-  it('a domain other than zgas/1 is refused', () => {
+  it('a domain other than zgas/2 is refused (no v1 signature is valid)', () => {
     expect(() => callDigest({ ...domain, chainId: 1n, name: 'other' as 'zgas' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
     // Also when the same chain and contract are already cached.
     expect(callDigest(domain, call)).toBe(vectors.call.digest);
     expect(() => callDigest({ ...domain, name: 'other' as 'zgas' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
-    expect(() => callDigest({ ...domain, version: '2' as '1' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
+    expect(() => callDigest({ ...domain, version: '1' as '2' }, call)).toThrow(expect.objectContaining({ code: 'InvalidField' }));
   });
 });

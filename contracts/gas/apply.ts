@@ -1,31 +1,31 @@
 import { isZgasError, ZgasError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { contextSeed, EMPTY_STATE_HASH, sha3 } from '../hash.ts';
-import { hexToBytes, parseAddress, parseHash } from '../hex.ts';
-import { CallStatus } from '../types.ts';
-import type { Address, Hash, Hex, Method, VerifiedReceipt } from '../types.ts';
+import { EMPTY_STATE_HASH } from '../hash.ts';
+import { parseAddress, parseHash } from '../hex.ts';
+import type { Address, Hash, Method, VerifiedReceipt } from '../types.ts';
 import { add, cost, MAX_UINT64, sub } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
+import { judgeChallenge } from './challenge.ts';
+import type { ChallengeOutcome } from './challenge.ts';
 import type { ContractEvent } from './events.ts';
-import { MAX_CHALLENGE_INPUT_BYTES, MAX_CHALLENGE_STATE_BYTES, MAX_EXTENSIONS_PER_SESSION, MAX_OPEN_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES, SECONDS_PER_DAY } from './limits.ts';
-import { addPending, autoTopUp, challengeDeadline, checkReceiptShape, closeSession, credit, debit, mature, pendingHasRoom, proveFraud, reserve } from './ops.ts';
+import { MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES, SECONDS_PER_DAY } from './limits.ts';
+import { addPending, challengeDeadline, credit, debit, finalize, mature, pendingHasRoom, takeHold } from './ops.ts';
 import { settleBatch } from './settle.ts';
 import type { ReceiptOutcome } from './settle.ts';
-
-import { userGasKey } from './state.ts';
 import type { Session, State } from './state.ts';
 import { noChanges, Tx } from './tx.ts';
 import type { Changed } from './tx.ts';
 
 export type { Changed } from './tx.ts';
 export type { ReceiptOutcome } from './settle.ts';
+export type { ChallengeOutcome } from './challenge.ts';
 export type { ContractEvent } from './events.ts';
 export { prepareCall, prepareReceipts } from './prepare.ts';
 export type { CallInput, Context, Input, ReceiptsInput } from './input.ts';
 import type { CallInput, Context, Input } from './input.ts';
 
 export type InputResult =
-  | { ok: true; events: ContractEvent[]; created?: Hash; outcomes?: ReceiptOutcome[] }
+  | { ok: true; events: ContractEvent[]; created?: Hash; outcomes?: ReceiptOutcome[]; challenge?: ChallengeOutcome }
   | { ok: false; code: ErrorCode; message: string; details: Record<string, unknown> };
 
 export interface ApplyOutput {
@@ -36,7 +36,7 @@ export interface ApplyOutput {
   changed: Changed;
 }
 
-interface Done { created?: Hash; outcomes?: ReceiptOutcome[] }
+interface Done { created?: Hash; outcomes?: ReceiptOutcome[]; challenge?: ChallengeOutcome }
 type Handler<M> = (tx: Tx, from: Address, method: M, input: CallInput, context: Context) => Done | void;
 type Handlers = { [N in Method['name']]: Handler<Extract<Method<VerifiedReceipt>, { name: N }>> };
 
@@ -119,34 +119,33 @@ function sessionOf(tx: Tx, id: Hash): Readonly<Session> {
   return s;
 }
 
-function openSessionOf(tx: Tx, id: Hash): Readonly<Session> {
+/** The session, if `from` is its user or its zApp's owner. */
+function partySessionOf(tx: Tx, from: Address, id: Hash): Readonly<Session> {
   const s = sessionOf(tx, id);
+  if (from !== s.user && from !== zAppOf(tx, s.zAppId).owner) throw new ZgasError('NotSessionParty', { sessionId: id });
   if (s.status === 'closed') throw new ZgasError('SessionClosed', { sessionId: id });
-  if (s.status !== 'open') throw new ZgasError('SessionNotOpen', { sessionId: id, status: s.status });
   return s;
 }
 
-/** Counts gas a user opens or extends by itself against the zApp's userGasPerDay (per UTC day). */
-function chargeUserDay(tx: Tx, zAppId: Hash, user: Address, gasAmount: Gas, allowance: Gas): void {
-  const key = userGasKey(zAppId, user);
+/** A gas sum that must stay a uint64. */
+function gasSum(a: bigint, b: bigint, what: string): Gas {
+  const sum = a + b;
+  if (sum > MAX_UINT64) throw new ZgasError('GasOverflow', { what, a: a.toString(), b: b.toString() });
+  return sum as Gas;
+}
+
+/** Counts gas users open or extend by themselves against the zApp-wide openGasPerDay (per UTC day of momentum time). */
+function chargeOpenGas(tx: Tx, zAppId: Hash, gasAmount: Gas): void {
+  const z = zAppOf(tx, zAppId);
   const day = tx.now / SECONDS_PER_DAY;
-  const current = tx.getUserGas(key);
-  const used = current !== undefined && current.day === day ? current.usedGas : 0n;
+  const used = z.openGasDay === day ? z.openGasToday : 0n;
   const next = used + gasAmount;
-  if (next > allowance) throw new ZgasError('UserGasPerDayExceeded', { zAppId, user, usedGas: used.toString(), userGasPerDay: allowance.toString() });
-  tx.setUserGas(key, { day, usedGas: next as Gas });
-}
-
-function checkVerified(tx: Tx, s: Readonly<Session>, sessionId: Hash, vr: VerifiedReceipt): void {
-  checkReceiptShape(vr.receipt);
-  if (vr.receipt.sessionId.toLowerCase() !== sessionId) throw new ZgasError('WrongSession', { sessionId, receiptSessionId: vr.receipt.sessionId });
-  if (vr.signer.toLowerCase() !== s.receiptSigner.toLowerCase()) throw new ZgasError('InvalidSigner', { signer: vr.signer, receiptSigner: s.receiptSigner });
-  void tx;
-}
-
-function bytesWithin(hex: Hex, max: number, what: string): Uint8Array {
-  if (typeof hex !== 'string' || hex.length > 2 + 2 * max) throw new ZgasError('LimitExceeded', { what, maxBytes: max });
-  return hexToBytes(hex);
+  if (next > z.policy.openGasPerDay) {
+    throw new ZgasError('OpenGasPerDayExceeded', { zAppId, openGasToday: used.toString(), gas: gasAmount.toString(), openGasPerDay: z.policy.openGasPerDay.toString() });
+  }
+  const d = tx.zApp(zAppId);
+  d.openGasDay = day;
+  d.openGasToday = next as Gas;
 }
 
 // ── the methods ─────────────────────────────────────────────────────────────────────────
@@ -165,8 +164,9 @@ const handlers: Handlers = {
     const moduleHash = parseHash(m.moduleHash);
     tx.createZApp(id, {
       owner: from, moduleHash, available: 0n as Qsr, held: 0n as Qsr,
-      policy: { maxPricePerMgas: m.maxPricePerMgas, maxGasPerSession: m.maxGasPerSession, openToAll: m.openToAll, userGasPerDay: m.userGasPerDay },
+      policy: { maxPricePerMgas: m.maxPricePerMgas, maxGasPerSession: m.maxGasPerSession, openToAll: m.openToAll, openGasPerDay: m.openGasPerDay },
       autoTopUp: { minAvailable: 0n as Qsr, refill: 0n as Qsr },
+      openGasToday: 0n as Gas, openGasDay: tx.now / SECONDS_PER_DAY,
     });
     tx.emit({ type: 'ZAppRegistered', zAppId: id, owner: from, moduleHash });
     return { created: id };
@@ -175,7 +175,7 @@ const handlers: Handlers = {
   SetPolicy(tx, from, m) {
     const id = parseHash(m.zAppId);
     ownedZApp(tx, from, id);
-    tx.zApp(id).policy = { maxPricePerMgas: m.maxPricePerMgas, maxGasPerSession: m.maxGasPerSession, openToAll: m.openToAll, userGasPerDay: m.userGasPerDay };
+    tx.zApp(id).policy = { maxPricePerMgas: m.maxPricePerMgas, maxGasPerSession: m.maxGasPerSession, openToAll: m.openToAll, openGasPerDay: m.openGasPerDay };
     tx.emit({ type: 'PolicySet', zAppId: id });
   },
 
@@ -215,7 +215,8 @@ const handlers: Handlers = {
     debit(tx, from, m.stake);
     tx.createProvider(from, {
       receiptSigner, pricePerMgas: m.pricePerMgas, upfrontGas: m.upfrontGas, stake: m.stake,
-      unbonding: [], pendingEarnings: [], pendingTotal: 0n as Qsr, claimable: 0n as Qsr, openSessions: 0,
+      unbonding: [], pendingEarnings: [], pendingTotal: 0n as Qsr, claimable: 0n as Qsr,
+      accepting: true, liveSessions: 0, challengeableUntil: 0n,
     });
     tx.emit({ type: 'ProviderRegistered', provider: from, receiptSigner, stake: m.stake });
   },
@@ -227,7 +228,14 @@ const handlers: Handlers = {
     p.receiptSigner = receiptSigner;
     p.pricePerMgas = m.pricePerMgas;
     p.upfrontGas = m.upfrontGas;
+    p.accepting = true;
     tx.emit({ type: 'OfferUpdated', provider: from, receiptSigner, pricePerMgas: m.pricePerMgas, upfrontGas: m.upfrontGas });
+  },
+
+  Retire(tx, from) {
+    providerOf(tx, from);
+    tx.provider(from).accepting = false;
+    tx.emit({ type: 'ProviderRetired', provider: from });
   },
 
   AddStake(tx, from, m) {
@@ -245,7 +253,10 @@ const handlers: Handlers = {
     const min = tx.state.params.minProviderStake;
     if (m.amount > p0.stake) throw new ZgasError('InsufficientStake', { stake: p0.stake.toString(), amount: m.amount.toString() });
     const rest = p0.stake - m.amount;
-    if (rest !== 0n && rest < min) throw new ZgasError('InsufficientStake', { remaining: rest.toString(), minProviderStake: min.toString() });
+    // Sessions not yet closed are backed by at least the minimum stake until they close.
+    if (p0.liveSessions > 0 && rest < min) {
+      throw new ZgasError('InsufficientStake', { remaining: rest.toString(), minProviderStake: min.toString(), liveSessions: p0.liveSessions });
+    }
     if (p0.unbonding.length >= MAX_UNBONDING_ENTRIES) throw new ZgasError('LimitExceeded', { what: 'unbonding entries', max: MAX_UNBONDING_ENTRIES });
     const p = tx.provider(from);
     const releaseAt = tx.now + tx.state.params.unbondingPeriodSeconds;
@@ -259,6 +270,9 @@ const handlers: Handlers = {
     let released = 0n as Qsr;
     for (const u of p0.unbonding) if (u.releaseAt <= tx.now) released = add(released, u.amount);
     if (released === 0n) throw new ZgasError('NothingToWithdraw', { provider: from });
+    if (tx.now < p0.challengeableUntil) {
+      throw new ZgasError('StakeStillChallengeable', { provider: from, challengeableUntil: p0.challengeableUntil.toString() });
+    }
     const p = tx.provider(from);
     p.unbonding = p.unbonding.filter((u) => u.releaseAt > tx.now);
     credit(tx, from, released);
@@ -274,100 +288,105 @@ const handlers: Handlers = {
     if (!byOwner && !(from === user && z.policy.openToAll)) throw new ZgasError('NotAllowedToOpen', { zAppId, from });
     const p = providerOf(tx, providerAddress);
     const { params } = tx.state;
+    if (!p.accepting) throw new ZgasError('ProviderRetired', { provider: providerAddress });
     if (p.stake < params.minProviderStake) throw new ZgasError('InsufficientStake', { provider: providerAddress, stake: p.stake.toString(), minProviderStake: params.minProviderStake.toString() });
-    if (p.openSessions >= MAX_OPEN_SESSIONS_PER_PROVIDER) throw new ZgasError('LimitExceeded', { what: 'open sessions of the provider', max: MAX_OPEN_SESSIONS_PER_PROVIDER });
+    if (p.liveSessions >= MAX_LIVE_SESSIONS_PER_PROVIDER) throw new ZgasError('LimitExceeded', { what: 'live sessions of the provider', max: MAX_LIVE_SESSIONS_PER_PROVIDER });
+    // A user-opened session bills no upfront gas, so only the owner's signed maxUpfrontGas can be front-run.
+    const upfrontGas = (byOwner ? p.upfrontGas : 0n) as Gas;
+    if (p.pricePerMgas > m.maxPricePerMgas || upfrontGas > m.maxUpfrontGas) {
+      throw new ZgasError('OfferChanged', { provider: providerAddress, pricePerMgas: p.pricePerMgas.toString(), maxPricePerMgas: m.maxPricePerMgas.toString(), upfrontGas: upfrontGas.toString(), maxUpfrontGas: m.maxUpfrontGas.toString() });
+    }
     if (p.pricePerMgas > z.policy.maxPricePerMgas) throw new ZgasError('PriceAboveMax', { pricePerMgas: p.pricePerMgas.toString(), maxPricePerMgas: z.policy.maxPricePerMgas.toString() });
-    if (m.gasLimit === 0n || m.gasLimit < p.upfrontGas || m.gasLimit > z.policy.maxGasPerSession) {
-      throw new ZgasError('GasLimitOutOfRange', { gasLimit: m.gasLimit.toString(), upfrontGas: p.upfrontGas.toString(), maxGasPerSession: z.policy.maxGasPerSession.toString() });
+    if (m.gasLimit === 0n || m.gasLimit < upfrontGas || m.gasLimit > z.policy.maxGasPerSession) {
+      throw new ZgasError('GasLimitOutOfRange', { gasLimit: m.gasLimit.toString(), upfrontGas: upfrontGas.toString(), maxGasPerSession: z.policy.maxGasPerSession.toString() });
     }
     if (m.durationSeconds < 1n || m.durationSeconds > params.maxSessionDurationSeconds) {
       throw new ZgasError('DurationOutOfRange', { durationSeconds: m.durationSeconds.toString(), max: params.maxSessionDurationSeconds.toString() });
     }
     const id = parseHash(input.callHash);
     if (tx.getSession(id) !== undefined) throw new ZgasError('SessionExists', { sessionId: id });
-    if (!byOwner) chargeUserDay(tx, zAppId, user, m.gasLimit, z.policy.userGasPerDay);
+    if (!byOwner) chargeOpenGas(tx, zAppId, m.gasLimit);
 
     const price = p.pricePerMgas;
     const hold = cost(m.gasLimit, price);
     const deadline = challengeDeadline(tx.now, params);
-    const upfront = cost(p.upfrontGas, price);
+    const upfront = cost(upfrontGas, price);
     if (upfront > 0n && !pendingHasRoom(p, id, deadline)) throw new ZgasError('LimitExceeded', { what: 'pending earnings entries' });
-    reserve(tx, zAppId, hold);
+    takeHold(tx, zAppId, hold);
     const zd = tx.zApp(zAppId);
     zd.held = sub(zd.held, upfront);
-    tx.provider(providerAddress).openSessions += 1;
+    tx.provider(providerAddress).liveSessions += 1;
     const expiresAt = tx.now + m.durationSeconds;
     tx.createSession(id, {
-      zAppId, provider: providerAddress, user, price, receiptSigner: p.receiptSigner, gasLimit: m.gasLimit, hold,
-      upfrontGas: p.upfrontGas, settledGas: 0n as Gas, billedGas: p.upfrontGas, lastSeq: 0n, lastReceiptHash: null,
-      lastPostStateHash: EMPTY_STATE_HASH, status: 'open', openedAt: tx.now, expiresAt, abortCap: null, abortedAt: null,
-      closedAt: null, openedByUser: !byOwner, slashed: false, challengeFloorSeq: 0n, settlements: [], gasLimits: [m.gasLimit],
+      zAppId, provider: providerAddress, user, openedByOwner: byOwner, price, receiptSigner: p.receiptSigner,
+      gasLimit: m.gasLimit, hold, upfrontGas, settledGas: 0n as Gas, billedGas: upfrontGas, lastSeq: 0n,
+      lastReceiptHash: null, lastPostStateHash: EMPTY_STATE_HASH, lastInvocation: null, coverageFloorSeq: 0n,
+      coverage: [], judgedSeqs: [], status: 'open', stopCall: false, slashed: false, openedAt: tx.now, expiresAt,
+      closesAt: null, finalizedAt: null,
     });
     addPending(tx, providerAddress, id, upfront, deadline);
-    tx.emit({ type: 'SessionOpened', sessionId: id, zAppId, provider: providerAddress, user, gasLimit: m.gasLimit, hold, expiresAt });
-    autoTopUp(tx, zAppId);
+    tx.emit({ type: 'SessionOpened', sessionId: id, zAppId, provider: providerAddress, user, gasLimit: m.gasLimit, hold, upfrontGas, expiresAt });
     return { created: id };
   },
 
   ExtendSession(tx, from, m) {
     const id = parseHash(m.sessionId);
-    const s = openSessionOf(tx, id);
+    const s = sessionOf(tx, id);
     const z = zAppOf(tx, s.zAppId);
     const byOwner = from === z.owner;
     if (!byOwner) {
       if (from !== s.user) throw new ZgasError('NotSessionParty', { sessionId: id });
       if (!z.policy.openToAll) throw new ZgasError('NotAllowedToOpen', { zAppId: s.zAppId, from });
     }
+    if (s.status === 'closed') throw new ZgasError('SessionClosed', { sessionId: id });
+    if (s.status !== 'open') throw new ZgasError('SessionNotOpen', { sessionId: id, status: s.status });
     positive(m.extraGas, 'extraGas');
     if (tx.now >= s.expiresAt) throw new ZgasError('SessionExpired', { sessionId: id, expiresAt: s.expiresAt.toString() });
-    const gasLimit = (s.gasLimit + m.extraGas) as Gas;
-    if (gasLimit > z.policy.maxGasPerSession || gasLimit > MAX_UINT64) {
+    const gasLimit = gasSum(s.gasLimit, m.extraGas, 'gasLimit + extraGas');
+    if (gasLimit > z.policy.maxGasPerSession) {
       throw new ZgasError('GasLimitOutOfRange', { gasLimit: gasLimit.toString(), maxGasPerSession: z.policy.maxGasPerSession.toString() });
     }
-    if (s.gasLimits.length >= MAX_EXTENSIONS_PER_SESSION) throw new ZgasError('LimitExceeded', { what: 'extensions of the session', max: MAX_EXTENSIONS_PER_SESSION });
-    if (!byOwner) chargeUserDay(tx, s.zAppId, from, m.extraGas, z.policy.userGasPerDay);
+    if (!byOwner) chargeOpenGas(tx, s.zAppId, m.extraGas);
     const hold = cost(gasLimit, s.price);
-    reserve(tx, s.zAppId, sub(hold, s.hold));
+    takeHold(tx, s.zAppId, sub(hold, s.hold));
     const d = tx.session(id);
     d.gasLimit = gasLimit;
     d.hold = hold;
-    d.gasLimits = [...d.gasLimits, gasLimit];
     tx.emit({ type: 'SessionExtended', sessionId: id, gasLimit, hold });
-    autoTopUp(tx, s.zAppId);
   },
 
   Abort(tx, from, m) {
     const id = parseHash(m.sessionId);
-    const s = openSessionOf(tx, id);
-    const z = zAppOf(tx, s.zAppId);
-    if (from !== s.user && from !== z.owner) throw new ZgasError('NotSessionParty', { sessionId: id });
-    let reached: Gas = s.settledGas;
-    if (m.lastReceipt !== null) {
-      checkVerified(tx, s, id, m.lastReceipt);
-      const cumulative = m.lastReceipt.receipt.cumulativeGas;
-      if (cumulative > s.gasLimit) throw new ZgasError('OverLimit', { cumulativeGas: cumulative.toString(), gasLimit: s.gasLimit.toString() });
-      if (cumulative > reached) reached = cumulative;
-    }
-    const abortCap = add(reached, tx.state.params.abortGraceGas);
+    const s = partySessionOf(tx, from, id);
     const d = tx.session(id);
-    d.status = 'aborting';
-    d.abortCap = abortCap;
-    d.abortedAt = tx.now;
-    tx.emit({ type: 'SessionAborted', sessionId: id, provider: s.provider, abortCap });
+    if (s.status === 'open') {
+      d.status = 'closing';
+      d.closesAt = tx.now + tx.state.params.closeGracePeriodSeconds;
+    }
+    d.stopCall = true;
+    tx.emit({ type: 'SessionAborted', sessionId: id, provider: s.provider, closesAt: d.closesAt! });
   },
 
   CloseSession(tx, from, m) {
     const id = parseHash(m.sessionId);
+    const s = partySessionOf(tx, from, id);
+    if (s.status !== 'open') throw new ZgasError('SessionNotOpen', { sessionId: id, status: s.status });
+    const d = tx.session(id);
+    d.status = 'closing';
+    d.closesAt = tx.now + tx.state.params.closeGracePeriodSeconds;
+    tx.emit({ type: 'SessionClosing', sessionId: id, provider: s.provider, closesAt: d.closesAt });
+  },
+
+  FinalizeSession(tx, _from, m) {
+    const id = parseHash(m.sessionId);
     const s = sessionOf(tx, id);
     if (s.status === 'closed') throw new ZgasError('SessionClosed', { sessionId: id });
-    const z = zAppOf(tx, s.zAppId);
-    if (from !== s.user && from !== z.owner) {
-      const grace = tx.state.params.abortGracePeriodSeconds;
-      const afterExpiry = tx.now >= s.expiresAt + grace;
-      const afterAbort = s.abortedAt !== null && tx.now >= s.abortedAt + grace;
-      if (!afterExpiry && !afterAbort) throw new ZgasError('CloseTooEarly', { sessionId: id, expiresAt: s.expiresAt.toString(), abortedAt: s.abortedAt?.toString() ?? null });
+    const closed = s.closesAt !== null && tx.now >= s.closesAt;
+    const expired = tx.now >= s.expiresAt + tx.state.params.closeGracePeriodSeconds;
+    if (!closed && !expired) {
+      throw new ZgasError('FinalizeTooEarly', { sessionId: id, closesAt: s.closesAt?.toString() ?? null, expiresAt: s.expiresAt.toString() });
     }
-    closeSession(tx, id);
+    finalize(tx, id);
   },
 
   Settle(tx, from, m) {
@@ -375,41 +394,7 @@ const handlers: Handlers = {
   },
 
   Challenge(tx, from, m, _input, context) {
-    const vr = m.receipt;
-    const r = vr.receipt;
-    const id = parseHash(r.sessionId);
-    const s = sessionOf(tx, id);
-    checkVerified(tx, s, id, vr);
-    const closed = (reason: string): never => { throw new ZgasError('ChallengeWindowClosed', { sessionId: id, seq: r.seq.toString(), reason }); };
-    if (s.slashed) closed('the session was already slashed');
-    if (r.seq > s.lastSeq) closed('not settled');
-    if (r.seq <= s.challengeFloorSeq) closed('window passed');
-    const checkpoint = s.settlements.find((c) => c.upToSeq >= r.seq);
-    if (checkpoint === undefined || checkpoint.challengeableUntil <= tx.now) closed('window passed');
-
-    const input = bytesWithin(m.input, MAX_CHALLENGE_INPUT_BYTES, 'challenge input bytes');
-    const preState = bytesWithin(m.preState, MAX_CHALLENGE_STATE_BYTES, 'challenge pre-state bytes');
-    if (sha3(preState) !== r.preStateHash.toLowerCase()) throw new ZgasError('PreStateMismatch', { preStateHash: r.preStateHash });
-    if (sha3(input) !== r.inputHash.toLowerCase()) throw new ZgasError('InputMismatch', { inputHash: r.inputHash });
-    const z = zAppOf(tx, s.zAppId);
-    const module = context.loadModule?.(z.moduleHash);
-    if (context.reexecutor === undefined || module === undefined) throw new ZgasError('ModuleUnavailable', { moduleHash: z.moduleHash, reexecutor: context.reexecutor !== undefined });
-    if (sha3(module) !== z.moduleHash) throw new ZgasError('ModuleUnavailable', { moduleHash: z.moduleHash, reason: 'the bytes do not hash to moduleHash' });
-
-    // The limit the call ran under. An Aborted receipt is judged with callGas: the call must not
-    // finish within it. An OutOfGas receipt that ends exactly at a gasLimit the session had ran under
-    // that limit (callGas); any other receipt under what the session has left before the call.
-    const aborted = r.status === CallStatus.Aborted;
-    const ranOut = r.status === CallStatus.OutOfGas && s.gasLimits.includes(r.cumulativeGas);
-    const gasLimit = (aborted || ranOut ? r.callGas : s.gasLimit - (r.cumulativeGas - r.callGas)) as Gas;
-    const rerun = context.reexecutor.rerun({ module, preState, input, gasLimit, seed: contextSeed(id, r.seq) });
-    const fraud = aborted
-      ? rerun.status !== CallStatus.OutOfGas || r.postStateHash.toLowerCase() !== r.preStateHash.toLowerCase()
-      : rerun.callGas !== r.callGas || rerun.status !== r.status
-        || rerun.postStateHash.toLowerCase() !== r.postStateHash.toLowerCase()
-        || rerun.outputHash.toLowerCase() !== r.outputHash.toLowerCase();
-    if (!fraud) throw new ZgasError('ReceiptHolds', { sessionId: id, seq: r.seq.toString() });
-    proveFraud(tx, id, 'challenge', vr.digest.toLowerCase() as Hash, from);
+    return { challenge: judgeChallenge(tx, from, m.receipt, m.input, m.preState, context) };
   },
 
   ClaimEarnings(tx, from) {

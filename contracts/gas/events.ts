@@ -14,12 +14,17 @@ export type ContractEvent =
   | { type: 'EscrowWithdrawn'; zAppId: Hash; owner: Address; amount: Qsr }
   | { type: 'ProviderRegistered'; provider: Address; receiptSigner: Address; stake: Qsr }
   | { type: 'OfferUpdated'; provider: Address; receiptSigner: Address; pricePerMgas: Qsr; upfrontGas: Gas }
+  | { type: 'ProviderRetired'; provider: Address }
   | { type: 'StakeAdded'; provider: Address; amount: Qsr }
   | { type: 'Unbonding'; provider: Address; amount: Qsr; releaseAt: bigint }
   | { type: 'UnbondedWithdrawn'; provider: Address; amount: Qsr }
-  | { type: 'SessionOpened'; sessionId: Hash; zAppId: Hash; provider: Address; user: Address; gasLimit: Gas; hold: Qsr; expiresAt: bigint }
+  | { type: 'SessionOpened'; sessionId: Hash; zAppId: Hash; provider: Address; user: Address; gasLimit: Gas; hold: Qsr; upfrontGas: Gas; expiresAt: bigint }
   | { type: 'SessionExtended'; sessionId: Hash; gasLimit: Gas; hold: Qsr }
-  | { type: 'SessionAborted'; sessionId: Hash; provider: Address; abortCap: Gas }
-  | { type: 'SessionClosed'; sessionId: Hash; released: Qsr; billedGas: Gas }
-  | { type: 'FraudProven'; sessionId: Hash; provider: Address; kind: FraudKind; receipt: Hash; slashed: Qsr; toChallenger: Qsr; challenger: Address | null; toZApp: Qsr; voided: Qsr }
+  /** The runner must stop the session's running call and run no new invocation. */
+  | { type: 'SessionAborted'; sessionId: Hash; provider: Address; closesAt: bigint }
+  | { type: 'SessionClosing'; sessionId: Hash; provider: Address; closesAt: bigint }
+  | { type: 'SessionFinalized'; sessionId: Hash; released: Qsr; billedGas: Gas }
+  | { type: 'FraudProven'; sessionId: Hash; provider: Address; kind: FraudKind; receipt: Hash; slashed: Qsr; reward: Qsr; challenger: Address | null; burned: Qsr; voided: Qsr }
+  /** Re-execution upheld the receipt: the bond went to the provider and the seq is judged. */
+  | { type: 'ChallengeFailed'; sessionId: Hash; seq: bigint; receipt: Hash; challenger: Address; provider: Address; bond: Qsr }
   | { type: 'EarningsClaimed'; provider: Address; amount: Qsr };

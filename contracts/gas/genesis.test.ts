@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { wholeQsr } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
-import { DEFAULT_GAS_TABLE_HASH, DEFAULT_PARAMS, genesisState, genesisSupply, genesisToJson, parseGenesis } from './genesis.ts';
+import { encodeMethod, MAX_CALL_DATA_BYTES } from '../abi/methods.ts';
+import { ADDR, FakeRunner, TEST_CONTRACT, testGenesis, World } from '../../test/support/contract-kit.ts';
+import { DEFAULT_GAS_TABLE_HASH, DEFAULT_PARAMS, genesisState, genesisSupply, genesisToJson, MIN_CHALLENGE_BOND, parseGenesis } from './genesis.ts';
 import { checkInvariants } from './invariants.ts';
+import { CHALLENGE_OVERHEAD_BYTES } from './limits.ts';
 import { cloneState, stateDigest, stateFromJson, stateToJson, totalSupply } from './state.ts';
-import { ADDR, FakeRunner, TEST_CONTRACT, testGenesis, World } from './testkit.ts';
 
 const base = { chainId: '73405', contract: TEST_CONTRACT, timestamp: '1700000000', accounts: [{ address: ADDR.owner.toLowerCase(), balance: '100' }] };
 
@@ -18,6 +20,29 @@ describe('genesis', () => {
     expect(g.contract).not.toBe(g.contract.toLowerCase()); // EIP-55
     expect(DEFAULT_PARAMS.unbondingPeriodSeconds).toBeGreaterThan(DEFAULT_PARAMS.challengeWindowSeconds);
     expect(parseGenesis(genesisToJson(g))).toEqual(g);
+  });
+
+  it('accepts the edges of every bound', () => {
+    const g = parseGenesis({ ...base, params: {
+      slashFractionBps: '10000', challengerRewardBps: '5000', challengeBond: MIN_CHALLENGE_BOND.toString(),
+      challengeWindowSeconds: '604800', unbondingPeriodSeconds: '604801',
+      maxStateBytes: String(MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES - 1), maxInputBytes: '1',
+    } });
+    expect(g.params.challengerRewardBps).toBe(5_000n);
+    expect(parseGenesis({ ...base, params: { slashFractionBps: '1', challengerRewardBps: '0' } }).params.slashFractionBps).toBe(1n);
+    // the defaults leave room for a Challenge
+    expect(DEFAULT_PARAMS.maxStateBytes + DEFAULT_PARAMS.maxInputBytes + BigInt(CHALLENGE_OVERHEAD_BYTES)).toBeLessThanOrEqual(BigInt(MAX_CALL_DATA_BYTES));
+    expect(DEFAULT_PARAMS.challengeBond).toBeGreaterThanOrEqual(MIN_CHALLENGE_BOND);
+  });
+
+  it('a Challenge at the largest state and input a genesis may allow fits the call data', () => {
+    const maxStateBytes = MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES - 1;
+    const g = parseGenesis({ ...base, params: { maxStateBytes: String(maxStateBytes), maxInputBytes: '1' } });
+    const w = new World(testGenesis({ params: { maxStateBytes: String(maxStateBytes), maxInputBytes: '1' } }));
+    const runner = new FakeRunner(w, w.open(w.setup()));
+    const receipt = runner.run();
+    const data = encodeMethod({ name: 'Challenge', receipt, input: '0x00', preState: `0x${'00'.repeat(Number(g.params.maxStateBytes))}` });
+    expect((data.length - 2) / 2).toBeLessThanOrEqual(MAX_CALL_DATA_BYTES);
   });
 
   it('takes partial params', () => {
@@ -37,6 +62,14 @@ describe('genesis', () => {
     ['unknown param', { ...base, params: { fast: '1' } }, 'params.fast'],
     ['unbonding not above the window', { ...base, params: { challengeWindowSeconds: '600', unbondingPeriodSeconds: '600' } }, 'params.unbondingPeriodSeconds'],
     ['slash above 100%', { ...base, params: { slashFractionBps: '10001' } }, 'params.slashFractionBps'],
+    ['no slash', { ...base, params: { slashFractionBps: '0' } }, 'params.slashFractionBps'],
+    ['challenger reward above half', { ...base, params: { challengerRewardBps: '5001' } }, 'params.challengerRewardBps'],
+    ['bond below the largest re-execution', { ...base, params: { challengeBond: (MIN_CHALLENGE_BOND - 1n).toString() } }, 'params.challengeBond'],
+    ['window above 7 days', { ...base, params: { challengeWindowSeconds: '604801', unbondingPeriodSeconds: '704800' } }, 'params.challengeWindowSeconds'],
+    ['a challenge that would not fit the call data', { ...base, params: { maxStateBytes: String(MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES), maxInputBytes: '1' } }, 'params.maxStateBytes'],
+    ['an unbonding period past 100 years', { ...base, params: { unbondingPeriodSeconds: '3153600001' } }, 'params.unbondingPeriodSeconds'],
+    ['a session duration past 100 years', { ...base, params: { maxSessionDurationSeconds: '18446744073709551615' } }, 'params.maxSessionDurationSeconds'],
+    ['the v1 abortGracePeriodSeconds', { ...base, params: { abortGracePeriodSeconds: '60' } }, 'params.abortGracePeriodSeconds'],
     ['bad gas table', { ...base, gasTable: '0x12' }, 'gasTable'],
   ])('rejects %s', (_name, json, path) => {
     expect(() => parseGenesis(json)).toThrowError(expect.objectContaining({ code: 'InvalidGenesis', details: expect.objectContaining({ path }) }));
@@ -58,10 +91,10 @@ describe('state JSON', () => {
     w.ok('owner', { name: 'SetAutoTopUp', zAppId, minAvailable: 5n as Qsr, refill: 7n as Qsr });
     const id = w.open(zAppId);
     const runner = new FakeRunner(w, id);
-    w.settle([runner.verified(runner.run()), runner.verified(runner.run())]);
+    w.settle([runner.run(), runner.run()]);
     w.ok('provider', { name: 'Unbond', amount: wholeQsr(1) });
-    w.ok('user', { name: 'Abort', sessionId: id, lastReceipt: null });
-    w.ok('owner', { name: 'RegisterZApp', moduleHash: zAppId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 9n as Gas, openToAll: true, userGasPerDay: 9n as Gas });
+    w.ok('user', { name: 'Abort', sessionId: id });
+    w.ok('owner', { name: 'RegisterZApp', moduleHash: zAppId, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 9n as Gas, openToAll: true, openGasPerDay: 9n as Gas });
     const json = stateToJson(w.state);
     const text = JSON.stringify(json);
     const back = stateFromJson(JSON.parse(text));

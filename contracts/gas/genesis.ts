@@ -1,9 +1,11 @@
 import { ZgasError } from '../errors.ts';
 import { parseAddress, parseHash } from '../hex.ts';
 import type { Address, Hash } from '../types.ts';
-import { add, formatUnits, MAX_UINT256, parseGas, parseQsr, parseUint256, parseUint64, wholeQsr } from '../units.ts';
+import { MAX_CALL_DATA_BYTES } from '../abi/methods.ts';
+import { add, cost, formatUnits, MAX_UINT256, parseGas, parseQsr, parseUint256, parseUint64, wholeQsr } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
-import { emptyState, totalSupply } from './state.ts';
+import { CHALLENGE_OVERHEAD_BYTES, MAX_CALL_GAS_LIMIT, MAX_CHALLENGE_WINDOW_SECONDS, MAX_PARAM_SECONDS, REEXECUTION_PRICE_PER_MGAS } from './limits.ts';
+import { emptyState, paramsJson, totalSupply } from './state.ts';
 import type { GenesisParams, State } from './state.ts';
 
 export type { GenesisParams } from './state.ts';
@@ -29,34 +31,51 @@ export interface Genesis {
 /**
  * Documented defaults for any parameter a genesis file leaves out:
  * - minProviderStake 1,000 QSR
- * - challengeWindowSeconds 600 (10 minutes)
- * - unbondingPeriodSeconds 1,200 (must exceed the challenge window, so unbonding cannot dodge a slash)
- * - abortGraceGas 1,000,000 (one call's worth)
- * - abortGracePeriodSeconds 60
- * - slashFractionBps 5,000 (half the stake)
+ * - challengeWindowSeconds 600 (10 minutes; at most 7 days)
+ * - unbondingPeriodSeconds 1,200 (must exceed the challenge window)
+ * - abortGraceGas 1,000,000 (what an unfinished call may still bill after an abort)
+ * - closeGracePeriodSeconds 60 (a closing session's last calls finish and settle)
+ * - slashFractionBps 5,000 (half of stake + unbonding; 1..10,000)
+ * - challengerRewardBps 2,000 (a fifth of the slash; at most 5,000, the rest is burned)
+ * - challengeBond 10 QSR (at least cost(MAX_CALL_GAS_LIMIT, REEXECUTION_PRICE_PER_MGAS) = 0.01 QSR)
  * - maxSessionDurationSeconds 86,400 (one day)
+ * - maxStateBytes 4 MiB and maxInputBytes 1 MiB (with a receipt they fit one Challenge's call data)
  */
 export const DEFAULT_PARAMS: Readonly<GenesisParams> = Object.freeze({
   minProviderStake: wholeQsr(1_000),
   unbondingPeriodSeconds: 1_200n,
   challengeWindowSeconds: 600n,
   abortGraceGas: 1_000_000n as Gas,
-  abortGracePeriodSeconds: 60n,
+  closeGracePeriodSeconds: 60n,
   slashFractionBps: 5_000n,
+  challengerRewardBps: 2_000n,
+  challengeBond: wholeQsr(10),
   maxSessionDurationSeconds: 86_400n,
+  maxStateBytes: 4n * 1024n * 1024n,
+  maxInputBytes: 1024n * 1024n,
 });
 
 /** The gas table hash a genesis without `gasTable` names: "the runner's built-in default table". */
 export const DEFAULT_GAS_TABLE_HASH: Hash = `0x${'00'.repeat(32)}`;
 
 export const BPS_DENOMINATOR = 10_000n;
+/** The largest challenger reward: slashing yourself through a second account burns at least half of what it moves. */
+export const MAX_CHALLENGER_REWARD_BPS = 5_000n;
+/** The least challengeBond: what the largest re-execution the chain allows costs (limits.ts). */
+export const MIN_CHALLENGE_BOND: Qsr = cost(MAX_CALL_GAS_LIMIT, REEXECUTION_PRICE_PER_MGAS);
 export const MAX_GENESIS_ACCOUNTS = 100_000;
 
 const TOP_FIELDS = new Set(['chainId', 'contract', 'timestamp', 'gasTable', 'params', 'accounts']);
 const PARAM_FIELDS: ReadonlyArray<keyof GenesisParams> = [
   'minProviderStake', 'unbondingPeriodSeconds', 'challengeWindowSeconds', 'abortGraceGas',
-  'abortGracePeriodSeconds', 'slashFractionBps', 'maxSessionDurationSeconds',
+  'closeGracePeriodSeconds', 'slashFractionBps', 'challengerRewardBps', 'challengeBond',
+  'maxSessionDurationSeconds', 'maxStateBytes', 'maxInputBytes',
 ];
+const QSR_PARAMS = ['minProviderStake', 'challengeBond'] as const;
+const UINT64_PARAMS = [
+  'unbondingPeriodSeconds', 'challengeWindowSeconds', 'closeGracePeriodSeconds', 'slashFractionBps',
+  'challengerRewardBps', 'maxSessionDurationSeconds', 'maxStateBytes', 'maxInputBytes',
+] as const;
 
 function bad(path: string, reason: string, cause?: unknown): never {
   throw new ZgasError('InvalidGenesis', { path, reason }, cause === undefined ? undefined : { cause });
@@ -89,11 +108,9 @@ export function parseGenesis(json: unknown): Genesis {
     if (!isRecord(json.params)) bad('params', 'expected an object');
     for (const key of Object.keys(json.params)) if (!(PARAM_FIELDS as readonly string[]).includes(key)) bad(`params.${key}`, 'unknown field');
     const p = json.params;
-    if (p.minProviderStake !== undefined) params.minProviderStake = field('params.minProviderStake', p.minProviderStake, parseQsr);
+    for (const key of QSR_PARAMS) if (p[key] !== undefined) params[key] = field(`params.${key}`, p[key], parseQsr);
     if (p.abortGraceGas !== undefined) params.abortGraceGas = field('params.abortGraceGas', p.abortGraceGas, parseGas);
-    for (const key of ['unbondingPeriodSeconds', 'challengeWindowSeconds', 'abortGracePeriodSeconds', 'slashFractionBps', 'maxSessionDurationSeconds'] as const) {
-      if (p[key] !== undefined) params[key] = field(`params.${key}`, p[key], parseUint64);
-    }
+    for (const key of UINT64_PARAMS) if (p[key] !== undefined) params[key] = field(`params.${key}`, p[key], parseUint64);
   }
   validateParams(params);
 
@@ -116,31 +133,33 @@ export function parseGenesis(json: unknown): Genesis {
   return { chainId, contract, timestamp, gasTable, params, accounts };
 }
 
+/** The rules a genesis must satisfy (DESIGN §5.2, §7); InvalidGenesis names the parameter. */
 export function validateParams(params: GenesisParams): void {
   if (params.challengeWindowSeconds < 1n) bad('params.challengeWindowSeconds', 'must be at least 1');
+  if (params.challengeWindowSeconds > MAX_CHALLENGE_WINDOW_SECONDS) bad('params.challengeWindowSeconds', `at most ${MAX_CHALLENGE_WINDOW_SECONDS}`);
   if (params.unbondingPeriodSeconds <= params.challengeWindowSeconds) bad('params.unbondingPeriodSeconds', 'must exceed challengeWindowSeconds');
-  if (params.slashFractionBps > BPS_DENOMINATOR) bad('params.slashFractionBps', 'at most 10000');
+  if (params.slashFractionBps < 1n || params.slashFractionBps > BPS_DENOMINATOR) bad('params.slashFractionBps', 'must be from 1 to 10000');
+  if (params.challengerRewardBps > MAX_CHALLENGER_REWARD_BPS) bad('params.challengerRewardBps', `at most ${MAX_CHALLENGER_REWARD_BPS}, so a self-slash burns at least half`);
+  if (params.challengeBond < MIN_CHALLENGE_BOND) bad('params.challengeBond', `at least ${MIN_CHALLENGE_BOND}: cost(${MAX_CALL_GAS_LIMIT} gas, ${REEXECUTION_PRICE_PER_MGAS} per Mgas), the largest re-execution`);
   if (params.maxSessionDurationSeconds < 1n) bad('params.maxSessionDurationSeconds', 'must be at least 1');
+  for (const key of ['unbondingPeriodSeconds', 'closeGracePeriodSeconds', 'maxSessionDurationSeconds'] as const) {
+    if (params[key] > MAX_PARAM_SECONDS) bad(`params.${key}`, `at most ${MAX_PARAM_SECONDS} (100 years)`);
+  }
   if (params.minProviderStake < 1n) bad('params.minProviderStake', 'must be at least 1 base unit');
+  if (params.maxInputBytes < 1n) bad('params.maxInputBytes', 'must be at least 1');
+  if (params.maxStateBytes + params.maxInputBytes + BigInt(CHALLENGE_OVERHEAD_BYTES) > BigInt(MAX_CALL_DATA_BYTES)) {
+    bad('params.maxStateBytes', `maxStateBytes + maxInputBytes must be at most ${MAX_CALL_DATA_BYTES - CHALLENGE_OVERHEAD_BYTES}, so a Challenge fits the call-data limit`);
+  }
 }
 
 /** The genesis as its JSON file (decimal strings, EIP-55 addresses); `parseGenesis(genesisToJson(g))` equals `g`. */
 export function genesisToJson(genesis: Genesis): Record<string, unknown> {
-  const p = genesis.params;
   return {
     chainId: formatUnits(genesis.chainId),
     contract: genesis.contract,
     timestamp: formatUnits(genesis.timestamp),
     gasTable: genesis.gasTable,
-    params: {
-      minProviderStake: formatUnits(p.minProviderStake),
-      unbondingPeriodSeconds: formatUnits(p.unbondingPeriodSeconds),
-      challengeWindowSeconds: formatUnits(p.challengeWindowSeconds),
-      abortGraceGas: formatUnits(p.abortGraceGas),
-      abortGracePeriodSeconds: formatUnits(p.abortGracePeriodSeconds),
-      slashFractionBps: formatUnits(p.slashFractionBps),
-      maxSessionDurationSeconds: formatUnits(p.maxSessionDurationSeconds),
-    },
+    params: paramsJson(genesis.params),
     accounts: genesis.accounts.map((a) => ({ address: a.address, balance: formatUnits(a.balance) })),
   };
 }

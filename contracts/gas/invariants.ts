@@ -1,6 +1,7 @@
 import { assert } from '../errors.ts';
 import type { Hash } from '../types.ts';
-import { cost, MAX_UINT256 } from '../units.ts';
+import { cost, MAX_UINT256, MAX_UINT64 } from '../units.ts';
+import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_PENDING_EARNINGS_PER_PROVIDER, MAX_UNBONDING_ENTRIES } from './limits.ts';
 import { computeTotals } from './state.ts';
 import type { Provider, Session, State, ZApp } from './state.ts';
 
@@ -10,47 +11,72 @@ export function outstanding(s: Session): bigint {
 }
 
 const inRange = (v: bigint): boolean => v >= 0n && v <= MAX_UINT256;
+const inGas = (v: bigint): boolean => v >= 0n && v <= MAX_UINT64;
 
 /**
- * The per-session rules of DESIGN §5.3; O(1) apart from its checkpoint list. Given the committed
- * version `base`, the hold is recomputed only when its terms changed.
+ * The per-session rules of DESIGN §5.3; O(1) apart from its lists. Given the committed version
+ * `base`, the hold is recomputed only when its terms changed.
  */
 export function checkSession(id: Hash, s: Session, base?: Session): void {
   const where = `session ${id}`;
-  for (const [name, v] of [['gasLimit', s.gasLimit], ['hold', s.hold], ['billedGas', s.billedGas], ['settledGas', s.settledGas], ['lastSeq', s.lastSeq], ['price', s.price]] as const) {
-    assert(inRange(v), `${where}: ${name} out of range`);
+  for (const [name, v] of [['gasLimit', s.gasLimit], ['upfrontGas', s.upfrontGas], ['billedGas', s.billedGas], ['settledGas', s.settledGas], ['lastSeq', s.lastSeq], ['openedAt', s.openedAt], ['expiresAt', s.expiresAt]] as const) {
+    assert(inGas(v), `${where}: ${name} is not a uint64`);
   }
+  assert(inRange(s.hold) && inRange(s.price), `${where}: hold or price out of range`);
+  assert((s.closesAt === null || inGas(s.closesAt)) && (s.finalizedAt === null || inGas(s.finalizedAt)), `${where}: a time is not a uint64`);
+  if (s.lastInvocation !== null) assert(inGas(s.lastInvocation.callGasLimit) && inGas(s.lastInvocation.ackedGas), `${where}: invocation gas is not a uint64`);
   if (base === undefined || base.hold !== s.hold || base.gasLimit !== s.gasLimit || base.price !== s.price) {
     assert(s.hold === cost(s.gasLimit, s.price), `${where}: hold is not cost(gasLimit, price)`);
   }
-  assert(s.upfrontGas <= s.billedGas, `${where}: billed below upfrontGas`);
+  // cost is monotonic in gas and hold = cost(gasLimit): billedGas ≤ gasLimit means cost(billedGas) ≤ hold.
   assert(s.billedGas <= s.gasLimit, `${where}: billed above gasLimit`);
-  // cost is monotonic in gas and hold = cost(gasLimit): billedGas <= gasLimit means cost(billedGas) <= hold.
   assert(s.settledGas <= s.gasLimit, `${where}: settled above gasLimit`);
-  if (s.status === 'aborting') assert(s.abortCap !== null && s.abortedAt !== null, `${where}: aborting without a cap`);
-  if (s.abortCap !== null) {
-    const cap = s.upfrontGas > s.abortCap ? s.upfrontGas : s.abortCap;
-    assert(s.billedGas <= cap, `${where}: billed above max(upfrontGas, abortCap)`);
+  // Every billed gas is covered by a settlement receipt (≤ settledGas) or the upfront gas of an owner-opened session.
+  assert(s.openedByOwner || s.upfrontGas === 0n, `${where}: upfront gas on a user-opened session`);
+  assert(s.upfrontGas <= s.billedGas, `${where}: billed below upfrontGas`);
+  assert(s.billedGas <= (s.settledGas > s.upfrontGas ? s.settledGas : s.upfrontGas), `${where}: billed gas no receipt covers`);
+  if (base !== undefined) {
+    assert(s.billedGas >= base.billedGas && s.lastSeq >= base.lastSeq && s.gasLimit >= base.gasLimit, `${where}: billedGas, lastSeq or gasLimit went down`);
+    assert(!base.stopCall || s.stopCall, `${where}: stopCall cleared`);
+    assert(!base.slashed || s.slashed, `${where}: slashed cleared`);
+    assert(base.status !== 'closed' || s.status === 'closed', `${where}: reopened`);
   }
-  if (s.status === 'closed') assert(s.closedAt !== null, `${where}: closed without closedAt`);
-  assert(s.challengeFloorSeq <= s.lastSeq, `${where}: challenge floor above lastSeq`);
-  assert(s.gasLimits[s.gasLimits.length - 1] === s.gasLimit, `${where}: gasLimit history does not end at gasLimit`);
-  let previous = s.challengeFloorSeq;
-  for (const c of s.settlements) {
-    assert(c.upToSeq > previous && c.upToSeq <= s.lastSeq, `${where}: settlement checkpoints out of order`);
+  assert((s.lastSeq === 0n) === (s.lastReceiptHash === null) && (s.lastSeq === 0n) === (s.lastInvocation === null), `${where}: settled receipt fields disagree with lastSeq`);
+  assert(s.status !== 'open' || (s.closesAt === null && !s.stopCall), `${where}: open but closing or stopped`);
+  assert(s.status !== 'closing' || s.closesAt !== null, `${where}: closing without closesAt`);
+  assert((s.status === 'closed') === (s.finalizedAt !== null), `${where}: finalizedAt disagrees with the status`);
+  assert(!s.slashed || s.status === 'closed', `${where}: slashed but not closed`);
+  assert(s.coverageFloorSeq <= s.lastSeq, `${where}: coverage floor above lastSeq`);
+  assert(s.coverage.length <= MAX_COVERAGE_ENTRIES && s.judgedSeqs.length <= MAX_JUDGED_SEQS_PER_SESSION, `${where}: a list over its limit`);
+  let previous = s.coverageFloorSeq;
+  let deadline = 0n;
+  for (const c of s.coverage) {
+    assert(c.upToSeq > previous && c.upToSeq <= s.lastSeq && c.challengeDeadline > deadline && inGas(c.challengeDeadline), `${where}: coverage out of order`);
     previous = c.upToSeq;
+    deadline = c.challengeDeadline;
   }
+}
+
+/** The provider's challengeableUntil covers every deadline of the session (settlements, and never-covered receipts after finalization). */
+export function checkCoveredByProvider(id: Hash, s: Session, p: Readonly<Provider> | undefined, windowSeconds: bigint): void {
+  assert(p !== undefined, `session ${id}: unknown provider`);
+  const last = s.coverage[s.coverage.length - 1];
+  if (last !== undefined && !s.slashed) assert(p.challengeableUntil >= last.challengeDeadline, `session ${id}: covered past its provider's challengeableUntil`);
+  if (s.finalizedAt !== null && !s.slashed) assert(p.challengeableUntil >= s.finalizedAt + windowSeconds, `session ${id}: finalized past its provider's challengeableUntil`);
 }
 
 export function checkZApp(id: Hash, z: ZApp): void {
   assert(inRange(z.available) && inRange(z.held), `zApp ${id}: escrow out of range`);
+  assert(inGas(z.openGasToday) && inGas(z.openGasDay) && inGas(z.policy.maxGasPerSession) && inGas(z.policy.openGasPerDay), `zApp ${id}: gas is not a uint64`);
 }
 
 export function checkProvider(address: string, p: Provider): void {
   const where = `provider ${address}`;
-  assert(inRange(p.stake) && inRange(p.claimable) && inRange(p.pendingTotal), `${where}: amount out of range`);
-  assert(p.openSessions >= 0, `${where}: negative open sessions`);
-  for (const u of p.unbonding) assert(u.amount > 0n && inRange(u.amount), `${where}: bad unbonding amount`);
+  assert(inRange(p.stake) && inRange(p.claimable) && inRange(p.pendingTotal) && inRange(p.pricePerMgas), `${where}: amount out of range`);
+  assert(inGas(p.upfrontGas) && inGas(p.challengeableUntil), `${where}: not a uint64`);
+  assert(p.liveSessions >= 0 && p.liveSessions <= MAX_LIVE_SESSIONS_PER_PROVIDER, `${where}: live sessions out of range`);
+  assert(p.unbonding.length <= MAX_UNBONDING_ENTRIES && p.pendingEarnings.length <= MAX_PENDING_EARNINGS_PER_PROVIDER, `${where}: a list over its limit`);
+  for (const u of p.unbonding) assert(u.amount > 0n && inRange(u.amount) && inGas(u.releaseAt), `${where}: bad unbonding entry`);
 }
 
 /** Deep check of a provider's pending list (O(entries)): sorted, unique, positive, summing to pendingTotal. */
@@ -75,24 +101,24 @@ export function checkPending(address: string, p: Provider): void {
 export function checkInvariants(state: State): void {
   const t = computeTotals(state);
   assert(t.balances === state.totals.balances && t.escrow === state.totals.escrow && t.providers === state.totals.providers, 'running totals drifted from the entities');
-  assert(t.balances + t.escrow + t.providers === state.supply, 'conservation: balances + escrow + provider funds != supply');
-  for (const [a, acc] of state.accounts) assert(inRange(acc.balance) && acc.nonce >= 0n, `account ${a}: out of range`);
+  assert(t.balances + t.escrow + t.providers + state.burned === state.supply, 'conservation: balances + escrow + provider funds + burned != supply');
+  for (const [a, acc] of state.accounts) assert(inRange(acc.balance) && inGas(acc.nonce), `account ${a}: out of range`);
   const heldBy = new Map<Hash, bigint>();
-  const openBy = new Map<string, number>();
+  const liveBy = new Map<string, number>();
   for (const [id, s] of state.sessions) {
     checkSession(id, s);
     assert(state.zApps.has(s.zAppId), `session ${id}: unknown zApp`);
-    assert(state.providers.has(s.provider), `session ${id}: unknown provider`);
+    checkCoveredByProvider(id, s, state.providers.get(s.provider), state.params.challengeWindowSeconds);
     heldBy.set(s.zAppId, (heldBy.get(s.zAppId) ?? 0n) + outstanding(s));
-    if (s.status !== 'closed') openBy.set(s.provider, (openBy.get(s.provider) ?? 0) + 1);
+    if (s.status !== 'closed') liveBy.set(s.provider, (liveBy.get(s.provider) ?? 0) + 1);
   }
   for (const [id, z] of state.zApps) {
     checkZApp(id, z);
-    assert(z.held === (heldBy.get(id) ?? 0n), `zApp ${id}: held != Σ outstanding holds of its sessions`);
+    assert(z.held === (heldBy.get(id) ?? 0n), `zApp ${id}: held != Σ (hold − cost(billedGas)) of its sessions not closed`);
   }
   for (const [a, p] of state.providers) {
     checkProvider(a, p);
     checkPending(a, p);
-    assert(p.openSessions === (openBy.get(a) ?? 0), `provider ${a}: openSessions miscounted`);
+    assert(p.liveSessions === (liveBy.get(a) ?? 0), `provider ${a}: liveSessions miscounted`);
   }
 }

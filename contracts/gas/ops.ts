@@ -1,6 +1,5 @@
 import { ZgasError } from '../errors.ts';
-import { CallStatus } from '../types.ts';
-import type { Address, GasReceipt, Hash } from '../types.ts';
+import type { Address, Hash } from '../types.ts';
 import { add, cost, sub } from '../units.ts';
 import type { Qsr } from '../units.ts';
 import type { FraudKind } from './events.ts';
@@ -16,14 +15,6 @@ export function challengeDeadline(now: bigint, params: GenesisParams): bigint {
   return ((now + b - 1n) / b) * b + params.challengeWindowSeconds;
 }
 
-/** Structural checks every receipt must pass before its numbers are trusted. */
-export function checkReceiptShape(r: GasReceipt): void {
-  const status: number = r.status;
-  if (r.seq < 1n || r.callGas > r.cumulativeGas || r.callGas < 0n || !(status >= CallStatus.Ok && status <= CallStatus.Aborted && Number.isInteger(status))) {
-    throw new ZgasError('InvalidReceipt', { seq: String(r.seq), callGas: String(r.callGas), cumulativeGas: String(r.cumulativeGas), status });
-  }
-}
-
 export function debit(tx: Tx, address: Address, amount: Qsr): void {
   const balance = tx.getAccount(address)?.balance ?? 0n;
   if (balance < amount) throw new ZgasError('InsufficientBalance', { address, balance: balance.toString(), amount: amount.toString() });
@@ -32,15 +23,15 @@ export function debit(tx: Tx, address: Address, amount: Qsr): void {
 }
 
 export function credit(tx: Tx, address: Address, amount: Qsr): void {
+  if (amount === 0n) return;
   const a = tx.account(address);
   a.balance = add(a.balance, amount);
 }
 
-/** One auto top-up when `available` is below `minAvailable` and the owner can pay `refill`. */
-export function autoTopUp(tx: Tx, zAppId: Hash, force = false): void {
+/** One refill from the owner's balance, if auto top-up is set and the owner can pay it. */
+function refill(tx: Tx, zAppId: Hash): void {
   const z = tx.getZApp(zAppId);
   if (z === undefined || z.autoTopUp.refill === 0n) return;
-  if (!force && z.available >= z.autoTopUp.minAvailable) return;
   const owner = tx.getAccount(z.owner);
   if (owner === undefined || owner.balance < z.autoTopUp.refill) return;
   const amount = z.autoTopUp.refill;
@@ -50,16 +41,27 @@ export function autoTopUp(tx: Tx, zAppId: Hash, force = false): void {
   tx.emit({ type: 'AutoToppedUp', zAppId, owner: z.owner, amount });
 }
 
-/** Makes sure `available` covers `needed`, refilling once from the owner first if auto top-up is set. */
-export function reserve(tx: Tx, zAppId: Hash, needed: Qsr): void {
+/** After a hold is taken: refill once when `available` is below `minAvailable` (equal is enough). */
+export function autoTopUp(tx: Tx, zAppId: Hash): void {
+  const z = tx.getZApp(zAppId);
+  if (z !== undefined && z.available < z.autoTopUp.minAvailable) refill(tx, zAppId);
+}
+
+/**
+ * Moves `needed` from the zApp's `available` to `held`. When `available` cannot cover it, one
+ * refill is tried first (so an auto-topped-up zApp does not fail its first session); after the
+ * hold, auto top-up runs as DESIGN §5 says.
+ */
+export function takeHold(tx: Tx, zAppId: Hash, needed: Qsr): void {
   const z = tx.getZApp(zAppId);
   if (z === undefined) throw new ZgasError('ZAppNotFound', { zAppId });
-  if (z.available < needed) autoTopUp(tx, zAppId, true);
+  if (z.available < needed) refill(tx, zAppId);
   const available = tx.getZApp(zAppId)!.available;
   if (available < needed) throw new ZgasError('InsufficientEscrow', { zAppId, available: available.toString(), needed: needed.toString() });
   const d = tx.zApp(zAppId);
   d.available = sub(d.available, needed);
   d.held = add(d.held, needed);
+  autoTopUp(tx, zAppId);
 }
 
 const comparePending = (e: PendingEarning, claimableAt: bigint, sessionId: Hash): number =>
@@ -87,7 +89,7 @@ export function pendingHasRoom(p: Readonly<Provider>, sessionId: Hash, claimable
   return e !== undefined && e.claimableAt === claimableAt && e.sessionId === sessionId;
 }
 
-/** Moves pending entries whose deadline has passed into `claimable`. */
+/** Moves pending entries whose deadline has passed (`now ≥ claimableAt`) into `claimable`. */
 export function mature(p: Provider, now: bigint): void {
   let n = 0;
   let sum = 0n;
@@ -116,8 +118,24 @@ export function addPending(tx: Tx, provider: Address, sessionId: Hash, amount: Q
   p.pendingTotal = add(p.pendingTotal, amount);
 }
 
-/** Closes a session: what its hold still reserves goes back to the zApp's `available`. */
-export function closeSession(tx: Tx, sessionId: Hash): Qsr {
+/** Moves the provider's challengeableUntil to at least `until`. */
+export function extendChallengeable(tx: Tx, provider: Address, until: bigint): void {
+  if ((tx.getProvider(provider)?.challengeableUntil ?? 0n) >= until) return;
+  tx.provider(provider).challengeableUntil = until;
+}
+
+/**
+ * Makes a session final: what its hold still reserves returns to the zApp's `available`; no receipt
+ * settles after it. Receipts it never settled stay challengeable `challengeWindowSeconds` longer.
+ */
+export function finalize(tx: Tx, sessionId: Hash): Qsr {
+  const released = release(tx, sessionId);
+  extendChallengeable(tx, tx.getSession(sessionId)!.provider, tx.now + tx.state.params.challengeWindowSeconds);
+  return released;
+}
+
+/** Closes a session and returns what its hold still reserves to the zApp's `available`. */
+function release(tx: Tx, sessionId: Hash): Qsr {
   const s = tx.session(sessionId);
   if (s.status === 'closed') return 0n as Qsr;
   const released = outstanding(s) as Qsr;
@@ -125,25 +143,26 @@ export function closeSession(tx: Tx, sessionId: Hash): Qsr {
   z.held = sub(z.held, released);
   z.available = add(z.available, released);
   s.status = 'closed';
-  s.closedAt = tx.now;
-  tx.provider(s.provider).openSessions -= 1;
-  tx.emit({ type: 'SessionClosed', sessionId, released, billedGas: s.billedGas });
+  s.finalizedAt = tx.now;
+  tx.provider(s.provider).liveSessions -= 1;
+  tx.emit({ type: 'SessionFinalized', sessionId, released, billedGas: s.billedGas });
   return released;
 }
 
 /**
- * Proven fraud on a session (a failed re-execution, or two contradicting receipts): the provider loses
- * slashFractionBps of its stake and unbonding stake (stake first, then the newest unbonding entries),
- * half to `challenger` — or, without one, to the zApp too — and half to the zApp's escrow. The
- * session's pending earnings go back to the zApp, and the session closes: nothing more of it can be
- * settled or challenged, so one session can be slashed once.
+ * Proven fraud on a session (a failed re-execution, an equivocation or a contradiction): the
+ * provider loses slashFractionBps of its stake plus unbonding stake (stake first, then the newest
+ * unbonding entries); challengerRewardBps of it goes to `challenger` and the rest is burned (all of
+ * it without a challenger). The session's pending earnings go back to the zApp's `available` and
+ * the session is final at once (the rest of its hold returns too): one slash per session.
  */
 export function proveFraud(tx: Tx, sessionId: Hash, kind: FraudKind, receipt: Hash, challenger: Address | null): Qsr {
   const s0 = tx.getSession(sessionId)!;
   const p = tx.provider(s0.provider);
   let unbonding = 0n;
   for (const u of p.unbonding) unbonding += u.amount;
-  const slashed = (((p.stake + unbonding) * tx.state.params.slashFractionBps) / BPS_DENOMINATOR) as Qsr;
+  const { params } = tx.state;
+  const slashed = (((p.stake + unbonding) * params.slashFractionBps) / BPS_DENOMINATOR) as Qsr;
   let rest: bigint = slashed;
   const fromStake = p.stake < rest ? p.stake : (rest as Qsr);
   p.stake = sub(p.stake, fromStake);
@@ -155,9 +174,10 @@ export function proveFraud(tx: Tx, sessionId: Hash, kind: FraudKind, receipt: Ha
     if (take === u.amount) p.unbonding.splice(i, 1);
     else p.unbonding[i] = { amount: sub(u.amount, take), releaseAt: u.releaseAt };
   }
-  const toChallenger = (challenger === null ? 0n : slashed / 2n) as Qsr;
-  const toZApp = sub(slashed, toChallenger);
-  if (challenger !== null && toChallenger > 0n) credit(tx, challenger, toChallenger);
+  const reward = (challenger === null ? 0n : (slashed * params.challengerRewardBps) / BPS_DENOMINATOR) as Qsr;
+  const burned = sub(slashed, reward);
+  if (challenger !== null) credit(tx, challenger, reward);
+  tx.burn(burned);
 
   let voided = 0n as Qsr;
   const kept: PendingEarning[] = [];
@@ -167,15 +187,15 @@ export function proveFraud(tx: Tx, sessionId: Hash, kind: FraudKind, receipt: Ha
   }
   p.pendingEarnings = kept;
   p.pendingTotal = sub(p.pendingTotal, voided);
-
   const z = tx.zApp(s0.zAppId);
-  z.available = add(add(z.available, toZApp), voided);
-  tx.emit({ type: 'FraudProven', sessionId, provider: s0.provider, kind, receipt, slashed, toChallenger, challenger, toZApp, voided });
-  closeSession(tx, sessionId);
+  z.available = add(z.available, voided);
+  tx.emit({ type: 'FraudProven', sessionId, provider: s0.provider, kind, receipt, slashed, reward, challenger, burned, voided });
+
+  release(tx, sessionId);
   const s = tx.session(sessionId);
   s.slashed = true;
-  s.settlements = [];
-  s.challengeFloorSeq = s.lastSeq;
+  s.coverage = [];
+  s.judgedSeqs = [];
   return slashed;
 }
 

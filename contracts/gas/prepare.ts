@@ -3,7 +3,7 @@ import { callHash, defaultBackend, recoverCallSigner, verifyReceipt } from '../e
 import type { Domain, SignatureBackend } from '../eip712/index.ts';
 import { ZgasError } from '../errors.ts';
 import { parseAddress, sameAddress } from '../hex.ts';
-import type { Method, SignedCall, SignedReceipt, VerifiedReceipt } from '../types.ts';
+import type { Method, SignedCall, SettlementReceipt, VerifiedReceipt } from '../types.ts';
 import type { CallInput, ReceiptsInput } from './input.ts';
 import { MAX_RECEIPTS_PER_SETTLE } from './limits.ts';
 
@@ -17,12 +17,9 @@ export function prepareCall(domain: Domain, signed: SignedCall, backend: Signatu
   const signer = recoverCallSigner(domain, signed, backend);
   if (!sameAddress(signer, from)) throw new ZgasError('WrongSigner', { from, signer });
   const decoded = decodeMethod(signed.data);
-  const verify = (r: SignedReceipt): VerifiedReceipt => verifyReceipt(domain, r, backend);
+  const verify = (r: SettlementReceipt): VerifiedReceipt => verifyReceipt(domain, r, backend);
   let method: Method<VerifiedReceipt>;
   switch (decoded.name) {
-    case 'Abort':
-      method = { name: 'Abort', sessionId: decoded.sessionId, lastReceipt: decoded.lastReceipt === null ? null : verify(decoded.lastReceipt) };
-      break;
     case 'Settle':
       if (decoded.receipts.length > MAX_RECEIPTS_PER_SETTLE) throw new ZgasError('BatchTooLarge', { receipts: decoded.receipts.length, max: MAX_RECEIPTS_PER_SETTLE });
       method = { name: 'Settle', receipts: decoded.receipts.map(verify) };
@@ -37,11 +34,11 @@ export function prepareCall(domain: Domain, signed: SignedCall, backend: Signatu
 }
 
 /**
- * Verifies a batch of signed receipts for anonymous settlement. Throws on the first receipt whose
+ * Verifies a batch of settlement receipts (both signatures recovered) for anonymous settlement. Throws on the first receipt whose
  * signature does not verify (details.index names it); callers that want to drop bad receipts
  * individually verify them one by one with `verifyReceipt` and batch the rest.
  */
-export function prepareReceipts(domain: Domain, signed: readonly SignedReceipt[], backend: SignatureBackend = defaultBackend): ReceiptsInput {
+export function prepareReceipts(domain: Domain, signed: readonly SettlementReceipt[], backend: SignatureBackend = defaultBackend): ReceiptsInput {
   if (signed.length === 0) throw new ZgasError('EmptyBatch');
   if (signed.length > MAX_RECEIPTS_PER_SETTLE) throw new ZgasError('BatchTooLarge', { receipts: signed.length, max: MAX_RECEIPTS_PER_SETTLE });
   const receipts = signed.map((r, index) => {

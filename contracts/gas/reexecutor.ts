@@ -15,7 +15,7 @@ export interface RerunRequest {
   /** The pre-state in the stateHash encoding (entries sorted by key, u32be(keyLen) ‖ key ‖ u32be(valueLen) ‖ value). */
   preState: Uint8Array;
   input: Uint8Array;
-  /** The call's only limit: what the session had left before the call (or callGas, to judge an Aborted receipt). */
+  /** The call's only limit: the receipt's callGasLimit, signed by the user (callGas, to judge an Aborted receipt). */
   gasLimit: Gas;
   /** context_seed of the call: SHA3-256(sessionId ‖ u64be(seq)). */
   seed: Uint8Array;

@@ -4,23 +4,32 @@ import { parseAddress, parseHash, utf8Bytes } from '../hex.ts';
 import type { Address, Hash } from '../types.ts';
 import { formatUnits, MAX_UINT256, parseGas, parseQsr, parseUint256, parseUint64 } from '../units.ts';
 import type { Gas, Qsr } from '../units.ts';
+import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_PENDING_EARNINGS_PER_PROVIDER, MAX_STATE_ENTITIES, MAX_UNBONDING_ENTRIES } from './limits.ts';
 
 /** The contract's tunable rules, fixed at genesis (DESIGN §5, §9). Durations are unix seconds. */
 export interface GenesisParams {
-  /** The least stake a provider may hold while registered (and to be offered new sessions). */
+  /** The least stake a provider must hold to be offered sessions; Unbond keeps it while sessions are live. */
   minProviderStake: Qsr;
-  /** How long unbonded stake stays slashable before WithdrawUnbonded releases it; longer than the challenge window. */
+  /** How long unbonded stake stays slashable before WithdrawUnbonded may release it. */
   unbondingPeriodSeconds: bigint;
-  /** How long after settlement a receipt can be challenged; earnings become claimable when it ends. */
+  /** How long after its settlement bucket a receipt can be challenged; earnings become claimable when it ends. */
   challengeWindowSeconds: bigint;
-  /** Gas a provider may still bill past the newest receipt the aborting party holds. */
+  /** The most gas a call that did not finish may bill once its session was aborted (§5.1 step 5). */
   abortGraceGas: Gas;
-  /** After expiry or an abort, how long only the user/owner may close the session; then anyone may. */
-  abortGracePeriodSeconds: bigint;
-  /** Share of a provider's stake (stake + unbonding) slashed on proven fraud, in basis points. */
+  /** How long a closing session (CloseSession, Abort) or an expired one waits before FinalizeSession. */
+  closeGracePeriodSeconds: bigint;
+  /** Share of a provider's stake plus unbonding stake slashed on proven fraud, in basis points (1..10000). */
   slashFractionBps: bigint;
+  /** Share of a slash paid to whoever proved the fraud, in basis points (at most 5000); the rest is burned. */
+  challengerRewardBps: bigint;
+  /** What a challenger puts up; it goes to the provider when re-execution upholds the receipt. */
+  challengeBond: Qsr;
   /** The longest session OpenSession accepts. */
   maxSessionDurationSeconds: bigint;
+  /** The largest session state (stateHash encoding) a runner may hold; a write beyond it traps. */
+  maxStateBytes: bigint;
+  /** The largest input of one call; a runner refuses larger ones before running them. */
+  maxInputBytes: bigint;
 }
 
 export interface Account {
@@ -32,14 +41,14 @@ export interface Account {
 export interface ZAppPolicy {
   maxPricePerMgas: Qsr;
   maxGasPerSession: Gas;
-  /** Whether any user may open a session for itself (within userGasPerDay); otherwise only the owner opens sessions. */
+  /** Whether any user may open (and extend) a session for itself; otherwise only the owner may. */
   openToAll: boolean;
-  /** Gas a user may open or extend per UTC day on this zApp by itself. */
-  userGasPerDay: Gas;
+  /** Gas all users together may open or extend by themselves per UTC day (momentum time). */
+  openGasPerDay: Gas;
 }
 
 export interface AutoTopUp {
-  /** When `available` falls below this after a hold, the contract refills it from the owner's balance. */
+  /** When `available` is below this after a hold is taken, the contract refills it from the owner's balance. */
   minAvailable: Qsr;
   /** How much one refill moves; 0 disables auto top-up. */
   refill: Qsr;
@@ -50,15 +59,19 @@ export interface ZApp {
   moduleHash: Hash;
   /** Escrow free for new holds and withdrawal. */
   available: Qsr;
-  /** Escrow reserved by open sessions: Σ (hold − cost(billedGas)) over them. */
+  /** Escrow reserved by sessions not closed: Σ (hold − cost(billedGas)) over them. */
   held: Qsr;
   policy: ZAppPolicy;
   autoTopUp: AutoTopUp;
+  /** Gas users opened or extended by themselves during UTC day `openGasDay`. */
+  openGasToday: Gas;
+  /** The UTC day (momentum timestamp / 86400) `openGasToday` counts. */
+  openGasDay: bigint;
 }
 
 export interface Unbonding {
   amount: Qsr;
-  /** Unix seconds from which WithdrawUnbonded releases it. */
+  /** Unix seconds from which WithdrawUnbonded may release it (once challengeableUntil has passed too). */
   releaseAt: bigint;
 }
 
@@ -66,7 +79,7 @@ export interface Unbonding {
 export interface PendingEarning {
   sessionId: Hash;
   amount: Qsr;
-  /** The end of the challenge window of the receipts that earned it. */
+  /** The challenge deadline of the settlement that earned it: claimable when `now ≥ claimableAt`. */
   claimableAt: bigint;
 }
 
@@ -81,68 +94,75 @@ export interface Provider {
   pendingTotal: Qsr;
   /** Matured earnings not yet claimed. */
   claimable: Qsr;
+  /** Whether new sessions may be opened with it (Retire clears it, UpdateOffer sets it). */
+  accepting: boolean;
   /** Sessions with this provider that are not closed. */
-  openSessions: number;
+  liveSessions: number;
+  /** No receipt of this provider can be challenged from this time on (unix seconds; 0 before any). */
+  challengeableUntil: bigint;
 }
 
-export type SessionStatus = 'open' | 'aborting' | 'closed';
+export type SessionStatus = 'open' | 'closing' | 'closed';
 
 /**
- * Receipts up to `upToSeq` (and above the previous checkpoint) were settled in the same
- * settlement bucket; they can be challenged until `challengeableUntil`.
+ * One settlement bucket of a session: the receipts with seq up to `upToSeq` (above the previous
+ * entry's) were first covered by a settlement in this bucket and can be challenged until
+ * `challengeDeadline`.
  */
-export interface SettlementCheckpoint {
+export interface Coverage {
   upToSeq: bigint;
-  challengeableUntil: bigint;
+  challengeDeadline: bigint;
+}
+
+/** The user-signed fields of the newest settled receipt's invocation (what tells equivocation from ConflictingInvocation). */
+export interface SettledInvocation {
+  callGasLimit: Gas;
+  inputHash: Hash;
+  preStateHash: Hash;
+  ackedGas: Gas;
 }
 
 export interface Session {
   zAppId: Hash;
   provider: Address;
   user: Address;
+  /** Opened by the zApp owner (bills upfront gas) rather than by the user itself (counts against openGasPerDay). */
+  openedByOwner: boolean;
   /** The provider's price when the session opened; later offers never change it. */
   price: Qsr;
   receiptSigner: Address;
   gasLimit: Gas;
   /** cost(gasLimit, price): what the zApp reserved for the session. */
   hold: Qsr;
+  /** Gas billed at open (owner-opened sessions only; 0 otherwise). */
   upfrontGas: Gas;
-  /** cumulativeGas of the newest settled receipt. */
+  /** cumulativeGas of the newest settled receipt (0 before the first). */
   settledGas: Gas;
   /** Gas the zApp has paid for: starts at upfrontGas, never decreases. */
   billedGas: Gas;
   lastSeq: bigint;
-  /** EIP-712 digest of the newest settled receipt (null before the first). */
+  /** EIP-712 digest of the newest settled GasReceipt (null before the first). */
   lastReceiptHash: Hash | null;
   lastPostStateHash: Hash;
+  /** The invocation fields of the newest settled receipt (null before the first). */
+  lastInvocation: SettledInvocation | null;
+  /** Receipts with seq ≤ this were covered by settlements whose challenge deadline has passed. */
+  coverageFloorSeq: bigint;
+  /** Live coverage, oldest first, one entry per settlement bucket. */
+  coverage: Coverage[];
+  /** Seqs judged by a failed challenge, oldest first (bounded; §5.2 each (session, seq) is judged once). */
+  judgedSeqs: bigint[];
   status: SessionStatus;
+  /** Set by Abort: the runner stops the running call and runs no new invocation. */
+  stopCall: boolean;
+  /** Fraud was proven on this session: its provider was slashed, it is closed and unchallengeable. */
+  slashed: boolean;
   openedAt: bigint;
   expiresAt: bigint;
-  abortCap: Gas | null;
-  abortedAt: bigint | null;
-  closedAt: bigint | null;
-  /** Whether the session was opened by its user on an open-to-all zApp (its gas counts against userGasPerDay). */
-  openedByUser: boolean;
-  /** Whether fraud was proven on this session (its provider was slashed; it is closed and unchallengeable). */
-  slashed: boolean;
-  /** Receipts with seq ≤ this are past their challenge window. */
-  challengeFloorSeq: bigint;
-  settlements: SettlementCheckpoint[];
-  /** Every gasLimit the session has had (opened, then each extension), oldest first. */
-  gasLimits: Gas[];
-}
-
-/** Gas a user has opened or extended by itself on one zApp during one UTC day. */
-export interface UserGasDay {
-  day: bigint;
-  usedGas: Gas;
-}
-
-/** Running sums of the three places QSR can be; their total is the supply. */
-export interface Totals {
-  balances: bigint;
-  escrow: bigint;
-  providers: bigint;
+  /** When a closing session may be finalized (null while open). */
+  closesAt: bigint | null;
+  /** When the session was finalized or slashed (null until closed); never-covered receipts stay challengeable until this + challengeWindowSeconds. */
+  finalizedAt: bigint | null;
 }
 
 export interface State {
@@ -150,23 +170,29 @@ export interface State {
   contract: Address;
   gasTable: Hash;
   params: GenesisParams;
-  /** Σ genesis balances; conserved by every input. */
+  /** Σ genesis balances; conserved by every input (burned included). */
   supply: Qsr;
   accounts: Map<Address, Account>;
   zApps: Map<Hash, ZApp>;
   providers: Map<Address, Provider>;
   sessions: Map<Hash, Session>;
-  /** Keyed by userGasKey(zAppId, user). */
-  userGas: Map<string, UserGasDay>;
+  /** QSR destroyed by slashing. */
+  burned: Qsr;
+  /** Running sums of where the QSR is; balances + escrow + providers + burned = supply. */
   totals: Totals;
 }
 
-export const userGasKey = (zAppId: Hash, user: Address): string => `${zAppId}:${user}`;
+/** Running sums of the three places live QSR can be. */
+export interface Totals {
+  balances: bigint;
+  escrow: bigint;
+  providers: bigint;
+}
 
 export function emptyState(chainId: bigint, contract: Address, gasTable: Hash, params: GenesisParams): State {
   return {
     chainId, contract, gasTable, params, supply: 0n as Qsr,
-    accounts: new Map(), zApps: new Map(), providers: new Map(), sessions: new Map(), userGas: new Map(),
+    accounts: new Map(), zApps: new Map(), providers: new Map(), sessions: new Map(), burned: 0n as Qsr,
     totals: { balances: 0n, escrow: 0n, providers: 0n },
   };
 }
@@ -189,10 +215,10 @@ export function computeTotals(state: State): Totals {
   return totals;
 }
 
-/** Σ balances + Σ escrow + Σ provider funds, recomputed from every entity. */
+/** Σ balances + Σ escrow + Σ provider funds + burned, recomputed from every entity: always the genesis supply. */
 export function totalSupply(state: State): Qsr {
   const t = computeTotals(state);
-  return (t.balances + t.escrow + t.providers) as Qsr;
+  return (t.balances + t.escrow + t.providers + state.burned) as Qsr;
 }
 
 // ── JSON views: decimal strings, EIP-55 addresses, lowercase hashes ─────────────────────
@@ -208,9 +234,10 @@ export function zAppJson(id: Hash, z: ZApp) {
     id, owner: z.owner, moduleHash: z.moduleHash, available: dec(z.available), held: dec(z.held),
     policy: {
       maxPricePerMgas: dec(z.policy.maxPricePerMgas), maxGasPerSession: dec(z.policy.maxGasPerSession),
-      openToAll: z.policy.openToAll, userGasPerDay: dec(z.policy.userGasPerDay),
+      openToAll: z.policy.openToAll, openGasPerDay: dec(z.policy.openGasPerDay),
     },
     autoTopUp: { minAvailable: dec(z.autoTopUp.minAvailable), refill: dec(z.autoTopUp.refill) },
+    openGasToday: dec(z.openGasToday), openGasDay: dec(z.openGasDay),
   };
 }
 
@@ -220,20 +247,24 @@ export function providerJson(address: Address, p: Provider) {
     stake: dec(p.stake),
     unbonding: p.unbonding.map((u) => ({ amount: dec(u.amount), releaseAt: dec(u.releaseAt) })),
     pendingEarnings: p.pendingEarnings.map((e) => ({ sessionId: e.sessionId, amount: dec(e.amount), claimableAt: dec(e.claimableAt) })),
-    pendingTotal: dec(p.pendingTotal), claimable: dec(p.claimable), openSessions: p.openSessions,
+    pendingTotal: dec(p.pendingTotal), claimable: dec(p.claimable), accepting: p.accepting, liveSessions: p.liveSessions,
+    challengeableUntil: dec(p.challengeableUntil),
   };
 }
 
 export function sessionJson(id: Hash, s: Session) {
+  const inv = s.lastInvocation;
   return {
-    id, zAppId: s.zAppId, provider: s.provider, user: s.user, price: dec(s.price), receiptSigner: s.receiptSigner,
-    gasLimit: dec(s.gasLimit), hold: dec(s.hold), upfrontGas: dec(s.upfrontGas), settledGas: dec(s.settledGas),
-    billedGas: dec(s.billedGas), lastSeq: dec(s.lastSeq), lastReceiptHash: s.lastReceiptHash,
-    lastPostStateHash: s.lastPostStateHash, status: s.status, openedAt: dec(s.openedAt), expiresAt: dec(s.expiresAt),
-    abortCap: optDec(s.abortCap), abortedAt: optDec(s.abortedAt), closedAt: optDec(s.closedAt),
-    openedByUser: s.openedByUser, slashed: s.slashed, challengeFloorSeq: dec(s.challengeFloorSeq),
-    settlements: s.settlements.map((c) => ({ upToSeq: dec(c.upToSeq), challengeableUntil: dec(c.challengeableUntil) })),
-    gasLimits: s.gasLimits.map(dec),
+    id, zAppId: s.zAppId, provider: s.provider, user: s.user, openedByOwner: s.openedByOwner, price: dec(s.price),
+    receiptSigner: s.receiptSigner, gasLimit: dec(s.gasLimit), hold: dec(s.hold), upfrontGas: dec(s.upfrontGas),
+    settledGas: dec(s.settledGas), billedGas: dec(s.billedGas), lastSeq: dec(s.lastSeq), lastReceiptHash: s.lastReceiptHash,
+    lastPostStateHash: s.lastPostStateHash,
+    lastInvocation: inv === null ? null : { callGasLimit: dec(inv.callGasLimit), inputHash: inv.inputHash, preStateHash: inv.preStateHash, ackedGas: dec(inv.ackedGas) },
+    coverageFloorSeq: dec(s.coverageFloorSeq),
+    coverage: s.coverage.map((c) => ({ upToSeq: dec(c.upToSeq), challengeDeadline: dec(c.challengeDeadline) })),
+    judgedSeqs: s.judgedSeqs.map(dec),
+    status: s.status, stopCall: s.stopCall, slashed: s.slashed,
+    openedAt: dec(s.openedAt), expiresAt: dec(s.expiresAt), closesAt: optDec(s.closesAt), finalizedAt: optDec(s.finalizedAt),
   };
 }
 
@@ -241,26 +272,27 @@ export function paramsJson(p: GenesisParams) {
   return {
     minProviderStake: dec(p.minProviderStake), unbondingPeriodSeconds: dec(p.unbondingPeriodSeconds),
     challengeWindowSeconds: dec(p.challengeWindowSeconds), abortGraceGas: dec(p.abortGraceGas),
-    abortGracePeriodSeconds: dec(p.abortGracePeriodSeconds), slashFractionBps: dec(p.slashFractionBps),
-    maxSessionDurationSeconds: dec(p.maxSessionDurationSeconds),
+    closeGracePeriodSeconds: dec(p.closeGracePeriodSeconds), slashFractionBps: dec(p.slashFractionBps),
+    challengerRewardBps: dec(p.challengerRewardBps), challengeBond: dec(p.challengeBond),
+    maxSessionDurationSeconds: dec(p.maxSessionDurationSeconds), maxStateBytes: dec(p.maxStateBytes),
+    maxInputBytes: dec(p.maxInputBytes),
   };
 }
 
 const byKey = <V>(map: Map<string, V>): Array<[string, V]> => [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
-export const STATE_JSON_VERSION = 1;
+export const STATE_JSON_VERSION = 2;
 
 /** The whole state as JSON, entities sorted by key: canonical, so equal states give equal text. */
 export function stateToJson(state: State) {
   return {
     version: STATE_JSON_VERSION,
     chainId: dec(state.chainId), contract: state.contract, gasTable: state.gasTable,
-    params: paramsJson(state.params), supply: dec(state.supply),
+    params: paramsJson(state.params), supply: dec(state.supply), burned: dec(state.burned),
     accounts: byKey(state.accounts).map(([k, v]) => accountJson(k as Address, v)),
     zApps: byKey(state.zApps).map(([k, v]) => zAppJson(k as Hash, v)),
     providers: byKey(state.providers).map(([k, v]) => providerJson(k as Address, v)),
     sessions: byKey(state.sessions).map(([k, v]) => sessionJson(k as Hash, v)),
-    userGas: byKey(state.userGas).map(([k, v]) => ({ key: k, day: dec(v.day), usedGas: dec(v.usedGas) })),
   };
 }
 
@@ -281,8 +313,9 @@ function obj(v: unknown, path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function arr(v: unknown, path: string): unknown[] {
+function arr(v: unknown, path: string, max: number): unknown[] {
   if (!Array.isArray(v)) fail(path, 'expected an array');
+  if (v.length > max) fail(path, `at most ${max} entries`);
   return v;
 }
 
@@ -296,8 +329,8 @@ function bool(v: unknown, path: string): boolean {
   return v;
 }
 
-function count(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(path, 'expected a non-negative integer');
+function count(v: unknown, path: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) fail(path, `expected an integer from 0 to ${max}`);
   return v;
 }
 
@@ -323,9 +356,13 @@ export function paramsFromJson(v: unknown, path = 'params'): GenesisParams {
     unbondingPeriodSeconds: u64At(p.unbondingPeriodSeconds, `${path}.unbondingPeriodSeconds`),
     challengeWindowSeconds: u64At(p.challengeWindowSeconds, `${path}.challengeWindowSeconds`),
     abortGraceGas: gasAt(p.abortGraceGas, `${path}.abortGraceGas`),
-    abortGracePeriodSeconds: u64At(p.abortGracePeriodSeconds, `${path}.abortGracePeriodSeconds`),
+    closeGracePeriodSeconds: u64At(p.closeGracePeriodSeconds, `${path}.closeGracePeriodSeconds`),
     slashFractionBps: u64At(p.slashFractionBps, `${path}.slashFractionBps`),
+    challengerRewardBps: u64At(p.challengerRewardBps, `${path}.challengerRewardBps`),
+    challengeBond: qsrAt(p.challengeBond, `${path}.challengeBond`),
     maxSessionDurationSeconds: u64At(p.maxSessionDurationSeconds, `${path}.maxSessionDurationSeconds`),
+    maxStateBytes: u64At(p.maxStateBytes, `${path}.maxStateBytes`),
+    maxInputBytes: u64At(p.maxInputBytes, `${path}.maxInputBytes`),
   };
 }
 
@@ -345,15 +382,16 @@ export function zAppFromJson(v: unknown, path = 'zApp'): [Hash, ZApp] {
       maxPricePerMgas: qsrAt(policy.maxPricePerMgas, `${path}.policy.maxPricePerMgas`),
       maxGasPerSession: gasAt(policy.maxGasPerSession, `${path}.policy.maxGasPerSession`),
       openToAll: bool(policy.openToAll, `${path}.policy.openToAll`),
-      userGasPerDay: gasAt(policy.userGasPerDay, `${path}.policy.userGasPerDay`),
+      openGasPerDay: gasAt(policy.openGasPerDay, `${path}.policy.openGasPerDay`),
     },
     autoTopUp: { minAvailable: qsrAt(top.minAvailable, `${path}.autoTopUp.minAvailable`), refill: qsrAt(top.refill, `${path}.autoTopUp.refill`) },
+    openGasToday: gasAt(z.openGasToday, `${path}.openGasToday`), openGasDay: u64At(z.openGasDay, `${path}.openGasDay`),
   }];
 }
 
 export function providerFromJson(v: unknown, path = 'provider'): [Address, Provider] {
   const p = obj(v, path);
-  const pendingEarnings = arr(p.pendingEarnings, `${path}.pendingEarnings`).map((e, i) => {
+  const pendingEarnings = arr(p.pendingEarnings, `${path}.pendingEarnings`, MAX_PENDING_EARNINGS_PER_PROVIDER).map((e, i) => {
     const q = obj(e, `${path}.pendingEarnings[${i}]`);
     return { sessionId: hashAt(q.sessionId, `${path}.pendingEarnings[${i}].sessionId`), amount: qsrAt(q.amount, `${path}.pendingEarnings[${i}].amount`), claimableAt: u64At(q.claimableAt, `${path}.pendingEarnings[${i}].claimableAt`) };
   });
@@ -363,46 +401,51 @@ export function providerFromJson(v: unknown, path = 'provider'): [Address, Provi
   return [addrAt(p.address, `${path}.address`), {
     receiptSigner: addrAt(p.receiptSigner, `${path}.receiptSigner`), pricePerMgas: qsrAt(p.pricePerMgas, `${path}.pricePerMgas`),
     upfrontGas: gasAt(p.upfrontGas, `${path}.upfrontGas`), stake: qsrAt(p.stake, `${path}.stake`),
-    unbonding: arr(p.unbonding, `${path}.unbonding`).map((u, i) => {
+    unbonding: arr(p.unbonding, `${path}.unbonding`, MAX_UNBONDING_ENTRIES).map((u, i) => {
       const q = obj(u, `${path}.unbonding[${i}]`);
       return { amount: qsrAt(q.amount, `${path}.unbonding[${i}].amount`), releaseAt: u64At(q.releaseAt, `${path}.unbonding[${i}].releaseAt`) };
     }),
     pendingEarnings, pendingTotal: pendingTotal as Qsr,
-    claimable: qsrAt(p.claimable, `${path}.claimable`), openSessions: count(p.openSessions, `${path}.openSessions`),
+    claimable: qsrAt(p.claimable, `${path}.claimable`), accepting: bool(p.accepting, `${path}.accepting`),
+    liveSessions: count(p.liveSessions, `${path}.liveSessions`, MAX_LIVE_SESSIONS_PER_PROVIDER),
+    challengeableUntil: u64At(p.challengeableUntil, `${path}.challengeableUntil`),
   }];
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['open', 'aborting', 'closed']);
+const STATUSES: ReadonlySet<string> = new Set(['open', 'closing', 'closed']);
 
 export function sessionFromJson(v: unknown, path = 'session'): [Hash, Session] {
   const s = obj(v, path);
   const status = str(s.status, `${path}.status`);
-  if (!STATUSES.has(status)) fail(`${path}.status`, 'expected open, aborting or closed');
+  if (!STATUSES.has(status)) fail(`${path}.status`, 'expected open, closing or closed');
+  let lastInvocation: SettledInvocation | null = null;
+  if (s.lastInvocation !== null) {
+    const q = obj(s.lastInvocation, `${path}.lastInvocation`);
+    lastInvocation = {
+      callGasLimit: gasAt(q.callGasLimit, `${path}.lastInvocation.callGasLimit`), inputHash: hashAt(q.inputHash, `${path}.lastInvocation.inputHash`),
+      preStateHash: hashAt(q.preStateHash, `${path}.lastInvocation.preStateHash`), ackedGas: gasAt(q.ackedGas, `${path}.lastInvocation.ackedGas`),
+    };
+  }
   return [hashAt(s.id, `${path}.id`), {
     zAppId: hashAt(s.zAppId, `${path}.zAppId`), provider: addrAt(s.provider, `${path}.provider`), user: addrAt(s.user, `${path}.user`),
+    openedByOwner: bool(s.openedByOwner, `${path}.openedByOwner`),
     price: qsrAt(s.price, `${path}.price`), receiptSigner: addrAt(s.receiptSigner, `${path}.receiptSigner`),
     gasLimit: gasAt(s.gasLimit, `${path}.gasLimit`), hold: qsrAt(s.hold, `${path}.hold`), upfrontGas: gasAt(s.upfrontGas, `${path}.upfrontGas`),
     settledGas: gasAt(s.settledGas, `${path}.settledGas`), billedGas: gasAt(s.billedGas, `${path}.billedGas`),
     lastSeq: u64At(s.lastSeq, `${path}.lastSeq`),
     lastReceiptHash: s.lastReceiptHash === null ? null : hashAt(s.lastReceiptHash, `${path}.lastReceiptHash`),
     lastPostStateHash: hashAt(s.lastPostStateHash, `${path}.lastPostStateHash`),
-    status: status as SessionStatus,
-    openedAt: u64At(s.openedAt, `${path}.openedAt`), expiresAt: u64At(s.expiresAt, `${path}.expiresAt`),
-    abortCap: optU64At(s.abortCap, `${path}.abortCap`) as Gas | null,
-    abortedAt: optU64At(s.abortedAt, `${path}.abortedAt`), closedAt: optU64At(s.closedAt, `${path}.closedAt`),
-    openedByUser: bool(s.openedByUser, `${path}.openedByUser`), slashed: bool(s.slashed, `${path}.slashed`),
-    challengeFloorSeq: u64At(s.challengeFloorSeq, `${path}.challengeFloorSeq`),
-    settlements: arr(s.settlements, `${path}.settlements`).map((c, i) => {
-      const q = obj(c, `${path}.settlements[${i}]`);
-      return { upToSeq: u64At(q.upToSeq, `${path}.settlements[${i}].upToSeq`), challengeableUntil: u64At(q.challengeableUntil, `${path}.settlements[${i}].challengeableUntil`) };
+    lastInvocation,
+    coverageFloorSeq: u64At(s.coverageFloorSeq, `${path}.coverageFloorSeq`),
+    coverage: arr(s.coverage, `${path}.coverage`, MAX_COVERAGE_ENTRIES).map((c, i) => {
+      const q = obj(c, `${path}.coverage[${i}]`);
+      return { upToSeq: u64At(q.upToSeq, `${path}.coverage[${i}].upToSeq`), challengeDeadline: u64At(q.challengeDeadline, `${path}.coverage[${i}].challengeDeadline`) };
     }),
-    gasLimits: arr(s.gasLimits, `${path}.gasLimits`).map((g, i) => gasAt(g, `${path}.gasLimits[${i}]`)),
+    judgedSeqs: arr(s.judgedSeqs, `${path}.judgedSeqs`, MAX_JUDGED_SEQS_PER_SESSION).map((q, i) => u64At(q, `${path}.judgedSeqs[${i}]`)),
+    status: status as SessionStatus, stopCall: bool(s.stopCall, `${path}.stopCall`), slashed: bool(s.slashed, `${path}.slashed`),
+    openedAt: u64At(s.openedAt, `${path}.openedAt`), expiresAt: u64At(s.expiresAt, `${path}.expiresAt`),
+    closesAt: optU64At(s.closesAt, `${path}.closesAt`), finalizedAt: optU64At(s.finalizedAt, `${path}.finalizedAt`),
   }];
-}
-
-export function userGasFromJson(v: unknown, path = 'userGas'): [string, UserGasDay] {
-  const u = obj(v, path);
-  return [str(u.key, `${path}.key`), { day: u64At(u.day, `${path}.day`), usedGas: gasAt(u.usedGas, `${path}.usedGas`) }];
 }
 
 /** Rebuilds a state from `stateToJson` output; `stateToJson(stateFromJson(j))` equals `j`. */
@@ -414,14 +457,14 @@ export function stateFromJson(json: unknown): State {
     hashAt(j.gasTable, 'gasTable'), paramsFromJson(j.params),
   );
   state.supply = qsrAt(j.supply, 'supply');
-  arr(j.accounts, 'accounts').forEach((v, i) => { const [k, e] = accountFromJson(v, `accounts[${i}]`); state.accounts.set(k, e); });
-  arr(j.zApps, 'zApps').forEach((v, i) => { const [k, e] = zAppFromJson(v, `zApps[${i}]`); state.zApps.set(k, e); });
-  arr(j.providers, 'providers').forEach((v, i) => { const [k, e] = providerFromJson(v, `providers[${i}]`); state.providers.set(k, e); });
-  arr(j.sessions, 'sessions').forEach((v, i) => { const [k, e] = sessionFromJson(v, `sessions[${i}]`); state.sessions.set(k, e); });
-  arr(j.userGas, 'userGas').forEach((v, i) => { const [k, e] = userGasFromJson(v, `userGas[${i}]`); state.userGas.set(k, e); });
+  state.burned = qsrAt(j.burned, 'burned');
+  arr(j.accounts, 'accounts', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = accountFromJson(v, `accounts[${i}]`); state.accounts.set(k, e); });
+  arr(j.zApps, 'zApps', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = zAppFromJson(v, `zApps[${i}]`); state.zApps.set(k, e); });
+  arr(j.providers, 'providers', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = providerFromJson(v, `providers[${i}]`); state.providers.set(k, e); });
+  arr(j.sessions, 'sessions', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = sessionFromJson(v, `sessions[${i}]`); state.sessions.set(k, e); });
   state.totals = computeTotals(state);
-  const total = state.totals.balances + state.totals.escrow + state.totals.providers;
-  if (total !== state.supply || total > MAX_UINT256) fail('supply', 'the entities do not add up to the supply');
+  const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
+  if (total !== state.supply || total > MAX_UINT256) fail('supply', 'the entities and burned do not add up to the supply');
   return state;
 }
 

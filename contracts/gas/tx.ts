@@ -1,32 +1,34 @@
 import { assert } from '../errors.ts';
 import type { Address, Hash } from '../types.ts';
+import { MAX_UINT256 } from '../units.ts';
 import type { Qsr } from '../units.ts';
 import type { ContractEvent } from './events.ts';
-import { checkProvider, checkSession, checkZApp, outstanding } from './invariants.ts';
+import { checkCoveredByProvider, checkProvider, checkSession, checkZApp, outstanding } from './invariants.ts';
 import { zAppValue, providerValue } from './state.ts';
-import type { Account, Provider, Session, State, UserGasDay, ZApp } from './state.ts';
+import type { Account, Provider, Session, State, ZApp } from './state.ts';
 
-/** A field-by-field copy (one hidden class for every session draft; the checkpoint list is copied). */
+/** A field-by-field copy (one hidden class for every session draft; the lists are copied). */
 function cloneSession(s: Session): Session {
   return {
-    zAppId: s.zAppId, provider: s.provider, user: s.user, price: s.price, receiptSigner: s.receiptSigner, gasLimit: s.gasLimit,
-    hold: s.hold, upfrontGas: s.upfrontGas, settledGas: s.settledGas, billedGas: s.billedGas, lastSeq: s.lastSeq,
-    lastReceiptHash: s.lastReceiptHash, lastPostStateHash: s.lastPostStateHash, status: s.status, openedAt: s.openedAt,
-    expiresAt: s.expiresAt, abortCap: s.abortCap, abortedAt: s.abortedAt, closedAt: s.closedAt, openedByUser: s.openedByUser,
-    slashed: s.slashed, challengeFloorSeq: s.challengeFloorSeq, settlements: s.settlements.slice(), gasLimits: s.gasLimits,
+    zAppId: s.zAppId, provider: s.provider, user: s.user, openedByOwner: s.openedByOwner, price: s.price,
+    receiptSigner: s.receiptSigner, gasLimit: s.gasLimit, hold: s.hold, upfrontGas: s.upfrontGas, settledGas: s.settledGas,
+    billedGas: s.billedGas, lastSeq: s.lastSeq, lastReceiptHash: s.lastReceiptHash, lastPostStateHash: s.lastPostStateHash,
+    lastInvocation: s.lastInvocation, coverageFloorSeq: s.coverageFloorSeq, coverage: s.coverage.slice(),
+    judgedSeqs: s.judgedSeqs.slice(), status: s.status, stopCall: s.stopCall, slashed: s.slashed, openedAt: s.openedAt,
+    expiresAt: s.expiresAt, closesAt: s.closesAt, finalizedAt: s.finalizedAt,
   };
 }
 
-/** Keys of the entities an input changed: what the host must persist. */
+/** Keys of the entities an input changed: what the host must persist (`burned`: whether the state's burned total moved). */
 export interface Changed {
   accounts: Set<Address>;
   zApps: Set<Hash>;
   providers: Set<Address>;
   sessions: Set<Hash>;
-  userGas: Set<string>;
+  burned: boolean;
 }
 
-export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), userGas: new Set() });
+export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), burned: false });
 
 /**
  * One input's view of the state. Accounts, zApps and providers are copy-on-write: writes go to
@@ -43,7 +45,8 @@ export class Tx {
   /** Committed sessions changed in place, with their fields as they were. */
   private readonly sessionsBefore = new Map<Hash, Session>();
   private readonly newSessions = new Map<Hash, Session>();
-  private readonly userGas = new Map<string, UserGasDay>();
+  /** QSR this input destroys (slashing). */
+  private burnedDelta = 0n;
   readonly events: ContractEvent[] = [];
 
   constructor(readonly state: State, readonly now: bigint) {}
@@ -53,7 +56,6 @@ export class Tx {
   getZApp(id: Hash): Readonly<ZApp> | undefined { return this.zApps.get(id) ?? this.state.zApps.get(id); }
   getProvider(a: Address): Readonly<Provider> | undefined { return this.providers.get(a) ?? this.state.providers.get(a); }
   getSession(id: Hash): Readonly<Session> | undefined { return this.state.sessions.get(id) ?? this.newSessions.get(id); }
-  getUserGas(key: string): Readonly<UserGasDay> | undefined { return this.userGas.get(key) ?? this.state.userGas.get(key); }
 
   // ── writable drafts ─────────────────────────────────────────────────────────────────
   /** The account's draft, created at zero if it does not exist. */
@@ -120,10 +122,16 @@ export class Tx {
     for (const [id, before] of this.sessionsBefore) Object.assign(this.state.sessions.get(id)!, before);
     this.sessionsBefore.clear();
     this.newSessions.clear();
+    this.accounts.clear();
+    this.zApps.clear();
+    this.providers.clear();
+    this.burnedDelta = 0n;
   }
 
-  setUserGas(key: string, value: UserGasDay): void {
-    this.userGas.set(key, value);
+  /** Destroys `amount` (the burned part of a slash): it leaves the live QSR and is added to `burned`. */
+  burn(amount: Qsr): void {
+    assert(amount >= 0n, 'a negative burn');
+    this.burnedDelta += amount;
   }
 
   emit(event: ContractEvent): void {
@@ -159,21 +167,22 @@ export class Tx {
       const base = state.providers.get(k);
       dProviders += providerValue(d) - (base === undefined ? 0n : providerValue(base));
     }
-    assert(dBalances + dEscrow + dProviders === 0n, 'conservation: an input created or destroyed QSR');
+    assert(dBalances + dEscrow + dProviders + this.burnedDelta === 0n, 'conservation: an input created or destroyed QSR');
 
     // held moves exactly with the outstanding holds of the zApp's sessions; open sessions are counted.
     const heldDelta = new Map<Hash, bigint>();
-    const openDelta = new Map<Address, number>();
+    const liveDelta = new Map<Address, number>();
     const touched: Array<[Hash, Session, Session | undefined]> = [];
     for (const [k, before] of this.sessionsBefore) touched.push([k, state.sessions.get(k)!, before]);
     for (const [k, created] of this.newSessions) touched.push([k, created, undefined]);
     for (const [k, d, base] of touched) {
       checkSession(k, d, base);
+      checkCoveredByProvider(k, d, this.getProvider(d.provider), state.params.challengeWindowSeconds);
       const dh = outstanding(d) - (base === undefined ? 0n : outstanding(base));
       if (dh !== 0n) heldDelta.set(d.zAppId, (heldDelta.get(d.zAppId) ?? 0n) + dh);
-      const wasOpen = base !== undefined && base.status !== 'closed';
-      const isOpen = d.status !== 'closed';
-      if (wasOpen !== isOpen) openDelta.set(d.provider, (openDelta.get(d.provider) ?? 0) + (isOpen ? 1 : -1));
+      const wasLive = base !== undefined && base.status !== 'closed';
+      const isLive = d.status !== 'closed';
+      if (wasLive !== isLive) liveDelta.set(d.provider, (liveDelta.get(d.provider) ?? 0) + (isLive ? 1 : -1));
     }
     for (const [k, d] of this.zApps) {
       const dh = d.held - (state.zApps.get(k)?.held ?? 0n);
@@ -181,22 +190,27 @@ export class Tx {
     }
     for (const [k, dh] of heldDelta) assert(this.zApps.has(k) || dh === 0n, `zApp ${k}: sessions moved without held`);
     for (const [k, d] of this.providers) {
-      const dn = d.openSessions - (state.providers.get(k)?.openSessions ?? 0);
-      assert(dn === (openDelta.get(k) ?? 0), `provider ${k}: openSessions miscounted`);
+      const dn = d.liveSessions - (state.providers.get(k)?.liveSessions ?? 0);
+      assert(dn === (liveDelta.get(k) ?? 0), `provider ${k}: liveSessions miscounted`);
     }
-    for (const [k, dn] of openDelta) assert(this.providers.has(k) || dn === 0, `provider ${k}: session count moved without the provider`);
+    for (const [k, dn] of liveDelta) assert(this.providers.has(k) || dn === 0, `provider ${k}: session count moved without the provider`);
 
-    state.totals.balances += dBalances;
-    state.totals.escrow += dEscrow;
-    state.totals.providers += dProviders;
-    assert(state.totals.balances + state.totals.escrow + state.totals.providers === state.supply, 'conservation: totals != supply');
+    const balances = state.totals.balances + dBalances;
+    const escrow = state.totals.escrow + dEscrow;
+    const providers = state.totals.providers + dProviders;
+    const burned = state.burned + this.burnedDelta;
+    assert(balances + escrow + providers + burned === state.supply, 'conservation: totals + burned != supply');
+    assert(burned <= MAX_UINT256, 'burned out of range');
 
-    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), userGas: new Set(this.userGas.keys()) };
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), burned: this.burnedDelta !== 0n };
     for (const [k, d] of this.accounts) state.accounts.set(k, d);
     for (const [k, d] of this.zApps) state.zApps.set(k, d);
     for (const [k, d] of this.providers) state.providers.set(k, d);
     for (const [k, d] of this.newSessions) state.sessions.set(k, d);
-    for (const [k, d] of this.userGas) state.userGas.set(k, d);
+    state.totals.balances = balances;
+    state.totals.escrow = escrow;
+    state.totals.providers = providers;
+    state.burned = burned as Qsr;
     return changed;
   }
 }

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress } from '../../contracts/hex.ts';
-import type { Address, CallStatus, Hash, Hex, SignedCall, SignedReceipt } from '../../contracts/types.ts';
+import type { Address, CallStatus, Hash, Hex, SettlementReceipt, SignedCall } from '../../contracts/types.ts';
 import { MAX_CALL_DATA_BYTES } from '../../contracts/abi/index.ts';
 import { MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 
 /** Receipts in one POST /v1/receipts (DESIGN: at most 1,000 per batch). */
 export const MAX_RECEIPTS_PER_REQUEST = 1_000;
-/** Largest call data accepted in a signed call. */
 /** Largest call data accepted in a signed call: the contract's own limit. */
 export { MAX_CALL_DATA_BYTES };
 
@@ -16,7 +15,9 @@ const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
-const HEX = /^0x([0-9a-fA-F]{2})*$/;
+// A plain character class: a repeated group would recurse per byte and overflow the stack on the
+// megabytes of a Challenge. Evenness is checked apart.
+const HEX = /^0x[0-9a-fA-F]*$/;
 
 export const uint64Text = z
   .string()
@@ -39,11 +40,14 @@ export const bytesText = (maxBytes: number) =>
   z
     .string()
     .regex(HEX, 'bytes: 0x followed by an even number of hex digits')
+    .refine((t) => t.length % 2 === 0, 'bytes: 0x followed by an even number of hex digits')
     .refine((t) => t.length <= 2 + 2 * maxBytes, `at most ${maxBytes} bytes`);
 
+/** A settlement receipt (DESIGN §6): the ten GasReceipt fields, the provider's signature and the user's invocation signature. */
 export const receiptJson = z.strictObject({
   sessionId: hashText,
   seq: uint64Text,
+  callGasLimit: uint64Text,
   callGas: uint64Text,
   cumulativeGas: uint64Text,
   inputHash: hashText,
@@ -52,6 +56,7 @@ export const receiptJson = z.strictObject({
   outputHash: hashText,
   status: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
   signature: signatureText,
+  invocationSignature: signatureText,
 });
 export type ReceiptJson = z.infer<typeof receiptJson>;
 
@@ -76,10 +81,11 @@ export const eventsQuery = z.strictObject({ provider: addressText.optional() });
 
 const lower = (t: string): Hex => t.toLowerCase() as Hex;
 
-export function receiptFromBody(r: ReceiptJson): SignedReceipt {
+export function receiptFromBody(r: ReceiptJson): SettlementReceipt {
   return {
     sessionId: lower(r.sessionId) as Hash,
     seq: BigInt(r.seq),
+    callGasLimit: BigInt(r.callGasLimit) as Gas,
     callGas: BigInt(r.callGas) as Gas,
     cumulativeGas: BigInt(r.cumulativeGas) as Gas,
     inputHash: lower(r.inputHash) as Hash,
@@ -88,6 +94,7 @@ export function receiptFromBody(r: ReceiptJson): SignedReceipt {
     outputHash: lower(r.outputHash) as Hash,
     status: r.status as CallStatus,
     signature: lower(r.signature),
+    invocationSignature: lower(r.invocationSignature),
   };
 }
 

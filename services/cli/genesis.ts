@@ -17,9 +17,13 @@ export const BUILTIN_GENESIS_JSON = Object.freeze({
     challengeWindowSeconds: '600',
     unbondingPeriodSeconds: '1200',
     abortGraceGas: '1000000',
-    abortGracePeriodSeconds: '60',
+    closeGracePeriodSeconds: '60',
     slashFractionBps: '5000',
+    challengerRewardBps: '2000',
+    challengeBond: '1000000000',
     maxSessionDurationSeconds: '86400',
+    maxStateBytes: '4194304',
+    maxInputBytes: '1048576',
   },
   accounts: [
     { address: '0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A', balance: '100000000000000' },
@@ -31,7 +35,7 @@ export const BUILTIN_GENESIS_JSON = Object.freeze({
 /** Largest genesis file read. */
 const MAX_GENESIS_FILE_BYTES = 64 * 1024 * 1024;
 
-/** The genesis in `path` (JSON, DESIGN §9), or the built-in one when no path is given. */
+/** The genesis in `path` (JSON), or the built-in one when no path is given. */
 export async function loadGenesis(path: string | undefined): Promise<{ genesis: Genesis; source: string }> {
   if (path === undefined) return { genesis: parseGenesis(structuredClone(BUILTIN_GENESIS_JSON)), source: 'built-in' };
   const text = await readFile(path, 'utf8');

@@ -1,19 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isZgasError } from '../../contracts/errors.ts';
-import { addressOf } from '../../contracts/eip712/index.ts';
-import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
-import { startRunner } from '../../unikernel-runner/server/main.ts';
-import { loadConfig } from '../config.ts';
+// Each command loads its modules when it runs, so `zgas --help` prints at once.
 import type { Config } from '../config.ts';
-import { openDb } from '../db/index.ts';
-import { replay } from '../host/index.ts';
-import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
-import { startDemo } from '../demo/start.ts';
-import { loadGenesis } from './genesis.ts';
-import { gasTableOf, startNode } from './node.ts';
-import { startWorkerProcess } from './worker.ts';
-import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
+import { registerRoleCommands } from './roles/register.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +45,8 @@ function untilSignal(log: Logger, stop: () => Promise<void>): Promise<void> {
   });
 }
 
-function configFrom(env: Env, flags: Record<string, string | undefined>): { config: Config; log: Logger } {
+async function configFrom(env: Env, flags: Record<string, string | undefined>): Promise<{ config: Config; log: Logger }> {
+  const [{ loadConfig }, { createLogger }] = await Promise.all([import('../config.ts'), import('../log.ts')]);
   const config = loadConfig(withFlags(env, flags));
   return { config, log: createLogger({ name: 'zgas', level: config.logLevel }) };
 }
@@ -74,7 +65,8 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--host <host>', 'API listen address (default $ZGAS_API_HOST or 127.0.0.1)')
     .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', port)
     .action(async (o: { genesis?: string; workers?: string; host?: string; port?: string }) => {
-      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
+      const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
+      const [{ loadGenesis }, { startNode }] = await Promise.all([import('./genesis.ts'), import('./node.ts')]);
       const { genesis, source } = await loadGenesis(config.genesisPath);
       log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
       const node = await startNode({ config, genesis, log });
@@ -88,7 +80,8 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--concurrency <n>', 'verification jobs run at once', count)
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (on $ZGAS_API_HOST)', port)
     .action(async (o: { genesis?: string; concurrency?: string; metricsPort?: string }) => {
-      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
+      const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
+      const [{ loadGenesis }, { startWorkerProcess }] = await Promise.all([import('./genesis.ts'), import('./worker.ts')]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const worker = await startWorkerProcess({
         config,
@@ -112,6 +105,9 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--gas-table <name>', 'the gas table to meter with')
     .option('--workers <n>', 'WASM worker threads', count)
     .action(async (o: { apiUrl?: string; host?: string; port?: string; receiptKey?: string; provider?: string; genesis?: string; gasTable?: string; workers?: string }) => {
+      const [{ createLogger }, { loadGenesis }, { addressOf }, { loadRunnerConfig }, { startRunner }] = await Promise.all([
+        import('../log.ts'), import('./genesis.ts'), import('../../contracts/eip712/index.ts'), import('../../unikernel-runner/server/config.ts'), import('../../unikernel-runner/server/main.ts'),
+      ]);
       const log = createLogger({ name: 'zgas-runner', level: env['ZGAS_LOG_LEVEL'] });
       const flags: Record<string, string | undefined> = {
         ZGAS_API_URL: o.apiUrl,
@@ -127,6 +123,9 @@ export function buildProgram(env: Env = process.env): Command {
         const { genesis } = await loadGenesis(genesisPath);
         flags['ZGAS_CHAIN_ID'] = genesis.chainId.toString();
         flags['ZGAS_CONTRACT'] = genesis.contract;
+        // The genesis limits a runner enforces: the largest input, and the close grace that bounds callGasLimit.
+        flags['ZGAS_MAX_INPUT_BYTES'] = genesis.params.maxInputBytes.toString();
+        flags['ZGAS_CLOSE_GRACE_PERIOD_SECONDS'] = genesis.params.closeGracePeriodSeconds.toString();
       }
       const runnerEnv = withFlags(env, flags);
       const providerKey = runnerEnv['ZGAS_PROVIDER_KEY'];
@@ -144,7 +143,10 @@ export function buildProgram(env: Env = process.env): Command {
     .description('re-apply every momentum from genesis and check hashes and state (exit code 1 on any mismatch)')
     .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
     .action(async (o: { genesis?: string }) => {
-      const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis });
+      const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis });
+      const [{ loadGenesis }, { openDb }, { replay }, { gasTableOf }, { createReexecutor }] = await Promise.all([
+        import('./genesis.ts'), import('../db/index.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
+      ]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const db = await openDb({
         ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
@@ -166,9 +168,11 @@ export function buildProgram(env: Env = process.env): Command {
     .description('the local system (host, API, workers, dashboard, a runner) on the built-in demo genesis, then the narrated demo; same as npm start')
     .option('--once', 'stop after the demo summary and exit')
     .action(async (o: { once?: boolean }) => {
+      const { startDemo } = await import('../demo/start.ts');
       await startDemo({ argv: o.once === true ? ['--once'] : [], env });
     });
 
+  registerRoleCommands(program, env);
   return program;
 }
 

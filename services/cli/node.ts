@@ -41,11 +41,7 @@ export function gasTableOf(genesis: Genesis): GasTable {
 
 /** Host events as they travel on the bus: momentum inputs stay in the store (GET /v1/momentums/:height). */
 export function busEvents(events: readonly HostEvent[]): ZgasEvent[] {
-  return events.map((e) =>
-    e.type === 'momentum'
-      ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length }
-      : { type: 'abort', sessionId: e.sessionId, provider: e.provider, abortCap: e.abortCap },
-  );
+  return events.map((e): ZgasEvent => (e.type === 'momentum' ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length } : e));
 }
 
 /** The store, the queue and the bus of a process, as the configuration says (embedded defaults announced). */
@@ -144,9 +140,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       queue,
       bus,
       domain,
+      genesis,
       metrics,
       log,
       ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       validateModule: (bytes) => {
         instrument(bytes, table);
       },

@@ -166,10 +166,11 @@ function renderCards(o) {
   var cards = [
     ['Total supply', t.supply, supplyNote(t)],
     ['Escrow available', t.escrowAvailable, formatCount(c.zApps) + ' zApps'],
-    ['Escrow held', t.escrowHeld, formatCount(c.openSessions) + ' open · ' + formatCount(c.abortingSessions) + ' aborting sessions'],
+    ['Escrow held', t.escrowHeld, formatCount(c.openSessions) + ' open · ' + formatCount(c.closingSessions) + ' closing sessions'],
     ['Provider stake', t.stake, 'unbonding ' + formatQsr(t.unbonding)],
     ['Pending earnings', t.pending, 'in the challenge window'],
-    ['Claimable earnings', t.claimable, formatCount(c.providers) + ' providers'],
+    ['Claimable now', t.claimable, formatCount(c.providers) + ' providers'],
+    ['Burned', t.burned || '0', 'by slashing, out of the supply for good'],
   ];
   var nodes = cards.map(function (card) {
     var box = h('div', 'card');
@@ -212,14 +213,15 @@ function renderZApps(o) {
 
 function renderProviders(o) {
   setText('providers-count', formatCount(o.counts.providers));
-  fillTable('providers', o.providers, 6, function (p) {
-    var tr = h('tr');
+  fillTable('providers', o.providers, 7, function (p) {
+    var tr = h('tr', p.accepting === false ? 'muted' : '');
     cell(tr, hexNode(p.address));
     cell(tr, qsrNode(p.pricePerMgas), 'num');
     cell(tr, qsrNode(p.stake), 'num');
     cell(tr, qsrNode(p.unbonding), 'num');
     cell(tr, qsrNode(p.pending), 'num');
     cell(tr, qsrNode(p.claimable), 'num');
+    cell(tr, isDecimal(p.nextClaimableAt) ? clockTime(Number(p.nextClaimableAt) * 1000) : '—', 'num muted');
     return tr;
   });
 }
@@ -233,12 +235,6 @@ function gasBar(s) {
   settled.style.width = percentOf(s.settledGas, s.gasLimit) + '%';
   track.appendChild(billed);
   track.appendChild(settled);
-  if (s.abortCap !== null && s.abortCap !== undefined) {
-    var cap = h('div', 'bar-cap');
-    cap.style.left = percentOf(s.abortCap, s.gasLimit) + '%';
-    cap.title = 'abort cap ' + formatCount(s.abortCap) + ' gas';
-    track.appendChild(cap);
-  }
   track.title = 'settled ' + formatCount(s.settledGas) + ' · billed ' + formatCount(s.billedGas) + ' · limit ' + formatCount(s.gasLimit) + ' gas';
   wrap.appendChild(track);
   wrap.appendChild(h('div', 'gas-text', formatCount(s.settledGas) + ' / ' + formatCount(s.gasLimit) + ' (' + percentOf(s.settledGas, s.gasLimit).toFixed(1) + '%)'));
@@ -264,13 +260,14 @@ function renderSessions(o) {
     parties.appendChild(pv);
     parties.appendChild(us);
     cell(tr, parties);
-    cell(tr, h('span', 'badge badge-' + s.status, s.status));
+    var status = s.slashed ? 'slashed' : s.stopCall ? s.status + ' · aborted' : s.status;
+    cell(tr, h('span', 'badge badge-' + s.status, status));
     cell(tr, gasBar(s), 'gas-cell');
     var billed = h('div', 'stack');
     billed.appendChild(qsrNode(s.billedQsr));
     billed.appendChild(h('span', 'sub', formatCount(s.billedGas) + ' gas'));
     cell(tr, billed, 'num');
-    cell(tr, s.abortCap === null || s.abortCap === undefined ? '—' : formatCount(s.abortCap), 'num');
+    cell(tr, isDecimal(s.closesAt) ? clockTime(Number(s.closesAt) * 1000) : '—', 'num muted');
     return tr;
   });
 }
@@ -352,12 +349,14 @@ function noteMomentum(m, nowMs, history) {
   pushFeed('momentum', 'Momentum #' + groupDigits(height), detail, momentumOrder(height), history && chainAhead ? null : atMs);
 }
 
-function noteAbort(a, atMs) {
+/** A session stopping: aborted (its running call stopped) or closed (no new call); finalizable from closesAt. */
+function noteStop(a, atMs) {
   if (typeof a.sessionId !== 'string' || view.seenAborts[a.sessionId]) return;
   view.seenAborts[a.sessionId] = true;
-  var cap = a.abortCap === undefined || a.abortCap === null ? '' : ' · cap ' + formatCount(String(a.abortCap)) + ' gas';
+  var closes = isDecimal(a.closesAt) ? ' · closes ' + clockTime(Number(a.closesAt) * 1000) : '';
   var order = (BigInt(view.latestHeight === null ? '0' : view.latestHeight) * 2n + 1n).toString();
-  pushFeed('abort', 'Session aborted', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + cap, order, atMs);
+  var aborted = a.kind === 'abort';
+  pushFeed(aborted ? 'abort' : 'close', aborted ? 'Session aborted' : 'Session closing', shortHex(a.sessionId) + ' · provider ' + shortHex(a.provider) + closes, order, atMs);
 }
 
 // ── data flow: SSE first, polling as the fallback ─────────────────────────────────────────
@@ -380,7 +379,7 @@ function render(o) {
   var history = view.lastFetchMs === 0;
   o.momentums.slice().reverse().forEach(function (m) { noteMomentum(m, nowMs, history); });
   o.sessions.forEach(function (s) {
-    if (s.status === 'aborting') noteAbort({ sessionId: s.id, provider: s.provider, abortCap: s.abortCap }, nowMs);
+    if (s.status === 'closing') noteStop({ sessionId: s.id, provider: s.provider, kind: s.stopCall ? 'abort' : 'close', closesAt: s.closesAt }, nowMs);
   });
 }
 
@@ -432,8 +431,8 @@ function handleEvent(data) {
     setLatest(data.height, data.hash, data.timestamp);
     noteMomentum(data, Date.now());
     refreshSoon();
-  } else if (data.type === 'abort') {
-    noteAbort(data, Date.now());
+  } else if (data.type === 'sessionStop') {
+    noteStop(data, Date.now());
     refreshSoon();
   }
 }
@@ -453,9 +452,9 @@ function connect() {
     var data = parseEvent(e);
     if (data) handleEvent(Object.assign({ type: 'momentum' }, data));
   });
-  source.addEventListener('abort', function (e) {
+  source.addEventListener('sessionStop', function (e) {
     var data = parseEvent(e);
-    if (data) handleEvent(Object.assign({ type: 'abort' }, data));
+    if (data) handleEvent(Object.assign({ type: 'sessionStop' }, data));
   });
   source.addEventListener('message', function (e) { handleEvent(parseEvent(e)); });
   source.addEventListener('error', function () {

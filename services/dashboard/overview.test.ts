@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZgasError } from '../../contracts/errors.ts';
-import { genesisState } from '../../contracts/gas/genesis.ts';
+import { DEFAULT_PARAMS, genesisState } from '../../contracts/gas/genesis.ts';
 import type { Session } from '../../contracts/gas/state.ts';
 import { stateToJson, totalSupply } from '../../contracts/gas/state.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
@@ -18,7 +18,7 @@ const BIG = 123_456_789_012_345_678_901_234_567n;
 function session(id: number, status: string, over: Partial<SessionJson> = {}): SessionJson {
   return {
     id: h32(id), zAppId: h32(100), provider: a20(1), user: a20(2), status, price: '1250',
-    gasLimit: '1000000', settledGas: '400000', billedGas: '500000', lastSeq: '4', abortCap: null, ...over,
+    gasLimit: '1000000', settledGas: '400000', billedGas: '500000', lastSeq: '4', stopCall: false, closesAt: null, ...over,
   };
 }
 
@@ -41,12 +41,13 @@ function state(): OverviewState {
         pendingEarnings: [{ amount: '100', claimableAt: '1000' }, { amount: '200', claimableAt: '1001' }],
         claimable: '5',
       },
-      { address: a20(3), pricePerMgas: '900', stake: '1', unbonding: [], pendingEarnings: [], claimable: '0' },
+      { address: a20(3), pricePerMgas: '900', stake: '1', unbonding: [], pendingEarnings: [], claimable: '0', accepting: false },
     ],
+    burned: '7',
     sessions: [
       session(1, 'closed', { lastSeq: '9' }),
       session(2, 'open', { lastSeq: '2' }),
-      session(3, 'aborting', { abortCap: '450000' }),
+      session(3, 'closing', { stopCall: true, closesAt: '1060' }),
       session(4, 'open', { lastSeq: '10', billedGas: '999999', price: '3' }),
     ],
   };
@@ -70,7 +71,7 @@ describe('buildOverview', () => {
     const pending = 200n;
     const claimable = 5n + 100n;
     expect(o.totals).toEqual({
-      supply: (balances + available + held + stake + unbonding + pending + claimable).toString(),
+      supply: (balances + available + held + stake + unbonding + pending + claimable + 7n).toString(),
       genesisSupply: null,
       balances: balances.toString(),
       escrowAvailable: available.toString(),
@@ -79,8 +80,12 @@ describe('buildOverview', () => {
       unbonding: '30',
       pending: '200',
       claimable: '105',
+      burned: '7',
     });
-    expect(o.providers[0]).toEqual({ address: a20(1), pricePerMgas: '1250', stake: BIG.toString(), unbonding: '30', pending: '200', claimable: '105' });
+    expect(o.providers[0]).toEqual({
+      address: a20(1), pricePerMgas: '1250', stake: BIG.toString(), unbonding: '30', pending: '200', claimable: '105', nextClaimableAt: '1001', accepting: true,
+    });
+    expect(o.providers[1]).toMatchObject({ nextClaimableAt: null, accepting: false });
   });
 
   it('keeps earnings pending when there is no momentum to date them', () => {
@@ -94,13 +99,14 @@ describe('buildOverview', () => {
     const o = buildOverview(state(), momentums, sampleCounters);
     expect(o.chain).toEqual({ chainId: '7', contract: a20(99) });
     expect(o.zApps.map((z) => z.autoTopUp)).toEqual([{ minAvailable: '5', refill: '7' }, null]);
-    expect(o.counts).toEqual({ accounts: '2', zApps: '2', providers: '2', sessions: '4', openSessions: '2', abortingSessions: '1' });
-    // Aborting first, then open (newest seq first), then closed.
+    expect(o.counts).toEqual({ accounts: '2', zApps: '2', providers: '2', sessions: '4', openSessions: '2', closingSessions: '1' });
+    // Closing first, then open (newest seq first), then closed.
     expect(o.sessions.map((s) => s.id)).toEqual([h32(3), h32(4), h32(2), h32(1)]);
     const s4 = o.sessions[1];
     expect(s4?.billedQsr).toBe(cost(999_999n as Gas, 3n as Qsr).toString()); // ceil(2999.997) = 3
     expect(s4?.billedQsr).toBe('3');
-    expect(o.sessions[0]).toMatchObject({ status: 'aborting', abortCap: '450000', billedQsr: '625', settledGas: '400000', gasLimit: '1000000', lastSeq: '4' });
+    expect(o.sessions[0]).toMatchObject({ status: 'closing', stopCall: true, closesAt: '1060', billedQsr: '625', settledGas: '400000', gasLimit: '1000000', lastSeq: '4' });
+    expect(o.sessions[1]).toMatchObject({ status: 'open', stopCall: false, closesAt: null, slashed: false });
   });
 
   it('orders momentums newest first, counts their inputs and takes the newest as latest', () => {
@@ -152,8 +158,8 @@ describe('buildOverview', () => {
     const g = genesisState({
       chainId: 321n, contract: a20(0xc0), timestamp: 1_000n, gasTable: h32(0),
       params: {
-        minProviderStake: 1n as Qsr, unbondingPeriodSeconds: 20n, challengeWindowSeconds: 10n, abortGraceGas: 5n as Gas,
-        abortGracePeriodSeconds: 5n, slashFractionBps: 5_000n, maxSessionDurationSeconds: 100n,
+        ...DEFAULT_PARAMS, minProviderStake: 1n as Qsr, unbondingPeriodSeconds: 20n, challengeWindowSeconds: 10n, abortGraceGas: 5n as Gas,
+        closeGracePeriodSeconds: 5n, maxSessionDurationSeconds: 100n,
       },
       accounts: [{ address: owner, balance: (BIG * 3n) as Qsr }, { address: provider, balance: 1_000n as Qsr }],
     });
@@ -166,20 +172,20 @@ describe('buildOverview', () => {
     const zAppId = h32(0x2a);
     g.zApps.set(zAppId, {
       owner, moduleHash: h32(0x3b), available: BIG as Qsr, held: 500n as Qsr,
-      policy: { maxPricePerMgas: 10_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas },
-      autoTopUp: { minAvailable: 0n as Qsr, refill: 0n as Qsr },
+      policy: { maxPricePerMgas: 10_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas },
+      autoTopUp: { minAvailable: 0n as Qsr, refill: 0n as Qsr }, openGasToday: 0n as Gas, openGasDay: 0n,
     });
     g.providers.set(provider, {
       receiptSigner: provider, pricePerMgas: 1_000n as Qsr, upfrontGas: 0n as Gas, stake: 550n as Qsr,
       unbonding: [{ amount: 20n as Qsr, releaseAt: 2_000n }],
       pendingEarnings: [{ sessionId: h32(0x4c), amount: 100n as Qsr, claimableAt: 1_010n }],
-      pendingTotal: 100n as Qsr, claimable: 30n as Qsr, openSessions: 1,
+      pendingTotal: 100n as Qsr, claimable: 30n as Qsr, accepting: true, liveSessions: 1, challengeableUntil: 1_010n,
     });
     const s: Session = {
-      zAppId, provider, user: owner, price: 1_000n as Qsr, receiptSigner: provider, gasLimit: 600_000n as Gas, hold: 600n as Qsr,
+      zAppId, provider, user: owner, openedByOwner: true, price: 1_000n as Qsr, receiptSigner: provider, gasLimit: 600_000n as Gas, hold: 600n as Qsr,
       upfrontGas: 0n as Gas, settledGas: 100_000n as Gas, billedGas: 100_000n as Gas, lastSeq: 3n, lastReceiptHash: null,
-      lastPostStateHash: h32(0), status: 'open', openedAt: 1_000n, expiresAt: 1_100n, abortCap: null, abortedAt: null,
-      closedAt: null, openedByUser: false, slashed: false, challengeFloorSeq: 0n, settlements: [], gasLimits: [600_000n as Gas],
+      lastPostStateHash: h32(0), lastInvocation: null, coverageFloorSeq: 0n, coverage: [], judgedSeqs: [], status: 'open', stopCall: false,
+      slashed: false, openedAt: 1_000n, expiresAt: 1_100n, closesAt: null, finalizedAt: null,
     };
     g.sessions.set(h32(0x4c), s);
     expect(totalSupply(g)).toBe(g.supply);
@@ -189,8 +195,8 @@ describe('buildOverview', () => {
     expect(o.totals.genesisSupply).toBe(g.supply.toString());
     expect(o.chain).toEqual({ chainId: '321', contract: a20(0xc0) });
     expect(o.zApps).toEqual([{ id: zAppId, owner, moduleHash: h32(0x3b), available: BIG.toString(), held: '500', autoTopUp: null }]);
-    expect(o.providers).toEqual([{ address: provider, pricePerMgas: '1000', stake: '550', unbonding: '20', pending: '100', claimable: '30' }]);
-    expect(o.sessions[0]).toMatchObject({ id: h32(0x4c), status: 'open', billedQsr: '100', abortCap: null, lastSeq: '3' });
+    expect(o.providers).toEqual([{ address: provider, pricePerMgas: '1000', stake: '550', unbonding: '20', pending: '100', claimable: '30', nextClaimableAt: '1010', accepting: true }]);
+    expect(o.sessions[0]).toMatchObject({ id: h32(0x4c), status: 'open', billedQsr: '100', closesAt: null, lastSeq: '3' });
   });
 
   it('builds the sample state the preview serves, and an empty overview', () => {

@@ -22,8 +22,9 @@ export interface Overview {
 }
 
 /**
- * QSR totals in base units. `supply` is the conservation sum of DESIGN §5.3, recomputed here;
- * `genesisSupply` is the supply the state records (null when it records none): they must agree.
+ * QSR totals in base units. `supply` is the conservation sum — balances, escrow, providers' stake,
+ * unbonding and earnings, and what slashing burned — recomputed here; `genesisSupply` is the supply
+ * the state records (null when it records none): they must agree.
  */
 export interface OverviewTotals {
   supply: string;
@@ -35,6 +36,7 @@ export interface OverviewTotals {
   unbonding: string;
   pending: string;
   claimable: string;
+  burned: string;
 }
 
 /** Full counts, also when the row lists are cut at OVERVIEW_MAX_ROWS. */
@@ -44,7 +46,7 @@ export interface OverviewCounts {
   providers: string;
   sessions: string;
   openSessions: string;
-  abortingSessions: string;
+  closingSessions: string;
 }
 
 export interface ZAppRow {
@@ -58,7 +60,8 @@ export interface ZAppRow {
 
 /**
  * `pending` is still inside its challenge window at the newest momentum's time; `claimable` is
- * what ClaimEarnings would pay now (matured earnings, whether or not the state has moved them yet).
+ * what ClaimEarnings would pay now (matured earnings, whether or not the state has moved them yet);
+ * `nextClaimableAt` is when the soonest pending earning matures (unix seconds; null: none pending).
  */
 export interface ProviderRow {
   address: string;
@@ -67,9 +70,12 @@ export interface ProviderRow {
   unbonding: string;
   pending: string;
   claimable: string;
+  nextClaimableAt: string | null;
+  /** false once the provider retired: it takes no new sessions. */
+  accepting: boolean;
 }
 
-export type SessionStatus = 'open' | 'aborting' | 'closed';
+export type SessionStatus = 'open' | 'closing' | 'closed';
 
 export interface SessionRow {
   id: string;
@@ -82,8 +88,11 @@ export interface SessionRow {
   billedGas: string;
   /** cost(billedGas, price): what the zApp has paid for this session so far. */
   billedQsr: string;
-  /** The gas billable while aborting; null while the session was never aborted. */
-  abortCap: string | null;
+  /** Aborted: the runner stops the running call and runs no new one. */
+  stopCall: boolean;
+  /** When a closing session may be finalized (unix seconds); null unless closing. */
+  closesAt: string | null;
+  slashed: boolean;
   lastSeq: string;
 }
 
@@ -131,6 +140,7 @@ export interface ProviderJson {
   unbonding?: JsonAmounts;
   pendingEarnings?: JsonAmounts;
   claimable?: string;
+  accepting?: boolean;
 }
 
 export interface SessionJson {
@@ -144,7 +154,9 @@ export interface SessionJson {
   settledGas: string;
   billedGas: string;
   lastSeq: string;
-  abortCap?: string | null;
+  stopCall?: boolean;
+  closesAt?: string | null;
+  slashed?: boolean;
 }
 
 /**
@@ -155,6 +167,8 @@ export interface OverviewState {
   chainId?: string;
   contract?: string;
   supply?: string;
+  /** QSR burned by slashing (absent: none). */
+  burned?: string;
   accounts: JsonCollection<AccountJson>;
   zApps: JsonCollection<ZAppJson>;
   providers: JsonCollection<ProviderJson>;
@@ -181,8 +195,8 @@ export const OVERVIEW_MAX_ROWS = 200;
 /** Most momentums listed. */
 export const OVERVIEW_MAX_MOMENTUMS = 50;
 
-const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'aborting', 'closed'];
-const STATUS_ORDER: Record<SessionStatus, number> = { aborting: 0, open: 1, closed: 2 };
+const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'closing', 'closed'];
+const STATUS_ORDER: Record<SessionStatus, number> = { closing: 0, open: 1, closed: 2 };
 
 function entries<T>(collection: JsonCollection<T>, idField: 'id' | 'address', path: string): [string, T][] {
   if (Array.isArray(collection)) {
@@ -200,18 +214,27 @@ function sumAmounts(value: JsonAmounts | undefined): Qsr {
   return splitMatured(value, null).pending;
 }
 
-/** Sums an amount list, separating entries whose claimableAt is at or before `nowSeconds`. */
-function splitMatured(value: JsonAmounts | undefined, nowSeconds: bigint | null): { pending: Qsr; matured: Qsr } {
+/**
+ * Sums an amount list, separating entries whose claimableAt is at or before `nowSeconds`; `next` is
+ * the soonest claimableAt still ahead.
+ */
+function splitMatured(value: JsonAmounts | undefined, nowSeconds: bigint | null): { pending: Qsr; matured: Qsr; next: bigint | null } {
   let pending = 0n as Qsr;
   let matured = 0n as Qsr;
-  if (value === undefined) return { pending, matured };
-  if (typeof value === 'string') return { pending: parseQsr(value), matured };
+  let next: bigint | null = null;
+  if (value === undefined) return { pending, matured, next };
+  if (typeof value === 'string') return { pending: parseQsr(value), matured, next };
   for (const entry of value) {
     const amount = parseQsr(entry.amount);
-    if (nowSeconds !== null && entry.claimableAt !== undefined && parseUint64(entry.claimableAt) <= nowSeconds) matured = add(matured, amount);
-    else pending = add(pending, amount);
+    const at = entry.claimableAt === undefined ? null : parseUint64(entry.claimableAt);
+    if (nowSeconds !== null && at !== null && at <= nowSeconds) {
+      matured = add(matured, amount);
+      continue;
+    }
+    pending = add(pending, amount);
+    if (at !== null && (next === null || at < next)) next = at;
   }
-  return { pending, matured };
+  return { pending, matured, next };
 }
 
 /** A non-negative integer of any shape the inputs use, as a checked decimal string. */
@@ -240,7 +263,7 @@ function compareDecimal(a: string, b: string): number {
 
 /**
  * Assembles the overview. Totals are exact bigint sums of the whole state (checked arithmetic);
- * row lists are cut at OVERVIEW_MAX_ROWS (sessions: aborting, then open, then closed, newest seq
+ * row lists are cut at OVERVIEW_MAX_ROWS (sessions: closing, then open, then closed, newest seq
  * first within each). Earnings mature at the newest momentum's timestamp (chain time, never the
  * clock). Malformed input fails with a typed error rather than a wrong figure.
  */
@@ -302,18 +325,20 @@ export function buildOverview(state: OverviewState, momentums: readonly Momentum
       unbonding: row.unbonding.toString(10),
       pending: row.pending.toString(10),
       claimable: row.claimable.toString(10),
+      nextClaimableAt: earnings.next === null ? null : earnings.next.toString(10),
+      accepting: p.accepting ?? true,
     });
   }
 
   const sessions: SessionRow[] = [];
   let openSessions = 0;
-  let abortingSessions = 0;
+  let closingSessions = 0;
   for (const [id, s] of entries(state.sessions, 'id', 'sessions')) {
     const status = sessionStatus(s.status, `sessions.${id}.status`);
     if (status === 'open') openSessions += 1;
-    if (status === 'aborting') abortingSessions += 1;
+    if (status === 'closing') closingSessions += 1;
     const billedGas: Gas = parseGas(s.billedGas);
-    const abortCap = s.abortCap === undefined || s.abortCap === null ? null : parseGas(s.abortCap).toString(10);
+    const closesAt = s.closesAt === undefined || s.closesAt === null ? null : parseUint64(s.closesAt).toString(10);
     sessions.push({
       id,
       zAppId: s.zAppId,
@@ -324,13 +349,16 @@ export function buildOverview(state: OverviewState, momentums: readonly Momentum
       settledGas: parseGas(s.settledGas).toString(10),
       billedGas: billedGas.toString(10),
       billedQsr: cost(billedGas, parseQsr(s.price)).toString(10),
-      abortCap: status === 'open' ? null : abortCap,
+      stopCall: s.stopCall ?? false,
+      closesAt: status === 'closing' ? closesAt : null,
+      slashed: s.slashed ?? false,
       lastSeq: parseUint64(s.lastSeq).toString(10),
     });
   }
   sessions.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || -compareDecimal(a.lastSeq, b.lastSeq) || (a.id < b.id ? -1 : 1));
 
-  const supply = [balances, escrowAvailable, escrowHeld, stake, unbonding, pending, claimable].reduce((a, b) => add(a, b), 0n as Qsr);
+  const burned = state.burned === undefined ? (0n as Qsr) : parseQsr(state.burned);
+  const supply = [balances, escrowAvailable, escrowHeld, stake, unbonding, pending, claimable, burned].reduce((a, b) => add(a, b), 0n as Qsr);
   return {
     chain: { chainId: state.chainId ?? null, contract: state.contract ?? null },
     latest: newest === undefined ? null : { height: newest.height, hash: newest.hash, timestamp: newest.timestamp },
@@ -344,6 +372,7 @@ export function buildOverview(state: OverviewState, momentums: readonly Momentum
       unbonding: unbonding.toString(10),
       pending: pending.toString(10),
       claimable: claimable.toString(10),
+      burned: burned.toString(10),
     },
     counts: {
       accounts: accounts.length.toString(10),
@@ -351,7 +380,7 @@ export function buildOverview(state: OverviewState, momentums: readonly Momentum
       providers: providers.length.toString(10),
       sessions: sessions.length.toString(10),
       openSessions: openSessions.toString(10),
-      abortingSessions: abortingSessions.toString(10),
+      closingSessions: closingSessions.toString(10),
     },
     zApps: zApps.slice(0, OVERVIEW_MAX_ROWS),
     providers: providers.slice(0, OVERVIEW_MAX_ROWS),

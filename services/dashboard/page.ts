@@ -78,7 +78,7 @@ td.topup.muted { color: var(--muted); }
 .parties { display: grid; gap: 2px; font-size: 12px; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600; }
 .badge-open { background: var(--ok-soft); color: var(--ok); }
-.badge-aborting { background: var(--warn-soft); color: var(--warn); }
+.badge-closing { background: var(--warn-soft); color: var(--warn); }
 .badge-closed { background: var(--grey-soft); color: var(--muted); }
 .gas-cell { min-width: 160px; }
 .stack { display: grid; gap: 1px; }
@@ -89,15 +89,13 @@ td.num .stack { justify-items: end; }
 .bar-billed, .bar-settled { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 4px; }
 .bar-billed { background: var(--accent-soft); }
 .bar-settled { background: var(--accent); }
-.bar-settled.bar-aborting { background: #d08700; }
+.bar-settled.bar-closing { background: #d08700; }
 .bar-settled.bar-closed { background: #9aa5b5; }
-.bar-cap { position: absolute; top: -3px; bottom: -3px; width: 2px; margin-left: -1px; background: var(--bad); border-radius: 1px; }
 .gas-text { font: 11.5px var(--mono); color: var(--ink-2); font-variant-numeric: tabular-nums; }
 .legend { display: flex; gap: 12px; font-size: 11.5px; color: var(--muted); margin-left: auto; flex-wrap: wrap; }
 .legend i { display: inline-block; width: 10px; height: 8px; border-radius: 2px; margin-right: 4px; vertical-align: 0; }
 .legend .l-settled { background: var(--accent); }
 .legend .l-billed { background: var(--accent-soft); }
-.legend .l-cap { background: var(--bad); width: 2px; }
 .pipeline { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 1px; background: var(--line); }
 .pipeline div { background: var(--panel); padding: 10px 14px; }
 .pipeline .k { font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
@@ -109,6 +107,7 @@ ol.feed { list-style: none; margin: 0; padding: 4px 0; max-height: 420px; overfl
 .feed-item:last-child { border-bottom: 0; }
 .feed-dot { width: 8px; height: 8px; border-radius: 50%; margin-top: 6px; background: var(--accent); }
 .feed-abort .feed-dot { background: var(--bad); }
+.feed-close .feed-dot { background: var(--warn); }
 .feed-title { font-weight: 600; font-size: 13px; }
 .feed-abort .feed-title { color: var(--bad); }
 .feed-detail { font: 12px var(--mono); color: var(--muted); overflow-wrap: anywhere; }
@@ -148,15 +147,15 @@ const BODY = `
   </div>
 </header>
 <main>
-  <div class="caption"><h2>Totals</h2><span>QSR, 8 decimals · supply = balances + escrow + stake + unbonding + earnings</span></div>
+  <div class="caption"><h2>Totals</h2><span>QSR, 8 decimals · supply = balances + escrow + stake + unbonding + earnings + burned</span></div>
   <div class="cards" id="cards" aria-live="polite"></div>
   <div class="layout">
     <div class="col">
       <section class="panel" aria-labelledby="h-sessions">
         <div class="panel-head"><h2 id="h-sessions">Sessions</h2><span class="count" id="sessions-count">0</span>
-          <span class="legend"><span><i class="l-settled"></i>settled</span><span><i class="l-billed"></i>billed</span><span><i class="l-cap"></i>abort cap</span></span></div>
+          <span class="legend"><span><i class="l-settled"></i>settled</span><span><i class="l-billed"></i>billed</span></span></div>
         <div class="scroll"><table>
-          <thead><tr><th>Session · seq</th><th>zApp</th><th>Parties</th><th>Status</th><th>Gas settled / limit</th><th class="num">Billed</th><th class="num">Abort cap</th></tr></thead>
+          <thead><tr><th>Session · seq</th><th>zApp</th><th>Parties</th><th>Status</th><th>Gas settled / limit</th><th class="num">Billed</th><th class="num" title="when a closing session may be finalized (chain time)">Closes at</th></tr></thead>
           <tbody id="sessions" data-empty="No sessions yet"><tr class="empty"><td colspan="7">Loading…</td></tr></tbody>
         </table></div>
       </section>
@@ -170,8 +169,8 @@ const BODY = `
       <section class="panel" aria-labelledby="h-providers">
         <div class="panel-head"><h2 id="h-providers">Providers</h2><span class="count" id="providers-count">0</span><span class="hint">amounts in QSR</span></div>
         <div class="scroll"><table>
-          <thead><tr><th>Provider</th><th class="num">Price / Mgas</th><th class="num">Stake</th><th class="num">Unbonding</th><th class="num">Pending</th><th class="num">Claimable</th></tr></thead>
-          <tbody id="providers" data-empty="No providers registered yet"><tr class="empty"><td colspan="6">Loading…</td></tr></tbody>
+          <thead><tr><th>Provider</th><th class="num">Price / Mgas</th><th class="num">Stake</th><th class="num">Unbonding</th><th class="num">Pending</th><th class="num">Claimable now</th><th class="num" title="when the next pending earning matures (chain time)">Next maturity</th></tr></thead>
+          <tbody id="providers" data-empty="No providers registered yet"><tr class="empty"><td colspan="7">Loading…</td></tr></tbody>
         </table></div>
       </section>
     </div>
@@ -186,7 +185,7 @@ const BODY = `
         </div></div>
       </section>
       <section class="panel" aria-labelledby="h-feed">
-        <div class="panel-head"><h2 id="h-feed">Live feed</h2><span class="hint">momentums and aborts</span></div>
+        <div class="panel-head"><h2 id="h-feed">Live feed</h2><span class="hint">momentums, aborts and closes</span></div>
         <ol class="feed" id="feed" aria-live="polite"></ol>
       </section>
       <section class="panel" aria-labelledby="h-momentums">

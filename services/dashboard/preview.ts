@@ -37,7 +37,8 @@ export async function buildPreview(opts: { startHeight?: bigint; live?: boolean 
       const latest = momentums[0];
       for (const send of clients) send('momentum', { height: height.toString(10), hash: latest?.hash, timestamp: nowSeconds().toString(10), inputCount: Number(height % 5n) });
       if (height % 7n === 0n) {
-        for (const send of clients) send('abort', { sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], abortCap: '120000' });
+        const stop = { kind: 'abort', sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], stopCall: true, closesAt: (nowSeconds() + 60n).toString(10), height: height.toString(10) };
+        for (const send of clients) send('sessionStop', stop);
       }
     }, MOMENTUM_EVERY_MS);
     app.addHook('onClose', async () => clearInterval(timer));

@@ -19,7 +19,7 @@ export function sampleState(): OverviewState {
   const { owners, providers, users } = sampleAddresses;
   const zAppIds = [hex('zapp-chess', 32), hex('zapp-oracle', 32), hex('zapp-kv', 32)];
   const price = ['1250', '900', '2000'];
-  const session = (i: number, zApp: number, provider: number, user: number, status: string, gasLimit: bigint, settledGas: bigint, billedGas: bigint, lastSeq: number, abortCap?: bigint): SessionJson => ({
+  const session = (i: number, zApp: number, provider: number, user: number, status: string, gasLimit: bigint, settledGas: bigint, billedGas: bigint, lastSeq: number, closesAt?: bigint): SessionJson => ({
     id: hex(`session-${i}`, 32),
     zAppId: zAppIds[zApp] ?? '',
     provider: providers[provider] ?? '',
@@ -30,11 +30,13 @@ export function sampleState(): OverviewState {
     settledGas: settledGas.toString(10),
     billedGas: billedGas.toString(10),
     lastSeq: lastSeq.toString(10),
-    ...(abortCap === undefined ? {} : { abortCap: abortCap.toString(10) }),
+    stopCall: status === 'closing' && closesAt !== undefined,
+    closesAt: closesAt === undefined ? null : closesAt.toString(10),
   });
   return {
     chainId: '73405',
     supply: '10595459162604',
+    burned: '0',
     contract: address('gas-contract'),
     accounts: [
       { address: owners[0], balance: q(48_250n, 12_500_000n) },
@@ -48,17 +50,17 @@ export function sampleState(): OverviewState {
       { id: zAppIds[2], owner: owners[1], moduleHash: hex('module-kv', 32), available: '0', held: q(3n, 50_000_000n) },
     ] as OverviewState['zApps'],
     providers: [
-      { address: providers[0], pricePerMgas: price[0], stake: q(25_000n), unbonding: [], pendingEarnings: [{ amount: '412500' }, { amount: '87' }], claimable: q(12n, 34_000_000n) },
-      { address: providers[1], pricePerMgas: price[1], stake: q(10_000n), unbonding: [{ amount: q(2_500n) }], pendingEarnings: [{ amount: '2250000' }], claimable: '0' },
+      { address: providers[0], pricePerMgas: price[0], stake: q(25_000n), unbonding: [], pendingEarnings: [{ amount: '412500', claimableAt: '1767225960' }, { amount: '87', claimableAt: '1767226020' }], claimable: q(12n, 34_000_000n) },
+      { address: providers[1], pricePerMgas: price[1], stake: q(10_000n), unbonding: [{ amount: q(2_500n) }], pendingEarnings: [{ amount: '2250000', claimableAt: '1767225960' }], claimable: '0' },
       { address: providers[2], pricePerMgas: price[2], stake: q(5_000n, 1n), unbonding: [], pendingEarnings: [], claimable: q(1n) },
     ] as OverviewState['providers'],
     sessions: [
       session(1, 0, 0, 0, 'open', 2_000_000n, 1_337_420n, 1_337_420n, 57),
       session(2, 0, 0, 1, 'open', 5_000_000n, 412_000n, 500_000n, 9),
-      session(3, 1, 1, 2, 'aborting', 1_000_000n, 640_118n, 650_118n, 31, 650_118n),
+      session(3, 1, 1, 2, 'closing', 1_000_000n, 640_118n, 650_118n, 31, 1_767_225_660n),
       session(4, 2, 2, 3, 'open', 10_000_000n, 9_870_002n, 9_870_002n, 412),
       session(5, 1, 1, 0, 'closed', 1_000_000n, 1_000_000n, 1_000_000n, 44),
-      session(6, 0, 0, 2, 'closed', 3_000_000n, 120_000n, 250_000n, 3, 140_000n),
+      session(6, 0, 0, 2, 'closed', 3_000_000n, 120_000n, 250_000n, 3),
       session(7, 2, 2, 1, 'open', 750_000n, 0n, 50_000n, 0),
     ] as OverviewState['sessions'],
   } as OverviewState;

@@ -15,8 +15,14 @@ import type { Qsr } from '../../contracts/units.ts';
 export const DEMO_CHAIN_ID = 73405n;
 export const DEMO_CONTRACT = '0x00000000000000000000000000000000007a6761';
 
-/** The demo's actors. Their keys are public (derived from their names): never hold value with them. */
-export const DEMO_ACTORS = ['owner', 'provider', 'providerSigner', 'dishonest', 'dishonestSigner', 'alice', 'bob', 'carol', 'dave'] as const;
+/**
+ * The demo's actors. Their keys are public (derived from their names): never hold value with them.
+ * `mallory` is a provider that slashes itself through its second account `accomplice`.
+ */
+export const DEMO_ACTORS = [
+  'owner', 'provider', 'providerSigner', 'dishonest', 'dishonestSigner', 'mallory', 'mallorySigner', 'accomplice',
+  'alice', 'bob', 'carol', 'dave', 'erin',
+] as const;
 export type DemoActor = (typeof DEMO_ACTORS)[number];
 
 export interface DemoKey {
@@ -40,10 +46,13 @@ export const DEMO_BALANCES_QSR: Readonly<Partial<Record<DemoActor, number>>> = O
   owner: 10_000,
   provider: 5_000,
   dishonest: 5_000,
+  mallory: 5_000,
+  accomplice: 10,
   alice: 10,
   bob: 10,
   carol: 10,
   dave: 10,
+  erin: 10,
 });
 
 /**
@@ -55,6 +64,10 @@ export const DEMO_BALANCES_QSR: Readonly<Partial<Record<DemoActor, number>>> = O
 export const DEMO_CLOCK_SPEED = Math.max(1, Math.ceil(Number(SETTLEMENT_BUCKET_SECONDS) / 3));
 /** The challenge window, about 3 real seconds at DEMO_CLOCK_SPEED. */
 export const DEMO_CHALLENGE_WINDOW_SECONDS = BigInt(3 * DEMO_CLOCK_SPEED);
+/** A closing session's grace before anyone may finalize it: about 3 real seconds. */
+export const DEMO_CLOSE_GRACE_SECONDS = BigInt(3 * DEMO_CLOCK_SPEED);
+/** What a challenger puts up; a failed challenge pays it to the provider. */
+export const DEMO_CHALLENGE_BOND = wholeQsr(1);
 
 /**
  * The demo genesis. `timestamp` (unix seconds) defaults to now rounded down to a settlement
@@ -77,18 +90,44 @@ export function demoGenesis(opts: { timestamp?: bigint } = {}): Genesis {
       challengeWindowSeconds: formatUnits(DEMO_CHALLENGE_WINDOW_SECONDS),
       unbondingPeriodSeconds: formatUnits(DEMO_CHALLENGE_WINDOW_SECONDS * 4n),
       abortGraceGas: '1000000',
-      abortGracePeriodSeconds: formatUnits(DEMO_CHALLENGE_WINDOW_SECONDS),
+      closeGracePeriodSeconds: formatUnits(DEMO_CLOSE_GRACE_SECONDS),
       slashFractionBps: '5000',
+      challengerRewardBps: '2000',
+      challengeBond: formatUnits(DEMO_CHALLENGE_BOND),
       maxSessionDurationSeconds: '86400',
+      maxStateBytes: formatUnits(4n * 1024n * 1024n),
+      maxInputBytes: formatUnits(64n * 1024n),
     },
     accounts,
   });
 }
 
-/** A chain clock (unix seconds) starting at `start` and running `speed` times faster than real time. */
-export function acceleratedClock(start: bigint, speed: number, nowMs: () => number = Date.now): () => bigint {
-  const t0 = nowMs();
-  return () => start + BigInt(Math.floor(((nowMs() - t0) * speed) / 1000));
+/** A chain clock (unix seconds): call it for the time; `toRealTime()` makes it run at real speed from then on. */
+export interface DemoClock {
+  (): bigint;
+  /** From now on the clock advances one second per real second, from where it stands (it never goes back). */
+  toRealTime(): void;
+  readonly speed: number;
+}
+
+/**
+ * A chain clock (unix seconds) starting at `start` and running `speed` times faster than real time,
+ * until `toRealTime()`: the demo's windows pass in seconds, and the chain it leaves behind then
+ * runs on real time, so what a visitor does afterwards ages as it would on a real chain.
+ */
+export function acceleratedClock(start: bigint, speed: number, nowMs: () => number = Date.now): DemoClock {
+  let baseMs = nowMs();
+  let baseChainMs = Number(start) * 1000;
+  let rate = speed;
+  const chainMs = (): number => baseChainMs + (nowMs() - baseMs) * rate;
+  const clock = (() => BigInt(Math.floor(chainMs() / 1000))) as DemoClock;
+  Object.defineProperty(clock, 'speed', { get: () => rate });
+  clock.toRealTime = () => {
+    baseChainMs = chainMs();
+    baseMs = nowMs();
+    rate = 1;
+  };
+  return clock;
 }
 
 export const demoSupply = (genesis: Genesis): Qsr => genesis.accounts.reduce((sum, a) => (sum + a.balance) as Qsr, 0n as Qsr);

@@ -10,14 +10,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { loadConfig } from '../config.ts';
 import { dropPgSchema } from '../db/index.ts';
-import { RunnerClient, SettlementClient } from './client.ts';
+import { SettlementClient } from '../client/index.ts';
+import type { DemoContext } from './context.ts';
+import { startDishonestRunner } from './dishonest-runner.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { acceleratedClock, DEMO_CHALLENGE_WINDOW_SECONDS, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from './genesis.ts';
+import { INFLATED_EXTRA_GAS } from './fraud.ts';
 import { amount, createPrinter } from './print.ts';
 import { runDemo } from './steps.ts';
-import type { DemoContext, DemoResult } from './steps.ts';
+import type { DemoResult } from './steps.ts';
 import { startLocalSystem } from './system.ts';
-import type { LocalSystem } from './system.ts';
+import type { LocalSystem, RunnerSpec } from './system.ts';
 
 export interface StartOptions {
   argv?: readonly string[];
@@ -44,6 +47,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   const log: Logger = pino({ name: 'zgas', level: LOG_VERBOSE.has(config.logLevel) ? config.logLevel : 'warn' }, destination(2));
 
   const genesis = demoGenesis();
+  const clock = acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED);
   // A store on a shared Postgres gets a schema of its own per demo run: the demo genesis differs per run.
   const ownSchema = config.databaseUrl !== undefined && config.dbSchema === 'public';
   const schema = ownSchema ? `zgas_demo_${genesis.timestamp.toString()}_${randomBytes(3).toString('hex')}` : config.dbSchema;
@@ -61,8 +65,8 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
     apiPort: config.apiPort,
     momentumIntervalMs: config.momentumIntervalMs,
     verifyConcurrency: Math.max(1, config.workers),
-    clock: acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED),
-    runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: config.runnerPort }],
+    clock,
+    runners: [demoRunner(config.runnerPort)],
     dashboard: true,
   });
   const runnerUrl = system.runners[0]?.url ?? '';
@@ -75,13 +79,24 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   write(`API ${system.apiUrl} · runner ${runnerUrl}`);
 
   let result: DemoResult;
-  try {
-    result = await runDemo(demoContext(system, genesis), createPrinter(write));
-  } catch (error) {
+  let demo: DemoActors | undefined;
+  const stopAll = async (): Promise<void> => {
+    await demo?.close();
     await system.close();
     if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
+  };
+  try {
+    demo = await demoContext(system, genesis);
+    result = await runDemo(demo.ctx, createPrinter(write));
+  } catch (error) {
+    await stopAll();
     throw error;
+  } finally {
+    // What happens after the demo ages at real speed.
+    clock.toRealTime();
   }
+  write('');
+  write('demo chain clock: back to real time');
 
   write('');
   write(`API       ${system.apiUrl}/v1/…`);
@@ -89,13 +104,12 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   write(`dashboard ${system.apiUrl}/`);
   write(`runner    ${runnerUrl}/v1/sessions/:id/calls`);
   if (once) {
-    await system.close();
-    if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
+    await stopAll();
     write('demo complete (--once): stopped');
   } else {
     write('serving; Ctrl-C stops');
     const stop = (): void => {
-      void system.close().finally(() => process.exit(0));
+      void stopAll().finally(() => process.exit(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -103,16 +117,32 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   return { system, result };
 }
 
-/** The demo's clients of a started local system: the settlement API and its first runner. */
-export function demoContext(system: LocalSystem, genesis: Genesis): DemoContext {
+/**
+ * How often the demo's runner pushes the newest receipt of each session. Coalesced pushing settles
+ * the same amounts with fewer receipts; it also leaves a closing session's last receipts on their
+ * way for a moment, which the demo shows.
+ */
+export const DEMO_RECEIPT_FLUSH_MS = 1_000;
+
+/** The honest provider's runner of the demo. */
+export const demoRunner = (port: number): RunnerSpec => ({
+  provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port, receiptPush: 'coalesced', receiptFlushMs: DEMO_RECEIPT_FLUSH_MS,
+});
+
+/** The demo's actors on a started local system: the typed client, the honest runner and a dishonest one. */
+export interface DemoActors {
+  ctx: DemoContext;
+  close(): Promise<void>;
+}
+
+/** The demo's clients of a started local system, and the dishonest provider's runner (started here). */
+export async function demoContext(system: LocalSystem, genesis: Genesis): Promise<DemoActors> {
   const runner = system.runners[0];
   if (runner === undefined) throw new InvariantViolation('the demo needs a runner');
+  const api = new SettlementClient({ baseUrl: system.apiUrl, domain: system.domain });
+  const dishonest = await startDishonestRunner({ api, domain: system.domain, receiptKey: DEMO_KEYS.dishonestSigner.privateKey, extraGas: INFLATED_EXTRA_GAS });
   return {
-    api: new SettlementClient(system.apiUrl, system.domain),
-    runner: new RunnerClient(runner.url, system.domain),
-    domain: system.domain,
-    genesis,
-    keys: DEMO_KEYS,
-    chainSpeed: DEMO_CLOCK_SPEED,
+    ctx: { api, runnerUrl: runner.url, dishonestRunnerUrl: dishonest.url, domain: system.domain, genesis, keys: DEMO_KEYS, chainSpeed: DEMO_CLOCK_SPEED },
+    close: () => dishonest.close(),
   };
 }

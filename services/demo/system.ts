@@ -35,6 +35,9 @@ export interface RunnerSpec {
   /** 0: any free port. */
   port: number;
   workers?: number;
+  /** How the runner pushes receipts: each at once, or the newest of each session every flush interval. */
+  receiptPush?: 'every' | 'coalesced';
+  receiptFlushMs?: number;
 }
 
 export interface SystemOptions {
@@ -123,6 +126,10 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
         ZGAS_CHAIN_ID: genesis.chainId.toString(),
         ZGAS_CONTRACT: genesis.contract,
         ZGAS_RUNNER_WORKERS: String(spec.workers ?? DEFAULT_RUNNER_WORKERS),
+        ZGAS_MAX_INPUT_BYTES: genesis.params.maxInputBytes.toString(),
+        ZGAS_CLOSE_GRACE_PERIOD_SECONDS: genesis.params.closeGracePeriodSeconds.toString(),
+        ZGAS_RECEIPT_PUSH: spec.receiptPush,
+        ZGAS_RECEIPT_FLUSH_MS: spec.receiptFlushMs === undefined ? undefined : String(spec.receiptFlushMs),
       });
       runners.push(await startRunner(runnerConfig, { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) }));
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sessionStopEvent, sessionStopEventFromJson } from '../../contracts/events.ts';
 import { createMemoryBus, createRedisBus } from './index.ts';
 import type { ZgasEvent } from './index.ts';
 
@@ -24,14 +25,13 @@ describe('event bus', () => {
   it('in-process: delivers published events to subscribers as plain JSON', async () => {
     const bus = createMemoryBus();
     const received = next(bus, 2);
-    await bus.publish([
-      { type: 'momentum', height: 7n, hash: '0xaa' },
-      { type: 'abort', sessionId: '0xbb', provider: '0xcc', abortCap: 10n },
-    ]);
-    expect(await received).toEqual([
-      { type: 'momentum', height: '7', hash: '0xaa' },
-      { type: 'abort', sessionId: '0xbb', provider: '0xcc', abortCap: '10' },
-    ]);
+    const stop = sessionStopEvent({ kind: 'abort', sessionId: `0x${'bb'.repeat(32)}`, provider: `0x${'cc'.repeat(20)}`, stopCall: true, closesAt: 1_800_000_060n, height: 7n });
+    await bus.publish([{ type: 'momentum', height: 7n, hash: '0xaa' }, stop]);
+    const [momentum, delivered] = await received;
+    expect(momentum).toEqual({ type: 'momentum', height: '7', hash: '0xaa' });
+    // The stop event crosses the bus in its one wire shape and parses back strictly.
+    expect(sessionStopEventFromJson(delivered)).toEqual(stop);
+    expect(delivered).toEqual({ type: 'sessionStop', kind: 'abort', sessionId: `0x${'bb'.repeat(32)}`, provider: stop.provider, stopCall: true, closesAt: '1800000060', height: '7' });
     await bus.close();
   });
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { SessionStopEvent } from '../../contracts/events.ts';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -13,15 +14,10 @@ export interface MomentumEvent {
   inputCount?: number;
 }
 
-/** A session went to `aborting`: its provider's runner must stop the running call. */
-export interface AbortEvent {
-  type: 'abort';
-  sessionId: string;
-  provider: string;
-  abortCap?: bigint | number | string;
-}
+/** A session was aborted or closed: its provider's runner stops (contracts/events.ts, the one wire shape). */
+export type { SessionStopEvent } from '../../contracts/events.ts';
 
-export type ZgasEvent = MomentumEvent | AbortEvent;
+export type ZgasEvent = MomentumEvent | SessionStopEvent;
 export type EventHandler = (event: ZgasEvent) => void;
 
 /** The event bus port: the host publishes, the SSE endpoint (in any API process) subscribes. */

@@ -10,7 +10,11 @@ import { KEYS, TestAccount, testGenesis, testReceipt, TEST_GENESIS_TIMESTAMP } f
 import type { Db } from '../db/db.ts';
 import { getCall, insertCall } from '../store/calls.ts';
 import { getAccount, getProvider, getSession, getZApp } from '../store/state.ts';
-import { insertReceipts, loadReceipts, markVerified } from '../store/receipts.ts';
+import { insertReceipts, loadReceipts, markVerified, receiptCopyKey } from '../store/receipts.ts';
+import type { ReceiptCopy } from '../store/receipts.ts';
+import { FakeReexecutor, FAKE_MODULE } from '../../test/support/contract-kit.ts';
+import { MAX_REEXECUTION_GAS_PER_MOMENTUM } from './host.ts';
+import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import { getMomentum, latestMomentum } from '../store/momentums.ts';
 import { LEADER_LOCK_KEY, startHost } from './host.ts';
 import { scopedLockKey } from '../db/lock-key.ts';
@@ -29,6 +33,8 @@ const PRICE = 123_457n as Qsr; // base units per Mgas
 const UPFRONT_GAS = 50_000n as Gas;
 const GAS_LIMIT = 2_000_000n as Gas;
 const MODULE = new TextEncoder().encode('\0asm test module');
+/** An opener that accepts any offer (OfferChanged is the contract's to test). */
+const ANY_CAPS = { maxPricePerMgas: MAX_UINT256 as Qsr, maxUpfrontGas: MAX_UINT64 as Gas };
 
 const genesis = (): Genesis => testGenesis({ owner: (1_000n * QSR).toString(), provider: (5_000n * QSR).toString() });
 
@@ -44,11 +50,23 @@ async function submit(db: Db, account: TestAccount, method: Method): Promise<Has
   return hash;
 }
 
-/** What the API and a verification worker do with a receipt. */
+const copyOf = (r: VerifiedReceipt): ReceiptCopy => ({ receipt: r.receipt, digest: r.digest, copyKey: receiptCopyKey(r.digest, r.receipt) });
+const keyOf = (r: VerifiedReceipt): Hash => receiptCopyKey(r.digest, r.receipt);
+
+/** What the API and a verification worker do with a receipt (the signers as recovered, or as given). */
 async function submitReceipts(db: Db, receipts: VerifiedReceipt[]): Promise<void> {
-  const { accepted } = await insertReceipts(db, receipts.map((r) => r.receipt), receipts.map((r) => r.digest));
+  const { accepted } = await insertReceipts(db, receipts.map(copyOf), 'test');
   expect(accepted).toHaveLength(receipts.length);
-  await markVerified(db, receipts.map((r) => ({ digest: r.digest, signer: r.signer })));
+  await markVerified(db, receipts.map((r) => ({ copyKey: keyOf(r), signer: r.signer, invocationSigner: r.invocationSigner })));
+}
+
+async function waitSettled(host: Host, db: Db, receipts: VerifiedReceipt[]): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const rows = await loadReceipts(db, receipts.map(keyOf));
+    if (rows.every((r) => r.state === 'applied' || r.state === 'rejected')) return;
+    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+  }
+  throw new Error('receipts never settled');
 }
 
 async function waitApplied(host: Host, db: Db, hash: Hash): Promise<void> {
@@ -64,11 +82,11 @@ async function waitApplied(host: Host, db: Db, hash: Hash): Promise<void> {
  * The whole settlement flow through the host, with real signed calls and receipts; returns the
  * session id. Balances are checked to the base unit.
  */
-async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Promise<Hash> {
+async function settlementScenario(db: Db, host: Host, events: HostEvent[], time: ReturnType<typeof testClock>): Promise<Hash> {
   const owner = new TestAccount(KEYS.owner);
   const provider = new TestAccount(KEYS.provider);
 
-  const register = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+  const register = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
   const zAppId = register; // the id of a created object is the hash of the call that created it
   await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
   const registerProvider = await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr });
@@ -76,7 +94,7 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Prom
   await waitApplied(host, db, register);
   expect(await getCall(db, register)).toMatchObject({ status: 'applied', result: { ok: true, created: zAppId } });
 
-  const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n });
+  const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n, ...ANY_CAPS });
   await waitApplied(host, db, sessionId);
   expect((await getCall(db, sessionId))?.status).toBe('applied');
   // hold = cost(2,000,000 gas, 123,457) = 246,914; upfront = cost(50,000) = 6,173 paid at once.
@@ -84,30 +102,26 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Prom
 
   const h1 = sha3(new Uint8Array([1]));
   const h2 = sha3(new Uint8Array([2]));
-  const r1 = testReceipt({ sessionId, seq: 1n, callGas: 333_333n as Gas, cumulativeGas: 333_333n as Gas, inputHash: h1, preStateHash: EMPTY_STATE_HASH, postStateHash: h1, outputHash: h1, status: CallStatus.Ok });
-  const r2 = testReceipt({ sessionId, seq: 2n, callGas: 1_000n as Gas, cumulativeGas: 334_333n as Gas, inputHash: h2, preStateHash: h1, postStateHash: h2, outputHash: h2, status: CallStatus.Ok });
+  const r1 = testReceipt({ sessionId, seq: 1n, callGasLimit: 500_000n as Gas, callGas: 333_333n as Gas, cumulativeGas: 333_333n as Gas, inputHash: h1, preStateHash: EMPTY_STATE_HASH, postStateHash: h1, outputHash: h1, status: CallStatus.Ok });
+  const r2 = testReceipt({ sessionId, seq: 2n, callGasLimit: 500_000n as Gas, callGas: 1_000n as Gas, cumulativeGas: 334_333n as Gas, inputHash: h2, preStateHash: h1, postStateHash: h2, outputHash: h2, status: CallStatus.Ok });
   // Signed by the user, not the session's receipt signer.
-  const forged = testReceipt({ sessionId, seq: 3n, callGas: 1n as Gas, cumulativeGas: 334_334n as Gas, inputHash: h2, preStateHash: h2, postStateHash: h2, outputHash: h2, status: CallStatus.Ok }, KEYS.user);
+  const forged = testReceipt({ sessionId, seq: 3n, callGasLimit: 10n as Gas, callGas: 1n as Gas, cumulativeGas: 334_334n as Gas, inputHash: h2, preStateHash: h2, postStateHash: h2, outputHash: h2, status: CallStatus.Ok }, KEYS.user);
   await submitReceipts(db, [r2, forged, r1]);
-  for (let i = 0; i < 400; i++) {
-    const rows = await loadReceipts(db, [r1.digest, r2.digest, forged.digest]);
-    if (rows.every((r) => r.state === 'applied' || r.state === 'rejected')) break;
-    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-  }
-  const rows = new Map((await loadReceipts(db, [r1.digest, r2.digest, forged.digest])).map((r) => [r.digest, r]));
-  expect(rows.get(r1.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
-  expect(rows.get(r2.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
-  expect(rows.get(forged.digest)).toMatchObject({ state: 'rejected', code: 'InvalidSigner' });
-  expect(rows.get(r1.digest)?.momentumHeight).toBe(rows.get(r2.digest)?.momentumHeight);
+  await waitSettled(host, db, [r1, r2, forged]);
+  const rows = new Map((await loadReceipts(db, [r1, r2, forged].map(keyOf))).map((r) => [r.copyKey, r]));
+  expect(rows.get(keyOf(r1))).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
+  expect(rows.get(keyOf(r2))).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
+  expect(rows.get(keyOf(forged))).toMatchObject({ state: 'rejected', code: 'InvalidSigner' });
+  expect(rows.get(keyOf(r1))?.momentumHeight).toBe(rows.get(keyOf(r2))?.momentumHeight);
 
   // cost(334,333 gas) = ceil(334,333 × 123,457 / 10^6) = 41,276 billed in all (6,173 upfront + 34,980 + 123).
   expect(await getSession(db, sessionId)).toMatchObject({ lastSeq: '2', settledGas: '334333', billedGas: '334333', lastPostStateHash: h2, status: 'open' });
   expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR - 246_914n).toString(), held: (246_914n - 41_276n).toString() });
   expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ stake: (1_000n * QSR).toString(), pendingTotal: '41276', claimable: '0' });
 
-  // The same receipts again: stored already, nothing to apply.
-  const again = await insertReceipts(db, [r1.receipt], [r1.digest]);
-  expect(again).toEqual({ accepted: [], duplicates: [r1.digest] });
+  // The same receipts again: settled already, nothing stored, nothing to apply.
+  const again = await insertReceipts(db, [copyOf(r1)], 'test');
+  expect(again).toEqual({ accepted: [], duplicates: [r1.digest], stored: [] });
 
   // A failing call takes its nonce and changes nothing else; the next call of the same sender follows in order.
   const withdraw = await submit(db, owner, { name: 'WithdrawEscrow', zAppId, amount: (11n * QSR) as Qsr });
@@ -115,9 +129,16 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Prom
   await waitApplied(host, db, close);
   expect(await getCall(db, withdraw)).toMatchObject({ status: 'failed', code: 'InsufficientAvailable' });
   expect(await getCall(db, close)).toMatchObject({ status: 'applied' });
-  // Closing returns hold − cost(billedGas) = 246,914 − 41,276 = 205,638 to available.
+  const closing = await getSession(db, sessionId);
+  expect(closing).toMatchObject({ status: 'closing', stopCall: false });
+  expect(events).toContainEqual({ type: 'sessionStop', kind: 'close', sessionId, provider: KEYS.provider.address, stopCall: false, closesAt: closing!.closesAt, height: (await getCall(db, close))!.momentumHeight!.toString() });
+  // Anyone may finalize once closesAt has passed; the hold's rest returns.
+  time.advance(BigInt(closing!.closesAt!) - time.clock() + 1n);
+  const finalize = await submit(db, owner, { name: 'FinalizeSession', sessionId });
+  await waitApplied(host, db, finalize);
+  // Finalizing returns hold − cost(billedGas) = 246,914 − 41,276 = 205,638 to available.
   expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR - 41_276n).toString(), held: '0' });
-  expect(await getAccount(db, KEYS.owner.address)).toEqual({ address: KEYS.owner.address, balance: (990n * QSR).toString(), nonce: '5' });
+  expect(await getAccount(db, KEYS.owner.address)).toEqual({ address: KEYS.owner.address, balance: (990n * QSR).toString(), nonce: '6' });
   expect(await getAccount(db, KEYS.provider.address)).toEqual({ address: KEYS.provider.address, balance: (4_000n * QSR).toString(), nonce: '1' });
   expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed' });
 
@@ -161,24 +182,27 @@ describe('host on Postgres', () => {
   });
 
   it('settles real signed calls and receipts, to the base unit, and replays to the same hashes and state', async () => {
-    await settlementScenario(db, host, events);
+    await settlementScenario(db, host, events, time);
     const report = await replay(db, genesis());
     expect(report.mismatches).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.height).toBe(host.height());
   });
 
-  it('publishes an abort event for the provider', async () => {
+  it('publishes a session stop event for the provider when a session is aborted', async () => {
     const owner = new TestAccount(KEYS.owner);
-    owner.nonce = 5n;
-    const registered = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    owner.nonce = 6n;
+    const registered = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
     await submit(db, owner, { name: 'TopUp', zAppId: registered, amount: QSR as Qsr });
-    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId: registered, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 60n });
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId: registered, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 60n, ...ANY_CAPS });
     await waitApplied(host, db, sessionId);
-    const abort = await submit(db, owner, { name: 'Abort', sessionId, lastReceipt: null });
+    const abort = await submit(db, owner, { name: 'Abort', sessionId });
     await waitApplied(host, db, abort);
-    expect(await getCall(db, abort)).toMatchObject({ status: 'applied' });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'abort', sessionId, provider: KEYS.provider.address }));
+    const applied = await getCall(db, abort);
+    expect(applied).toMatchObject({ status: 'applied' });
+    const session = await getSession(db, sessionId);
+    expect(session).toMatchObject({ status: 'closing', stopCall: true });
+    expect(events).toContainEqual({ type: 'sessionStop', kind: 'abort', sessionId, provider: KEYS.provider.address, stopCall: true, closesAt: session!.closesAt, height: applied!.momentumHeight!.toString() });
   });
 
   it('replay reports a tampered state row and a tampered momentum', async () => {
@@ -248,7 +272,7 @@ describe('host fail-over on Postgres', () => {
       expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: '6', nonce: '0' });
       expect(await getAccount(db, KEYS.owner.address)).toMatchObject({ balance: (1_000n * QSR - 6n).toString(), nonce: '3' });
       const report = await replay(db, genesis());
-      expect(report).toMatchObject({ ok: true, height: before + 1n });
+      expect(report).toMatchObject({ ok: true, height: BigInt((await latestMomentum(db))!.height) });
     } finally {
       await a.stop();
       await b.stop();
@@ -288,9 +312,10 @@ describe('host on PGlite', () => {
   let db: Db;
   let host: Host;
   const events: HostEvent[] = [];
+  const time = testClock();
   beforeAll(async () => {
     db = await freshPglite();
-    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, publish: (e) => void events.push(...e) });
+    host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, publish: (e) => void events.push(...e) });
     await host.waitForHeight(0n);
   });
   afterAll(async () => {
@@ -299,25 +324,23 @@ describe('host on PGlite', () => {
   });
 
   it('settles the same flow to the same balances and replays', async () => {
-    await settlementScenario(db, host, events);
+    await settlementScenario(db, host, events, time);
     expect((await replay(db, genesis())).ok).toBe(true);
   });
 
   it('replay recovers every signature again: a receipt passed with a wrong signer is reported', async () => {
     const owner = new TestAccount(KEYS.owner);
-    owner.nonce = 5n;
-    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    owner.nonce = 6n;
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
     await submit(db, owner, { name: 'TopUp', zAppId, amount: QSR as Qsr });
-    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 600n });
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 600n, ...ANY_CAPS });
     await waitApplied(host, db, sessionId);
     const h = sha3(new Uint8Array([9]));
     // Signed by the user's key, but recorded as verified with the receipt signer's address.
-    const forged = testReceipt({ sessionId, seq: 1n, callGas: 10n as Gas, cumulativeGas: 10n as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok }, KEYS.user);
+    const forged = testReceipt({ sessionId, seq: 1n, callGasLimit: 10n as Gas, callGas: 10n as Gas, cumulativeGas: 10n as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok }, KEYS.user);
     await submitReceipts(db, [{ ...forged, signer: KEYS.receiptSigner.address }]);
-    for (let i = 0; i < 400 && (await loadReceipts(db, [forged.digest]))[0]?.state === 'verified'; i++) {
-      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-    }
-    expect((await loadReceipts(db, [forged.digest]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+    await waitSettled(host, db, [forged]);
+    expect((await loadReceipts(db, [keyOf(forged)]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
     const report = await replay(db, genesis());
     expect(report.ok).toBe(false);
     expect(report.mismatches.map((m) => m.field)).toEqual(expect.arrayContaining(['results', 'stateDigest', 'hash', 'state']));
@@ -327,9 +350,10 @@ describe('host on PGlite', () => {
 describe('host judging a challenge through the injected re-executor (PGlite)', () => {
   let db: Db;
   let host: Host;
+  const funded = (): Genesis => testGenesis({ owner: (1_000n * QSR).toString(), provider: (5_000n * QSR).toString(), user: (100n * QSR).toString() });
   beforeAll(async () => {
     db = await freshPglite();
-    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, reexecutor: createReexecutor(gasTableByName()) });
+    host = await startHost({ db, genesis: funded(), clock: testClock().clock, intervalMs: 5, reexecutor: createReexecutor(gasTableByName()) });
     await host.waitForHeight(0n);
   });
   afterAll(async () => {
@@ -337,40 +361,85 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
     await db?.close();
   });
 
-  it('slashes a provider whose receipt re-execution disproves, with the module from the store', async () => {
+  it('slashes a provider whose receipt re-execution under the receipt\'s callGasLimit disproves, with the module from the store', async () => {
     const module = loadZApp('counter');
     const moduleHash = await putModule(db, module);
     const owner = new TestAccount(KEYS.owner);
     const provider = new TestAccount(KEYS.provider);
     const user = new TestAccount(KEYS.user);
-    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
     await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
     await waitApplied(host, db, await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr }));
-    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n });
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n, ...ANY_CAPS });
     await waitApplied(host, db, sessionId);
 
-    // The true run of the call, then a receipt claiming one more gas than it used.
+    // The true run of the call under the user's limit, then a receipt claiming one more gas than it used.
+    const callGasLimit = 1_000_000n as Gas;
     const input = new TextEncoder().encode('increment');
-    const truth = createReexecutor(gasTableByName()).rerun({ module, preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed: contextSeed(sessionId, 1n) });
+    const truth = createReexecutor(gasTableByName()).rerun({ module, preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
     const inflated = testReceipt({
-      sessionId, seq: 1n, callGas: (truth.callGas + 1n) as Gas, cumulativeGas: (truth.callGas + 1n) as Gas, inputHash: sha3(input),
+      sessionId, seq: 1n, callGasLimit, callGas: (truth.callGas + 1n) as Gas, cumulativeGas: (truth.callGas + 1n) as Gas, inputHash: sha3(input),
       preStateHash: EMPTY_STATE_HASH, postStateHash: truth.postStateHash, outputHash: truth.outputHash, status: truth.status,
     });
     await submitReceipts(db, [inflated]);
-    for (let i = 0; i < 400 && (await loadReceipts(db, [inflated.digest]))[0]?.state !== 'applied'; i++) {
-      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-    }
+    await waitSettled(host, db, [inflated]);
     const challenge = await submit(db, user, { name: 'Challenge', receipt: inflated.receipt, input: bytesToHex(input), preState: '0x' });
     await waitApplied(host, db, challenge);
     expect(await getCall(db, challenge)).toMatchObject({ status: 'applied', result: { ok: true, events: expect.arrayContaining([expect.objectContaining({ type: 'FraudProven', kind: 'challenge' })]) } });
-    expect((await loadReceipts(db, [inflated.digest]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+    expect((await loadReceipts(db, [keyOf(inflated)]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
 
-    // Slash half of the 1,000 QSR stake: 250 QSR to the challenger, 250 QSR and the voided upfront 6,173 to the zApp,
-    // and closing releases the rest of the hold: 10 + 250 QSR available.
+    // Slash half of the 1,000 QSR stake: a fifth of it (100 QSR) to the challenger with its bond back, the
+    // rest (400 QSR) burned; the session's earnings go back to the zApp and its hold is released.
     expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ stake: (500n * QSR).toString(), pendingTotal: '0' });
-    expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: (250n * QSR).toString(), nonce: '1' });
-    expect(await getZApp(db, zAppId)).toMatchObject({ available: (260n * QSR).toString(), held: '0' });
+    expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: (200n * QSR).toString(), nonce: '1' });
+    expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR).toString(), held: '0' });
     expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed', slashed: true });
-    expect((await replay(db, genesis(), { reexecutor: createReexecutor(gasTableByName()) })).ok).toBe(true);
+    expect((await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals')).rows).toEqual([{ burned: (400n * QSR).toString() }]);
+    expect((await replay(db, funded(), { reexecutor: createReexecutor(gasTableByName()) })).ok).toBe(true);
+  });
+});
+
+describe('host capping re-execution per momentum (PGlite)', () => {
+  let db: Db;
+  let host: Host;
+  const reexecutor = new FakeReexecutor();
+  const funded = (): Genesis => testGenesis({ owner: (1_000n * QSR).toString(), provider: (5_000n * QSR).toString(), user: (100n * QSR).toString(), receiptSigner: (100n * QSR).toString() });
+  beforeAll(async () => {
+    db = await freshPglite();
+    host = await startHost({ db, genesis: funded(), clock: testClock().clock, intervalMs: 5, reexecutor });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  it('judges challenges whose limits together exceed the cap in separate momentums, each under its receipt\'s callGasLimit', async () => {
+    const moduleHash = await putModule(db, FAKE_MODULE);
+    const owner = new TestAccount(KEYS.owner);
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: MAX_UINT64 as Gas, openToAll: false, openGasPerDay: 0n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
+    await waitApplied(host, db, await submit(db, new TestAccount(KEYS.provider), { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: 1n as Qsr, upfrontGas: 0n as Gas, stake: (1_000n * QSR) as Qsr }));
+    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: 20_000_000_000n as Gas, durationSeconds: 3_600n, ...ANY_CAPS });
+    await waitApplied(host, db, sessionId);
+
+    // Two honest receipts (re-execution upholds them) at limits that together pass the cap.
+    const limit = (MAX_REEXECUTION_GAS_PER_MOMENTUM * 3n) / 5n;
+    const receiptAt = (seq: bigint) => {
+      const input = new Uint8Array([Number(seq)]);
+      const honest = { callGas: 1_100n as Gas, postStateHash: sha3(input), outputHash: sha3(input), status: CallStatus.Ok };
+      return { input, receipt: testReceipt({ sessionId, seq, callGasLimit: limit as Gas, ...honest, cumulativeGas: (1_100n * seq) as Gas, inputHash: sha3(input), preStateHash: EMPTY_STATE_HASH }) };
+    };
+    const [a, b] = [receiptAt(1n), receiptAt(2n)];
+    const challenges = [
+      await submit(db, new TestAccount(KEYS.user), { name: 'Challenge', receipt: a.receipt.receipt, input: bytesToHex(a.input), preState: '0x' }),
+      await submit(db, new TestAccount(KEYS.receiptSigner), { name: 'Challenge', receipt: b.receipt.receipt, input: bytesToHex(b.input), preState: '0x' }),
+    ];
+    for (const c of challenges) await waitApplied(host, db, c);
+    const [first, second] = await Promise.all(challenges.map((c) => getCall(db, c)));
+    expect(first).toMatchObject({ status: 'applied' });
+    expect(second).toMatchObject({ status: 'applied' });
+    expect(second!.momentumHeight).not.toBe(first!.momentumHeight);
+    expect(reexecutor.calls.map((c) => c.gasLimit)).toEqual([limit, limit]);
   });
 });

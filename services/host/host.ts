@@ -30,6 +30,9 @@ import { stateDigest } from '../../contracts/gas/state.ts';
 import type { State } from '../../contracts/gas/state.ts';
 import { prepareCall } from '../../contracts/gas/apply.ts';
 import { callToJson, receiptToJson } from '../../contracts/json.ts';
+import { sessionStopEvent } from '../../contracts/events.ts';
+import type { SessionStopEvent } from '../../contracts/events.ts';
+import { MAX_CALL_GAS_LIMIT } from '../../contracts/gas/limits.ts';
 import type { Address, Hash, VerifiedReceipt } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
 import { markCalls, markRefused, pendingCalls } from '../store/calls.ts';
@@ -56,9 +59,17 @@ export const MAX_RECEIPTS_PER_MOMENTUM = 1_000;
 /** The meta key of the genesis hash the store was created from. */
 export const GENESIS_META_KEY = 'genesis_hash';
 
+/**
+ * The most gas the re-executions of one momentum's challenges may take together (one challenge at
+ * the chain's largest callGasLimit: a few seconds of metered WebAssembly). Challenges past it wait
+ * for the next momentum, with the later calls of their senders; the first challenge of a momentum
+ * always goes, so every challenge is judged in time.
+ */
+export const MAX_REEXECUTION_GAS_PER_MOMENTUM: bigint = MAX_CALL_GAS_LIMIT;
+
 export type HostEvent =
   | { type: 'momentum'; height: string; hash: Hash; timestamp: string; inputs: MomentumInput[]; results: MomentumResult[] }
-  | { type: 'abort'; sessionId: Hash; provider: Address; abortCap: string; height: string };
+  | SessionStopEvent;
 
 export interface HostLogger {
   info(obj: object, msg?: string): void;
@@ -75,7 +86,7 @@ export interface HostOptions {
   clock?: () => bigint;
   /** The shortest time between two momentums (a full batch does not wait). */
   intervalMs: number;
-  /** Receives momentum and abort events after each commit; failures are logged, never retried. */
+  /** Receives momentum and session stop events after each commit; failures are logged, never retried. */
   publish?: (events: HostEvent[]) => void | Promise<void>;
   logger?: HostLogger;
   /** How often a follower tries to take the lead (default 250 ms). */
@@ -225,10 +236,21 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const callOf: (Hash | null)[] = [];
     const refused: { hash: Hash; code: string }[] = [];
     const stalled = new Set<Address>();
+    let reexecutionGas = 0n;
     for (const { hash, call } of calls) {
       if (stalled.has(call.from)) continue;
       try {
-        inputs.push(prepareCall(domain, call));
+        const input = prepareCall(domain, call);
+        if (input.method.name === 'Challenge') {
+          // Re-execution runs under the receipt's callGasLimit (the user's signed limit, DESIGN §5.2).
+          const gas = input.method.receipt.receipt.callGasLimit;
+          if (reexecutionGas > 0n && reexecutionGas + gas > MAX_REEXECUTION_GAS_PER_MOMENTUM) {
+            stalled.add(call.from); // the next momentum takes it, and the sender's later calls after it
+            continue;
+          }
+          reexecutionGas += gas;
+        }
+        inputs.push(input);
         wires.push({ type: 'call', call: callToJson(call) });
         callOf.push(hash);
       } catch (error) {
@@ -242,10 +264,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // host takes their signer and only re-derives the digest, which is cheap. Replay recovers every
     // signature again from the recorded wire form, so a wrong signer cannot pass unnoticed.
     const verified: VerifiedReceipt[] = [];
-    const unverifiable: { digest: Hash; code: 'InvalidSignature' }[] = [];
+    const verifiedCopies: Hash[] = [];
+    const unverifiable: { copyKey: Hash; code: 'InvalidSignature' }[] = [];
     for (const row of stored) {
-      if (row.signer !== null && receiptDigest(domain, row.receipt) === row.digest) verified.push({ receipt: row.receipt, signer: row.signer, digest: row.digest });
-      else unverifiable.push({ digest: row.digest, code: 'InvalidSignature' });
+      if (row.signer !== null && row.invocationSigner !== null && receiptDigest(domain, row.receipt) === row.digest) {
+        verified.push({ receipt: row.receipt, signer: row.signer, invocationSigner: row.invocationSigner, digest: row.digest });
+        verifiedCopies.push(row.copyKey);
+      } else unverifiable.push({ copyKey: row.copyKey, code: 'InvalidSignature' });
     }
     if (verified.length > 0) {
       inputs.push({ kind: 'receipts', receipts: verified });
@@ -280,13 +305,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const momentum: Momentum = { ...fields, hash: momentumHash(fields) };
 
     const callOutcomes: { hash: Hash; ok: boolean; code: string | null; result: unknown }[] = [];
-    let receiptOutcomes: { digest: Hash; applied: boolean; outcome: string; code: string | null }[] = [];
+    let receiptOutcomes: { copyKey: Hash; applied: boolean; outcome: string; code: string | null }[] = [];
     results.forEach((result, i) => {
       const callHash = callOf[i];
       if (callHash !== null && callHash !== undefined) {
         callOutcomes.push({ hash: callHash, ok: result.ok, code: result.ok ? null : result.code, result: resultsJson[i] });
       } else {
-        receiptOutcomes = receiptResults(result, verified);
+        receiptOutcomes = receiptResults(result, verifiedCopies);
       }
     });
 
@@ -297,7 +322,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // ends and everything, the preloaded batch included, is loaded again.
     let next: Promise<Batch> | null = null;
     if (full) {
-      next = loadBatch(state, { calls: calls.map((c) => c.hash), receipts: stored.map((r) => r.digest) });
+      const taken = [...callOf.filter((h): h is Hash => h !== null), ...refused.map((r) => r.hash)];
+      next = loadBatch(state, { calls: taken, receipts: stored.map((r) => r.copyKey) });
       next.catch(() => undefined); // awaited by the next round; a failure surfaces there
     }
     await db.transaction(async (tx) => {
@@ -309,19 +335,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       await markRejected(tx, unverifiable);
     });
     observe(height);
-    await publishAfter(momentum, wires, resultsJson, results);
+    await publishAfter(momentum, wires, resultsJson, stopEvents(state, inputs, results, height));
     return { head: momentum, full, next };
   };
 
-  const publishAfter = async (m: Momentum, wires: MomentumInput[], resultsJson: MomentumResult[], results: InputResult[]): Promise<void> => {
+  const publishAfter = async (m: Momentum, wires: MomentumInput[], resultsJson: MomentumResult[], stops: SessionStopEvent[]): Promise<void> => {
     if (opts.publish === undefined) return;
-    const events: HostEvent[] = [{ type: 'momentum', height: m.height.toString(), hash: m.hash, timestamp: m.timestamp.toString(), inputs: wires, results: resultsJson }];
-    for (const result of results) {
-      if (!result.ok) continue;
-      for (const e of result.events) {
-        if (e.type === 'SessionAborted') events.push({ type: 'abort', sessionId: e.sessionId, provider: e.provider, abortCap: e.abortCap.toString(), height: m.height.toString() });
-      }
-    }
+    const events: HostEvent[] = [{ type: 'momentum', height: m.height.toString(), hash: m.hash, timestamp: m.timestamp.toString(), inputs: wires, results: resultsJson }, ...stops];
     try {
       await opts.publish(events);
     } catch (error) {
@@ -403,12 +423,33 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   };
 }
 
-/** How each receipt of the batch ended, for its ingestion row. */
-function receiptResults(result: InputResult, verified: readonly VerifiedReceipt[]): { digest: Hash; applied: boolean; outcome: string; code: string | null }[] {
-  if (!result.ok) return verified.map((v) => ({ digest: v.digest.toLowerCase() as Hash, applied: false, outcome: result.code, code: result.code }));
-  return (result.outcomes ?? []).map((o) => {
-    const digest = o.digest.toLowerCase() as Hash;
-    if (o.outcome === 'Rejected') return { digest, applied: false, outcome: o.code, code: o.code };
-    return { digest, applied: true, outcome: o.outcome, code: null };
+/** How each copy of the batch ended, for its intake row (the contract reports outcomes in input order). */
+function receiptResults(result: InputResult, copyKeys: readonly Hash[]): { copyKey: Hash; applied: boolean; outcome: string; code: string | null }[] {
+  if (!result.ok) return copyKeys.map((copyKey) => ({ copyKey, applied: false, outcome: result.code, code: result.code }));
+  return (result.outcomes ?? []).map((o, i) => {
+    const copyKey = copyKeys[i]!;
+    if (o.outcome === 'Rejected') return { copyKey, applied: false, outcome: o.code, code: o.code };
+    return { copyKey, applied: true, outcome: o.outcome, code: null };
   });
+}
+
+/**
+ * The sessions a momentum stopped (DESIGN §8 *Abort*): for each Abort and CloseSession it applied,
+ * the session as the momentum left it, so runners learn of `stopCall` and `closesAt`.
+ */
+function stopEvents(state: State, inputs: readonly Input[], results: readonly InputResult[], height: bigint): SessionStopEvent[] {
+  const out: SessionStopEvent[] = [];
+  inputs.forEach((input, i) => {
+    if (input.kind !== 'call' || results[i]?.ok !== true) return;
+    const { method } = input;
+    if (method.name !== 'Abort' && method.name !== 'CloseSession') return;
+    const sessionId = method.sessionId.toLowerCase() as Hash;
+    const session = state.sessions.get(sessionId);
+    if (session === undefined) return;
+    out.push(sessionStopEvent({
+      kind: method.name === 'Abort' ? 'abort' : 'close', sessionId, provider: session.provider,
+      stopCall: session.stopCall, closesAt: session.closesAt ?? 0n, height,
+    }));
+  });
+  return out;
 }

@@ -52,8 +52,9 @@ function entries<K extends string, V>(keys: ReadonlySet<K>, map: ReadonlyMap<K, 
 
 /**
  * The state digest of a momentum after genesis: SHA3-256 of the canonical JSON of
- * `{ prevHash, accounts, zApps, providers, sessions, userGas }`, each a list of `[key, view]` for
- * the entities the momentum changed (sorted by key; view null when deleted) — exactly the rows its
+ * `{ prevHash, accounts, zApps, providers, sessions, burned }`, each a list of `[key, view]` for
+ * the entities the momentum changed (sorted by key; view null when deleted), `burned` the new total
+ * when the momentum burned QSR (else null) — exactly the rows its
  * commit writes. O(changes), not O(state); chained to the previous momentum's hash, so the digests
  * of a chain cover every state row ever written. Replay recomputes it from the re-applied inputs
  * and finally compares the whole state with the rows.
@@ -65,7 +66,7 @@ export function changesDigest(prevHash: Hash, state: State, changed: Changed): H
     zApps: entries(changed.zApps, state.zApps, zAppJson),
     providers: entries(changed.providers, state.providers, providerJson),
     sessions: entries(changed.sessions, state.sessions, sessionJson),
-    userGas: entries(changed.userGas, state.userGas, (key, v) => ({ key, day: v.day.toString(), usedGas: v.usedGas.toString() })),
+    burned: changed.burned ? state.burned.toString() : null,
   });
 }
 

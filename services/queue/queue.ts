@@ -1,6 +1,6 @@
 import type { Hash } from '../../contracts/types.ts';
 
-/** Digests per job: a receipts POST of up to 1,000 receipts is split into jobs of this size. */
+/** Copy keys per job: a receipts POST of up to 1,000 receipts is split into jobs of this size. */
 export const DIGESTS_PER_JOB = 250;
 /** Attempts per job before it is dropped (the reconciler finds its receipts again later). */
 export const JOB_ATTEMPTS = 5;
@@ -15,9 +15,10 @@ export interface QueueConsumer {
 }
 
 /**
- * The receipt queue port. Jobs carry only receipt digests: the receipts themselves are stored in
- * Postgres before a job exists, so a lost job delays settlement but never loses a receipt, and a
- * job run twice changes nothing (exactly-once effects come from the store and the contract).
+ * The receipt queue port. Jobs carry only the intake keys of receipt copies (services/store
+ * `receiptCopyKey`): the copies themselves are stored in Postgres before a job exists, so a lost job
+ * delays settlement but never loses a receipt, and a job run twice changes nothing (exactly-once
+ * effects come from the store and the contract).
  */
 export interface ReceiptQueue {
   readonly kind: 'bullmq' | 'memory';

@@ -96,3 +96,10 @@ export async function momentumByHash(db: Db, hash: string): Promise<MomentumJson
   const { rows } = await db.query<MomentumRow>(`SELECT ${COLUMNS} FROM momentums WHERE hash = $1`, [parseHash(hash)]);
   return rows[0] === undefined ? null : momentumJson(fromRow(rows[0]));
 }
+
+/** The newest momentum's height and timestamp, without its inputs (null before genesis). */
+export async function latestMomentumHead(db: Db): Promise<{ height: bigint; timestamp: bigint } | null> {
+  const { rows } = await db.query<{ height: string; timestamp: string }>('SELECT height::text AS height, timestamp::text AS timestamp FROM momentums ORDER BY height DESC LIMIT 1');
+  const row = rows[0];
+  return row === undefined ? null : { height: BigInt(row.height), timestamp: BigInt(row.timestamp) };
+}

@@ -1,22 +1,49 @@
 import { ZgasError } from '../../contracts/errors.ts';
 import type { ErrorCode } from '../../contracts/errors.ts';
-import { parseAddress, parseHash } from '../../contracts/hex.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { concatBytes, hexToBytes, parseAddress, parseHash } from '../../contracts/hex.ts';
 import { receiptFromJson, receiptToJson } from '../../contracts/json.ts';
-import type { Address, Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
 
-/** Receipts one call may insert, load or mark (a Settle batch's size). */
+/** Receipt copies one call may insert, load or mark (a Settle batch's size). */
 export const MAX_RECEIPTS_PER_CALL = 1_000;
+/**
+ * Copies one submitter may have stored and not yet verified. Verification workers free the room
+ * as they go; past it the submitter is refused (IntakeFull) until they catch up, so no client can
+ * fill the store with copies that are never going to verify.
+ */
+export const MAX_UNVERIFIED_COPIES_PER_SUBMITTER = 100_000;
+/** Bytes (JSON text) of the copies one submitter may have stored and not yet verified. */
+export const MAX_UNVERIFIED_BYTES_PER_SUBMITTER = 64 * 1024 * 1024;
+/** How long a copy that was rejected stays visible (GET /v1/receipts/:digest) before it expires. */
+export const REJECTED_COPY_TTL_MS = 60 * 60 * 1000;
 
 export type ReceiptState = 'stored' | 'verified' | 'applied' | 'rejected';
 
-export interface StoredReceipt {
+/**
+ * The intake key of one submitted copy: SHA3-256(digest ‖ signature ‖ invocationSignature). The
+ * receipt's identity (its digest) leaves the signatures out (DESIGN §4); the intake keeps them, so
+ * a copy signed by anyone else never takes the place of the copy the session's parties signed.
+ */
+export function receiptCopyKey(digest: Hash, receipt: SettlementReceipt): Hash {
+  return sha3(concatBytes(hexToBytes(digest), hexToBytes(receipt.signature), hexToBytes(receipt.invocationSignature)));
+}
+
+export interface ReceiptCopy {
+  copyKey: Hash;
+  /** The receipt's EIP-712 digest (its identity). */
   digest: Hash;
-  receipt: SignedReceipt;
+  receipt: SettlementReceipt;
+}
+
+export interface StoredReceipt extends ReceiptCopy {
   state: ReceiptState;
-  /** The recovered signer, once verified. */
+  /** The recovered receipt signer, once verified. */
   signer: Address | null;
-  /** Why it was rejected (verification or contract), or the contract's failure code when applied. */
+  /** The recovered invocation signer, once verified. */
+  invocationSigner: Address | null;
+  /** Why it was rejected (verification or contract), or null. */
   code: string | null;
   /** What settlement made of it: 'Settled', 'Duplicate', 'Fraud' or an error code. */
   outcome: string | null;
@@ -24,10 +51,12 @@ export interface StoredReceipt {
 }
 
 interface ReceiptRow {
+  copy_key: string;
   digest: string;
   signed: unknown;
   state: ReceiptState;
   signer: string | null;
+  invocation_signer: string | null;
   code: string | null;
   outcome: string | null;
   momentum_height: string | null;
@@ -37,112 +66,191 @@ function limit(n: number, what: string): void {
   if (n > MAX_RECEIPTS_PER_CALL) throw new ZgasError('BatchTooLarge', { what, count: n, max: MAX_RECEIPTS_PER_CALL });
 }
 
+/** How much unverified intake one submitter may have stored. */
+export interface IntakeBounds {
+  copies: number;
+  bytes: number;
+}
+
+export const DEFAULT_INTAKE_BOUNDS: Readonly<IntakeBounds> = Object.freeze({ copies: MAX_UNVERIFIED_COPIES_PER_SUBMITTER, bytes: MAX_UNVERIFIED_BYTES_PER_SUBMITTER });
+
+export interface InsertOutcome {
+  /** Digests of the copies stored now. */
+  accepted: Hash[];
+  /** Digests of copies already stored (the same signatures), or of receipts the contract already took. */
+  duplicates: Hash[];
+  /** Copy keys of the copies stored now: what the verification queue carries. */
+  stored: Hash[];
+}
+
 /**
- * Stores receipts for settlement, durably before it returns. `digests[i]` is the EIP-712 digest of
- * `receipts[i]` (computed by the caller). A receipt already stored — in any state — is a duplicate,
- * as is a repeat within the batch.
+ * Stores copies for settlement, durably before it returns. A copy already stored (same digest and
+ * signatures, in any state) is a duplicate, as is a repeat within the batch and any copy of a
+ * receipt the contract has already applied. A copy with other signatures than a stored one is
+ * stored too. The submitter's unverified copies are bounded (IntakeFull past the bound).
  */
-export async function insertReceipts(db: Db, receipts: SignedReceipt[], digests: Hash[]): Promise<{ accepted: Hash[]; duplicates: Hash[] }> {
-  if (receipts.length !== digests.length) throw new ZgasError('InvalidRequest', { reason: 'one digest per receipt' });
-  limit(receipts.length, 'receipts');
-  const seen = new Set<string>();
-  const batch: { digest: Hash; receipt: SignedReceipt }[] = [];
-  const duplicates: Hash[] = [];
-  receipts.forEach((receipt, i) => {
-    const digest = parseHash(digests[i]);
-    if (seen.has(digest)) duplicates.push(digest);
-    else {
-      seen.add(digest);
-      batch.push({ digest, receipt });
-    }
+export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], submitter: string, bounds: IntakeBounds = DEFAULT_INTAKE_BOUNDS): Promise<InsertOutcome> {
+  limit(copies.length, 'receipts');
+  const keys = copies.map((c) => parseHash(c.copyKey));
+  const firstAt = new Map<string, number>();
+  keys.forEach((k, i) => {
+    if (!firstAt.has(k)) firstAt.set(k, i);
   });
-  if (batch.length === 0) return { accepted: [], duplicates };
-  // One JSON document for the whole batch: text arrays of JSON would cost the driver an escaping
-  // pass over every character of every receipt.
-  const { rows } = await db.query<{ digest: Hash }>(
-    `INSERT INTO receipts (digest, session_id, seq, signed)
-     SELECT e->>'d', e->'r'->>'sessionId', (e->'r'->>'seq')::numeric, e->'r' FROM jsonb_array_elements($1::jsonb) AS e
-     ON CONFLICT (digest) DO NOTHING
-     RETURNING digest`,
-    [JSON.stringify(batch.map((b) => ({ d: b.digest, r: receiptToJson(b.receipt) })))],
-  );
-  const inserted = new Set(rows.map((r) => r.digest));
+  const candidates = [...firstAt.values()];
+  const settled = candidates.length === 0 ? [] : (await db.query<{ digest: Hash }>(
+    `SELECT DISTINCT digest FROM receipts WHERE digest = ANY($1::text[]) AND state = 'applied'`,
+    [[...new Set(candidates.map((i) => copies[i]!.digest))]],
+  )).rows;
+  const applied = new Set(settled.map((r) => r.digest));
+  const fresh = candidates.filter((i) => !applied.has(copies[i]!.digest)).map((i) => ({ i, text: JSON.stringify(receiptToJson(copies[i]!.receipt)) }));
+
+  const inserted = new Set<string>();
+  if (fresh.length > 0) {
+    const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
+    const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
+      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM receipts WHERE submitter = $1 AND state = 'stored'`,
+      [submitter],
+    );
+    const pendingCopies = Number(pending?.copies ?? '0');
+    const pendingBytes = Number(pending?.bytes ?? '0');
+    if (pendingCopies + fresh.length > bounds.copies || pendingBytes + bytes > bounds.bytes) {
+      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pendingCopies, maxCopies: bounds.copies, unverifiedBytes: pendingBytes, maxBytes: bounds.bytes });
+    }
+    // One JSON document for the whole batch: text arrays of JSON would cost the driver an escaping
+    // pass over every character of every receipt.
+    const { rows } = await db.query<{ copy_key: Hash }>(
+      `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
+       SELECT e->>'k', e->>'d', e->'r'->>'sessionId', (e->'r'->>'seq')::numeric, e->'r', $2, (e->>'n')::integer
+       FROM jsonb_array_elements($1::jsonb) AS e
+       ON CONFLICT (copy_key) DO NOTHING
+       RETURNING copy_key`,
+      [`[${fresh.map((b) => `{"k":"${keys[b.i]!}","d":"${parseHash(copies[b.i]!.digest)}","n":${b.text.length},"r":${b.text}}`).join(',')}]`, submitter],
+    );
+    for (const r of rows) inserted.add(r.copy_key);
+  }
+  // In input order: the first occurrence of a copy stored now is accepted, everything else a duplicate.
   const accepted: Hash[] = [];
-  for (const b of batch) (inserted.has(b.digest) ? accepted : duplicates).push(b.digest);
-  return { accepted, duplicates };
+  const duplicates: Hash[] = [];
+  const stored: Hash[] = [];
+  keys.forEach((k, i) => {
+    const digest = parseHash(copies[i]!.digest);
+    if (firstAt.get(k) === i && inserted.has(k)) {
+      accepted.push(digest);
+      stored.push(k);
+    } else duplicates.push(digest);
+  });
+  return { accepted, duplicates, stored };
 }
 
 function toStored(row: ReceiptRow): StoredReceipt {
   return {
+    copyKey: row.copy_key as Hash,
     digest: row.digest as Hash,
     receipt: receiptFromJson(row.signed),
     state: row.state,
     signer: row.signer === null ? null : parseAddress(row.signer),
+    invocationSigner: row.invocation_signer === null ? null : parseAddress(row.invocation_signer),
     code: row.code,
     outcome: row.outcome,
     momentumHeight: row.momentum_height === null ? null : BigInt(row.momentum_height),
   };
 }
 
-const RECEIPT_COLUMNS = 'digest, signed, state, signer, code, outcome, momentum_height';
+const RECEIPT_COLUMNS = 'copy_key, digest, signed, state, signer, invocation_signer, code, outcome, momentum_height';
 
-/** The stored receipts among `digests` (unknown digests are left out), in the order asked. */
-export async function loadReceipts(db: Db, digests: Hash[]): Promise<StoredReceipt[]> {
-  limit(digests.length, 'digests');
-  if (digests.length === 0) return [];
-  const wanted = digests.map((d) => parseHash(d));
-  const { rows } = await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE digest = ANY($1::text[])`, [wanted]);
-  const byDigest = new Map(rows.map((r) => [r.digest, r]));
+/** The stored copies among `copyKeys` (unknown keys are left out), in the order asked. */
+export async function loadReceipts(db: Db, copyKeys: readonly Hash[]): Promise<StoredReceipt[]> {
+  limit(copyKeys.length, 'copy keys');
+  if (copyKeys.length === 0) return [];
+  const wanted = copyKeys.map((d) => parseHash(d));
+  const { rows } = await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE copy_key = ANY($1::text[])`, [wanted]);
+  const byKey = new Map(rows.map((r) => [r.copy_key, r]));
   const out: StoredReceipt[] = [];
   for (const d of new Set(wanted)) {
-    const row = byDigest.get(d);
+    const row = byKey.get(d);
     if (row !== undefined) out.push(toStored(row));
   }
   return out;
 }
 
-/** Marks stored receipts as verified with their recovered signer; receipts past 'stored' are left as they are. Returns how many changed. */
-export async function markVerified(db: Db, verified: { digest: Hash; signer: Address }[]): Promise<number> {
+/** Copies of one receipt one lookup returns at most. */
+export const MAX_COPIES_PER_LOOKUP = 100;
+
+/**
+ * The stored copies of a receipt (by digest), the one that went furthest first: applied, then
+ * verified, stored, rejected.
+ */
+export async function receiptCopies(db: Db, digest: Hash): Promise<StoredReceipt[]> {
+  const { rows } = await db.query<ReceiptRow>(
+    `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE digest = $1
+     ORDER BY CASE state WHEN 'applied' THEN 0 WHEN 'verified' THEN 1 WHEN 'stored' THEN 2 ELSE 3 END, submitted_at, copy_key
+     LIMIT $2`,
+    [parseHash(digest), MAX_COPIES_PER_LOOKUP],
+  );
+  return rows.map(toStored);
+}
+
+/** Marks stored copies as verified with their recovered signers; copies past 'stored' are left as they are. Returns how many changed. */
+export async function markVerified(db: Db, verified: readonly { copyKey: Hash; signer: Address; invocationSigner: Address }[]): Promise<number> {
   limit(verified.length, 'receipts');
   if (verified.length === 0) return 0;
   const { rows } = await db.query(
-    `UPDATE receipts r SET state = 'verified', signer = u.signer, updated_at = now()
-     FROM unnest($1::text[], $2::text[]) AS u(digest, signer)
-     WHERE r.digest = u.digest AND r.state = 'stored'
-     RETURNING r.digest`,
-    [verified.map((v) => parseHash(v.digest)), verified.map((v) => parseAddress(v.signer))],
+    `UPDATE receipts r SET state = 'verified', signer = u.signer, invocation_signer = u.invocation_signer, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS u(copy_key, signer, invocation_signer)
+     WHERE r.copy_key = u.copy_key AND r.state = 'stored'
+     RETURNING r.copy_key`,
+    [verified.map((v) => parseHash(v.copyKey)), verified.map((v) => parseAddress(v.signer)), verified.map((v) => parseAddress(v.invocationSigner))],
   );
   return rows.length;
 }
 
-/** Marks receipts that failed verification as rejected with the error code; applied receipts are never changed. Returns how many changed. */
-export async function markRejected(db: Db, rejected: { digest: Hash; code: ErrorCode }[]): Promise<number> {
+/**
+ * Marks copies that failed verification as rejected with the error code; applied copies are never
+ * changed. A rejected copy is final for itself only: other copies of the receipt are rows of their
+ * own. Returns how many changed.
+ */
+export async function markRejected(db: Db, rejected: readonly { copyKey: Hash; code: ErrorCode }[]): Promise<number> {
   limit(rejected.length, 'receipts');
   if (rejected.length === 0) return 0;
   const { rows } = await db.query(
     `UPDATE receipts r SET state = 'rejected', code = u.code, outcome = u.code, updated_at = now()
-     FROM unnest($1::text[], $2::text[]) AS u(digest, code)
-     WHERE r.digest = u.digest AND r.state IN ('stored', 'verified')
-     RETURNING r.digest`,
-    [rejected.map((v) => parseHash(v.digest)), rejected.map((v) => v.code)],
+     FROM unnest($1::text[], $2::text[]) AS u(copy_key, code)
+     WHERE r.copy_key = u.copy_key AND r.state IN ('stored', 'verified')
+     RETURNING r.copy_key`,
+    [rejected.map((v) => parseHash(v.copyKey)), rejected.map((v) => v.code)],
   );
   return rows.length;
 }
 
-/** Receipts stored at least `olderThanMs` ago and still unverified, oldest first: what the reconciler enqueues again. */
+/** Copies stored at least `olderThanMs` ago and still unverified, oldest first: what the reconciler enqueues again. */
 export async function unverifiedReceipts(db: Db, opts: { olderThanMs: number; limit: number }): Promise<Hash[]> {
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const olderThanMs = Math.max(0, Math.trunc(opts.olderThanMs));
-  const { rows } = await db.query<{ digest: Hash }>(
-    `SELECT digest FROM receipts
+  const { rows } = await db.query<{ copy_key: Hash }>(
+    `SELECT copy_key FROM receipts
      WHERE state = 'stored' AND submitted_at <= now() - ($1::bigint * interval '1 millisecond')
-     ORDER BY submitted_at, digest LIMIT $2`,
+     ORDER BY submitted_at, copy_key LIMIT $2`,
     [olderThanMs, n],
   );
-  return rows.map((r) => r.digest);
+  return rows.map((r) => r.copy_key);
 }
 
-/** Counts of receipts by state (for metrics and readiness). */
+/** Deletes copies rejected at least `olderThanMs` ago (at most `limit`); returns how many. */
+export async function expireRejected(db: Db, opts: { olderThanMs: number; limit: number }): Promise<number> {
+  const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
+  const olderThanMs = Math.max(0, Math.trunc(opts.olderThanMs));
+  const { rows } = await db.query(
+    `DELETE FROM receipts WHERE copy_key IN (
+       SELECT copy_key FROM receipts
+       WHERE state = 'rejected' AND updated_at <= now() - ($1::bigint * interval '1 millisecond')
+       ORDER BY updated_at LIMIT $2)
+     RETURNING copy_key`,
+    [olderThanMs, n],
+  );
+  return rows.length;
+}
+
+/** Counts of receipt copies by state (for metrics and readiness). */
 export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number>> {
   const { rows } = await db.query<{ state: ReceiptState; n: string }>('SELECT state, count(*) AS n FROM receipts GROUP BY state');
   const out: Record<ReceiptState, number> = { stored: 0, verified: 0, applied: 0, rejected: 0 };
@@ -152,29 +260,29 @@ export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number
 
 // ── for the sequencer ──────────────────────────────────────────────────────────────────
 /**
- * Verified receipts waiting for settlement, ordered by session and seq, leaving out `exclude` (a
- * batch whose momentum is being committed while the next one loads).
+ * Verified copies waiting for settlement, ordered by session and seq, leaving out `exclude` (copy
+ * keys of a batch whose momentum is being committed while the next one loads).
  */
 export async function verifiedReceipts(db: Db, max: number, exclude: readonly Hash[] = []): Promise<StoredReceipt[]> {
   const n = Math.max(0, Math.min(Math.trunc(max), MAX_RECEIPTS_PER_CALL));
-  limit(exclude.length, 'excluded digests');
+  limit(exclude.length, 'excluded copies');
   const { rows } = exclude.length === 0
-    ? await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' ORDER BY session_id, seq, digest LIMIT $1`, [n])
+    ? await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' ORDER BY session_id, seq, copy_key LIMIT $1`, [n])
     : await db.query<ReceiptRow>(
-      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' AND digest <> ALL($2::text[]) ORDER BY session_id, seq, digest LIMIT $1`,
+      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' AND copy_key <> ALL($2::text[]) ORDER BY session_id, seq, copy_key LIMIT $1`,
       [n, [...exclude]],
     );
   return rows.map(toStored);
 }
 
-/** Records settlement outcomes: applied receipts with their outcome; those the contract rejected with their code. */
-export async function markSettled(db: Db, height: bigint, outcomes: { digest: Hash; applied: boolean; outcome: string; code: string | null }[]): Promise<void> {
+/** Records settlement outcomes per copy: applied copies with their outcome; those the contract rejected with their code. */
+export async function markSettled(db: Db, height: bigint, outcomes: readonly { copyKey: Hash; applied: boolean; outcome: string; code: string | null }[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
     `UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
        outcome = u.outcome, code = u.code, momentum_height = $5, updated_at = now()
-     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(digest, applied, outcome, code)
-     WHERE r.digest = u.digest AND r.state = 'verified'`,
-    [outcomes.map((o) => o.digest), outcomes.map((o) => o.applied), outcomes.map((o) => o.outcome), outcomes.map((o) => o.code), height.toString()],
+     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(copy_key, applied, outcome, code)
+     WHERE r.copy_key = u.copy_key AND r.state = 'verified'`,
+    [outcomes.map((o) => o.copyKey), outcomes.map((o) => o.applied), outcomes.map((o) => o.outcome), outcomes.map((o) => o.code), height.toString()],
   );
 }

@@ -1,5 +1,6 @@
+import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
-import type { Address } from '../../contracts/types.ts';
+import type { Address, Hash } from '../../contracts/types.ts';
 import { accountJson, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
 import type { State, StateJson } from '../../contracts/gas/state.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
@@ -9,15 +10,10 @@ export type AccountJson = ReturnType<typeof accountJson>;
 export type ZAppJson = ReturnType<typeof zAppJson>;
 export type ProviderJson = ReturnType<typeof providerJson>;
 export type SessionJson = ReturnType<typeof sessionJson>;
-export interface UserGasJson {
-  key: string;
-  day: string;
-  usedGas: string;
-}
 
 /**
  * How an entity's JSON view maps onto its table: one column per field (nested objects flattened
- * with dotted paths), NUMERIC columns for decimal strings, JSONB for lists.
+ * with dotted paths), NUMERIC domains for decimal strings, JSONB for lists and nested records.
  */
 type Kind = 'text' | 'num' | 'bool' | 'int' | 'json';
 type Column = readonly [field: string, column: string, kind: Kind];
@@ -37,8 +33,9 @@ const ZAPPS: Table = {
   columns: [
     ['id', 'id', 'text'], ['owner', 'owner', 'text'], ['moduleHash', 'module_hash', 'text'], ['available', 'available', 'num'], ['held', 'held', 'num'],
     ['policy.maxPricePerMgas', 'max_price_per_mgas', 'num'], ['policy.maxGasPerSession', 'max_gas_per_session', 'num'],
-    ['policy.openToAll', 'open_to_all', 'bool'], ['policy.userGasPerDay', 'user_gas_per_day', 'num'],
+    ['policy.openToAll', 'open_to_all', 'bool'], ['policy.openGasPerDay', 'open_gas_per_day', 'num'],
     ['autoTopUp.minAvailable', 'top_up_min_available', 'num'], ['autoTopUp.refill', 'top_up_refill', 'num'],
+    ['openGasToday', 'open_gas_today', 'num'], ['openGasDay', 'open_gas_day', 'num'],
   ],
 };
 const PROVIDERS: Table = {
@@ -47,25 +44,21 @@ const PROVIDERS: Table = {
     ['address', 'address', 'text'], ['receiptSigner', 'receipt_signer', 'text'], ['pricePerMgas', 'price_per_mgas', 'num'],
     ['upfrontGas', 'upfront_gas', 'num'], ['stake', 'stake', 'num'], ['unbonding', 'unbonding', 'json'],
     ['pendingEarnings', 'pending_earnings', 'json'], ['pendingTotal', 'pending_total', 'num'], ['claimable', 'claimable', 'num'],
-    ['openSessions', 'open_sessions', 'int'],
+    ['accepting', 'accepting', 'bool'], ['liveSessions', 'live_sessions', 'int'], ['challengeableUntil', 'challengeable_until', 'num'],
   ],
 };
 const SESSIONS: Table = {
   name: 'sessions', key: 'id',
   columns: [
     ['id', 'id', 'text'], ['zAppId', 'zapp_id', 'text'], ['provider', 'provider', 'text'], ['user', 'user_address', 'text'],
-    ['price', 'price', 'num'], ['receiptSigner', 'receipt_signer', 'text'], ['gasLimit', 'gas_limit', 'num'], ['hold', 'hold', 'num'],
-    ['upfrontGas', 'upfront_gas', 'num'], ['settledGas', 'settled_gas', 'num'], ['billedGas', 'billed_gas', 'num'],
-    ['lastSeq', 'last_seq', 'num'], ['lastReceiptHash', 'last_receipt_hash', 'text'], ['lastPostStateHash', 'last_post_state_hash', 'text'],
-    ['status', 'status', 'text'], ['openedAt', 'opened_at', 'num'], ['expiresAt', 'expires_at', 'num'], ['abortCap', 'abort_cap', 'num'],
-    ['abortedAt', 'aborted_at', 'num'], ['closedAt', 'closed_at', 'num'], ['openedByUser', 'opened_by_user', 'bool'],
-    ['slashed', 'slashed', 'bool'], ['challengeFloorSeq', 'challenge_floor_seq', 'num'], ['settlements', 'settlements', 'json'],
-    ['gasLimits', 'gas_limits', 'json'],
+    ['openedByOwner', 'opened_by_owner', 'bool'], ['price', 'price', 'num'], ['receiptSigner', 'receipt_signer', 'text'],
+    ['gasLimit', 'gas_limit', 'num'], ['hold', 'hold', 'num'], ['upfrontGas', 'upfront_gas', 'num'], ['settledGas', 'settled_gas', 'num'],
+    ['billedGas', 'billed_gas', 'num'], ['lastSeq', 'last_seq', 'num'], ['lastReceiptHash', 'last_receipt_hash', 'text'],
+    ['lastPostStateHash', 'last_post_state_hash', 'text'], ['lastInvocation', 'last_invocation', 'json'],
+    ['coverageFloorSeq', 'coverage_floor_seq', 'num'], ['coverage', 'coverage', 'json'], ['judgedSeqs', 'judged_seqs', 'json'],
+    ['status', 'status', 'text'], ['stopCall', 'stop_call', 'bool'], ['slashed', 'slashed', 'bool'],
+    ['openedAt', 'opened_at', 'num'], ['expiresAt', 'expires_at', 'num'], ['closesAt', 'closes_at', 'num'], ['finalizedAt', 'finalized_at', 'num'],
   ],
-};
-const USER_GAS: Table = {
-  name: 'user_gas', key: 'key',
-  columns: [['key', 'key', 'text'], ['day', 'day', 'num'], ['usedGas', 'used_gas', 'num']],
 };
 
 /** Rows one upsert statement carries at most. */
@@ -175,12 +168,20 @@ export async function saveChanged(db: Db, state: State, changed: Changed): Promi
     [ZAPPS, split(changed.zApps, state.zApps, zAppJson)],
     [PROVIDERS, split(changed.providers, state.providers, providerJson)],
     [SESSIONS, split(changed.sessions, state.sessions, sessionJson)],
-    [USER_GAS, split(changed.userGas, state.userGas, (key, v) => ({ key, day: v.day.toString(), usedGas: v.usedGas.toString() }))],
   ] as const;
   for (const [table, { present, gone }] of parts) {
     await upsert(db, table, present);
     await remove(db, table, gone);
   }
+  if (changed.burned) await saveGlobals(db, state);
+}
+
+/** The contract's global counters (one row). */
+async function saveGlobals(db: Db, state: State): Promise<void> {
+  await db.query(
+    'INSERT INTO contract_globals (id, burned) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET burned = EXCLUDED.burned',
+    [state.burned.toString()],
+  );
 }
 
 /** Writes every entity of the state (genesis, or a rebuild). */
@@ -190,7 +191,7 @@ export async function saveAll(db: Db, state: State): Promise<void> {
   await upsert(db, ZAPPS, json.zApps);
   await upsert(db, PROVIDERS, json.providers);
   await upsert(db, SESSIONS, json.sessions);
-  await upsert(db, USER_GAS, json.userGas);
+  await saveGlobals(db, state);
 }
 
 /**
@@ -205,7 +206,7 @@ export async function loadState(db: Db, base: State): Promise<State> {
     zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
     providers: (await selectAll(db, PROVIDERS)) as ProviderJson[],
     sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
-    userGas: (await selectAll(db, USER_GAS)) as unknown as UserGasJson[],
+    burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
   };
   return stateFromJson(json);
 }
@@ -227,7 +228,7 @@ export async function getSession(db: Db, id: string): Promise<SessionJson | null
   return (await selectOne(db, SESSIONS, parseHash(id))) as SessionJson | null;
 }
 
-/** Open or aborting sessions of a provider (for a runner catching up on aborts). */
+/** Sessions of a provider not yet closed (for a runner catching up on aborts). */
 export async function providerSessions(db: Db, provider: Address, limit = 1_000): Promise<SessionJson[]> {
   const { rows } = await db.query(
     `SELECT ${columnList(SESSIONS)} FROM sessions WHERE provider = $1 AND status <> 'closed' ORDER BY id LIMIT $2`,
@@ -236,3 +237,72 @@ export async function providerSessions(db: Db, provider: Address, limit = 1_000)
   return rows.map((r) => fromRow(SESSIONS, r) as SessionJson);
 }
 
+
+/** Keys of the entities a partial state holds. */
+export interface EntityKeys {
+  accounts: Iterable<string>;
+  zApps: Iterable<string>;
+  providers: Iterable<string>;
+  sessions: Iterable<string>;
+}
+
+/** Keys one partial load may name per kind. */
+export const MAX_ENTITIES_PER_LOAD = 10_000;
+
+async function selectMany(db: Db, table: Table, keys: Iterable<string>): Promise<Record<string, unknown>[]> {
+  const list = [...new Set(keys)];
+  if (list.length === 0) return [];
+  if (list.length > MAX_ENTITIES_PER_LOAD) throw new ZgasError('LimitExceeded', { what: `${table.name} to load`, count: list.length, max: MAX_ENTITIES_PER_LOAD });
+  const { rows } = await db.query(`SELECT ${columnList(table)} FROM ${table.name} WHERE ${table.key} = ANY($1::text[]) ORDER BY ${table.key}`, [list]);
+  return rows.map((r) => fromRow(table, r));
+}
+
+/**
+ * The entities named by `keys` as they are committed, as a state of their own (what genesis fixes
+ * from `base`; the supply is what these entities hold). For checking one call against the latest
+ * state without loading all of it: the contract only reads the entities a call names.
+ */
+export async function loadEntities(db: Db, base: State, keys: EntityKeys): Promise<State> {
+  const json = stateToJson(base);
+  const partial: StateJson = {
+    ...json,
+    accounts: (await selectMany(db, ACCOUNTS, keys.accounts)) as AccountJson[],
+    zApps: (await selectMany(db, ZAPPS, keys.zApps)) as ZAppJson[],
+    providers: (await selectMany(db, PROVIDERS, keys.providers)) as ProviderJson[],
+    sessions: (await selectMany(db, SESSIONS, keys.sessions)) as SessionJson[],
+    burned: '0',
+  };
+  return stateFromJson({ ...partial, supply: supplyOf(partial) });
+}
+
+/** What the entities of a state view hold together (the supply of a partial state). */
+function supplyOf(json: StateJson): string {
+  let total = 0n;
+  for (const a of json.accounts) total += BigInt(a.balance);
+  for (const z of json.zApps) total += BigInt(z.available) + BigInt(z.held);
+  for (const p of json.providers) {
+    total += BigInt(p.stake) + BigInt(p.pendingTotal) + BigInt(p.claimable);
+    for (const u of p.unbonding) total += BigInt(u.amount);
+  }
+  return total.toString();
+}
+
+/** Who must have signed a session's settlement receipts: its receipt signer and its user (both fixed at open). */
+export interface SessionSigners {
+  receiptSigner: Address;
+  user: Address;
+}
+
+/** The signers of the sessions among `ids` that exist (keys lowercase). */
+export async function sessionSigners(db: Db, ids: Iterable<string>): Promise<Map<Hash, SessionSigners>> {
+  const list = [...new Set([...ids].map((id) => parseHash(id)))];
+  const out = new Map<Hash, SessionSigners>();
+  if (list.length === 0) return out;
+  if (list.length > MAX_ENTITIES_PER_LOAD) throw new ZgasError('LimitExceeded', { what: 'sessions to load', count: list.length, max: MAX_ENTITIES_PER_LOAD });
+  const { rows } = await db.query<{ id: Hash; receipt_signer: string; user_address: string }>(
+    'SELECT id, receipt_signer, user_address FROM sessions WHERE id = ANY($1::text[])',
+    [list],
+  );
+  for (const r of rows) out.set(r.id, { receiptSigner: parseAddress(r.receipt_signer), user: parseAddress(r.user_address) });
+  return out;
+}

@@ -1,24 +1,75 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isZgasError } from '../../contracts/errors.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES } from '../../contracts/gas/limits.ts';
+import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
+import type { StateJson } from '../../contracts/gas/state.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
-import type { Hash } from '../../contracts/types.ts';
+import type { Hash, SettlementReceipt } from '../../contracts/types.ts';
+import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
-import { KEYS, TestAccount, testReceipt } from '../../test/support/chain.ts';
+import { KEYS, TestAccount, testGenesis, testReceipt, testSettlementReceipt } from '../../test/support/chain.ts';
 import { freshPglite, freshSchema } from '../../test/support/db.ts';
 import type { Db } from '../db/db.ts';
 import { getCall, insertCall, markCalls, pendingCalls, pendingNonce } from './calls.ts';
 import { getModule, putModule } from './modules.ts';
-import { insertReceipts, loadReceipts, markRejected, markVerified, unverifiedReceipts, verifiedReceipts } from './receipts.ts';
-import { getAccount, loadState, saveAll } from './state.ts';
-import { genesisState } from '../../contracts/gas/genesis.ts';
-import { stateToJson } from '../../contracts/gas/state.ts';
-import { testGenesis } from '../../test/support/chain.ts';
+import { expireRejected, insertReceipts, loadReceipts, markRejected, markSettled, markVerified, receiptCopies, receiptCopyKey, unverifiedReceipts, verifiedReceipts } from './receipts.ts';
+import type { ReceiptCopy } from './receipts.ts';
+import { getAccount, loadEntities, loadState, saveAll, sessionSigners } from './state.ts';
 
-const receipt = (seq: bigint) => {
+const SESSION = `0x${'cd'.repeat(32)}` as Hash;
+
+const fields = (seq: bigint) => {
   const h = sha3(new Uint8Array([Number(seq)]));
-  return testReceipt({ sessionId: `0x${'cd'.repeat(32)}`, seq, callGas: 10n as Gas, cumulativeGas: (10n * seq) as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok });
+  return { sessionId: SESSION, seq, callGasLimit: 100n as Gas, callGas: 10n as Gas, cumulativeGas: (10n * seq) as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok };
 };
+
+const copyOf = (receipt: SettlementReceipt, digest: Hash): ReceiptCopy => ({ receipt, digest, copyKey: receiptCopyKey(digest, receipt) });
+const copy = (seq: bigint, signer = KEYS.receiptSigner): ReceiptCopy => {
+  const v = testReceipt(fields(seq), signer);
+  return copyOf(v.receipt, v.digest);
+};
+
+const U64 = MAX_UINT64.toString();
+const U256 = MAX_UINT256.toString();
+
+/**
+ * One entity of every kind with every gas and uint64 field at 2^64−1, every amount that is not
+ * part of the supply at 2^256−1 and every list holding entries at those values; `conserved` names
+ * the one amount that holds the whole supply (2^256−1), the others are 0.
+ */
+function maximalState(base: StateJson, conserved: 'balance' | 'available' | 'held' | 'stake' | 'unbonding' | 'pending' | 'claimable' | 'burned'): StateJson {
+  const at = (name: typeof conserved): string => (name === conserved ? U256 : '0');
+  const id = `0x${'ab'.repeat(32)}` as Hash;
+  return {
+    ...base,
+    supply: U256,
+    burned: at('burned'),
+    accounts: [{ address: KEYS.user.address, balance: at('balance'), nonce: U64 }],
+    zApps: [{
+      id, owner: KEYS.owner.address, moduleHash: `0x${'ee'.repeat(32)}`, available: at('available'), held: at('held'),
+      policy: { maxPricePerMgas: U256, maxGasPerSession: U64, openToAll: true, openGasPerDay: U64 },
+      autoTopUp: { minAvailable: U256, refill: U256 }, openGasToday: U64, openGasDay: U64,
+    }],
+    providers: [{
+      address: KEYS.provider.address, receiptSigner: KEYS.receiptSigner.address, pricePerMgas: U256, upfrontGas: U64, stake: at('stake'),
+      unbonding: [...Array(MAX_UNBONDING_ENTRIES).keys()].map((i) => ({ amount: i === 0 ? at('unbonding') : '0', releaseAt: U64 })),
+      pendingEarnings: [{ sessionId: SESSION, amount: at('pending'), claimableAt: U64 }], pendingTotal: at('pending'),
+      claimable: at('claimable'), accepting: true, liveSessions: MAX_LIVE_SESSIONS_PER_PROVIDER, challengeableUntil: U64,
+    }],
+    sessions: [{
+      id: SESSION, zAppId: id, provider: KEYS.provider.address, user: KEYS.user.address, openedByOwner: true, price: U256,
+      receiptSigner: KEYS.receiptSigner.address, gasLimit: U64, hold: U256, upfrontGas: U64, settledGas: U64, billedGas: U64,
+      lastSeq: U64, lastReceiptHash: `0x${'11'.repeat(32)}`, lastPostStateHash: `0x${'22'.repeat(32)}`,
+      lastInvocation: { callGasLimit: U64, inputHash: `0x${'33'.repeat(32)}`, preStateHash: `0x${'44'.repeat(32)}`, ackedGas: U64 },
+      coverageFloorSeq: U64,
+      coverage: [...Array(MAX_COVERAGE_ENTRIES).keys()].map(() => ({ upToSeq: U64, challengeDeadline: U64 })),
+      judgedSeqs: [...Array(MAX_JUDGED_SEQS_PER_SESSION).keys()].map(() => U64),
+      status: 'closing', stopCall: true, slashed: true, openedAt: U64, expiresAt: U64, closesAt: U64, finalizedAt: U64,
+    }],
+  };
+}
 
 function describeStore(name: string, open: () => Promise<Db>): void {
   describe(`store on ${name}`, () => {
@@ -40,28 +91,51 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       await expect(putModule(db, new Uint8Array(0))).rejects.toSatisfy((e: unknown) => isZgasError(e, 'InvalidModule'));
     });
 
-    it('ingests receipts once, tracks their state, and finds the stale unverified ones', async () => {
-      const [a, b, c] = [receipt(1n), receipt(2n), receipt(3n)];
-      expect(await insertReceipts(db, [a.receipt, b.receipt, a.receipt], [a.digest, b.digest, a.digest])).toEqual({ accepted: [a.digest, b.digest], duplicates: [a.digest] });
-      expect(await insertReceipts(db, [b.receipt, c.receipt], [b.digest, c.digest])).toEqual({ accepted: [c.digest], duplicates: [b.digest] });
-      const loaded = await loadReceipts(db, [c.digest, a.digest, `0x${'00'.repeat(32)}` as Hash]);
-      expect(loaded.map((r) => [r.digest, r.state])).toEqual([[c.digest, 'stored'], [a.digest, 'stored']]);
+    it('ingests receipt copies once each, keyed with their signatures, and tracks their state', async () => {
+      const [a, b, c] = [copy(1n), copy(2n), copy(3n)];
+      expect(await insertReceipts(db, [a, b, a], '10.0.0.1')).toMatchObject({ accepted: [a.digest, b.digest], duplicates: [a.digest], stored: [a.copyKey, b.copyKey] });
+      expect(await insertReceipts(db, [b, c], '10.0.0.1')).toMatchObject({ accepted: [c.digest], duplicates: [b.digest] });
+      // Another copy of receipt 1 — the same fields and digest, another receipt signature — is a row of its own.
+      const forged = copy(1n, KEYS.user);
+      expect(forged.digest).toBe(a.digest);
+      expect(forged.copyKey).not.toBe(a.copyKey);
+      expect(await insertReceipts(db, [forged], '10.0.0.2')).toMatchObject({ accepted: [a.digest], stored: [forged.copyKey] });
+
+      const loaded = await loadReceipts(db, [c.copyKey, a.copyKey, `0x${'00'.repeat(32)}` as Hash]);
+      expect(loaded.map((r) => [r.copyKey, r.digest, r.state])).toEqual([[c.copyKey, c.digest, 'stored'], [a.copyKey, a.digest, 'stored']]);
       expect(loaded[1]!.receipt).toEqual(a.receipt);
-      expect(await unverifiedReceipts(db, { olderThanMs: 0, limit: 10 })).toEqual(expect.arrayContaining([a.digest, b.digest, c.digest]));
+      expect(await unverifiedReceipts(db, { olderThanMs: 0, limit: 10 })).toEqual(expect.arrayContaining([a.copyKey, b.copyKey, c.copyKey, forged.copyKey]));
       expect(await unverifiedReceipts(db, { olderThanMs: 3_600_000, limit: 10 })).toEqual([]);
 
-      expect(await markVerified(db, [{ digest: a.digest, signer: a.signer }, { digest: b.digest, signer: b.signer }])).toBe(2);
-      expect(await markRejected(db, [{ digest: c.digest, code: 'InvalidSignature' }])).toBe(1);
-      expect(await markVerified(db, [{ digest: c.digest, signer: c.signer }])).toBe(0); // rejected stays rejected
+      const signers = { signer: KEYS.receiptSigner.address, invocationSigner: KEYS.user.address };
+      expect(await markVerified(db, [{ copyKey: a.copyKey, ...signers }, { copyKey: b.copyKey, ...signers }])).toBe(2);
+      expect(await markRejected(db, [{ copyKey: forged.copyKey, code: 'InvalidSigner' }, { copyKey: c.copyKey, code: 'InvalidInvocation' }])).toBe(2);
+      expect(await markVerified(db, [{ copyKey: c.copyKey, ...signers }])).toBe(0); // rejected stays rejected
       expect((await verifiedReceipts(db, 10)).map((r) => r.receipt.seq)).toEqual([1n, 2n]);
-      const [firstVerified] = await verifiedReceipts(db, 10);
-      expect((await verifiedReceipts(db, 10, [firstVerified!.digest])).map((r) => r.receipt.seq)).toEqual([2n]);
-      const [ra, rc] = await loadReceipts(db, [a.digest, c.digest]);
-      expect(ra).toMatchObject({ state: 'verified', signer: KEYS.receiptSigner.address });
-      expect(rc).toMatchObject({ state: 'rejected', code: 'InvalidSignature' });
-      expect(await unverifiedReceipts(db, { olderThanMs: 0, limit: 10 })).toEqual([]);
-      // A receipt already verified is still a duplicate.
-      expect((await insertReceipts(db, [a.receipt], [a.digest])).duplicates).toEqual([a.digest]);
+      expect((await verifiedReceipts(db, 10, [a.copyKey])).map((r) => r.receipt.seq)).toEqual([2n]);
+      // The copy that went furthest answers for the receipt; the rejected one stays visible until it expires.
+      expect((await receiptCopies(db, a.digest)).map((r) => [r.copyKey, r.state, r.invocationSigner])).toEqual([[a.copyKey, 'verified', KEYS.user.address], [forged.copyKey, 'rejected', null]]);
+
+      await markSettled(db, 5n, [{ copyKey: a.copyKey, applied: true, outcome: 'Settled', code: null }]);
+      // A receipt the contract has taken: any further copy is a duplicate and is not stored.
+      const resigned = copy(1n, KEYS.owner);
+      expect(await insertReceipts(db, [resigned], '10.0.0.3')).toMatchObject({ accepted: [], duplicates: [a.digest], stored: [] });
+      expect(await expireRejected(db, { olderThanMs: 3_600_000, limit: 10 })).toBe(0);
+      expect(await expireRejected(db, { olderThanMs: 0, limit: 10 })).toBe(2);
+      expect((await receiptCopies(db, a.digest)).map((r) => r.state)).toEqual(['applied']);
+    });
+
+    it('bounds each submitter\'s unverified copies', async () => {
+      const copies = [4n, 5n, 6n].map((seq) => copy(seq));
+      const bounds = { copies: 2, bytes: 1_000_000 };
+      expect((await insertReceipts(db, copies.slice(0, 2), '10.0.0.9', bounds)).stored).toHaveLength(2);
+      await expect(insertReceipts(db, copies.slice(2), '10.0.0.9', bounds)).rejects.toSatisfy((e: unknown) => isZgasError(e, 'IntakeFull'));
+      // Another submitter is not held back, and verification frees the room.
+      expect((await insertReceipts(db, copies.slice(2), '10.0.0.10', bounds)).stored).toHaveLength(1);
+      await markVerified(db, [{ copyKey: copies[0]!.copyKey, signer: KEYS.receiptSigner.address, invocationSigner: KEYS.user.address }]);
+      const again = copyOf(testSettlementReceipt(fields(6n), KEYS.receiptSigner, undefined, KEYS.owner), copies[2]!.digest);
+      expect((await insertReceipts(db, [again], '10.0.0.9', bounds)).stored).toHaveLength(1);
+      await expect(insertReceipts(db, [copy(7n)], '10.0.0.9', { copies: 100, bytes: 10 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'IntakeFull'));
     });
 
     it('ingests calls: duplicates, one call per nonce, pending nonce, outcomes', async () => {
@@ -76,7 +150,6 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       const second = owner.call({ name: 'Transfer', to: KEYS.user.address, amount: 7n as Qsr });
       expect(await insertCall(db, second.signed, second.hash)).toBe('accepted');
       expect(await getCall(db, first.hash)).toEqual({ status: 'pending' });
-      // Consecutive nonces from the account's next nonce; a gap holds the rest back.
       expect((await pendingCalls(db, 10, () => 0n)).map((c) => c.hash)).toEqual([first.hash, second.hash]);
       expect((await pendingCalls(db, 10, () => 1n, [first.hash])).map((c) => c.hash)).toEqual([second.hash]);
       expect(await pendingCalls(db, 10, () => 1n)).toHaveLength(1);
@@ -86,13 +159,37 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await getCall(db, `0x${'00'.repeat(32)}`)).toBeNull();
     });
 
-    it('round-trips the contract state through its tables exactly', async () => {
-      const genesis = testGenesis({ owner: '115792089237316195423570985008687907853269984665640564039457584007913129639935' });
-      const state = genesisState(genesis);
-      await saveAll(db, state);
-      expect(stateToJson(await loadState(db, genesisState(genesis)))).toEqual(stateToJson(state));
-      expect(await getAccount(db, KEYS.owner.address.toLowerCase())).toEqual({ address: KEYS.owner.address, balance: '115792089237316195423570985008687907853269984665640564039457584007913129639935', nonce: '0' });
-      await expect(db.query('UPDATE accounts SET balance = -1')).rejects.toThrow(/check/);
+    it('every entity kind at its maximum values reads back exactly (a state the host commits always loads)', async () => {
+      const genesis = testGenesis({ owner: U256 });
+      const base = stateToJson(genesisState(genesis));
+      for (const conserved of ['balance', 'available', 'held', 'stake', 'unbonding', 'pending', 'claimable', 'burned'] as const) {
+        await db.query('DELETE FROM accounts');
+        await db.query('DELETE FROM zapps');
+        await db.query('DELETE FROM providers');
+        await db.query('DELETE FROM sessions');
+        const state = stateFromJson(maximalState(base, conserved));
+        await saveAll(db, state);
+        expect(stateToJson(await loadState(db, genesisState(genesis))), conserved).toEqual(stateToJson(state));
+      }
+      // Every field of every view has a column of its own.
+      for (const table of ['accounts', 'zapps', 'providers', 'sessions']) {
+        expect((await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE extra <> '{}'::jsonb`)).rows[0], table).toEqual({ n: 0 });
+      }
+      expect(await getAccount(db, KEYS.user.address.toLowerCase())).toEqual({ address: KEYS.user.address, balance: '0', nonce: U64 });
+      expect(await sessionSigners(db, [SESSION.toUpperCase().replace('0X', '0x')])).toEqual(new Map([[SESSION, { receiptSigner: KEYS.receiptSigner.address, user: KEYS.user.address }]]));
+      const partial = await loadEntities(db, genesisState(genesis), { accounts: [], zApps: [], providers: [KEYS.provider.address], sessions: [SESSION] });
+      expect([...partial.providers.keys(), ...partial.sessions.keys(), ...partial.accounts.keys()]).toEqual([KEYS.provider.address, SESSION]);
+
+      // What the contract cannot hold is refused at commit: it never becomes a state that does not load.
+      const refused = async (sql: string): Promise<void> => {
+        await expect(db.query(sql)).rejects.toThrow(/check|constraint|violates/i);
+      };
+      await refused(`UPDATE sessions SET gas_limit = ${MAX_UINT64 + 1n}`);
+      await refused(`UPDATE sessions SET closes_at = ${MAX_UINT64 + 1n}`);
+      await refused(`UPDATE zapps SET open_gas_today = ${MAX_UINT64 + 1n}`);
+      await refused(`UPDATE providers SET stake = ${MAX_UINT256 + 1n}`);
+      await refused('UPDATE accounts SET balance = -1');
+      await refused('UPDATE accounts SET nonce = -1');
     });
   });
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ReceiptQueue } from '../queue/index.ts';
-import { unverifiedReceipts } from '../store/index.ts';
+import { expireRejected, REJECTED_COPY_TTL_MS, unverifiedReceipts } from '../store/index.ts';
 
 /** How often the reconciler looks for stranded receipts. */
 export const RECONCILE_INTERVAL_MS = 5_000;
@@ -26,18 +26,23 @@ export interface ReconcilerOptions {
   olderThanMs?: number;
   batch?: number;
   maxQueueDepth?: number;
+  /** How long a rejected copy stays before it expires (default REJECTED_COPY_TTL_MS). */
+  rejectedTtlMs?: number;
 }
 
 export interface Reconciler {
   /** One pass: re-enqueues every stranded receipt (bounded); returns how many. */
   runOnce(): Promise<number>;
+  /** Deletes rejected copies past their time to live (bounded); returns how many. */
+  expireOnce(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /**
- * Re-enqueues receipts that are stored but were never verified, e.g. after Redis lost its jobs or
- * a process died between storing and enqueueing. Re-enqueueing a receipt that is merely slow is
- * harmless: verification and settlement are idempotent.
+ * Re-enqueues receipt copies that are stored but were never verified, e.g. after Redis lost its
+ * jobs or a process died between storing and enqueueing. Re-enqueueing a copy that is merely slow
+ * is harmless: verification and settlement are idempotent. Also expires copies rejected longer ago
+ * than their time to live (what failed verification is dropped; only the momentums keep a record).
  */
 export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log ?? silentLogger;
@@ -56,14 +61,26 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     }
     let total = 0;
     for (let i = 0; i < MAX_PASSES_PER_TICK; i++) {
-      const digests = await unverifiedReceipts(opts.db, { olderThanMs, limit: batch });
-      if (digests.length === 0) break;
-      await opts.queue.enqueue(digests);
-      total += digests.length;
-      // Without a running consumer the same digests come back: one pass per tick then.
-      if (digests.length < batch || opts.queue.kind === 'memory') break;
+      const copyKeys = await unverifiedReceipts(opts.db, { olderThanMs, limit: batch });
+      if (copyKeys.length === 0) break;
+      await opts.queue.enqueue(copyKeys);
+      total += copyKeys.length;
+      // Without a running consumer the same copyKeys come back: one pass per tick then.
+      if (copyKeys.length < batch || opts.queue.kind === 'memory') break;
     }
     if (total > 0) log.info({ receipts: total }, 'reconciler re-enqueued stored, unverified receipts');
+    return total;
+  };
+
+  const rejectedTtlMs = opts.rejectedTtlMs ?? REJECTED_COPY_TTL_MS;
+  const expireOnce = async (): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < MAX_PASSES_PER_TICK; i++) {
+      const n = await expireRejected(opts.db, { olderThanMs: rejectedTtlMs, limit: batch });
+      total += n;
+      if (n < batch) break;
+    }
+    if (total > 0) log.info({ receipts: total }, 'reconciler expired rejected receipt copies');
     return total;
   };
 
@@ -78,11 +95,13 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const timer = setInterval(() => {
     if (stopped) return;
     runOnce().catch((err: unknown) => log.warn({ err }, 'reconciler pass failed'));
+    expireOnce().catch((err: unknown) => log.warn({ err }, 'expiring rejected receipt copies failed'));
   }, intervalMs);
   timer.unref();
 
   return {
     runOnce,
+    expireOnce,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -8,7 +8,8 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
-import { loadReceipts, markRejected, markVerified } from '../store/index.ts';
+import { loadReceipts, markRejected, markVerified, sessionSigners } from '../store/index.ts';
+import { sameAddress } from '../../contracts/hex.ts';
 
 export interface VerifyDeps {
   db: Db;
@@ -22,41 +23,46 @@ export interface VerifyDeps {
 export interface VerifyOutcome {
   verified: number;
   rejected: number;
-  /** Receipts already past verification (another worker, or an earlier attempt of this job). */
+  /** Copies already past verification (another worker, or an earlier attempt of this job). */
   skipped: number;
 }
 
 /**
- * Verifies stored receipts by digest: recovers each signer and records it (`markVerified`), or
- * records the failure code (`markRejected`). Stateless and idempotent: a digest verified twice, by
- * two workers or two attempts, changes nothing the second time (the store only moves receipts
- * forward from 'stored'). Whether the signer is the session's receipt signer is the contract's
- * rule, checked at settlement.
+ * Verifies stored receipt copies by intake key: recovers the receipt signer and the invocation
+ * signer and checks them against the session — its receipt signer and its user, both fixed when it
+ * opened — then records the copy as verified (`markVerified`) or drops it as rejected with the code
+ * (`markRejected`: InvalidSigner, InvalidInvocation, SessionNotFound, or the signature's own error).
+ * A dropped copy is final for itself only: another copy of the same receipt is a row of its own, so
+ * a copy signed by anyone else never keeps the parties' copy from settling, and never reaches a
+ * momentum. Stateless and idempotent: a copy verified twice, by two workers or two attempts,
+ * changes nothing the second time (the store only moves copies forward from 'stored').
  */
-export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]): Promise<VerifyOutcome> {
+export async function verifyCopies(deps: VerifyDeps, copyKeys: readonly Hash[]): Promise<VerifyOutcome> {
   const backend = deps.backend ?? nativeBackend ?? defaultBackend;
-  const stored = await loadReceipts(deps.db, [...digests]);
-  const verified: { digest: Hash; signer: Address }[] = [];
-  const rejected: { digest: Hash; code: ErrorCode }[] = [];
-  let skipped = 0;
+  const stored = await loadReceipts(deps.db, [...copyKeys]);
+  const waiting = stored.filter((s) => s.state === 'stored');
+  const sessions = await sessionSigners(deps.db, waiting.map((s) => s.receipt.sessionId));
+  const verified: { copyKey: Hash; signer: Address; invocationSigner: Address }[] = [];
+  const rejected: { copyKey: Hash; code: ErrorCode }[] = [];
+  let skipped = stored.length - waiting.length;
   let mismatched = 0;
-  for (const s of stored) {
-    if (s.state !== 'stored') {
-      skipped++;
-      continue;
-    }
+  for (const s of waiting) {
     try {
       const v = verifyReceipt(deps.domain, s.receipt, backend);
       if (v.digest !== s.digest) {
         // The API stored it under the digest of this chain's domain: a mismatch means this worker
-        // runs with another genesis. Leave the receipt for a correctly configured worker.
+        // runs with another genesis. Leave the copy for a correctly configured worker.
         mismatched++;
         continue;
       }
-      verified.push({ digest: s.digest, signer: v.signer });
+      const session = sessions.get(s.receipt.sessionId.toLowerCase() as Hash);
+      if (session === undefined) rejected.push({ copyKey: s.copyKey, code: 'SessionNotFound' });
+      else if (!sameAddress(v.signer, session.receiptSigner)) rejected.push({ copyKey: s.copyKey, code: 'InvalidSigner' });
+      else if (!sameAddress(v.invocationSigner, session.user)) rejected.push({ copyKey: s.copyKey, code: 'InvalidInvocation' });
+      else verified.push({ copyKey: s.copyKey, signer: v.signer, invocationSigner: v.invocationSigner });
     } catch (err) {
       if (!isZgasError(err)) throw err;
-      rejected.push({ digest: s.digest, code: err.code });
+      rejected.push({ copyKey: s.copyKey, code: err.code });
     }
   }
   const nVerified = await markVerified(deps.db, verified);
@@ -68,18 +74,18 @@ export async function verifyDigests(deps: VerifyDeps, digests: readonly Hash[]):
   if (mismatched > 0) log.error({ receipts: mismatched }, 'receipt digests differ from this worker\'s signature domain: check that it runs with the node\'s genesis');
   skipped += mismatched;
   log.debug({ verified: nVerified, rejected: nRejected, skipped }, 'verified receipts');
-  if (nRejected > 0) log.info({ rejected: nRejected }, 'receipts rejected at verification');
+  if (nRejected > 0) log.info({ rejected: nRejected }, 'receipt copies rejected at verification');
   return { verified: nVerified, rejected: nRejected, skipped };
 }
 
 /** Default jobs one worker process runs at once. */
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
-/** Consumes the receipt queue with `verifyDigests`. */
+/** Consumes the receipt queue (copy keys) with `verifyCopies`. */
 export function startVerifier(deps: VerifyDeps & { queue: ReceiptQueue; concurrency?: number }): QueueConsumer {
   return deps.queue.process(
-    async (digests) => {
-      await verifyDigests(deps, digests);
+    async (copyKeys) => {
+      await verifyCopies(deps, copyKeys);
     },
     { concurrency: deps.concurrency ?? DEFAULT_WORKER_CONCURRENCY },
   );

@@ -12,11 +12,12 @@ import { stateDigest } from '../../contracts/gas/state.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, VerifiedReceipt } from '../../contracts/types.ts';
+import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import type { Db } from '../../services/db/db.ts';
 import { startHost } from '../../services/host/host.ts';
 import { insertCall } from '../../services/store/calls.ts';
-import { insertReceipts, markVerified, receiptCounts } from '../../services/store/receipts.ts';
+import { insertReceipts, markVerified, receiptCopyKey, receiptCounts } from '../../services/store/receipts.ts';
 import { loadState } from '../../services/store/state.ts';
 import { KEYS, TestAccount, testGenesis, testReceipt, TEST_GENESIS_TIMESTAMP } from '../support/chain.ts';
 import { freshPglite, freshSchema } from '../support/db.ts';
@@ -47,11 +48,11 @@ async function measure(kind: string, db: Db): Promise<Record<string, string | nu
       await insertCall(db, signed, hash);
       return hash;
     };
-    const zAppId = await put(owner, { name: 'RegisterZApp', moduleHash: sha3(new Uint8Array([1])), maxPricePerMgas: QSR as Qsr, maxGasPerSession: 10n ** 12n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    const zAppId = await put(owner, { name: 'RegisterZApp', moduleHash: sha3(new Uint8Array([1])), maxPricePerMgas: QSR as Qsr, maxGasPerSession: 10n ** 12n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
     await put(owner, { name: 'TopUp', zAppId, amount: (900_000n * QSR) as Qsr });
     await put(provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: 1_000n as Qsr, upfrontGas: 0n as Gas, stake: (1_000n * QSR) as Qsr });
     const sessions: Hash[] = [];
-    for (let i = 0; i < SESSIONS; i++) sessions.push(await put(owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: 10n ** 10n as Gas, durationSeconds: 86_400n }));
+    for (let i = 0; i < SESSIONS; i++) sessions.push(await put(owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: 10n ** 10n as Gas, durationSeconds: 86_400n, maxPricePerMgas: MAX_UINT256 as Qsr, maxUpfrontGas: MAX_UINT64 as Gas }));
     await waitFor(async () => (await db.query<{ n: string }>("SELECT count(*) AS n FROM calls WHERE status = 'pending'")).rows[0]?.n === '0');
 
     // Pre-signed: receipts seq 1.. per session, PER_ROUND per round, spread over the sessions.
@@ -61,7 +62,7 @@ async function measure(kind: string, db: Db): Promise<Record<string, string | nu
       bySeq.push(sessions.map((sessionId) => {
         const pre = seq === 1 ? EMPTY_STATE_HASH : sha3(new Uint8Array([seq - 1]));
         const post = sha3(new Uint8Array([seq]));
-        return testReceipt({ sessionId, seq: BigInt(seq), callGas: 1_000n as Gas, cumulativeGas: BigInt(1_000 * seq) as Gas, inputHash: post, preStateHash: pre, postStateHash: post, outputHash: post, status: CallStatus.Ok });
+        return testReceipt({ sessionId, seq: BigInt(seq), callGasLimit: 1_000n as Gas, callGas: 1_000n as Gas, cumulativeGas: BigInt(1_000 * seq) as Gas, inputHash: post, preStateHash: pre, postStateHash: post, outputHash: post, status: CallStatus.Ok });
       }));
     }
     const all = bySeq.flat();
@@ -71,8 +72,9 @@ async function measure(kind: string, db: Db): Promise<Record<string, string | nu
     for (let round = 0; round < ROUNDS; round++) {
       const batch = all.slice(round * PER_ROUND, (round + 1) * PER_ROUND);
       const t0 = performance.now();
-      await insertReceipts(db, batch.map((r) => r.receipt), batch.map((r) => r.digest));
-      await markVerified(db, batch.map((r) => ({ digest: r.digest, signer: r.signer })));
+      const copies = batch.map((r) => ({ receipt: r.receipt, digest: r.digest, copyKey: receiptCopyKey(r.digest, r.receipt) }));
+      await insertReceipts(db, copies, 'bench');
+      await markVerified(db, batch.map((r, i) => ({ copyKey: copies[i]!.copyKey, signer: r.signer, invocationSigner: r.invocationSigner })));
       const t1 = performance.now();
       applied += batch.length;
       await waitFor(async () => (await receiptCounts(db)).applied >= applied);

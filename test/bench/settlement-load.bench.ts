@@ -16,7 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { encodeMethod } from '../../contracts/abi/index.ts';
-import { callHash, makeDomain, receiptDigest, signCall, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import { callHash, makeDomain, receiptDigest, settlementReceipt, signCall, signInvocation, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import { invocationOf } from '../../contracts/invocation.ts';
+import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { apply, prepareCall } from '../../contracts/gas/apply.ts';
 import { genesisState, genesisToJson } from '../../contracts/gas/genesis.ts';
@@ -25,8 +27,8 @@ import { stateDigest } from '../../contracts/gas/state.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { concatBytes, u64be, utf8Bytes } from '../../contracts/hex.ts';
 import { callToJson, receiptToJson } from '../../contracts/json.ts';
-import type { Hash, Method, SignedCall, SignedReceipt } from '../../contracts/types.ts';
-import { gas, qsr, wholeQsr } from '../../contracts/units.ts';
+import type { GasReceipt, Hash, Method, SettlementReceipt, SignedCall } from '../../contracts/types.ts';
+import { gas, MAX_UINT256, MAX_UINT64, qsr, wholeQsr } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import { migrate } from '../../services/db/index.ts';
 import type { Db } from '../../services/db/index.ts';
@@ -38,7 +40,7 @@ import { momentumHash, ZERO_HASH } from '../../services/host/index.ts';
 import { replay } from '../../services/host/replay.ts';
 import { resultJson } from '../../services/host/sequence.ts';
 import { silentLogger } from '../../services/log.ts';
-import { insertMomentum, insertReceipts, saveAll, saveChanged } from '../../services/store/index.ts';
+import { insertMomentum, insertReceipts, receiptCopyKey, saveAll, saveChanged } from '../../services/store/index.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import type { BenchTable } from './harness.ts';
 import { fmt, percentile, printTable, writeResults } from './harness.ts';
@@ -72,6 +74,8 @@ const PACED_BATCH = 100;
 const WORKER_PROCESSES = Number(process.env['ZGAS_BENCH_WORKER_PROCESSES'] ?? 1);
 const WORKER_CONCURRENCY = 2;
 const ZGAS_BIN = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
+/** The zApp module the sessions run (uploaded before RegisterZApp). */
+const MODULE = loadZApp('hello');
 /** RegisterZApp, TopUp, RegisterProvider: the calls before the sessions. */
 const SETUP_CALLS = 3;
 
@@ -81,7 +85,7 @@ interface Setup {
   calls: SignedCall[];
   sessionIds: Hash[];
   /** Receipts in submission order: seq-major, so each batch holds consecutive seqs of every session. */
-  receipts: SignedReceipt[];
+  receipts: SettlementReceipt[];
 }
 
 /** The setup calls (zApp, escrow, provider, sessions) and every receipt, signed before the clock starts. */
@@ -99,30 +103,26 @@ function prepare(): Setup {
     return signed;
   };
   const gasLimit = gas(CALL_GAS * BigInt(RECEIPTS_PER_SESSION) + 1_000n);
-  const register = sign('owner', { name: 'RegisterZApp', moduleHash: sha3(utf8Bytes('settlement-load')), maxPricePerMgas: PRICE, maxGasPerSession: gasLimit, openToAll: false, userGasPerDay: gas(0) });
+  const register = sign('owner', { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: PRICE, maxGasPerSession: gasLimit, openToAll: false, openGasPerDay: gas(0) });
   const zAppId = callHash(domain, register);
   sign('owner', { name: 'TopUp', zAppId, amount: wholeQsr(5_000) });
   sign('provider', { name: 'RegisterProvider', receiptSigner: DEMO_KEYS.providerSigner.address, pricePerMgas: PRICE, upfrontGas: gas(0), stake: wholeQsr(1_000) });
   const sessionIds: Hash[] = [];
   for (let i = 0; i < SESSIONS; i++) {
-    const open = sign('owner', { name: 'OpenSession', zAppId, provider: DEMO_KEYS.provider.address, user: DEMO_KEYS.alice.address, gasLimit, durationSeconds: 86_400n });
+    const open = sign('owner', { name: 'OpenSession', zAppId, provider: DEMO_KEYS.provider.address, user: DEMO_KEYS.alice.address, gasLimit, durationSeconds: 86_400n, maxPricePerMgas: qsr(MAX_UINT256), maxUpfrontGas: gas(MAX_UINT64) });
     sessionIds.push(callHash(domain, open));
   }
-  const receipts: SignedReceipt[] = [];
+  const receipts: SettlementReceipt[] = [];
   const post = (s: Hash, seq: bigint): Hash => sha3(concatBytes(utf8Bytes(s), u64be(seq)));
   for (let seq = 1n; seq <= BigInt(RECEIPTS_PER_SESSION); seq++) {
     for (const sessionId of sessionIds) {
-      receipts.push(
-        signReceipt(
-          domain,
-          {
-            sessionId, seq, callGas: CALL_GAS as Gas, cumulativeGas: (CALL_GAS * seq) as Gas, inputHash: post(sessionId, seq + 1_000_000n),
-            preStateHash: seq === 1n ? EMPTY_STATE_HASH : post(sessionId, seq - 1n), postStateHash: post(sessionId, seq),
-            outputHash: post(sessionId, seq + 2_000_000n), status: 1,
-          },
-          DEMO_KEYS.providerSigner.privateKey,
-        ),
-      );
+      const fields: GasReceipt = {
+        sessionId, seq, callGasLimit: CALL_GAS as Gas, callGas: CALL_GAS as Gas, cumulativeGas: (CALL_GAS * seq) as Gas, inputHash: post(sessionId, seq + 1_000_000n),
+        preStateHash: seq === 1n ? EMPTY_STATE_HASH : post(sessionId, seq - 1n), postStateHash: post(sessionId, seq),
+        outputHash: post(sessionId, seq + 2_000_000n), status: 1,
+      };
+      // The provider signs the receipt, the session's user (alice) the invocation it answers.
+      receipts.push(settlementReceipt(signReceipt(domain, fields, DEMO_KEYS.providerSigner.privateKey), signInvocation(domain, invocationOf(fields), DEMO_KEYS.alice.privateKey)));
     }
   }
   return { genesis, domain, calls, sessionIds, receipts };
@@ -240,6 +240,9 @@ async function pipeline(setup: Setup, load: Load): Promise<PipelineResult> {
         return body.status === 'applied';
       });
     const submit = async (c: SignedCall): Promise<Hash> => ((await (await postJson(`${sys.apiUrl}/v1/calls`, callToJson(c))).json()) as { callHash: Hash }).callHash;
+    // RegisterZApp needs its module uploaded first.
+    const upload = await fetch(`${sys.apiUrl}/v1/modules`, { method: 'PUT', body: Buffer.from(MODULE), headers: { 'content-type': 'application/wasm' } });
+    if (upload.status !== 200) throw new Error(`module upload: ${upload.status} ${await upload.text()}`);
     const phases = [setup.calls.slice(0, SETUP_CALLS), setup.calls.slice(SETUP_CALLS)];
     for (const phase of phases) {
       const hashes: Hash[] = [];
@@ -249,7 +252,7 @@ async function pipeline(setup: Setup, load: Load): Promise<PipelineResult> {
 
     // The load: batches of up to 1,000, IN_FLIGHT at once; each receipt's submission time is its POST's start.
     const submittedAt = new Map<Hash, number>();
-    const batches: SignedReceipt[][] = [];
+    const batches: SettlementReceipt[][] = [];
     for (let i = 0; i < setup.receipts.length; i += load.batch) batches.push(setup.receipts.slice(i, i + load.batch));
     const bodies = batches.map((b) => JSON.stringify({ receipts: b.map(receiptToJson) }));
     const digests = batches.map((b) => b.map((r) => receiptDigest(setup.domain, r)));
@@ -356,7 +359,7 @@ async function baseline(setup: Setup): Promise<{ receipts: number; ms: number; r
       const fields = { height, prevHash, timestamp, inputs: [{ type: 'receipts', receipts: [receiptToJson(r)] }] as unknown[], results: [resultJson(out.result)] as unknown[], stateDigest: stateDigest(state) };
       const hash = momentumHash(fields as Parameters<typeof momentumHash>[0]);
       await db.transaction(async (tx) => {
-        await insertReceipts(tx, [r], [v.digest]);
+        await insertReceipts(tx, [{ receipt: r, digest: v.digest, copyKey: receiptCopyKey(v.digest, r) }], 'baseline');
         await saveChanged(tx, state, out.changed);
         await insertMomentum(tx, { ...fields, hash });
       });

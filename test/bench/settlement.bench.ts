@@ -9,7 +9,7 @@ import { checkInvariants } from '../../contracts/gas/invariants.ts';
 import type { State } from '../../contracts/gas/state.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Address, Hash, Method, VerifiedReceipt } from '../../contracts/types.ts';
-import { wholeQsr } from '../../contracts/units.ts';
+import { MAX_UINT256, MAX_UINT64, wholeQsr } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
 
@@ -19,6 +19,8 @@ const SESSIONS = 10_000;
 const BATCH = 1_000;
 const ROUNDS = 20; // receipts per session
 const SINGLE = 20_000; // receipts applied one per call for the baseline
+/** Each call's limit (well above what a call here uses; the session's gasLimit leaves room for all of them). */
+const CALL_GAS_LIMIT = 10_000n as Gas;
 
 const hex64 = (n: number, tag: number): Hash => `0x${tag.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}` as Hash;
 const addr = (n: number, tag: number): Address => parseAddress(`0x${tag.toString(16).padStart(8, '0')}${n.toString(16).padStart(32, '0')}`);
@@ -44,14 +46,14 @@ function build(): Fixture {
     return callHash;
   };
   const zApps = owners.map((owner) => {
-    const id = call(owner, { name: 'RegisterZApp', moduleHash: hex64(0, 7), maxPricePerMgas: wholeQsr(1), maxGasPerSession: 10n ** 12n as Gas, openToAll: false, userGasPerDay: 0n as Gas });
+    const id = call(owner, { name: 'RegisterZApp', moduleHash: hex64(0, 7), maxPricePerMgas: wholeQsr(1), maxGasPerSession: 10n ** 12n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
     call(owner, { name: 'TopUp', zAppId: id, amount: wholeQsr(50_000_000) });
     return id;
   });
   for (const p of providers) call(p, { name: 'RegisterProvider', receiptSigner: signer, pricePerMgas: 1_000n as Qsr, upfrontGas: 1_000n as Gas, stake: wholeQsr(10_000) });
   const sessions: Hash[] = [];
   for (let i = 0; i < SESSIONS; i++) {
-    sessions.push(call(owners[i % ZAPPS]!, { name: 'OpenSession', zAppId: zApps[i % ZAPPS]!, provider: providers[i % PROVIDERS]!, user: addr(i, 4), gasLimit: 10n ** 9n as Gas, durationSeconds: 86_400n }));
+    sessions.push(call(owners[i % ZAPPS]!, { name: 'OpenSession', zAppId: zApps[i % ZAPPS]!, provider: providers[i % PROVIDERS]!, user: addr(i, 4), gasLimit: 10n ** 9n as Gas, durationSeconds: 86_400n, maxPricePerMgas: MAX_UINT256 as Qsr, maxUpfrontGas: MAX_UINT64 as Gas }));
   }
   t += 1n;
   return { state, sessions, signer, t0: t };
@@ -75,11 +77,12 @@ function receipts(fx: Fixture): VerifiedReceipt[] {
       cumulative[i]! += callGas;
       out.push({
         receipt: {
-          sessionId, seq: BigInt(round + 1), callGas, cumulativeGas: cumulative[i]! as Gas, inputHash,
+          sessionId, seq: BigInt(round + 1), callGasLimit: CALL_GAS_LIMIT, callGas, cumulativeGas: cumulative[i]! as Gas, inputHash,
           preStateHash: round === 0 ? EMPTY_STATE_HASH : stateAfter[round - 1]!, postStateHash: stateAfter[round]!,
-          outputHash, status: CallStatus.Ok, signature,
+          outputHash, status: CallStatus.Ok, signature, invocationSignature: signature,
         },
         signer: fx.signer,
+        invocationSigner: addr(i, 4),
         digest: hex64(k, 10),
       });
       k++;

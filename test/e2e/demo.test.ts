@@ -1,19 +1,25 @@
 /**
  * The demo's flow end to end against the real Postgres (own schema) and Redis (own queue and key
- * prefix): every step through the settlement API and the runner, balances checked to the base unit.
+ * prefix): every step through the typed client, the runners and the settlement API, every amount
+ * checked to the base unit. Waits are for conditions (settled seqs, chain time), never fixed sleeps.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cost } from '../../contracts/units.ts';
+import { BPS_DENOMINATOR } from '../../contracts/gas/genesis.ts';
 import { CallStatus } from '../../contracts/types.ts';
-import { demoContext } from '../../services/demo/start.ts';
+import { cost } from '../../contracts/units.ts';
+import { abortLongCall, closeWithReceiptsInFlight, runCalls } from '../../services/demo/calls.ts';
+import type { CallsStep } from '../../services/demo/calls.ts';
+import { totalFunds } from '../../services/demo/context.ts';
+import type { DemoContext } from '../../services/demo/context.ts';
+import { claimEarnings, finalizeSessions, summarize } from '../../services/demo/finish.ts';
+import { challengeDishonestProvider, expectedSlash, INFLATED_EXTRA_GAS, selfSlashAttempt } from '../../services/demo/fraud.ts';
 import { acceleratedClock, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
-import {
-  abortLongCall, challengeInflatedReceipt, claimEarnings, expectedSlash, openSessions, PROVIDER_STAKE, registerProviders, registerZApps,
-  runCalls, summarize, ZAPP_SETUP,
-} from '../../services/demo/steps.ts';
-import type { CallsStep, DemoContext, ProvidersStep, SessionsStep, ZAppsStep } from '../../services/demo/steps.ts';
+import { openSessions, PROVIDER_STAKE, registerProviders, registerZApps, ZAPP_SETUP } from '../../services/demo/setup.ts';
+import type { ProvidersStep, SessionsStep, ZAppsStep } from '../../services/demo/setup.ts';
+import { demoContext, demoRunner } from '../../services/demo/start.ts';
+import type { DemoActors } from '../../services/demo/start.ts';
 import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
 import { silentLogger } from '../../services/log.ts';
@@ -24,8 +30,11 @@ const tag = randomBytes(4).toString('hex');
 const schema = uniqueSchemaName('e2e_demo');
 const prefix = `zgas-test-e2e-${tag}`;
 const genesis = demoGenesis();
+const params = genesis.params;
+const clock = acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED);
 
 let system: LocalSystem;
+let actors: DemoActors;
 let ctx: DemoContext;
 let zApps: ZAppsStep;
 let providers: ProvidersStep;
@@ -45,13 +54,16 @@ beforeAll(async () => {
     apiPort: 0,
     momentumIntervalMs: 50,
     verifyConcurrency: 2,
-    clock: acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED),
-    runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: 0 }],
+    clock,
+    runners: [demoRunner(0)],
+    dashboard: true,
   });
-  ctx = demoContext(system, genesis);
+  actors = await demoContext(system, genesis);
+  ctx = actors.ctx;
 }, 180_000);
 
 afterAll(async () => {
+  await actors?.close();
   await system?.close();
   await dropSchema(schema);
   const redis = new Redis(REDIS_URL);
@@ -59,6 +71,8 @@ afterAll(async () => {
   if (stale.length > 0) await redis.del(...stale);
   redis.disconnect();
 });
+
+const ownerGenesisBalance = genesis.accounts.find((a) => a.address === DEMO_KEYS.owner.address)!.balance;
 
 describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
   it('runs on the real servers', () => {
@@ -74,49 +88,52 @@ describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
       expect(BigInt(z.zApp.available)).toBe(ZAPP_SETUP[z.name].topUp);
       expect(BigInt(z.zApp.held)).toBe(0n);
       expect(z.zApp.autoTopUp).toEqual({ minAvailable: z.autoTopUp.minAvailable.toString(), refill: z.autoTopUp.refill.toString() });
-      expect(z.ownerBalanceBefore - z.ownerBalanceAfter).toBe(z.topUp);
+      expect(z.zApp.policy.openToAll).toBe(ZAPP_SETUP[z.name].openToAll);
       spent += z.topUp;
     }
-    expect(await ctx.api.balance(DEMO_KEYS.owner.address)).toBe(genesis.accounts.find((a) => a.address === DEMO_KEYS.owner.address)!.balance - spent);
+    expect(zApps.ownerBalanceBefore).toBe(ownerGenesisBalance);
+    expect(zApps.ownerBalanceAfter).toBe(ownerGenesisBalance - spent);
   });
 
-  it('2. registers both providers: the stake leaves the balance', async () => {
+  it('2. registers three providers: the stake leaves the balance', async () => {
     providers = await registerProviders(ctx);
-    for (const p of [providers.honest, providers.dishonest]) {
+    for (const p of [providers.honest, providers.dishonest, providers.mallory]) {
       expect(BigInt(p.provider.stake)).toBe(PROVIDER_STAKE);
       expect(p.balanceBefore - p.balanceAfter).toBe(PROVIDER_STAKE);
       expect(p.provider.receiptSigner).toBe(p.receiptSigner);
+      expect(p.provider.accepting).toBe(true);
     }
   });
 
-  it('3. opens sessions the users do not pay for; the escrow holds cost(gasLimit)', async () => {
+  it('3. opens sessions the users do not pay for: hold cost(gasLimit), upfront only when the owner opens', async () => {
     sessions = await openSessions(ctx, zApps, providers);
-    for (const s of [sessions.counter, sessions.fuddor, sessions.spin, sessions.dishonest]) {
+    for (const s of [sessions.counter, sessions.fuddor, sessions.closing, sessions.spin, sessions.dishonest]) {
       expect(s.hold).toBe(cost(s.gasLimit, s.price));
       expect(s.userBalanceAfter).toBe(s.userBalanceBefore);
       expect(s.escrowAfter.available).toBe(s.escrowBefore.available - s.hold + s.autoToppedUp);
-      expect(s.escrowAfter.held).toBe(s.escrowBefore.held + s.hold - cost(s.upfrontGas, s.price));
+      expect(s.escrowAfter.held).toBe(s.escrowBefore.held + s.hold - s.upfrontQsr);
       expect(s.session.status).toBe('open');
       expect(BigInt(s.session.billedGas)).toBe(s.upfrontGas);
+      expect(s.session.openedByOwner).toBe(s.openedBy === 'owner');
+      expect(s.upfrontGas).toBe(s.openedBy === 'owner' ? providers.honest.upfrontGas : 0n);
     }
-    expect(sessions.fuddor.session.openedByUser).toBe(true);
-    expect(sessions.counter.session.openedByUser).toBe(false);
     // spin's hold takes its escrow below minAvailable: the contract refilled it from the owner.
     expect(sessions.spin.autoToppedUp).toBe(ZAPP_SETUP.spin.refill);
   });
 
-  it('4. runs signed calls on the runner; receipts settle and charge cost(billedGas) exactly', async () => {
+  it('4. runs calls whose receipts the client checked and re-executed; they settle and charge cost(billedGas) exactly', async () => {
     calls = await runCalls(ctx, sessions);
     expect(calls.counter.calls.map((c) => c.output)).toEqual(['1', '2', '3']);
     const [name, meme] = calls.fuddor.calls.map((c) => c.output);
     expect(meme?.startsWith(`${name}: `)).toBe(true);
     for (const [s, opened] of [[calls.counter, sessions.counter], [calls.fuddor, sessions.fuddor]] as const) {
       const last = s.calls.at(-1)!.receipt;
+      expect(s.verifications.map((v) => v.disproved)).toEqual(s.calls.map(() => []));
       expect(s.settledGas).toBe(last.cumulativeGas);
-      expect(s.meteredGas).toBe(last.cumulativeGas);
+      expect(s.calls.reduce((sum, c) => sum + c.receipt.callGas, 0n)).toBe(last.cumulativeGas);
       expect(s.billedGas).toBe(last.cumulativeGas > opened.upfrontGas ? last.cumulativeGas : opened.upfrontGas);
       expect(s.billedQsr).toBe(cost(s.billedGas, opened.price));
-      const charge = s.billedQsr - cost(opened.upfrontGas, opened.price);
+      const charge = s.billedQsr - opened.upfrontQsr;
       expect(s.escrowBefore.held - s.escrowAfter.held).toBe(charge);
       expect(s.escrowAfter.available).toBe(s.escrowBefore.available);
       expect(s.providerEarningsAfter - s.providerEarningsBefore).toBe(charge);
@@ -124,57 +141,88 @@ describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
     }
   });
 
-  it('5. stops an aborted call; the bill stays within cost(abortCap)', async () => {
-    const a = await abortLongCall(ctx, sessions);
-    const opened = sessions.spin;
-    expect(a.abortedReceipt.status).toBe(CallStatus.Aborted);
-    expect(a.abortCap).toBe(a.lastReceipt.cumulativeGas + genesis.params.abortGraceGas);
-    expect(a.capQsr).toBe(cost(a.abortCap, opened.price));
-    const billable = a.abortedReceipt.cumulativeGas < a.abortCap ? a.abortedReceipt.cumulativeGas : a.abortCap;
-    expect(a.billedGas).toBe(billable > a.lastReceipt.cumulativeGas ? billable : a.lastReceipt.cumulativeGas);
-    expect(a.billedQsr).toBe(cost(a.billedGas, opened.price));
-    expect(a.billedQsr <= a.capQsr).toBe(true);
-    expect(a.released).toBe(opened.hold - a.billedQsr);
-    expect(a.escrowAfterClose.available - a.escrowBeforeClose.available).toBe(a.released);
-    expect(a.escrowBeforeClose.held - a.escrowAfterClose.held).toBe(a.released);
-    expect(a.session.status).toBe('closed');
+  it('5. a closed session still settles the receipts of the calls its user asked for', async () => {
+    const c = await closeWithReceiptsInFlight(ctx, sessions);
+    expect(c.atClose.status).toBe('closing');
+    expect(c.settled.status).toBe('closing');
+    expect(BigInt(c.settled.lastSeq)).toBe(3n);
+    const last = c.calls.at(-1)!.receipt;
+    expect(BigInt(c.settled.settledGas)).toBe(last.cumulativeGas);
+    expect(BigInt(c.settled.billedGas)).toBe(last.cumulativeGas > sessions.closing.upfrontGas ? last.cumulativeGas : sessions.closing.upfrontGas);
+    expect(c.closesAt).toBeGreaterThan(0n);
   });
 
-  it('6. slashes the provider of an inflated receipt: stake × bps / 10000, half to the challenger, half to the zApp', async () => {
-    const c = await challengeInflatedReceipt(ctx, zApps, sessions);
+  it('6. stops an aborted call and bills it at most abortGraceGas', async () => {
+    const a = await abortLongCall(ctx, sessions);
+    expect(a.abortedReceipt.status).toBe(CallStatus.Aborted);
+    expect(a.runnerStopped).toBe(true);
+    expect(a.abortedReceipt.callGas).toBeGreaterThan(params.abortGraceGas);
+    expect(a.billedGas).toBe(a.expectedBilledGas);
+    expect(a.billedGas).toBe(a.warmup.receipt.cumulativeGas + params.abortGraceGas);
+    expect(a.settledGas).toBe(a.abortedReceipt.cumulativeGas);
+    expect(a.billedQsr).toBe(cost(a.billedGas, sessions.spin.price));
+    expect(a.unbilledGas).toBe(a.abortedReceipt.cumulativeGas - a.billedGas);
+    expect(a.session.status).toBe('closing');
+    expect(a.session.stopCall).toBe(true);
+  });
+
+  it("7. catches the dishonest provider by re-execution: slash, challengerRewardBps to the challenger, voided earnings to the zApp, the rest burned", async () => {
+    const c = await challengeDishonestProvider(ctx, sessions);
     const opened = sessions.dishonest;
-    expect(c.inflatedReceipt.callGas > c.honestGas).toBe(true);
+    expect(c.verification.disproved).toContain('callGas');
+    expect(c.inflatedReceipt.callGas - c.verification.rerun.callGas).toBe(INFLATED_EXTRA_GAS);
     expect(c.billedGasBeforeChallenge).toBe(c.inflatedReceipt.cumulativeGas);
-    expect(c.chargedQsr).toBe(cost(c.inflatedReceipt.cumulativeGas, opened.price) - cost(opened.upfrontGas, opened.price));
-    expect(c.slashed).toBe(expectedSlash(c.stakeBefore, genesis.params.slashFractionBps));
-    expect(c.slashed > 0n).toBe(true);
-    expect(c.toChallenger).toBe(c.slashed / 2n);
-    expect(c.toZApp).toBe(c.slashed - c.toChallenger);
-    expect(c.stakeBefore - c.stakeAfter).toBe(c.slashed);
-    expect(c.challengerBalanceAfter - c.challengerBalanceBefore).toBe(c.toChallenger);
-    // The inflated charge is among the session's voided earnings.
-    expect(c.voided >= c.chargedQsr).toBe(true);
-    expect(c.escrowAfter.available - c.escrowBefore.available).toBe(c.toZApp + c.voided + c.released);
-    expect(c.escrowBefore.held - c.escrowAfter.held).toBe(c.released);
+    expect(c.chargedQsr).toBe(cost(c.inflatedReceipt.cumulativeGas, opened.price) - opened.upfrontQsr);
+    const slashed = expectedSlash(c.providerBefore.stake + c.providerBefore.unbonding, params.slashFractionBps);
+    expect(c.fraud.slashed).toBe(slashed);
+    expect(c.fraud.reward).toBe((slashed * params.challengerRewardBps) / BPS_DENOMINATOR);
+    expect(c.fraud.burned).toBe(slashed - c.fraud.reward);
+    expect(c.providerBefore.stake - c.providerAfter.stake).toBe(slashed);
+    // The challenger keeps its bond and gets the reward.
+    expect(c.challengerBalanceAfter - c.challengerBalanceBefore).toBe(c.fraud.reward);
+    // The session's earnings still pending go back to the zApp: the inflated charge, and the upfront unless it matured already.
+    expect([c.chargedQsr, c.chargedQsr + opened.upfrontQsr]).toContain(c.fraud.voided);
+    expect(totalFunds(c.providerBefore) - totalFunds(c.providerAfter)).toBe(slashed + c.fraud.voided);
+    expect(c.released).toBe(opened.hold - opened.upfrontQsr - c.chargedQsr);
+    expect(c.escrowAfter.available - c.escrowBefore.available).toBe(c.fraud.voided + c.released);
+    expect(c.escrowAfter.held).toBe(c.escrowBefore.held - c.released);
     expect(c.session.slashed).toBe(true);
     expect(c.session.status).toBe('closed');
   });
 
-  it('7. claims exactly the matured earnings after the challenge window', async () => {
-    const c = await claimEarnings(ctx, providers);
-    expect(c.claimed).toBe(c.matured);
-    expect(c.claimed > 0n).toBe(true);
-    expect(c.balanceAfter - c.balanceBefore).toBe(c.claimed);
-    expect(BigInt(c.after.claimable)).toBe(0n);
-    const earningsBefore = BigInt(c.before.pendingTotal) + BigInt(c.before.claimable);
-    expect(earningsBefore - BigInt(c.after.pendingTotal)).toBe(c.claimed);
+  it('8. a provider slashing itself through a second account loses what is burned', async () => {
+    const s = await selfSlashAttempt(ctx, zApps, providers);
+    const slashed = expectedSlash(s.providerBefore.stake + s.providerBefore.unbonding, params.slashFractionBps);
+    expect(s.fraud.slashed).toBe(slashed);
+    expect(s.fraud.burned).toBe(slashed - (slashed * params.challengerRewardBps) / BPS_DENOMINATOR);
+    expect(s.pairBefore - s.pairAfter).toBe(s.fraud.burned);
+    expect(s.pairAfter).toBeLessThan(s.pairBefore);
   });
 
-  it('8. conserves the total supply to the base unit', async () => {
+  it('9. finalizes the closing sessions after closesAt: hold − cost(billedGas) returns to the escrow', async () => {
+    const f = await finalizeSessions(ctx, [sessions.closing, sessions.spin]);
+    for (const s of f.sessions) {
+      expect(s.released).toBe(s.expectedReleased);
+      expect(s.escrowAfter.available - s.escrowBefore.available).toBe(s.released);
+      expect(s.escrowBefore.held - s.escrowAfter.held).toBe(s.released);
+      expect(s.session.status).toBe('closed');
+    }
+  });
+
+  it('10. claims exactly the matured earnings after the challenge window', async () => {
+    const c = await claimEarnings(ctx, providers);
+    expect(c.claimed).toBe(c.matured);
+    expect(c.claimed).toBeGreaterThan(0n);
+    expect(c.balanceAfter - c.balanceBefore).toBe(c.claimed);
+    expect(c.after.claimable).toBe(0n);
+    expect(c.before.pending + c.before.claimable - c.after.pending).toBe(c.claimed);
+  });
+
+  it('11. conserves the total supply, burned included, to the base unit', async () => {
     const s = await summarize(ctx, zApps, providers);
+    expect(s.totals.burned).toBeGreaterThan(0n);
     expect(s.totals.total).toBe(s.genesisSupply);
     expect(s.conserved).toBe(true);
-    expect(s.momentumHeight > 0n).toBe(true);
     expect(s.latestHash).toMatch(/^0x[0-9a-f]{64}$/);
   });
 
@@ -184,8 +232,13 @@ describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     const overview = (await (await fetch(`${system.apiUrl}/v1/overview`)).json()) as { counts: Record<string, string>; latest: { height: string } | null };
     expect(overview.counts['zApps']).toBe('3');
-    expect(overview.counts['providers']).toBe('2');
-    expect(overview.counts['sessions']).toBe('4');
+    expect(overview.counts['providers']).toBe('3');
+    expect(overview.counts['sessions']).toBe('6');
     expect(overview.latest).not.toBeNull();
+  });
+
+  it('returns the chain clock to real time after the demo', () => {
+    clock.toRealTime();
+    expect(clock.speed).toBe(1);
   });
 });

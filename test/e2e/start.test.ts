@@ -40,9 +40,14 @@ describe('npm start -- --once', () => {
       expect({ code, stderr: code === 0 ? '' : stderr.slice(-2_000) }).toEqual({ code: 0, stderr: '' });
       expect(stdout).toContain('embedded PGlite');
       expect(stdout).toContain('in-process queue');
-      for (let n = 1; n <= 8; n++) expect(stdout).toContain(`Step ${n} ·`);
+      for (let n = 1; n <= 11; n++) expect(stdout).toContain(`Step ${n} ·`);
       expect(stdout).toMatch(/slashed \d+\.\d{8} QSR \(\d+ base units\)/);
-      expect(stdout).toContain('conserved to the base unit');
+      expect(stdout).toContain('status Aborted');
+      expect(stdout).toContain('slashing yourself loses money ✔');
+      expect(stdout).toMatch(/\+ burned [1-9]\d*\.\d{8} QSR/);
+      expect(stdout).toContain('conserved to the base unit ✔');
+      expect(stdout).not.toContain('✘');
+      expect(stdout).toContain('demo chain clock: back to real time');
       expect(stdout).toContain('demo complete (--once)');
     },
     START_TIMEOUT_MS,

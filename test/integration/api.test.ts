@@ -17,13 +17,19 @@ import { silentLogger } from '../../services/log.ts';
 import { createMetrics } from '../../services/metrics.ts';
 import { createBullQueue } from '../../services/queue/index.ts';
 import type { ReceiptQueue } from '../../services/queue/index.ts';
-import { loadReceipts } from '../../services/store/index.ts';
+import { loadReceipts, receiptCopyKey, saveAll } from '../../services/store/index.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
+import { receiptDigest } from '../../contracts/eip712/index.ts';
+import { sessionStopEvent } from '../../contracts/events.ts';
+import { testGenesis } from '../support/chain.ts';
 import { freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, callJson, domain, highS, keys, randomHash, receipt, receiptJson, testTag, transferCall } from './fixtures.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 
 const tag = testTag();
+const OWNER_BALANCE = '1000000000000';
 let db: TestDb;
 let queue: ReceiptQueue;
 let bus: EventBus;
@@ -34,7 +40,9 @@ beforeAll(async () => {
   db = await freshSchema('api');
   queue = createBullQueue({ url: REDIS_URL, name: `api-${tag}`, prefix: `zgas-test-${tag}` });
   bus = await createRedisBus({ url: REDIS_URL, channel: `zgas-test-${tag}:events` });
-  deps = { db, queue, bus, domain, metrics: createMetrics(), log: silentLogger, limits: { moduleBytes: 64 * 1024, sseHeartbeatMs: 50 } };
+  const genesis = testGenesis({ owner: OWNER_BALANCE });
+  await saveAll(db, genesisState(genesis));
+  deps = { db, queue, bus, domain, genesis, metrics: createMetrics(), log: silentLogger, limits: { moduleBytes: 64 * 1024, sseHeartbeatMs: 50 } };
   app = await buildApi(deps);
 });
 
@@ -104,10 +112,11 @@ describe('receipts', () => {
     expect(body.accepted).toHaveLength(3);
     expect(body.duplicates).toEqual([]);
     // Read back on the same database as soon as the answer arrived: the rows are committed.
-    const rows = await loadReceipts(db, body.accepted);
+    const rows = await loadReceipts(db, batch.map((r) => receiptCopyKey(receiptDigest(domain, r), r)));
+    expect(rows.map((r) => r.digest)).toEqual(body.accepted);
     expect(rows.map((r) => r.receipt.seq)).toEqual([1n, 2n, 3n]);
     expect(rows.every((r) => r.state === 'stored')).toBe(true);
-    expect(rows.map((r) => r.receipt.signature)).toEqual(batch.map((r) => r.signature));
+    expect(rows.map((r) => r.receipt)).toEqual(batch);
     expect(await queue.depth()).toBeGreaterThan(depthBefore);
 
     const repeat = await post('/v1/receipts', { receipts: [...batch, batch[0]!].map(receiptJson) });
@@ -120,7 +129,7 @@ describe('receipts', () => {
     expect(metrics.body).toMatch(/zgas_queue_depth \d+/);
 
     const status = await app.inject({ method: 'GET', url: `/v1/receipts/${body.accepted[0]}` });
-    expect(status.json()).toEqual({ digest: body.accepted[0], state: 'stored' });
+    expect(status.json()).toEqual({ digest: body.accepted[0], state: 'stored', copies: 1 });
     const unknown = await app.inject({ method: 'GET', url: `/v1/receipts/${randomHash()}` });
     expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'NotFound']);
   });
@@ -133,6 +142,8 @@ describe('receipts', () => {
     ['a uint64 overflow', (r: Record<string, unknown>) => ({ ...r, seq: '18446744073709551616' }), 'receipts.0.seq'],
     ['bad hex in a hash', (r: Record<string, unknown>) => ({ ...r, sessionId: `0x${'zz'.repeat(32)}` }), 'receipts.0.sessionId'],
     ['a short signature', (r: Record<string, unknown>) => ({ ...r, signature: '0x1234' }), 'receipts.0.signature'],
+    ['no invocation signature', (r: Record<string, unknown>) => ({ ...r, invocationSignature: undefined }), 'receipts.0.invocationSignature'],
+    ['no callGasLimit', (r: Record<string, unknown>) => ({ ...r, callGasLimit: undefined }), 'receipts.0.callGasLimit'],
     ['an unknown status', (r: Record<string, unknown>) => ({ ...r, status: 9 }), 'receipts.0.status'],
     ['a missing field', (r: Record<string, unknown>) => ({ ...r, outputHash: undefined }), 'receipts.0.outputHash'],
   ])('answers 400 InvalidRequest naming the field for %s', async (_what, mutate, path) => {
@@ -141,6 +152,18 @@ describe('receipts', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'InvalidRequest', path });
     expect(typeof res.json().message).toBe('string');
+  });
+
+  it('answers 429 IntakeFull past the submitter\'s bound of unverified copies, storing nothing', async () => {
+    const full = await buildApi({ ...deps, limits: { ...deps.limits, intakeCopiesPerSubmitter: 0 } });
+    try {
+      const r = receipt(randomHash(), 1n);
+      const res = await full.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: [receiptJson(r)] } });
+      expect([res.statusCode, res.json().code]).toEqual([429, 'IntakeFull']);
+      expect(await loadReceipts(db, [receiptCopyKey(receiptDigest(domain, r), r)])).toEqual([]);
+    } finally {
+      await full.close();
+    }
   });
 
   it('refuses a bad envelope, an empty batch, an oversized batch and malformed JSON', async () => {
@@ -159,6 +182,13 @@ describe('receipts', () => {
     const inconsistent = await post('/v1/receipts', { receipts: [{ ...one, callGas: '5', cumulativeGas: '4' }] });
     expect(inconsistent.statusCode).toBe(400);
     expect(inconsistent.json()).toMatchObject({ code: 'InvalidReceipt', path: 'receipts.0' });
+    const overLimit = await post('/v1/receipts', { receipts: [{ ...one, callGasLimit: '1', callGas: '2', cumulativeGas: '2' }] });
+    expect(overLimit.json()).toMatchObject({ code: 'InvalidReceipt', path: 'receipts.0' });
+    // Signatures that can never verify are refused before anything is stored.
+    const high = await post('/v1/receipts', { receipts: [{ ...one, invocationSignature: highS(one.invocationSignature as Hex) }] });
+    expect([high.statusCode, high.json()]).toMatchObject([401, { code: 'HighS', path: 'receipts.0.invocationSignature' }]);
+    const badV = await post('/v1/receipts', { receipts: [{ ...one, signature: `${(one.signature as string).slice(0, 130)}1d` }] });
+    expect([badV.statusCode, badV.json()]).toMatchObject([401, { code: 'InvalidSignature', path: 'receipts.0.signature' }]);
   });
 });
 
@@ -179,7 +209,7 @@ describe('calls', () => {
     const next = await post('/v1/calls', callJson(transferCall(1n)));
     expect(next.statusCode).toBe(202);
     const account = await app.inject({ method: 'GET', url: `/v1/accounts/${keys.owner.address.toLowerCase()}` });
-    expect(account.json()).toEqual({ address: keys.owner.address, balance: '0', nonce: '0', pendingNonce: '2' });
+    expect(account.json()).toEqual({ address: keys.owner.address, balance: OWNER_BALANCE, nonce: '0', pendingNonce: '2' });
   });
 
   it('maps every refusal to its registry code and status', async () => {
@@ -234,6 +264,36 @@ describe('state reads', () => {
   });
 });
 
+describe('provider earnings', () => {
+  it('shows what is claimable at the chain time and when the rest matures (never 0 once earnings matured)', async () => {
+    const T = 1_800_000_000n;
+    const provider = {
+      address: keys.provider.address, receiptSigner: keys.receiptSigner.address, pricePerMgas: '1000', upfrontGas: '0', stake: '0', unbonding: [],
+      pendingEarnings: [
+        { sessionId: `0x${'01'.repeat(32)}`, amount: '100', claimableAt: (T + 10n).toString() },
+        { sessionId: `0x${'02'.repeat(32)}`, amount: '50', claimableAt: (T + 100n).toString() },
+      ],
+      pendingTotal: '150', claimable: '7', accepting: true, liveSessions: 0, challengeableUntil: (T + 100n).toString(),
+    };
+    const json = stateToJson(genesisState(deps.genesis));
+    await saveAll(db, stateFromJson({ ...json, accounts: [], zApps: [], providers: [provider], sessions: [], supply: '157', burned: '0' }));
+    let now = T + 50n;
+    const timed = await buildApi({ ...deps, clock: () => now });
+    try {
+      const before = await timed.inject({ method: 'GET', url: `/v1/providers/${keys.provider.address}` });
+      expect(before.json()).toMatchObject({
+        pendingTotal: '150', claimable: '7',
+        earnings: { at: (T + 50n).toString(), claimableNow: '107', pending: '50', nextClaimableAt: (T + 100n).toString(), allClaimableAt: (T + 100n).toString(), schedule: [{ claimableAt: (T + 100n).toString(), amount: '50' }] },
+      });
+      now = T + 100n;
+      const after = await timed.inject({ method: 'GET', url: `/v1/providers/${keys.provider.address}` });
+      expect(after.json().earnings).toMatchObject({ claimableNow: '157', pending: '0', nextClaimableAt: null, schedule: [] });
+    } finally {
+      await timed.close();
+    }
+  });
+});
+
 describe('operations', () => {
   it('serves health, readiness, the OpenAPI document and metrics', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
@@ -258,8 +318,8 @@ describe('operations', () => {
       const batch = [receipt(randomHash(), 1n)];
       const res = await offline.inject({ method: 'POST', url: '/v1/receipts', payload: { receipts: batch.map(receiptJson) } });
       expect(res.statusCode).toBe(202);
-      const { accepted } = res.json<{ accepted: Hash[] }>();
-      expect((await loadReceipts(db, accepted)).map((r) => r.state)).toEqual(['stored']);
+      expect(res.json<{ accepted: Hash[] }>().accepted).toEqual([receiptDigest(domain, batch[0]!)]);
+      expect((await loadReceipts(db, [receiptCopyKey(receiptDigest(domain, batch[0]!), batch[0]!)])).map((r) => r.state)).toEqual(['stored']);
     } finally {
       await offline.close();
       await deadQueue.close().catch(() => {});
@@ -301,7 +361,7 @@ describe('events', () => {
     expect(predicate()).toBe(true);
   }
 
-  it('streams momentum events and the filtered provider aborts over SSE, with heartbeats', async () => {
+  it('streams momentum events and the filtered provider session stops over SSE, with heartbeats', async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const all = await openStream(`http://127.0.0.1:${port}/v1/events`);
@@ -309,16 +369,14 @@ describe('events', () => {
     expect(all.res.headers['content-type']).toMatch(/^text\/event-stream/);
     // Subscriptions are registered once the first frame arrived.
     await until(() => all.chunks.join('').includes('zgas events') && mine.chunks.join('').includes('zgas events'));
-    await bus.publish([
-      { type: 'momentum', height: 5n, hash: `0x${'ab'.repeat(32)}` },
-      { type: 'abort', sessionId: `0x${'01'.repeat(32)}`, provider: keys.user.address, abortCap: 100n },
-      { type: 'abort', sessionId: `0x${'02'.repeat(32)}`, provider: keys.provider.address, abortCap: 200n },
-    ]);
-    await until(() => all.chunks.join('').split('event: abort').length === 3 && mine.chunks.join('').includes('event: abort'));
+    const other = sessionStopEvent({ kind: 'abort', sessionId: `0x${'01'.repeat(32)}`, provider: keys.user.address as Address, stopCall: true, closesAt: 100n, height: 5n });
+    const ours = sessionStopEvent({ kind: 'close', sessionId: `0x${'02'.repeat(32)}`, provider: keys.provider.address as Address, stopCall: false, closesAt: 200n, height: 5n });
+    await bus.publish([{ type: 'momentum', height: 5n, hash: `0x${'ab'.repeat(32)}` }, other, ours]);
+    await until(() => all.chunks.join('').split('event: sessionStop').length === 3 && mine.chunks.join('').includes('event: sessionStop'));
     await until(() => mine.chunks.join('').includes(': heartbeat'));
     const text = mine.chunks.join('');
     expect(text).toContain(`event: momentum\ndata: {"height":"5","hash":"0x${'ab'.repeat(32)}"}\n\n`);
-    expect(text).toContain(`event: abort\ndata: {"sessionId":"0x${'02'.repeat(32)}","provider":"${keys.provider.address}","abortCap":"200"}\n\n`);
+    expect(text).toContain(`event: sessionStop\ndata: {"type":"sessionStop","kind":"close","sessionId":"0x${'02'.repeat(32)}","provider":"${keys.provider.address}","stopCall":false,"closesAt":"200","height":"5"}\n\n`);
     expect(text).not.toContain('01'.repeat(32));
     all.close();
     mine.close();

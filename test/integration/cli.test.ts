@@ -26,6 +26,21 @@ function run(args: string[], env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
+/** Polls a health endpoint until it answers 200, or the process exits, or WAIT_MS passes. */
+async function waitForHealth(url: string, proc: ReturnType<typeof run>): Promise<unknown> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return await res.json();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`${url} never answered:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 beforeAll(async () => {
   db = await freshSchema('cli');
 });
@@ -65,10 +80,29 @@ describe('zgas node', () => {
       expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
       const overview = (await (await fetch(`http://127.0.0.1:${port}/v1/overview`)).json()) as { latest: { height: string } | null };
       expect(overview.latest?.height).toBe('0');
+
+      // A provider's runner reporting to this node, its domain and limits from the same genesis file.
+      const runnerPort = await freePort();
+      const runner = run(['runner', '--api-url', `http://127.0.0.1:${port}`, '--genesis', genesisFile, '--port', String(runnerPort), '--workers', '1'], {
+        ZGAS_RECEIPT_KEY: `0x${'33'.repeat(32)}`,
+        ZGAS_PROVIDER_ADDRESS: BUILTIN_GENESIS_JSON.accounts[1]!.address,
+      });
+      try {
+        const health = await waitForHealth(`http://127.0.0.1:${runnerPort}/healthz`, runner);
+        expect(health).toMatchObject({ ok: true, workers: 1 });
+      } finally {
+        runner.child.kill('SIGTERM');
+      }
+      expect(await runner.exited).toBe(0);
     } finally {
       node.child.kill('SIGTERM');
     }
     expect(await node.exited).toBe(0);
+
+    // The node's store replays from genesis.
+    const replay = run(['replay', '--genesis', genesisFile], { DATABASE_URL: TEST_DATABASE_URL, ZGAS_DB_SCHEMA: db.schema });
+    expect(await replay.exited).toBe(0);
+    expect(replay.output()).toContain('"ok": true');
   }, WAIT_MS);
 
   it('refuses to start a worker whose genesis is not the store\'s (its signature domain would be wrong)', async () => {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { encodeMethod } from '../../contracts/abi/index.ts';
-import { makeDomain, signCall, signReceipt } from '../../contracts/eip712/index.ts';
+import { makeDomain, settlementReceipt, signCall, signInvocation, signReceipt } from '../../contracts/eip712/index.ts';
+import { invocationOf } from '../../contracts/invocation.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { bytesToHex, hexToBytes } from '../../contracts/hex.ts';
 import { receiptToJson } from '../../contracts/json.ts';
-import type { Address, Hash, Hex, SignedCall, SignedReceipt } from '../../contracts/types.ts';
+import type { Address, GasReceipt, Hash, Hex, SettlementReceipt, SignedCall } from '../../contracts/types.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import vectors from '../vectors/vectors.json' with { type: 'json' };
 
@@ -15,13 +16,16 @@ export const domain: Domain = makeDomain(BigInt(vectors.domain.chainId), vectors
 export const randomHash = (): Hash => bytesToHex(randomBytes(32)) as Hash;
 export const testTag = (): string => randomBytes(4).toString('hex');
 
-/** A receipt signed by the vectors' receipt signer for `sessionId`, call `seq`. */
-export function receipt(sessionId: Hash, seq: bigint, callGas = 1_000n, key = keys.receiptSigner.privateKey): SignedReceipt {
-  return signReceipt(
-    domain,
+/**
+ * A settlement receipt for `sessionId`, call `seq`: signed by `key` (default the vectors' receipt
+ * signer) and its invocation by `userKey` (default the vectors' user).
+ */
+export function receipt(sessionId: Hash, seq: bigint, callGas = 1_000n, key = keys.receiptSigner.privateKey, userKey = keys.user.privateKey): SettlementReceipt {
+  return settlementOf(
     {
       sessionId,
       seq,
+      callGasLimit: (callGas * 2n) as Gas,
       callGas: callGas as Gas,
       cumulativeGas: (callGas * seq) as Gas,
       inputHash: randomHash(),
@@ -31,10 +35,16 @@ export function receipt(sessionId: Hash, seq: bigint, callGas = 1_000n, key = ke
       status: 1,
     },
     key,
+    userKey,
   );
 }
 
-export const receiptJson = (r: SignedReceipt) => receiptToJson(r) as unknown as Record<string, unknown>;
+/** The settlement receipt of `fields`: the receipt signed by `key`, its invocation by `userKey`. */
+export function settlementOf(fields: GasReceipt, key: string, userKey: string, on: Domain = domain): SettlementReceipt {
+  return settlementReceipt(signReceipt(on, fields, key), signInvocation(on, invocationOf(fields), userKey));
+}
+
+export const receiptJson = (r: SettlementReceipt) => receiptToJson(r) as unknown as Record<string, unknown>;
 
 export function transferCall(nonce: bigint, key = keys.owner.privateKey, from: string = keys.owner.address): SignedCall {
   const data = encodeMethod({ name: 'Transfer', to: keys.user.address as Address, amount: 5n as Qsr });

@@ -1,4 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { genesisToJson } from '../../contracts/gas/genesis.ts';
+import { testGenesis } from '../support/chain.ts';
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,19 +11,22 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMethod } from '../../contracts/abi/index.ts';
-import { callHash, signCall, signReceipt } from '../../contracts/eip712/index.ts';
+import { callHash, receiptDigest, signCall } from '../../contracts/eip712/index.ts';
 import { EMPTY_STATE_HASH } from '../../contracts/hash.ts';
-import type { Address, Hash, Method, SignedReceipt } from '../../contracts/types.ts';
-import type { Gas } from '../../contracts/units.ts';
+import type { Address, Hash, Method, SettlementReceipt } from '../../contracts/types.ts';
+import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
+import type { Gas, Qsr } from '../../contracts/units.ts';
 import { loadConfig } from '../../services/config.ts';
 import { loadGenesis } from '../../services/cli/genesis.ts';
 import { startNode } from '../../services/cli/node.ts';
 import type { RunningNode } from '../../services/cli/node.ts';
 import { silentLogger } from '../../services/log.ts';
-import { loadReceipts, receiptCounts } from '../../services/store/index.ts';
+import { loadReceipts, receiptCopyKey, receiptCounts } from '../../services/store/index.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
-import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, testTag } from './fixtures.ts';
+import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, settlementOf, testTag } from './fixtures.ts';
+
+const copyKeys = (receipts: readonly SettlementReceipt[]): Hash[] => receipts.map((r) => receiptCopyKey(receiptDigest(domain, r), r));
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { freePort } from '../support/net.ts';
 
@@ -29,6 +37,7 @@ const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
 const WAIT_MS = 150_000;
 
 let db: TestDb;
+let genesisFile: string;
 let node: RunningNode;
 let workers: ChildProcess[] = [];
 const workerLogs: string[] = [];
@@ -68,7 +77,7 @@ function spawnWorker(metricsPort: number): ChildProcess {
       ZGAS_QUEUE_NAME: queueName,
       ZGAS_REDIS_PREFIX: redisPrefix,
       ZGAS_LOG_LEVEL: 'info',
-      ZGAS_GENESIS: '',
+      ZGAS_GENESIS: genesisFile,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,18 +131,21 @@ async function applied(hash: Hash): Promise<void> {
   expect(status).toMatchObject({ status: 'applied' });
 }
 
-/** Receipts seq from..to of one session: a consistent chain (each pre-state the previous post-state). */
-function chain(sessionId: Hash, from: number, to: number, prevPost: Hash): { receipts: SignedReceipt[]; lastPost: Hash } {
-  const receipts: SignedReceipt[] = [];
+/**
+ * Settlement receipts seq from..to of one session: a consistent chain (each pre-state the previous
+ * post-state), each signed by the receipt signer and its invocation by the session's user.
+ */
+function chain(sessionId: Hash, from: number, to: number, prevPost: Hash): { receipts: SettlementReceipt[]; lastPost: Hash } {
+  const receipts: SettlementReceipt[] = [];
   let pre = prevPost;
   for (let seq = from; seq <= to; seq++) {
     const post = randomHash();
     receipts.push(
-      signReceipt(
-        domain,
+      settlementOf(
         {
           sessionId,
           seq: BigInt(seq),
+          callGasLimit: 2_000n as Gas,
           callGas: 1_000n as Gas,
           cumulativeGas: BigInt(1_000 * seq) as Gas,
           inputHash: randomHash(),
@@ -143,6 +155,7 @@ function chain(sessionId: Hash, from: number, to: number, prevPost: Hash): { rec
           status: 1,
         },
         keys.receiptSigner.privateKey,
+        keys.user.privateKey,
       ),
     );
     pre = post;
@@ -160,7 +173,11 @@ beforeAll(async () => {
     ZGAS_REDIS_PREFIX: redisPrefix,
     ZGAS_MOMENTUM_INTERVAL_MS: '50',
   });
-  const { genesis } = await loadGenesis(undefined);
+  // A v2 genesis on the vectors' domain; the worker processes and `zgas replay` read the same file.
+  const genesis = testGenesis({ owner: '100000000000000', provider: '100000000000000', user: '1000000000000' });
+  genesisFile = join(await mkdtemp(join(tmpdir(), 'zgas-pipeline-')), 'genesis.json');
+  await writeFile(genesisFile, JSON.stringify(genesisToJson(genesis)));
+  expect((await loadGenesis(genesisFile)).genesis).toEqual(genesis);
   // No verification in this process: only the two worker processes verify.
   node = await startNode({ config, genesis, log: silentLogger, listen: false, workers: 0, reconcileIntervalMs: 3_600_000, reconcileAfterMs: 0 });
   workers = await spawnWorkers();
@@ -193,14 +210,14 @@ describe('settlement pipeline: API → Postgres → BullMQ → two worker proces
       0n,
     );
     const zAppId = await submit(
-      { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 10_000_000n as never, maxGasPerSession: 10_000_000n as Gas, openToAll: false, userGasPerDay: 0n as Gas },
+      { name: 'RegisterZApp', moduleHash, maxPricePerMgas: 10_000_000n as never, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas },
       owner.privateKey,
       owner.address,
       0n,
     );
     const topUp = await submit({ name: 'TopUp', zAppId, amount: 1_000_000_000n as never }, owner.privateKey, owner.address, 1n);
     sessionId = await submit(
-      { name: 'OpenSession', zAppId, provider: provider.address as Address, user: keys.user.address as Address, gasLimit: 1_000_000n as Gas, durationSeconds: 3_600n },
+      { name: 'OpenSession', zAppId, provider: provider.address as Address, user: keys.user.address as Address, gasLimit: 1_000_000n as Gas, durationSeconds: 3_600n, maxPricePerMgas: MAX_UINT256 as Qsr, maxUpfrontGas: MAX_UINT64 as Gas },
       owner.privateKey,
       owner.address,
       2n,
@@ -215,17 +232,18 @@ describe('settlement pipeline: API → Postgres → BullMQ → two worker proces
     expect(res.statusCode).toBe(202);
     const { accepted } = res.json<{ accepted: Hash[] }>();
     expect(accepted).toHaveLength(40);
-    // Redelivery: the same digests twice more, raced by both worker processes.
-    await node.queue.enqueue(accepted);
-    await node.queue.enqueue(accepted);
+    // Redelivery: the same copies twice more, raced by both worker processes.
+    const stored = copyKeys(batch.receipts);
+    await node.queue.enqueue(stored);
+    await node.queue.enqueue(stored);
 
     const session = await until('the batch to settle', async () => {
       const { body } = await get(`/v1/sessions/${sessionId}`);
       return body.lastSeq === '40' ? body : undefined;
     });
     expect(session).toMatchObject({ settledGas: '40000', billedGas: '40000', lastPostStateHash: lastPost, status: 'open' });
-    const rows = await loadReceipts(db, accepted);
-    expect(rows.map((r) => [r.state, r.signer])).toEqual(accepted.map(() => ['applied', keys.receiptSigner.address]));
+    const rows = await loadReceipts(db, stored);
+    expect(rows.map((r) => [r.digest, r.state, r.signer, r.invocationSigner])).toEqual(accepted.map((d) => [d, 'applied', keys.receiptSigner.address, keys.user.address]));
     // cost(40,000 gas at 1,000,000 per Mgas) = 40,000 base units, charged once: upfront 1,000 + 39,000.
     const providerState = await get(`/v1/providers/${provider.address}`);
     expect(providerState.body.pendingTotal).toBe('40000');
@@ -286,7 +304,7 @@ describe('settlement pipeline: API → Postgres → BullMQ → two worker proces
     }
 
     const replay = spawn(process.execPath, [ZGAS, 'replay'], {
-      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, ZGAS_DB_SCHEMA: db.schema, ZGAS_LOG_LEVEL: 'warn', ZGAS_GENESIS: '' },
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, ZGAS_DB_SCHEMA: db.schema, ZGAS_LOG_LEVEL: 'warn', ZGAS_GENESIS: genesisFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { encodeMethod } from '../../contracts/abi/index.ts';
-import { callHash, makeDomain, signCall, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import { callHash, makeDomain, settlementReceipt, signCall, signInvocation, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
+import { invocationOf } from '../../contracts/invocation.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { parseGenesis } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
-import type { Address, GasReceipt, Hash, Method, SignedCall, VerifiedReceipt } from '../../contracts/types.ts';
+import type { Address, GasReceipt, Hash, Method, SettlementReceipt, SignedCall, VerifiedReceipt } from '../../contracts/types.ts';
 
 interface TestKey {
   privateKey: string;
@@ -50,7 +51,17 @@ export class TestAccount {
   }
 }
 
-/** A gas receipt signed with `key`, verified (digest and recovered signer). */
-export function testReceipt(fields: GasReceipt, key: TestKey = KEYS.receiptSigner, domain: Domain = TEST_DOMAIN): VerifiedReceipt {
-  return verifyReceipt(domain, signReceipt(domain, fields, key.privateKey));
+/**
+ * A settlement receipt: the gas receipt signed with `key` (default the vectors' receipt signer)
+ * and its invocation signed with `userKey` (default the vectors' user), verified (digest and both
+ * recovered signers).
+ */
+export function testReceipt(fields: GasReceipt, key: TestKey = KEYS.receiptSigner, domain: Domain = TEST_DOMAIN, userKey: TestKey = KEYS.user): VerifiedReceipt {
+  return verifyReceipt(domain, testSettlementReceipt(fields, key, domain, userKey));
+}
+
+/** A settlement receipt signed by `key` (the receipt) and `userKey` (its invocation), not verified. */
+export function testSettlementReceipt(fields: GasReceipt, key: TestKey = KEYS.receiptSigner, domain: Domain = TEST_DOMAIN, userKey: TestKey = KEYS.user): SettlementReceipt {
+  const signed = signReceipt(domain, fields, key.privateKey);
+  return settlementReceipt(signed, signInvocation(domain, invocationOf(fields), userKey.privateKey));
 }

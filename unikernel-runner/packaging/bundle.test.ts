@@ -1,5 +1,6 @@
 // Builds the single-file runner, runs it as a plain `node` process from an empty directory against
-// a fake settlement API, and checks a counter call end to end: signed receipt, pushed receipt, no files.
+// a fake settlement API, and checks a counter call end to end: signed receipt, pushed receipt, no
+// files (with no ZGAS_RUNNER_DATA_DIR the session log is in memory).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
-import { makeDomain, recoverReceiptSigner, signInvocation } from '../../contracts/eip712/index.ts';
+import { makeDomain, recoverReceiptSigner, signInvocationRequest } from '../../contracts/eip712/index.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { bytesToHex, hexToBytes, utf8Bytes } from '../../contracts/hex.ts';
-import { receiptFromJson } from '../../contracts/json.ts';
-import type { SignedReceipt } from '../../contracts/types.ts';
+import { invocationToJson, receiptFromJson, writesFromJson } from '../../contracts/json.ts';
+import type { SettlementReceipt } from '../../contracts/types.ts';
+import { gas } from '../../contracts/units.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { buildRunnerBundle } from './build.ts';
@@ -26,7 +28,7 @@ const moduleHash = sha3(module);
 const zAppId = sha3(utf8Bytes('counter zApp'));
 const sessionId = sha3(utf8Bytes('bundle session'));
 
-const pushed: SignedReceipt[] = [];
+const pushed: SettlementReceipt[] = [];
 let api: Server;
 let apiUrl = '';
 let dir = '';
@@ -42,11 +44,11 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   };
   if (url.pathname === `/v1/sessions/${sessionId}`) {
     return json(200, {
-      zAppId, status: 'open', user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address,
-      gasLimit: '10000000', settledGas: '0',
+      zAppId, status: 'open', stopCall: false, user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address,
+      gasLimit: '10000000', settledGas: '0', lastSeq: '0',
     });
   }
-  if (url.pathname === `/v1/zapps/${zAppId}`) return json(200, { moduleHash });
+  if (url.pathname === `/v1/zapps/${zAppId}`) return json(200, { owner: keys.owner.address, moduleHash });
   if (url.pathname === `/v1/modules/${moduleHash}`) {
     res.writeHead(200, { 'content-type': 'application/wasm' });
     return void res.end(Buffer.from(module));
@@ -115,14 +117,19 @@ afterAll(async () => {
 
 describe('the packaged runner', () => {
   it('runs a counter call from an empty directory and signs its receipt', async () => {
-    const invocation = signInvocation(domain, { sessionId, seq: 1n, input: bytesToHex(utf8Bytes('increment')) }, keys.user.privateKey);
+    const invocation = signInvocationRequest(
+      domain,
+      { sessionId, seq: 1n, callGasLimit: gas(1_000_000n), input: bytesToHex(utf8Bytes('increment')), preStateHash: EMPTY_STATE_HASH, ackedGas: gas(0n) },
+      keys.user.privateKey,
+    );
     const res = await fetch(`${runnerUrl}/v1/sessions/${sessionId}/calls`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ seq: '1', input: invocation.input, signature: invocation.signature }),
+      body: JSON.stringify(invocationToJson(invocation)),
     });
-    const body = (await res.json()) as { output: string; receipt: unknown };
+    const body = (await res.json()) as { output: string; receipt: unknown; writes: unknown };
     expect(res.status).toBe(200);
+    expect(writesFromJson(body.writes).length).toBeGreaterThan(0);
     expect(Buffer.from(hexToBytes(body.output)).toString()).toBe('1');
     const receipt = receiptFromJson(body.receipt);
     expect(recoverReceiptSigner(domain, receipt)).toBe(keys.receiptSigner.address);
@@ -132,5 +139,7 @@ describe('the packaged runner', () => {
     for (let i = 0; i < 100 && pushed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(pushed).toEqual([receipt]);
     expect(readdirSync(dir)).toEqual(['zgas-runner.mjs']);
+    const docs = await fetch(`${runnerUrl}/docs/json`);
+    expect(docs.status).toBe(200);
   });
 });

@@ -14,7 +14,8 @@ if (!isMainThread && isWorkerInit(workerData)) {
   // The native secp256k1 binding cannot travel inside a bundle: sign with the pure-JS backend unless told otherwise.
   const env = { ...process.env, ZGAS_SIGNATURE_BACKEND: process.env.ZGAS_SIGNATURE_BACKEND || 'noble' };
   try {
-    const runner = await startRunner(loadRunnerConfig(env));
+    // The Swagger UI's static files do not travel inside the bundle; /docs answers the OpenAPI JSON.
+    const runner = await startRunner(loadRunnerConfig(env), { docsUi: false });
     const stop = (signal: string) => {
       console.error(JSON.stringify({ msg: 'runner stopping', signal }));
       runner.close().then(

@@ -5,7 +5,7 @@
 import { ZgasError } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
-import type { Hash } from '../../contracts/types.ts';
+import type { Hash, Hex } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import { AbortedTrap, createMeter, OutOfGasTrap } from '../metering/meter.ts';
@@ -48,6 +48,8 @@ export interface CallOutcome {
   postState: State;
   postStateHash: Hash;
   outputHash: Hash;
+  /** The call's state writes (key hex → new value, null: deleted), one per key in the order first written; empty unless Ok. */
+  writes: Array<[Hex, Uint8Array | null]>;
   /** Why a call trapped (not signed; for logs and callers). */
   trap?: string;
 }
@@ -80,6 +82,7 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
     postState: request.preState,
     postStateHash: preStateHash(),
     outputHash: EMPTY_OUTPUT_HASH,
+    writes: [],
     ...(trap === undefined ? {} : { trap }),
   });
   const charge = (amount: number | bigint): void => meter.charge(amount);
@@ -119,6 +122,7 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
       postState,
       postStateHash: hashState(postState),
       outputHash: sha3(output),
+      writes: diff,
     };
   } catch (error: unknown) {
     if (error instanceof OutOfGasTrap) return failed(CallStatus.OutOfGas, request.gasLimit);

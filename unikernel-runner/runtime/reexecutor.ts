@@ -1,7 +1,8 @@
 /**
  * The contract's re-execution port (DESIGN §5.2), implemented with the very function the pool's
  * workers run: synchronous and in-process, so a Challenge is judged by the same code that produced
- * the receipt.
+ * the receipt. The gas limit is the one the contract passes: the receipt's callGasLimit (the limit
+ * the user signed and the runner ran under), or callGas to judge an Aborted receipt.
  */
 import type { Reexecutor, RerunRequest, RerunResult } from '../../contracts/gas/reexecutor.ts';
 import type { GasTable } from '../metering/table.ts';

@@ -1,53 +1,81 @@
 /**
- * What a runner keeps per session, in memory only (a unikernel writes nothing to disk): the last
- * seq it ran, the session's cumulative gas and its current state. One signed receipt per call.
+ * What a runner holds per session: the newest logged call (its receipt answers a retry and is what
+ * the next invocation must acknowledge) and the session's current state. The session log is the
+ * record; this book is a bounded cache over it, rebuilt from the log on first use after a restart
+ * or an eviction.
  */
 import { ZgasError } from '../../contracts/errors.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
-import { signReceipt } from '../../contracts/eip712/index.ts';
+import { bytesToHex, hexToBytes } from '../../contracts/hex.ts';
+import { settlementReceipt, signReceipt } from '../../contracts/eip712/index.ts';
 import type { Domain, SignatureBackend } from '../../contracts/eip712/index.ts';
-import type { GasReceipt, Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { GasReceipt, Hash, SettlementReceipt, SignedInvocation, StateWrite } from '../../contracts/types.ts';
 import { add, gas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import type { CallOutcome } from './execute.ts';
-import { EMPTY_STATE } from './state.ts';
+import type { LoggedCall, LoggedSession } from './session-log.ts';
+import { EMPTY_STATE, hashState } from './state.ts';
 import type { State } from './state.ts';
 
-/** Sessions a runner keeps at once; beyond it the least recently used finished one is dropped. */
+/** Sessions a runner keeps in memory at once; beyond it the least recently used idle one is dropped (its log stays). */
 export const MAX_RUNNER_SESSIONS = 10_000;
 
 export interface RunnerSession {
   id: Hash;
-  lastSeq: bigint;
-  cumulativeGas: Gas;
+  /** The newest logged call, or null before the first. */
+  last: LoggedCall | null;
   state: State;
-  stateHash: Hash;
-  /** The call in flight, if any: its seq and, once queued, its pool id. */
-  running: { seq: bigint; callId: number | null } | null;
   /** Set when an abort arrived: no new call starts. */
   aborted: boolean;
+  /** Set when the session's log was lost: the session is refused for good. */
+  lost: boolean;
+  /** The pool id of the call in flight, if any. */
+  runningCallId: number | null;
+}
+
+export const lastSeqOf = (s: RunnerSession): bigint => s.last?.receipt.seq ?? 0n;
+export const cumulativeGasOf = (s: RunnerSession): Gas => s.last?.receipt.cumulativeGas ?? gas(0n);
+export const stateHashOf = (s: RunnerSession): Hash => s.last?.receipt.postStateHash ?? EMPTY_STATE_HASH;
+
+/** Applies a call's writes, in order, to a state (a new map). */
+export function applyWrites(state: State, writes: readonly StateWrite[]): State {
+  if (writes.length === 0) return state;
+  const next = new Map(state);
+  for (const { key, value } of writes) {
+    if (value === null) next.delete(key);
+    else next.set(key, hexToBytes(value));
+  }
+  return next;
+}
+
+/** A session rebuilt from its log: the state is the empty state with every call's writes applied. */
+export function restoreSession(id: Hash, logged: LoggedSession): RunnerSession {
+  const session: RunnerSession = { id, last: null, state: EMPTY_STATE, aborted: false, lost: logged.kind === 'lost', runningCallId: null };
+  if (logged.kind !== 'calls') return session;
+  let state: State = EMPTY_STATE;
+  for (const call of logged.calls) state = applyWrites(state, call.writes);
+  const last = logged.calls.at(-1) ?? null;
+  // The log must rebuild exactly the state the newest receipt signed; anything else is a damaged log.
+  if (last !== null && hashState(state) !== last.receipt.postStateHash) return { ...session, lost: true };
+  return { ...session, last, state, aborted: logged.aborted };
 }
 
 export class SessionBook {
   private readonly sessions = new Map<Hash, RunnerSession>();
 
   get(id: Hash): RunnerSession | undefined {
-    return this.sessions.get(id);
-  }
-
-  /** The session's record, created fresh (seq 0, no gas, empty state) on first use. */
-  open(id: Hash): RunnerSession {
-    let session = this.sessions.get(id);
-    if (session === undefined) {
-      session = { id, lastSeq: 0n, cumulativeGas: gas(0), state: EMPTY_STATE, stateHash: EMPTY_STATE_HASH, running: null, aborted: false };
-      this.evict();
-      this.sessions.set(id, session);
-    } else {
+    const session = this.sessions.get(id);
+    if (session !== undefined) {
       // most recently used last
       this.sessions.delete(id);
       this.sessions.set(id, session);
     }
     return session;
+  }
+
+  put(session: RunnerSession): void {
+    this.evict();
+    this.sessions.set(session.id, session);
   }
 
   get size(): number {
@@ -57,7 +85,7 @@ export class SessionBook {
   private evict(): void {
     if (this.sessions.size < MAX_RUNNER_SESSIONS) return;
     for (const [id, s] of this.sessions) {
-      if (s.running === null) {
+      if (s.runningCallId === null) {
         this.sessions.delete(id);
         return;
       }
@@ -66,33 +94,41 @@ export class SessionBook {
   }
 }
 
-/** The receipt of a call that ran, before signing. */
-export function receiptFor(session: RunnerSession, seq: bigint, input: Uint8Array, outcome: CallOutcome): GasReceipt {
+/** The state writes of a call outcome, as they travel (DESIGN §6). */
+export function writesOf(outcome: CallOutcome): StateWrite[] {
+  return outcome.writes.map(([key, value]) => ({ key, value: value === null ? null : bytesToHex(value) }));
+}
+
+/** The receipt of a call that ran on the session's newest state, before signing. */
+export function receiptFor(session: RunnerSession, invocation: SignedInvocation, outcome: CallOutcome): GasReceipt {
   return {
     sessionId: session.id,
-    seq,
+    seq: invocation.seq,
+    callGasLimit: invocation.callGasLimit,
     callGas: outcome.callGas,
-    cumulativeGas: add(session.cumulativeGas, outcome.callGas),
-    inputHash: sha3(input),
-    preStateHash: session.stateHash,
+    cumulativeGas: add(cumulativeGasOf(session), outcome.callGas),
+    inputHash: sha3(hexToBytes(invocation.input)),
+    preStateHash: stateHashOf(session),
     postStateHash: outcome.postStateHash,
     outputHash: outcome.outputHash,
     status: outcome.status,
   };
 }
 
-/** Signs the call's receipt and advances the session past it. */
-export function recordCall(
+/** Signs the call's receipt and joins the user's invocation signature: the call as it is logged and answered. */
+export function loggedCallOf(
   session: RunnerSession,
-  seq: bigint,
-  input: Uint8Array,
+  invocation: SignedInvocation,
   outcome: CallOutcome,
   signer: { domain: Domain; key: Uint8Array; backend: SignatureBackend },
-): SignedReceipt {
-  const receipt = signReceipt(signer.domain, receiptFor(session, seq, input, outcome), signer.key, signer.backend);
-  session.lastSeq = seq;
-  session.cumulativeGas = receipt.cumulativeGas;
-  session.state = outcome.postState;
-  session.stateHash = outcome.postStateHash;
-  return receipt;
+): LoggedCall {
+  const signed = signReceipt(signer.domain, receiptFor(session, invocation, outcome), signer.key, signer.backend);
+  const receipt: SettlementReceipt = settlementReceipt(signed, invocation.signature);
+  return { invocation, receipt, output: bytesToHex(outcome.output), writes: writesOf(outcome) };
+}
+
+/** Advances the session past a logged call. */
+export function advance(session: RunnerSession, call: LoggedCall, postState: State): void {
+  session.last = call;
+  session.state = postState;
 }

@@ -1,25 +1,39 @@
 /**
- * The runner's call service: checks an invocation against the ledger and the session's own record,
- * runs it in the pool, signs the receipt, answers, and pushes the receipt for settlement. Aborts
- * from the ledger stop the session's running call at its next checkpoint.
+ * The runner's call service (DESIGN §8, Call and Runner rules). For each signed invocation, under
+ * the session's lock: checks the signer, the seq, the acknowledged receipt and the session on the
+ * ledger, runs the call metered under the user's callGasLimit, signs the receipt, writes the call
+ * to the session log, then answers and pushes the settlement receipt. A retry of a logged
+ * invocation gets the logged answer. Aborts — signed by the user or the zApp owner and sent here,
+ * or announced by the ledger — stop the session's running call at its next checkpoint.
  */
 import { ZgasError } from '../../contracts/errors.ts';
-import { recoverInvocationSigner } from '../../contracts/eip712/index.ts';
+import { recoverCallSigner, recoverInvocationRequestSigner } from '../../contracts/eip712/index.ts';
 import type { Domain, SignatureBackend } from '../../contracts/eip712/index.ts';
+import { decodeMethod } from '../../contracts/abi/methods.ts';
 import { contextSeed, sha3 } from '../../contracts/hash.ts';
-import { bytesToHex, hexToBytes, sameAddress } from '../../contracts/hex.ts';
-import type { Address, Hash, Hex, SignedInvocation, SignedReceipt } from '../../contracts/types.ts';
-import { gas } from '../../contracts/units.ts';
+import { hexToBytes, sameAddress } from '../../contracts/hex.ts';
+import { invocationOfRequest } from '../../contracts/invocation.ts';
+import { receiptToJson } from '../../contracts/json.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Address, Hash, Hex, SettlementReceipt, SignedCall, SignedInvocation, StateWrite } from '../../contracts/types.ts';
+import type { Gas } from '../../contracts/units.ts';
 import type { GasTable } from '../metering/table.ts';
 import { MAX_INPUT_BYTES } from '../runtime/execute.ts';
 import type { HostPrices } from '../runtime/host.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import { hostPrices, prepareModule } from '../runtime/prepare.ts';
-import { recordCall, SessionBook } from '../runtime/sessions.ts';
+import { MemorySessionLog } from '../runtime/session-log.ts';
+import type { LoggedCall, SessionLog } from '../runtime/session-log.ts';
+import { advance, cumulativeGasOf, lastSeqOf, loggedCallOf, restoreSession, SessionBook, stateHashOf } from '../runtime/sessions.ts';
+import type { RunnerSession } from '../runtime/sessions.ts';
 import type { Ledger, LedgerSession } from './ledger.ts';
+import { ReceiptPusher } from './receipt-pusher.ts';
+import type { ReceiptPushMode } from './receipt-pusher.ts';
 
 /** Module bytes kept per runner (by hash) so a session's calls fetch them once. */
 export const MAX_CACHED_MODULE_BYTES = 64;
+/** Log bytes a call takes besides its input, output and writes (JSON of the invocation and receipt). */
+export const LOGGED_CALL_OVERHEAD_BYTES = 2_048;
 
 export interface CallServiceDeps {
   ledger: Ledger;
@@ -32,101 +46,235 @@ export interface CallServiceDeps {
   receiptSigner: Address;
   provider: Address;
   backend: SignatureBackend;
+  /** The largest callGasLimit accepted (call-gas-limit.ts). */
+  maxCallGasLimit: Gas;
+  /** Genesis maxInputBytes. */
+  maxInputBytes: number;
+  /** Default: in memory. */
+  log?: SessionLog;
+  /** Default: every receipt at once. */
+  push?: { mode: ReceiptPushMode; flushIntervalMs: number };
   /** Receipts that could not be delivered after all retries (logged by the caller). */
-  onPushError?: (error: unknown, receipts: SignedReceipt[]) => void;
+  onPushError?: (error: unknown, receipts: SettlementReceipt[]) => void;
 }
 
 export interface CallResult {
   output: Hex;
-  receipt: SignedReceipt;
+  receipt: SettlementReceipt;
+  writes: StateWrite[];
+}
+
+const answer = (call: LoggedCall): CallResult => ({ output: call.output, receipt: call.receipt, writes: call.writes });
+
+/** Whether two invocations ask for the same call (signatures aside: anyone can re-sign). */
+function sameInvocation(a: SignedInvocation, b: SignedInvocation): boolean {
+  const x = invocationOfRequest(a);
+  const y = invocationOfRequest(b);
+  return x.seq === y.seq && x.callGasLimit === y.callGasLimit && x.inputHash === y.inputHash && x.preStateHash === y.preStateHash && x.ackedGas === y.ackedGas;
 }
 
 export class CallService {
   readonly sessions = new SessionBook();
+  readonly log: SessionLog;
+  readonly pusher: ReceiptPusher;
   private readonly prices: HostPrices;
   private readonly modules = new Map<Hash, Uint8Array>();
-  private readonly pushes = new Set<Promise<void>>();
+  private readonly locks = new Map<Hash, Promise<unknown>>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.prices = hostPrices(deps.table);
-    this.unsubscribe = deps.ledger.onAbort(({ sessionId }) => this.abort(sessionId));
+    this.log = deps.log ?? new MemorySessionLog();
+    this.pusher = new ReceiptPusher({
+      ledger: deps.ledger,
+      mode: deps.push?.mode ?? 'every',
+      flushIntervalMs: deps.push?.flushIntervalMs ?? 1_000,
+      ...(deps.onPushError === undefined ? {} : { onError: deps.onPushError }),
+    });
+    this.unsubscribe = deps.ledger.onSessionStop(({ sessionId, stopCall }) => {
+      if (stopCall) void this.abort(sessionId).catch(() => undefined);
+      // A close lets the running call finish; the ledger refuses new invocations from now on.
+      else this.pusher.flushSession(sessionId.toLowerCase() as Hash);
+    });
   }
 
   /** Runs one signed invocation; refuses with a typed error and runs nothing on any check that fails. */
   async invoke(invocation: SignedInvocation): Promise<CallResult> {
     const { deps } = this;
     const sessionId = invocation.sessionId.toLowerCase() as Hash;
-    const input = hexToBytes(invocation.input);
-    if (input.length > MAX_INPUT_BYTES) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: MAX_INPUT_BYTES });
+    const inputBytes = (invocation.input.length - 2) / 2;
+    const maxInputBytes = Math.min(deps.maxInputBytes, MAX_INPUT_BYTES);
+    if (inputBytes > maxInputBytes) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: maxInputBytes });
+    if (invocation.callGasLimit > deps.maxCallGasLimit) {
+      throw new ZgasError('CallGasLimitTooHigh', { callGasLimit: invocation.callGasLimit.toString(), maxCallGasLimit: deps.maxCallGasLimit.toString() });
+    }
+    const ledgerSession = await this.ledgerSession(sessionId);
+    const signer = recoverInvocationRequestSigner(deps.domain, { ...invocation, sessionId }, deps.backend);
+    if (!sameAddress(signer, ledgerSession.user)) throw new ZgasError('NotSessionUser', { sessionId, signer });
 
+    return this.locked(sessionId, async () => {
+      const session = await this.session(sessionId);
+      if (session.lost) throw new ZgasError('SessionStateLost', { sessionId });
+      const { seq } = invocation;
+      const lastSeq = lastSeqOf(session);
+      if (seq <= lastSeq) return this.retry(session, invocation);
+      // The user or the ledger acknowledges calls this runner has no record of: its log was lost.
+      if ((lastSeq === 0n && seq > 1n) || ledgerSession.lastSeq > lastSeq) {
+        await this.log.markLost(sessionId);
+        session.lost = true;
+        throw new ZgasError('SessionStateLost', { sessionId });
+      }
+      if (seq !== lastSeq + 1n) throw new ZgasError('InvocationOutOfOrder', { sessionId, seq: seq.toString(), next: (lastSeq + 1n).toString() });
+      if (invocation.preStateHash !== stateHashOf(session) || invocation.ackedGas !== cumulativeGasOf(session)) {
+        throw new ZgasError('InvocationStale', {
+          sessionId,
+          expected: { preStateHash: stateHashOf(session), ackedGas: cumulativeGasOf(session).toString() },
+          latest: session.last === null ? null : receiptToJson(session.last.receipt),
+        });
+      }
+      if (session.aborted || ledgerSession.stopCall || ledgerSession.status !== 'open') {
+        this.pusher.flushSession(sessionId);
+        const status = session.aborted || ledgerSession.stopCall ? 'aborted' : ledgerSession.status;
+        throw new ZgasError('SessionNotOpen', { sessionId, status });
+      }
+      if (cumulativeGasOf(session) + invocation.callGasLimit > ledgerSession.gasLimit) {
+        throw new ZgasError('SessionOutOfGas', {
+          sessionId,
+          gasLimit: ledgerSession.gasLimit.toString(),
+          ackedGas: cumulativeGasOf(session).toString(),
+          callGasLimit: invocation.callGasLimit.toString(),
+        });
+      }
+      if (!this.log.hasRoom(sessionId, 2 * inputBytes + LOGGED_CALL_OVERHEAD_BYTES)) throw new ZgasError('SessionLogFull', { sessionId });
+      return this.run(session, ledgerSession, invocation);
+    });
+  }
+
+  /** The newest settlement receipt of the session, or null before its first call. */
+  async latest(sessionId: Hash): Promise<SettlementReceipt | null> {
+    const session = await this.session(sessionId.toLowerCase() as Hash);
+    if (session.lost) throw new ZgasError('SessionStateLost', { sessionId });
+    return session.last?.receipt ?? null;
+  }
+
+  /**
+   * The user's (or the zApp owner's) signed `Abort` call for this session, sent straight to the
+   * runner (the fast path): checked like the API checks it, then the running call stops.
+   */
+  async abortSigned(sessionId: Hash, call: SignedCall): Promise<void> {
+    const id = sessionId.toLowerCase() as Hash;
+    const signer = recoverCallSigner(this.deps.domain, call, this.deps.backend);
+    if (!sameAddress(signer, call.from)) throw new ZgasError('WrongSigner', { from: call.from, signer });
+    let method;
+    try {
+      method = decodeMethod(call.data);
+    } catch (error) {
+      throw new ZgasError('NotAnAbort', { sessionId: id, reason: 'the call data does not decode' }, { cause: error });
+    }
+    if (method.name !== 'Abort' || method.sessionId.toLowerCase() !== id) throw new ZgasError('NotAnAbort', { sessionId: id, method: method.name });
+    const ledgerSession = await this.ledgerSession(id);
+    if (!sameAddress(call.from, ledgerSession.user) && !sameAddress(call.from, ledgerSession.zAppOwner)) {
+      throw new ZgasError('NotSessionParty', { sessionId: id, from: call.from });
+    }
+    await this.abort(id);
+  }
+
+  /** An abort of the session: no call starts any more, and the running one stops at its next checkpoint. */
+  async abort(sessionId: Hash): Promise<void> {
+    const id = sessionId.toLowerCase() as Hash;
+    const session = await this.session(id);
+    const first = !session.aborted;
+    session.aborted = true;
+    if (session.runningCallId !== null) this.deps.pool.abort(session.runningCallId);
+    if (first) await this.log.markAborted(id);
+    this.pusher.flushSession(id);
+  }
+
+  /** Waits for receipt deliveries in flight (coalesced: pushes what waits first). */
+  async flush(): Promise<void> {
+    await this.pusher.flush();
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.pusher.close();
+  }
+
+  private async run(session: RunnerSession, ledgerSession: LedgerSession, invocation: SignedInvocation): Promise<CallResult> {
+    const { deps } = this;
+    const prepared = prepareModule(await this.module(ledgerSession), deps.table);
+    const call = deps.pool.submit({
+      prepared,
+      prices: this.prices,
+      preState: session.state,
+      input: hexToBytes(invocation.input),
+      gasLimit: invocation.callGasLimit,
+      seed: contextSeed(session.id, invocation.seq),
+    });
+    session.runningCallId = call.id;
+    let outcome;
+    try {
+      if (session.aborted) deps.pool.abort(call.id);
+      outcome = await call.result;
+    } finally {
+      session.runningCallId = null;
+    }
+    // Only this session's abort stops a call; an Aborted outcome without one is a runtime fault, never signed.
+    if (outcome.status === CallStatus.Aborted && !session.aborted) throw new ZgasError('Internal', { reason: 'a call stopped without an abort of its session' });
+    const logged = loggedCallOf(session, { ...invocation, sessionId: session.id }, outcome, { domain: deps.domain, key: deps.receiptKey, backend: deps.backend });
+    await this.log.append(session.id, logged);
+    advance(session, logged, outcome.postState);
+    this.pusher.add(logged.receipt);
+    return answer(logged);
+  }
+
+  /** A seq already logged: the same invocation gets the logged answer, any other is refused. */
+  private async retry(session: RunnerSession, invocation: SignedInvocation): Promise<CallResult> {
+    let logged: LoggedCall | undefined;
+    if (session.last !== null && session.last.receipt.seq === invocation.seq) logged = session.last;
+    else {
+      const read = await this.log.read(session.id);
+      if (read.kind === 'calls') logged = read.calls.find((c) => c.receipt.seq === invocation.seq);
+    }
+    if (logged === undefined || !sameInvocation(logged.invocation, { ...invocation, sessionId: session.id })) {
+      throw new ZgasError('InvocationReplayed', { sessionId: session.id, seq: invocation.seq.toString() });
+    }
+    return answer(logged);
+  }
+
+  private async ledgerSession(sessionId: Hash): Promise<LedgerSession> {
+    const { deps } = this;
     const ledgerSession = await deps.ledger.getSession(sessionId);
     if (ledgerSession === null) throw new ZgasError('SessionNotFound', { sessionId });
     if (!sameAddress(ledgerSession.provider, deps.provider)) throw new ZgasError('NotThisProvider', { sessionId, provider: ledgerSession.provider });
     if (!sameAddress(ledgerSession.receiptSigner, deps.receiptSigner)) {
       throw new ZgasError('ReceiptSignerMismatch', { sessionId, receiptSigner: ledgerSession.receiptSigner });
     }
-    const signer = recoverInvocationSigner(deps.domain, { ...invocation, sessionId }, deps.backend);
-    if (!sameAddress(signer, ledgerSession.user)) throw new ZgasError('NotSessionUser', { sessionId, signer });
-
-    const session = this.sessions.open(sessionId);
-    const { seq } = invocation;
-    if (seq <= session.lastSeq || session.running?.seq === seq) throw new ZgasError('InvocationReplayed', { sessionId, seq: seq.toString() });
-    if (session.running !== null || seq !== session.lastSeq + 1n) {
-      throw new ZgasError('InvocationOutOfOrder', { sessionId, seq: seq.toString(), next: (session.lastSeq + 1n).toString() });
-    }
-    if (session.aborted || ledgerSession.status.toLowerCase() !== 'open') throw new ZgasError('SessionNotOpen', { sessionId, status: session.aborted ? 'aborting' : ledgerSession.status });
-    const used = session.cumulativeGas > ledgerSession.settledGas ? session.cumulativeGas : ledgerSession.settledGas;
-    if (used >= ledgerSession.gasLimit) throw new ZgasError('SessionOutOfGas', { sessionId, gasLimit: ledgerSession.gasLimit.toString() });
-    if (session.lastSeq === 0n && ledgerSession.settledGas > 0n) throw new ZgasError('SessionStateLost', { sessionId });
-    const gasLimit = gas(ledgerSession.gasLimit - used);
-
-    session.running = { seq, callId: null };
-    try {
-      const prepared = prepareModule(await this.module(ledgerSession), deps.table);
-      const call = deps.pool.submit({
-        prepared,
-        prices: this.prices,
-        preState: session.state,
-        input,
-        gasLimit,
-        seed: contextSeed(sessionId, seq),
-      });
-      session.running.callId = call.id;
-      if (session.aborted) deps.pool.abort(call.id);
-      const outcome = await call.result;
-      const receipt = recordCall(session, seq, input, outcome, { domain: deps.domain, key: deps.receiptKey, backend: deps.backend });
-      this.push([receipt]);
-      return { output: bytesToHex(outcome.output), receipt };
-    } finally {
-      session.running = null;
-    }
+    return ledgerSession;
   }
 
-  /** An abort for the session: no call starts any more, and the running one stops at its next checkpoint. */
-  abort(sessionId: Hash): void {
-    const session = this.sessions.open(sessionId.toLowerCase() as Hash);
-    session.aborted = true;
-    const callId = session.running?.callId;
-    if (callId !== undefined && callId !== null) this.deps.pool.abort(callId);
+  /** The session from the cache, else rebuilt from its log. */
+  private async session(sessionId: Hash): Promise<RunnerSession> {
+    const cached = this.sessions.get(sessionId);
+    if (cached !== undefined) return cached;
+    const restored = restoreSession(sessionId, await this.log.read(sessionId));
+    // Another request may have restored it meanwhile; keep the first.
+    const again = this.sessions.get(sessionId);
+    if (again !== undefined) return again;
+    this.sessions.put(restored);
+    return restored;
   }
 
-  /** Waits for receipt deliveries in flight. */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.pushes]);
-  }
-
-  async close(): Promise<void> {
-    this.unsubscribe();
-    await this.flush();
-  }
-
-  private push(receipts: SignedReceipt[]): void {
-    const delivery = this.deps.ledger
-      .submitReceipts(receipts)
-      .catch((error: unknown) => this.deps.onPushError?.(error, receipts))
-      .finally(() => this.pushes.delete(delivery));
-    this.pushes.add(delivery);
+  /** Runs `work` after every earlier piece of work of the session: one session, one call at a time. */
+  private async locked<T>(sessionId: Hash, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(sessionId) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.catch(() => undefined);
+    this.locks.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.locks.get(sessionId) === tail) this.locks.delete(sessionId);
+    });
+    return result;
   }
 
   private async module(session: LedgerSession): Promise<Uint8Array> {

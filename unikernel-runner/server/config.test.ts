@@ -22,7 +22,27 @@ describe('loadRunnerConfig', () => {
       gasTable: 'zeno-wasm-gas-v1',
       workers: 3,
       signatureBackend: 'default',
+      maxInputBytes: 1024 * 1024,
+      closeGracePeriodSeconds: 60n,
+      gasPerSecond: 50_000_000n,
+      callTimeoutMs: 60_000,
+      dataDir: null,
+      receiptPush: 'every',
+      receiptFlushMs: 1_000,
     });
+  });
+
+  it('reads the genesis limits, the session log, the push mode and the watchdog', () => {
+    const config = loadRunnerConfig({
+      ...base, ZGAS_MAX_INPUT_BYTES: '4096', ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '10', ZGAS_RUNNER_GAS_PER_SECOND: '1000',
+      ZGAS_RUNNER_DATA_DIR: '/var/lib/zgas-runner', ZGAS_RUNNER_LOG_MAX_BYTES: '2048', ZGAS_RUNNER_LOG_MAX_SESSION_BYTES: '1024',
+      ZGAS_RECEIPT_PUSH: 'coalesced', ZGAS_RECEIPT_FLUSH_MS: '250',
+    });
+    expect(config).toMatchObject({
+      maxInputBytes: 4096, closeGracePeriodSeconds: 10n, gasPerSecond: 1000n, callTimeoutMs: 10_000, dataDir: '/var/lib/zgas-runner',
+      logMaxBytes: 2048, logMaxSessionBytes: 1024, receiptPush: 'coalesced', receiptFlushMs: 250,
+    });
+    expect(loadRunnerConfig({ ...base, ZGAS_CALL_TIMEOUT_MS: '5000' }).callTimeoutMs).toBe(5_000);
   });
 
   it.each([
@@ -35,6 +55,11 @@ describe('loadRunnerConfig', () => {
     [{ ZGAS_RUNNER_PORT: '70000' }, 'ZGAS_RUNNER_PORT'],
     [{ ZGAS_CHAIN_ID: '1e3' }, 'ZGAS_CHAIN_ID'],
     [{ ZGAS_SIGNATURE_BACKEND: 'openssl' }, 'ZGAS_SIGNATURE_BACKEND'],
+    [{ ZGAS_MAX_INPUT_BYTES: '0' }, 'ZGAS_MAX_INPUT_BYTES'],
+    [{ ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '-1' }, 'ZGAS_CLOSE_GRACE_PERIOD_SECONDS'],
+    [{ ZGAS_RUNNER_GAS_PER_SECOND: '1.5' }, 'ZGAS_RUNNER_GAS_PER_SECOND'],
+    [{ ZGAS_RECEIPT_PUSH: 'sometimes' }, 'ZGAS_RECEIPT_PUSH'],
+    [{ ZGAS_RUNNER_LOG_MAX_BYTES: '10' }, 'ZGAS_RUNNER_LOG_MAX_BYTES'],
   ])('refuses %o naming the variable', (override, name) => {
     expect(() => loadRunnerConfig({ ...base, ...override })).toThrow(expect.objectContaining({ code: 'InvalidRequest', details: expect.objectContaining({ path: name }) }));
   });

@@ -8,8 +8,9 @@ import { utf8Bytes } from '../../contracts/hex.ts';
 import { receiptFromJson } from '../../contracts/json.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import { loadZApp } from '../zapps/load.ts';
-import { HttpLedger } from './http-ledger.ts';
-import type { AbortEvent } from './ledger.ts';
+import { HttpLedger, ledgerSessionFromJson } from './http-ledger.ts';
+import type { SessionStop } from './ledger.ts';
+import { sessionStopEvent } from '../../contracts/events.ts';
 import { readEvents } from './sse.ts';
 
 const provider = vectors.keys.provider.address as Address;
@@ -17,7 +18,14 @@ const module = loadZApp('counter');
 const moduleHash = sha3(module);
 const zAppId = sha3(utf8Bytes('zapp'));
 const sessionId = vectors.receipt.message.sessionId as Hash;
-const signedReceipt = receiptFromJson({ ...vectors.receipt.message, status: 1, signature: vectors.receipt.signature });
+const signedReceipt = receiptFromJson(vectors.settlementReceipt.json);
+/** A session as the settlement API answers it (contracts/gas/state.ts sessionJson). */
+const sessionBody = {
+  id: sessionId, zAppId, provider: provider.toLowerCase(), user: vectors.keys.user.address, openedByOwner: true, price: '7',
+  receiptSigner: vectors.keys.receiptSigner.address, gasLimit: '1000000', hold: '7', upfrontGas: '0', settledGas: '12345', billedGas: '20000',
+  lastSeq: '4', lastReceiptHash: null, lastPostStateHash: vectors.receipt.message.postStateHash, lastInvocation: null, coverageFloorSeq: '0', coverage: [],
+  judgedSeqs: [], status: 'closing', stopCall: true, slashed: false, openedAt: '1', expiresAt: '100', closesAt: '160', finalizedAt: null,
+};
 
 let server: Server;
 let base = '';
@@ -33,10 +41,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end(JSON.stringify(body));
   };
   if (req.method === 'GET' && url.pathname === `/v1/sessions/${sessionId}`) {
-    return send(200, {
-      id: sessionId, zAppId, provider: provider.toLowerCase(), user: vectors.keys.user.address, price: '7', receiptSigner: vectors.keys.receiptSigner.address,
-      gasLimit: '1000000', settledGas: '12345', billedGas: '20000', status: 'open',
-    });
+    return send(200, sessionBody);
   }
   if (req.method === 'GET' && url.pathname.startsWith('/v1/sessions/')) return send(404, { code: 'SessionNotFound', message: 'no' });
   if (req.method === 'GET' && url.pathname === `/v1/zapps/${zAppId}`) return send(200, { owner: vectors.keys.owner.address, moduleHash });
@@ -69,7 +74,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (eventConnections === 1) return void res.end(); // the stream drops; the ledger must reconnect
     expect(url.searchParams.get('provider')).toBe(provider);
     res.write(`event: momentum\ndata: {"height":"3"}\n\n`);
-    res.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider, abortCap: '100' })}\n\n`);
+    res.write('event: sessionStop\ndata: {"type":"sessionStop","kind":"sideways"}\n\n');
+    res.write(`event: sessionStop\ndata: ${JSON.stringify(sessionStopEvent({ kind: 'close', sessionId, provider, stopCall: false, closesAt: 160n, height: 4n }))}\n\n`);
+    res.write(`event: sessionStop\ndata: ${JSON.stringify(sessionStopEvent({ kind: 'abort', sessionId, provider, stopCall: true, closesAt: 160n, height: 5n }))}\n\n`);
     return;
   }
   send(404, { code: 'NotFound', message: 'no' });
@@ -86,14 +93,22 @@ afterAll(async () => {
 });
 
 describe('HttpLedger', () => {
-  it('reads a session with its zApp module hash, and null for an unknown one', async () => {
+  it("reads a session with its zApp's module hash and owner, and null for an unknown one", async () => {
     const ledger = new HttpLedger({ apiUrl: `${base}/`, provider });
     expect(await ledger.getSession(sessionId)).toEqual({
-      id: sessionId, status: 'open', user: vectors.keys.user.address, provider, zAppId, moduleHash,
-      gasLimit: 1_000_000n, settledGas: 12_345n, receiptSigner: vectors.keys.receiptSigner.address,
+      id: sessionId, status: 'closing', stopCall: true, user: vectors.keys.user.address, provider, zAppId, zAppOwner: vectors.keys.owner.address, moduleHash,
+      gasLimit: 1_000_000n, settledGas: 12_345n, lastSeq: 4n, receiptSigner: vectors.keys.receiptSigner.address,
     });
     expect(await ledger.getSession(sha3(utf8Bytes('other')))).toBeNull();
     await ledger.close();
+  });
+
+  it('refuses a session shape it does not know as NotReady, naming the field', () => {
+    expect(() => ledgerSessionFromJson(sessionId, { ...sessionBody, status: 'aborting' }, { owner: provider, moduleHash })).toThrow(
+      expect.objectContaining({ code: 'NotReady', details: expect.objectContaining({ path: 'status' }) }),
+    );
+    const { stopCall: _stopCall, ...v1 } = sessionBody;
+    expect(() => ledgerSessionFromJson(sessionId, v1, { owner: provider, moduleHash })).toThrow(expect.objectContaining({ code: 'NotReady' }));
   });
 
   it('fetches module bytes', async () => {
@@ -113,10 +128,18 @@ describe('HttpLedger', () => {
     expect(refusedPushes).toBe(1);
   });
 
-  it('learns aborts from the event stream, reconnecting after it drops', async () => {
-    const ledger = new HttpLedger({ apiUrl: base, provider });
-    const seen = await new Promise<AbortEvent>((resolve) => ledger.onAbort(resolve));
-    expect(seen).toEqual({ sessionId });
+  it('learns closes and aborts from the event stream, skipping malformed events and reconnecting after it drops', async () => {
+    const errors: string[] = [];
+    const ledger = new HttpLedger({ apiUrl: base, provider, onError: (_error, what) => errors.push(what) });
+    const seen: SessionStop[] = [];
+    await new Promise<void>((resolve) =>
+      ledger.onSessionStop((stop) => {
+        seen.push(stop);
+        if (seen.length === 2) resolve();
+      }),
+    );
+    expect(seen).toEqual([{ sessionId, stopCall: false }, { sessionId, stopCall: true }]);
+    expect(errors).toContain('session stop event');
     expect(eventConnections).toBeGreaterThanOrEqual(2);
     await ledger.close();
   });

@@ -1,16 +1,17 @@
 /**
  * The ledger over the settlement API's fixed surface (DESIGN §9): sessions, zApps and modules by
- * GET, receipts by POST /v1/receipts (retried; duplicates are harmless), aborts from the
- * Server-Sent Events of GET /v1/events?provider=… (reconnecting).
+ * GET, receipts by POST /v1/receipts (retried; duplicates are harmless), aborts and closes from
+ * the `sessionStop` Server-Sent Events of GET /v1/events?provider=… (reconnecting).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import { receiptToJson } from '../../contracts/json.ts';
-import type { Address, Hash, SignedReceipt } from '../../contracts/types.ts';
-import { parseGas } from '../../contracts/units.ts';
-import type { AbortEvent, Ledger, LedgerSession } from './ledger.ts';
+import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
+import { parseGas, parseUint64 } from '../../contracts/units.ts';
+import type { Ledger, LedgerSession, SessionStop } from './ledger.ts';
+import { SESSION_STOP_EVENT, sessionStopEventFromJson } from '../../contracts/events.ts';
 import { readEvents } from './sse.ts';
 
 export const RECEIPT_PUSH_RETRIES = 8;
@@ -20,6 +21,8 @@ export const SSE_RECONNECT_MIN_MS = 250;
 export const SSE_RECONNECT_MAX_MS = 10_000;
 /** Receipts sent in one POST; larger pushes are split. */
 export const MAX_RECEIPTS_PER_PUSH = 1_000;
+/** zApps whose owner and module hash are kept. */
+export const MAX_CACHED_ZAPPS = 10_000;
 
 export interface HttpLedgerOptions {
   apiUrl: string;
@@ -31,17 +34,55 @@ export interface HttpLedgerOptions {
   onError?: (error: unknown, what: string) => void;
 }
 
+/**
+ * The settlement API's session JSON (contracts/gas/state.ts `sessionJson`), the one place it is
+ * mapped. Fields the runner does not read are ignored.
+ */
 const sessionJson = z.looseObject({
-  status: z.string(),
+  status: z.enum(['open', 'closing', 'closed']),
+  stopCall: z.boolean(),
   user: z.string(),
   provider: z.string(),
   zAppId: z.string(),
   gasLimit: z.string(),
   settledGas: z.string(),
+  lastSeq: z.string(),
   receiptSigner: z.string(),
 });
-const zAppJson = z.looseObject({ moduleHash: z.string() });
-const abortJson = z.looseObject({ sessionId: z.string() });
+const zAppJson = z.looseObject({ owner: z.string(), moduleHash: z.string() });
+
+interface ZAppFacts {
+  owner: Address;
+  moduleHash: Hash;
+}
+
+/** A session as the runner needs it, from the settlement API's session JSON and its zApp's facts. */
+export function ledgerSessionFromJson(id: Hash, value: unknown, zApp: ZAppFacts): LedgerSession {
+  const s = parseSessionJson(value);
+  return {
+    id,
+    status: s.status,
+    stopCall: s.stopCall,
+    user: parseAddress(s.user),
+    provider: parseAddress(s.provider),
+    zAppId: parseHash(s.zAppId),
+    zAppOwner: zApp.owner,
+    moduleHash: zApp.moduleHash,
+    gasLimit: parseGas(s.gasLimit),
+    settledGas: parseGas(s.settledGas),
+    lastSeq: parseUint64(s.lastSeq),
+    receiptSigner: parseAddress(s.receiptSigner),
+  };
+}
+
+function parseSessionJson(value: unknown): z.infer<typeof sessionJson> {
+  const parsed = sessionJson.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ZgasError('NotReady', { reason: 'the settlement API answered an unexpected session shape', path: issue?.path.join('.'), issue: issue?.message });
+  }
+  return parsed.data;
+}
 
 /** Accepts the object itself or one wrapped as `{ session: … }` / `{ zApp: … }`. */
 function unwrap(value: unknown, key: string): unknown {
@@ -52,8 +93,8 @@ function unwrap(value: unknown, key: string): unknown {
 export class HttpLedger implements Ledger {
   private readonly base: string;
   private readonly fetch: typeof fetch;
-  private readonly zAppModules = new Map<Hash, Hash>();
-  private readonly listeners = new Set<(event: AbortEvent) => void>();
+  private readonly zApps = new Map<Hash, ZAppFacts>();
+  private readonly listeners = new Set<(event: SessionStop) => void>();
   private stream: AbortController | null = null;
   private closed = false;
 
@@ -65,22 +106,9 @@ export class HttpLedger implements Ledger {
   async getSession(id: Hash): Promise<LedgerSession | null> {
     const response = await this.request(`/v1/sessions/${id}`);
     if (response.status === 404) return null;
-    const body = await this.json(response, 'session');
-    const parsed = sessionJson.safeParse(unwrap(body, 'session'));
-    if (!parsed.success) throw new ZgasError('NotReady', { reason: 'the settlement API answered an unexpected session shape', issue: parsed.error.issues[0]?.message });
-    const s = parsed.data;
-    const zAppId = parseHash(s.zAppId);
-    return {
-      id,
-      status: s.status.toLowerCase(),
-      user: parseAddress(s.user),
-      provider: parseAddress(s.provider),
-      zAppId,
-      moduleHash: await this.moduleHashOf(zAppId),
-      gasLimit: parseGas(s.gasLimit),
-      settledGas: parseGas(s.settledGas),
-      receiptSigner: parseAddress(s.receiptSigner),
-    };
+    const body = unwrap(await this.json(response, 'session'), 'session');
+    const zAppId = parseHash(parseSessionJson(body).zAppId);
+    return ledgerSessionFromJson(id, body, await this.zAppFacts(zAppId));
   }
 
   async getModule(moduleHash: Hash): Promise<Uint8Array | null> {
@@ -92,7 +120,7 @@ export class HttpLedger implements Ledger {
     return bytes;
   }
 
-  async submitReceipts(receipts: SignedReceipt[]): Promise<void> {
+  async submitReceipts(receipts: SettlementReceipt[]): Promise<void> {
     for (let i = 0; i < receipts.length; i += MAX_RECEIPTS_PER_PUSH) {
       const body = JSON.stringify({ receipts: receipts.slice(i, i + MAX_RECEIPTS_PER_PUSH).map(receiptToJson) });
       await pRetry(
@@ -110,7 +138,7 @@ export class HttpLedger implements Ledger {
     }
   }
 
-  onAbort(listener: (event: AbortEvent) => void): () => void {
+  onSessionStop(listener: (event: SessionStop) => void): () => void {
     this.listeners.add(listener);
     if (this.stream === null && !this.closed) void this.follow();
     return () => this.listeners.delete(listener);
@@ -136,8 +164,8 @@ export class HttpLedger implements Ledger {
         if (!response.ok || response.body === null) throw new ZgasError('NotReady', { reason: 'event stream refused', status: response.status });
         wait = SSE_RECONNECT_MIN_MS;
         for await (const event of readEvents(response.body)) {
-          if (event.event !== 'abort') continue;
-          this.dispatchAbort(event.data);
+          if (event.event !== SESSION_STOP_EVENT) continue;
+          this.dispatchStop(event.data);
         }
       } catch (error) {
         if (this.closed) break;
@@ -150,27 +178,30 @@ export class HttpLedger implements Ledger {
     this.stream = null;
   }
 
-  private dispatchAbort(data: string): void {
-    let sessionId: Hash;
+  private dispatchStop(data: string): void {
+    let stop: SessionStop;
     try {
-      sessionId = parseHash(abortJson.parse(JSON.parse(data)).sessionId);
+      const event = sessionStopEventFromJson(JSON.parse(data));
+      stop = { sessionId: event.sessionId, stopCall: event.stopCall || event.kind === 'abort' };
     } catch (error) {
-      this.options.onError?.(error, 'abort event');
+      this.options.onError?.(error, 'session stop event');
       return;
     }
-    for (const listener of this.listeners) listener({ sessionId });
+    for (const listener of this.listeners) listener(stop);
   }
 
-  private async moduleHashOf(zAppId: Hash): Promise<Hash> {
-    const cached = this.zAppModules.get(zAppId);
+  /** A zApp's owner and module hash, which never change once registered (cached). */
+  private async zAppFacts(zAppId: Hash): Promise<ZAppFacts> {
+    const cached = this.zApps.get(zAppId);
     if (cached !== undefined) return cached;
     const response = await this.request(`/v1/zapps/${zAppId}`);
     if (response.status === 404) throw new ZgasError('ZAppNotFound', { zAppId });
     const parsed = zAppJson.safeParse(unwrap(await this.json(response, 'zApp'), 'zApp'));
     if (!parsed.success) throw new ZgasError('NotReady', { reason: 'the settlement API answered an unexpected zApp shape' });
-    const moduleHash = parseHash(parsed.data.moduleHash);
-    this.zAppModules.set(zAppId, moduleHash);
-    return moduleHash;
+    const facts = { owner: parseAddress(parsed.data.owner), moduleHash: parseHash(parsed.data.moduleHash) };
+    if (this.zApps.size >= MAX_CACHED_ZAPPS) this.zApps.delete(this.zApps.keys().next().value!);
+    this.zApps.set(zAppId, facts);
+    return facts;
   }
 
   private async request(path: string, init: RequestInit = {}): Promise<Response> {

@@ -4,25 +4,33 @@
  * (http-ledger.ts) speaks the settlement API of DESIGN §9.
  */
 import { sha3 } from '../../contracts/hash.ts';
-import type { Address, Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
 
-/** The part of a session (DESIGN §5) a runner needs, with the module hash of its zApp. */
+export type LedgerSessionStatus = 'open' | 'closing' | 'closed';
+
+/** The part of a session (DESIGN §5) a runner needs, with its zApp's module hash and owner. */
 export interface LedgerSession {
   id: Hash;
-  /** 'open', 'aborting' or 'closed'. */
-  status: string;
+  status: LedgerSessionStatus;
+  /** Set by Abort: the running call stops and no new invocation runs. */
+  stopCall: boolean;
   user: Address;
   provider: Address;
   zAppId: Hash;
+  zAppOwner: Address;
   moduleHash: Hash;
   gasLimit: Gas;
   settledGas: Gas;
+  /** The seq of the newest settled receipt (0 before the first). */
+  lastSeq: bigint;
   receiptSigner: Address;
 }
 
-export interface AbortEvent {
+/** The ledger announced that a session stops (contracts/events.ts): with stopCall (Abort) the running call stops too. */
+export interface SessionStop {
   sessionId: Hash;
+  stopCall: boolean;
 }
 
 export interface Ledger {
@@ -30,9 +38,9 @@ export interface Ledger {
   /** The module bytes stored under the hash (the caller checks the hash), or null. */
   getModule(moduleHash: Hash): Promise<Uint8Array | null>;
   /** Delivers receipts for settlement; resolves once accepted (duplicates are harmless). */
-  submitReceipts(receipts: SignedReceipt[]): Promise<void>;
-  /** Aborts of this provider's sessions; returns the unsubscribe function. */
-  onAbort(listener: (event: AbortEvent) => void): () => void;
+  submitReceipts(receipts: SettlementReceipt[]): Promise<void>;
+  /** Aborts and closes of this provider's sessions; returns the unsubscribe function. */
+  onSessionStop(listener: (event: SessionStop) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -40,8 +48,8 @@ export interface Ledger {
 export class MemoryLedger implements Ledger {
   readonly sessions = new Map<Hash, LedgerSession>();
   readonly modules = new Map<Hash, Uint8Array>();
-  readonly receipts: SignedReceipt[] = [];
-  private readonly listeners = new Set<(event: AbortEvent) => void>();
+  readonly receipts: SettlementReceipt[] = [];
+  private readonly listeners = new Set<(event: SessionStop) => void>();
 
   putModule(bytes: Uint8Array): Hash {
     const hash = sha3(bytes);
@@ -53,11 +61,21 @@ export class MemoryLedger implements Ledger {
     this.sessions.set(session.id.toLowerCase() as Hash, { ...session });
   }
 
-  /** Marks the session aborting and tells the runner, as the settlement side does on `Abort`. */
+  /** Applies `Abort` as the contract does (closing, stopCall) and tells the runner, as the settlement side does. */
   abort(sessionId: Hash): void {
     const session = this.sessions.get(sessionId);
-    if (session !== undefined) session.status = 'aborting';
-    for (const listener of this.listeners) listener({ sessionId });
+    if (session !== undefined) {
+      session.stopCall = true;
+      if (session.status === 'open') session.status = 'closing';
+    }
+    for (const listener of this.listeners) listener({ sessionId, stopCall: true });
+  }
+
+  /** Applies `CloseSession` as the contract does: closing, the running call finishes. */
+  closeSession(sessionId: Hash): void {
+    const session = this.sessions.get(sessionId);
+    if (session !== undefined && session.status === 'open') session.status = 'closing';
+    for (const listener of this.listeners) listener({ sessionId, stopCall: false });
   }
 
   async getSession(id: Hash): Promise<LedgerSession | null> {
@@ -69,11 +87,11 @@ export class MemoryLedger implements Ledger {
     return this.modules.get(moduleHash.toLowerCase() as Hash)?.slice() ?? null;
   }
 
-  async submitReceipts(receipts: SignedReceipt[]): Promise<void> {
+  async submitReceipts(receipts: SettlementReceipt[]): Promise<void> {
     this.receipts.push(...receipts);
   }
 
-  onAbort(listener: (event: AbortEvent) => void): () => void {
+  onSessionStop(listener: (event: SessionStop) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

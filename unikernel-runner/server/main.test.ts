@@ -1,32 +1,56 @@
-// startRunner against a fake settlement API over HTTP: the whole runner path, including an abort
-// that arrives as a Server-Sent Event while a call is running.
+// startRunner against a fake settlement API over HTTP: the whole runner path, an abort that arrives
+// as a Server-Sent Event while a call is running, and a restart that continues sessions from the
+// session log.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../test/vectors/vectors.json' with { type: 'json' };
-import { makeDomain, signInvocation } from '../../contracts/eip712/index.ts';
-import { sha3 } from '../../contracts/hash.ts';
-import { bytesToHex, utf8Bytes } from '../../contracts/hex.ts';
-import { receiptFromJson } from '../../contracts/json.ts';
+import { makeDomain, signInvocationRequest } from '../../contracts/eip712/index.ts';
+import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
+import { bytesToHex, hexToBytes, utf8Bytes } from '../../contracts/hex.ts';
+import { invocationToJson, receiptFromJson, writesFromJson } from '../../contracts/json.ts';
 import { CallStatus } from '../../contracts/types.ts';
-import type { SignedReceipt } from '../../contracts/types.ts';
+import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
+import { sessionStopEvent } from '../../contracts/events.ts';
+import { gas } from '../../contracts/units.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { applyWrites } from '../runtime/sessions.ts';
+import { EMPTY_STATE, hashState } from '../runtime/state.ts';
+import type { State } from '../runtime/state.ts';
 import { loadZApp } from '../zapps/load.ts';
+import type { ZAppName } from '../zapps/load.ts';
 import { loadRunnerConfig } from './config.ts';
 import { startRunner } from './main.ts';
 import type { StartedRunner } from './main.ts';
+import { until } from '../../test/support/runner-kit.ts';
 
 const { keys } = vectors;
 const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
-const module = loadZApp('spin');
-const moduleHash = sha3(module);
-const zAppId = sha3(utf8Bytes('spin zApp'));
-const sessionId = sha3(utf8Bytes('spin session'));
-const pushed: SignedReceipt[] = [];
+const pushed: SettlementReceipt[] = [];
 const streams: ServerResponse[] = [];
-let status = 'open';
 let api: Server;
-let runner: StartedRunner;
+let apiUrl = '';
+let dataDir = '';
+const started: StartedRunner[] = [];
+
+interface FakeSession {
+  zApp: ZAppName;
+  status: string;
+  stopCall: boolean;
+  lastSeq: string;
+}
+const sessions = new Map<Hash, FakeSession>();
+const zAppId = (zApp: ZAppName): Hash => sha3(utf8Bytes(`zApp ${zApp}`));
+
+function openSession(zApp: ZAppName, name: string): Hash {
+  const id = sha3(utf8Bytes(`session ${name}`));
+  sessions.set(id, { zApp, status: 'open', stopCall: false, lastSeq: '0' });
+  return id;
+}
 
 function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -34,13 +58,20 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  if (url.pathname === `/v1/sessions/${sessionId}`) {
-    return json(200, { zAppId, status, user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0' });
+  const session = sessions.get(url.pathname.replace('/v1/sessions/', '') as Hash);
+  if (session !== undefined) {
+    return json(200, {
+      zAppId: zAppId(session.zApp), status: session.status, stopCall: session.stopCall, user: keys.user.address, provider: keys.provider.address,
+      receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0', lastSeq: session.lastSeq,
+    });
   }
-  if (url.pathname === `/v1/zapps/${zAppId}`) return json(200, { moduleHash });
-  if (url.pathname === `/v1/modules/${moduleHash}`) {
-    res.writeHead(200, { 'content-type': 'application/wasm' });
-    return void res.end(Buffer.from(module));
+  for (const zApp of ['spin', 'counter'] as const) {
+    const module = loadZApp(zApp);
+    if (url.pathname === `/v1/zapps/${zAppId(zApp)}`) return json(200, { owner: keys.owner.address, moduleHash: sha3(module) });
+    if (url.pathname === `/v1/modules/${sha3(module)}`) {
+      res.writeHead(200, { 'content-type': 'application/wasm' });
+      return void res.end(Buffer.from(module));
+    }
   }
   if (url.pathname === '/v1/receipts') {
     let text = '';
@@ -60,56 +91,125 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   json(404, { code: 'NotFound', message: 'nothing here' });
 }
 
-beforeAll(async () => {
-  api = createServer(fakeApi);
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+async function start(dir: string | null): Promise<StartedRunner> {
   const config = loadRunnerConfig({
-    ZGAS_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+    ZGAS_API_URL: apiUrl,
     ZGAS_RUNNER_PORT: '0',
     ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
     ZGAS_PROVIDER_ADDRESS: keys.provider.address,
     ZGAS_RUNNER_WORKERS: '1',
     ZGAS_SIGNATURE_BACKEND: 'noble',
-    // only the streamed abort may stop the call
-    ZGAS_CALL_TIME_LIMIT_MS: '600000',
+    ZGAS_RUNNER_DATA_DIR: dir ?? '',
   });
-  runner = await startRunner(config, { log: () => undefined });
+  const runner = await startRunner(config, { log: () => undefined });
+  started.push(runner);
+  return runner;
+}
+
+/** A user's client over HTTP: signs each invocation acknowledging the previous receipt, keeps the state from the writes. */
+class Client {
+  seq = 0n;
+  ackedGas: Gas = gas(0n);
+  preStateHash: Hash = EMPTY_STATE_HASH;
+  state: State = EMPTY_STATE;
+  constructor(readonly sessionId: Hash) {}
+
+  body(input: string, seq = this.seq + 1n) {
+    return invocationToJson(
+      signInvocationRequest(
+        domain,
+        { sessionId: this.sessionId, seq, callGasLimit: gas(1_000_000_000n), input: bytesToHex(utf8Bytes(input)), preStateHash: this.preStateHash, ackedGas: this.ackedGas },
+        keys.user.privateKey,
+      ),
+    );
+  }
+
+  async post(runner: StartedRunner, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${runner.url}/v1/sessions/${this.sessionId}/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  async call(runner: StartedRunner, input: string): Promise<{ output: string; receipt: SettlementReceipt }> {
+    const res = await this.post(runner, this.body(input));
+    expect(res.status).toBe(200);
+    const receipt = receiptFromJson(res.json['receipt']);
+    this.state = applyWrites(this.state, writesFromJson(res.json['writes']));
+    expect(hashState(this.state)).toBe(receipt.postStateHash);
+    this.seq = receipt.seq;
+    this.ackedGas = receipt.cumulativeGas;
+    this.preStateHash = receipt.postStateHash;
+    return { output: Buffer.from(hexToBytes(res.json['output'] as `0x${string}`)).toString(), receipt };
+  }
+}
+
+beforeAll(async () => {
+  api = createServer(fakeApi);
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'zgas-runner-'));
 });
 
 afterAll(async () => {
-  await runner.close();
+  await Promise.allSettled(started.map((r) => r.close()));
   api.closeAllConnections();
   await new Promise((resolve) => api.close(resolve));
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('startRunner', () => {
   it('stops a running call when the settlement API streams an abort, and pushes the Aborted receipt', async () => {
-    for (let i = 0; i < 200 && streams.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(streams.length).toBeGreaterThan(0);
-    const invocation = signInvocation(domain, { sessionId, seq: 1n, input: bytesToHex(utf8Bytes('100000000000')) }, keys.user.privateKey);
-    const running = fetch(`${runner.url}/v1/sessions/${sessionId}/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ seq: '1', input: invocation.input, signature: invocation.signature }),
-    });
-    // abort once the call runs in a worker
-    for (let i = 0; i < 400 && runner.pool.busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(runner.pool.busy).toBe(1);
-    status = 'aborting';
-    for (const stream of streams) stream.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider: keys.provider.address, abortCap: null })}\n\n`);
+    const runner = await start(null);
+    const sessionId = openSession('spin', 'streamed abort');
+    const user = new Client(sessionId);
+    await until(() => streams.length > 0, 'the event stream');
+    const running = user.post(runner, user.body('100000000000'));
+    await until(() => runner.pool.busy > 0, 'the call to start');
+    sessions.get(sessionId)!.stopCall = true;
+    const stop = sessionStopEvent({ kind: 'abort', sessionId, provider: keys.provider.address as Address, stopCall: true, closesAt: 100n, height: 7n });
+    for (const stream of streams) stream.write(`event: sessionStop\ndata: ${JSON.stringify(stop)}\n\n`);
     const res = await running;
     expect(res.status).toBe(200);
-    const receipt = receiptFromJson(((await res.json()) as { receipt: unknown }).receipt);
+    const receipt = receiptFromJson(res.json['receipt']);
     expect(receipt.status).toBe(CallStatus.Aborted);
-    for (let i = 0; i < 100 && pushed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(pushed).toEqual([receipt]);
+    await until(() => pushed.some((r) => r.sessionId === sessionId), 'the push');
+    expect(pushed.filter((r) => r.sessionId === sessionId)).toEqual([receipt]);
+    const refused = await user.post(runner, { ...user.body('1', 2n), preStateHash: receipt.postStateHash, ackedGas: receipt.cumulativeGas.toString() });
+    expect(refused.status).toBe(409);
+    await runner.close();
+  });
 
-    const next = signInvocation(domain, { sessionId, seq: 2n, input: '0x31' }, keys.user.privateKey);
-    const refused = await fetch(`${runner.url}/v1/sessions/${sessionId}/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ seq: '2', input: next.input, signature: next.signature }),
-    });
-    expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([409, 'SessionNotOpen']);
+  it('after a restart continues each session from its log: the next seq on the right state, a retry answered the same', async () => {
+    const sessionId = openSession('counter', 'restart');
+    const user = new Client(sessionId);
+    const first = await start(dataDir);
+    expect((await user.call(first, 'increment')).output).toBe('1');
+    const retried = user.body('increment');
+    const second = await user.post(first, retried);
+    await first.close();
+
+    const again = await start(dataDir);
+    // the retry of the call answered just before the restart gets the same answer
+    expect(await user.post(again, retried)).toEqual(second);
+    const receipt2 = receiptFromJson(second.json['receipt']);
+    user.state = applyWrites(user.state, writesFromJson(second.json['writes']));
+    user.seq = 2n;
+    user.ackedGas = receipt2.cumulativeGas;
+    user.preStateHash = receipt2.postStateHash;
+    const third = await user.call(again, 'increment');
+    expect(third.output).toBe('3');
+    expect(third.receipt.preStateHash).toBe(receipt2.postStateHash);
+    const latest = await fetch(`${again.url}/v1/sessions/${sessionId}/receipts/latest`);
+    expect(receiptFromJson(await latest.json())).toEqual(third.receipt);
+    await again.close();
+
+    // a runner whose log is lost refuses the session for good, even a fresh start at seq 1
+    sessions.get(sessionId)!.lastSeq = '3';
+    const amnesiac = await start(await mkdtemp(path.join(os.tmpdir(), 'zgas-runner-empty-')));
+    const lost = await user.post(amnesiac, user.body('increment'));
+    expect([lost.status, lost.json['code']]).toEqual([410, 'SessionStateLost']);
+    sessions.get(sessionId)!.lastSeq = '0';
+    const fresh = new Client(sessionId);
+    expect((await fresh.post(amnesiac, fresh.body('increment'))).json['code']).toBe('SessionStateLost');
+    await amnesiac.close();
   });
 });

@@ -12,6 +12,9 @@ import { CallService } from './calls.ts';
 import type { RunnerConfig } from './config.ts';
 import { HttpLedger } from './http-ledger.ts';
 import type { Ledger } from './ledger.ts';
+import { FileSessionLog, MemorySessionLog } from '../runtime/session-log.ts';
+import type { SessionLog } from '../runtime/session-log.ts';
+import { maxCallGasLimit } from './call-gas-limit.ts';
 
 export interface StartedRunner {
   app: FastifyInstance;
@@ -25,9 +28,13 @@ export interface StartedRunner {
 export interface StartOptions {
   /** Another ledger than the settlement API at config.apiUrl (tests). */
   ledger?: Ledger;
+  /** Another session log than the one the config names (tests). */
+  sessionLog?: SessionLog;
   /** How pool workers start (the bundle passes its own). */
   spawn?: PoolOptions['spawn'];
   logger?: boolean | Record<string, unknown>;
+  /** Serve the Swagger UI at /docs (default true; the bundle has no UI files). */
+  docsUi?: boolean;
   log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -38,13 +45,25 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
   const ledger =
     options.ledger ??
     new HttpLedger({ apiUrl: config.apiUrl, provider: config.provider, onError: (error, what) => log(`ledger: ${what} failed`, { error: String(error) }) });
+  // No wall-clock limit on calls: the user's callGasLimit bounds each one. The watchdog replaces a worker that stops answering.
   const pool = new WorkerPool({
     size: config.workers,
-    callTimeLimitMs: config.callTimeLimitMs,
     timeoutMs: config.callTimeoutMs,
     queueLimit: config.queueLimit,
     ...(options.spawn === undefined ? {} : { spawn: options.spawn }),
   });
+  let sessionLog: SessionLog;
+  try {
+    sessionLog =
+      options.sessionLog ??
+      (config.dataDir === null
+        ? new MemorySessionLog({ maxSessionBytes: config.logMaxSessionBytes, maxTotalBytes: config.logMaxBytes })
+        : await FileSessionLog.open(config.dataDir, { maxSessionBytes: config.logMaxSessionBytes, maxTotalBytes: config.logMaxBytes }));
+  } catch (error) {
+    await Promise.allSettled([pool.close(), ledger.close()]);
+    throw error;
+  }
+  const maxCallGas = maxCallGasLimit(config.closeGracePeriodSeconds, config.gasPerSecond);
   const calls = new CallService({
     ledger,
     pool,
@@ -54,9 +73,18 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     receiptSigner: config.receiptSigner,
     provider: config.provider,
     backend,
+    maxCallGasLimit: maxCallGas,
+    maxInputBytes: config.maxInputBytes,
+    log: sessionLog,
+    push: { mode: config.receiptPush, flushIntervalMs: config.receiptFlushMs },
     onPushError: (error, receipts) => log('receipt push failed', { error: String(error), seqs: receipts.map((r) => r.seq.toString()) }),
   });
-  const app = await buildRunner({ calls, pool, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const app = await buildRunner({
+    calls,
+    pool,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.docsUi === undefined ? {} : { docsUi: options.docsUi }),
+  });
   let url: string;
   try {
     url = await app.listen({ host: config.host, port: config.port });
@@ -64,7 +92,17 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     await Promise.allSettled([app.close(), calls.close(), pool.close(), ledger.close()]);
     throw error;
   }
-  log('runner listening', { url, provider: config.provider, receiptSigner: config.receiptSigner, gasTable: config.gasTable, workers: pool.size, signatureBackend: backend.name });
+  log('runner listening', {
+    url,
+    provider: config.provider,
+    receiptSigner: config.receiptSigner,
+    gasTable: config.gasTable,
+    workers: pool.size,
+    signatureBackend: backend.name,
+    sessionLog: sessionLog.where,
+    maxCallGasLimit: maxCallGas.toString(),
+    receiptPush: config.receiptPush,
+  });
   return {
     app,
     url,

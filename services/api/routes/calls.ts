@@ -4,15 +4,29 @@ import { decodeMethod } from '../../../contracts/abi/index.ts';
 import { callHash as computeCallHash, recoverCallSigner } from '../../../contracts/eip712/index.ts';
 import { sameAddress } from '../../../contracts/hex.ts';
 import type { Hash } from '../../../contracts/types.ts';
-import { getCall, insertCall, pendingNonce } from '../../store/index.ts';
+import { genesisState } from '../../../contracts/gas/genesis.ts';
+import type { State } from '../../../contracts/gas/state.ts';
+import { dryRunCall } from '../../host/dry-run.ts';
+import { getAccount, getCall, hasModule, insertCall, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { callFromBody, callJson, hashParams, openApiSchema, parseRequest } from '../schemas.ts';
 
-/** POST /v1/calls, GET /v1/calls/:hash: signed contract calls for the sequencer (DESIGN §4, §5). */
-export async function callRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+/**
+ * POST /v1/calls, GET /v1/calls/:hash: signed contract calls for the sequencer (DESIGN §4, §5).
+ * Before a call is stored: its signature, its data, its nonce; a RegisterZApp's module must be
+ * uploaded (ModuleNotUploaded); and a call from an account that does not exist yet is applied to
+ * the latest state without committing and refused with the contract's code when it would fail — a
+ * failed call takes its sender's nonce, which would create the account, so keys that hold nothing
+ * could otherwise fill the state with accounts.
+ */
+export async function callRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
+  const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+  const clock = deps.clock ?? systemClock;
+  const base = (): State => genesisState(deps.genesis);
   app.post(
     '/v1/calls',
     {
+      bodyLimit: limits.callBodyBytes,
       schema: {
         tags: ['calls'],
         summary: 'Submit a signed call { from, nonce, data, signature }; answered 202 once stored',
@@ -25,13 +39,20 @@ export async function callRoutes(app: FastifyInstance, { deps }: RouteOptions): 
       // Signature first (HighS / InvalidSignature / WrongSigner), then the method, then the nonce.
       const signer = recoverCallSigner(deps.domain, call);
       if (!sameAddress(signer, call.from)) throw new ZgasError('WrongSigner', { from: call.from, signer });
-      decodeMethod(call.data);
+      const method = decodeMethod(call.data);
+      if (method.name === 'RegisterZApp' && !(await hasModule(deps.db, method.moduleHash))) {
+        throw new ZgasError('ModuleNotUploaded', { moduleHash: method.moduleHash });
+      }
       const hash = computeCallHash(deps.domain, call);
       const expected = await pendingNonce(deps.db, call.from);
       if (call.nonce !== expected) {
         // The same signed call sent again is answered as it was the first time.
         if ((await getCall(deps.db, hash)) !== null) return reply.status(202).send({ callHash: hash, duplicate: true });
         throw new ZgasError('BadNonce', { from: call.from, nonce: call.nonce.toString(), expected: expected.toString() });
+      }
+      if ((await getAccount(deps.db, call.from)) === null) {
+        const result = await dryRunCall(deps.db, deps.domain, base, call, clock);
+        if (!result.ok) throw new ZgasError(result.code, { ...result.details, from: call.from, reason: 'the call would fail, and its sender does not exist yet' });
       }
       const outcome = await insertCall(deps.db, call, hash);
       if (outcome === 'accepted') deps.metrics.callsAccepted.inc();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ZgasError } from '../../../contracts/errors.ts';
+import { SESSION_STOP_EVENT } from '../../../contracts/events.ts';
 import { sameAddress } from '../../../contracts/hex.ts';
 import type { ZgasEvent } from '../../events/index.ts';
 import { jsonText } from '../../events/index.ts';
@@ -8,8 +9,8 @@ import { eventsQuery, openApiSchema, parseRequest } from '../schemas.ts';
 
 function frame(event: ZgasEvent): string {
   const data =
-    event.type === 'abort'
-      ? { sessionId: event.sessionId, provider: event.provider, abortCap: event.abortCap ?? null }
+    event.type === SESSION_STOP_EVENT
+      ? event
       : {
           height: event.height,
           hash: event.hash,
@@ -21,8 +22,9 @@ function frame(event: ZgasEvent): string {
 
 /**
  * GET /v1/events: Server-Sent Events. `event: momentum` for every committed momentum and
- * `event: abort` with `{ sessionId, provider, abortCap }` when a session goes to aborting;
- * `?provider=0x…` keeps only that provider's aborts (momentums are always sent). Comment lines
+ * `event: sessionStop` with a SessionStopEvent (contracts/events.ts: kind abort or close,
+ * sessionId, provider, stopCall, closesAt, height) when a session is aborted or closed;
+ * `?provider=0x…` keeps only that provider's stop events (momentums are always sent). Comment lines
  * keep idle connections open; a subscriber that stops reading is disconnected.
  */
 export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
@@ -35,7 +37,7 @@ export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteO
 
   app.get(
     '/v1/events',
-    { schema: { tags: ['events'], summary: 'Server-sent events: momentum and abort', querystring: openApiSchema(eventsQuery) } },
+    { schema: { tags: ['events'], summary: 'Server-sent events: momentum and sessionStop (abort or close)', querystring: openApiSchema(eventsQuery) } },
     async (request, reply) => {
       const { provider } = parseRequest(eventsQuery, request.query);
       if (subscribers >= limits.sseSubscribers) throw new ZgasError('TooManySubscribers', { max: limits.sseSubscribers });
@@ -72,7 +74,7 @@ export async function eventRoutes(app: FastifyInstance, { deps, limits }: RouteO
         res.write(text);
       };
       const unsubscribe = deps.bus.subscribe((event) => {
-        if (event.type === 'abort' && provider !== undefined && !sameAddress(event.provider, provider)) return;
+        if (event.type === SESSION_STOP_EVENT && provider !== undefined && !sameAddress(event.provider, provider)) return;
         send(frame(event));
       });
       open.add(close);

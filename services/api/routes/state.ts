@@ -3,7 +3,9 @@ import { ZgasError } from '../../../contracts/errors.ts';
 import type { ErrorCode } from '../../../contracts/errors.ts';
 import { parseAddress } from '../../../contracts/hex.ts';
 import type { Hash } from '../../../contracts/types.ts';
-import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum, pendingNonce } from '../../store/index.ts';
+import { providerView } from '../../../contracts/gas/provider-view.ts';
+import { providerFromJson } from '../../../contracts/gas/state.ts';
+import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum, latestMomentumHead, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { addressParams, heightParams, idParams, openApiSchema, parseRequest } from '../schemas.ts';
 
@@ -16,6 +18,13 @@ function found<T>(value: T | null | undefined, code: ErrorCode, details: Record<
 export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
   const { db } = deps;
   const tags = ['state'];
+  const clock = deps.clock ?? ((): bigint => BigInt(Math.floor(Date.now() / 1000)));
+  /** The chain's time now: the clock, never before the latest momentum (whose timestamp a ClaimEarnings would at least get). */
+  const chainTime = async (): Promise<bigint> => {
+    const latest = await latestMomentumHead(db);
+    const now = clock();
+    return latest !== null && latest.timestamp > now ? latest.timestamp : now;
+  };
 
   app.get(
     '/v1/accounts/:address',
@@ -38,10 +47,22 @@ export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions):
     return found(await getZApp(db, id), 'ZAppNotFound', { zAppId: id });
   });
 
-  app.get('/v1/providers/:address', { schema: { tags, summary: 'A provider: offer, stake and earnings', params: openApiSchema(addressParams) } }, async (request) => {
-    const address = parseAddress(parseRequest(addressParams, request.params).address);
-    return found(await getProvider(db, address), 'ProviderNotFound', { provider: address });
-  });
+  app.get(
+    '/v1/providers/:address',
+    {
+      schema: {
+        tags,
+        summary: 'A provider: offer, stake and earnings; `earnings` says what it can claim now (chain time `at`) and when the rest becomes claimable',
+        params: openApiSchema(addressParams),
+      },
+    },
+    async (request) => {
+      const address = parseAddress(parseRequest(addressParams, request.params).address);
+      const json = found(await getProvider(db, address), 'ProviderNotFound', { provider: address });
+      const [, provider] = providerFromJson(json);
+      return { ...json, earnings: providerView(provider, await chainTime()) };
+    },
+  );
 
   app.get('/v1/sessions/:id', { schema: { tags, summary: 'A session: terms, settled and billed gas, status', params: openApiSchema(idParams) } }, async (request) => {
     const id = parseRequest(idParams, request.params).id.toLowerCase() as Hash;

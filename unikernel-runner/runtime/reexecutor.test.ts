@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextSeed } from '../../contracts/hash.ts';
+import { hexToBytes, utf8Bytes } from '../../contracts/hex.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { SettlementReceipt } from '../../contracts/types.ts';
+import { gas } from '../../contracts/units.ts';
+import type { Gas } from '../../contracts/units.ts';
+import { openTestSession, TestClient, testRunner } from '../../test/support/runner-kit.ts';
+import type { TestRunner } from '../../test/support/runner-kit.ts';
+import { loadZApp } from '../zapps/load.ts';
+import { createReexecutor } from './reexecutor.ts';
+import { encodeStateBytes } from './state.ts';
+import type { State } from './state.ts';
+import { gasTableByName } from './tables.ts';
+
+let runner: TestRunner;
+const reexecutor = createReexecutor(gasTableByName());
+
+beforeAll(async () => {
+  runner = await testRunner();
+});
+afterAll(async () => {
+  await runner.close();
+});
+
+function rerun(receipt: SettlementReceipt, preState: State, input: Uint8Array, gasLimit: Gas = receipt.callGasLimit) {
+  return reexecutor.rerun({ module: loadZApp('counter'), preState: encodeStateBytes(preState), input, gasLimit, seed: contextSeed(receipt.sessionId, receipt.seq) });
+}
+
+describe('createReexecutor', () => {
+  it("reproduces the runner's receipts under each receipt's callGasLimit: Ok, OutOfGas at the limit", async () => {
+    const user = new TestClient(runner.app, openTestSession(runner.ledger, 'counter'));
+    const calls: Array<{ receipt: SettlementReceipt; preState: State; input: Uint8Array }> = [];
+    for (const [input, limit] of [['increment', 50_000_000n], ['increment', 1_000n], ['increment', 10_000_000n]] as const) {
+      const preState = user.state;
+      const res = await user.call(input, gas(limit));
+      calls.push({ receipt: res.receipt!, preState, input: utf8Bytes(input) });
+    }
+    expect(calls.map((c) => c.receipt.status)).toEqual([CallStatus.Ok, CallStatus.OutOfGas, CallStatus.Ok]);
+    for (const { receipt, preState, input } of calls) {
+      expect(rerun(receipt, preState, input)).toEqual({ callGas: receipt.callGas, postStateHash: receipt.postStateHash, outputHash: receipt.outputHash, status: receipt.status });
+    }
+    // Under a lower limit than the one signed, an Ok call would be judged OutOfGas: the limit must be the receipt's.
+    const ok = calls[0]!;
+    expect(rerun(ok.receipt, ok.preState, ok.input, gas(ok.receipt.callGas - 1n)).status).toBe(CallStatus.OutOfGas);
+    expect(hexToBytes(user.receipts[2]!.outputHash).length).toBe(32);
+  });
+});
