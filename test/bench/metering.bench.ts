@@ -1,15 +1,18 @@
 /// <reference lib="dom" />
-// Metering overhead: metered ÷ unmetered time of the same module in the same run, and
-// instrumentation speed in MB/s of code section.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// Metering overhead: metered ÷ unmetered time of the same module in the same run (WAT kernels,
+// hash-wasm's sha256 and the clang-built C corpus), instrumentation speed in MB/s of code section,
+// and code growth of every shipped module.
 import { instrument } from '../../unikernel-runner/metering/instrument.ts';
 import type { InstrumentedModule } from '../../unikernel-runner/metering/instrument.ts';
 import { createMeter } from '../../unikernel-runner/metering/meter.ts';
 import type { Meter } from '../../unikernel-runner/metering/meter.ts';
 import { loadGasTable } from '../../unikernel-runner/metering/table.ts';
 import type { GasTable } from '../../unikernel-runner/metering/table.ts';
-import { wat } from '../../unikernel-runner/metering/testing.ts';
+import { CORPUS, loadCorpusModule } from '../../unikernel-runner/zapps/corpus/corpus.ts';
+import type { CorpusName } from '../../unikernel-runner/zapps/corpus/corpus.ts';
+import { loadZApp, ZAPPS } from '../../unikernel-runner/zapps/load.ts';
+import { hashWasmModules, SIGN_EXTENSION_MODULES } from '../support/hash-wasm.ts';
+import { wat } from '../support/metering.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
 import type { BenchTable } from './harness.ts';
 
@@ -69,32 +72,77 @@ const SORT = `(module (memory (export "memory") 4)
     i32.const 0 i32.load))`;
 
 function hashWasmSha256(): Uint8Array {
-  const file = path.join(import.meta.dirname, '..', '..', 'node_modules', 'hash-wasm', 'dist', 'sha256.umd.min.js');
-  const match = /name:"sha256",data:"([^"]+)"/.exec(readFileSync(file, 'utf8'));
-  if (match === null) throw new Error('hash-wasm sha256 module not found');
-  return new Uint8Array(Buffer.from(match[1]!, 'base64'));
+  const sha = hashWasmModules().find((m) => m.name === 'sha256');
+  if (sha === undefined) throw new Error('hash-wasm sha256 module not found');
+  return sha.bytes;
 }
 
 interface Case {
   name: string;
   bytes: Uint8Array;
   table: GasTable;
-  /** Prepares the instance (memory contents) once; returns the timed operation. */
+  /** Prepares an instance (memory contents); returns the timed operation. */
   setup: (exports: WebAssembly.Exports) => () => unknown;
+  /** Each operation runs on a fresh instance (zApps allocate from a heap that only grows), as the runner does. */
+  instancePerOp?: boolean;
 }
 
 interface Prepared {
   op: () => unknown;
-  meter?: Meter;
+  /** Gas the last operation used (metered only). */
+  lastGas?: () => bigint;
 }
 
 function prepare(module: WebAssembly.Module, c: Case, metered: boolean): Prepared {
+  if (c.instancePerOp === true) {
+    if (!metered) return { op: () => c.setup(new WebAssembly.Instance(module, {}).exports)() };
+    let last = 0n;
+    return {
+      op: () => {
+        const meter = createMeter({ gasLimit: GAS_LIMIT });
+        const instance = new WebAssembly.Instance(module, { ...meter.imports });
+        meter.bind(instance);
+        c.setup(instance.exports)();
+        last = meter.used();
+      },
+      lastGas: () => last,
+    };
+  }
   if (!metered) return { op: c.setup(new WebAssembly.Instance(module, {}).exports) };
-  const meter = createMeter({ gasLimit: GAS_LIMIT });
+  const meter: Meter = createMeter({ gasLimit: GAS_LIMIT });
   const instance = new WebAssembly.Instance(module, { ...meter.imports });
   meter.bind(instance);
-  return { op: c.setup(instance.exports), meter };
+  const op = c.setup(instance.exports);
+  let last = 0n;
+  return {
+    op: () => {
+      const before = meter.used();
+      op();
+      last = meter.used() - before;
+    },
+    lastGas: () => last,
+  };
 }
+
+/** A corpus zApp's handle on a decimal input, as the runner calls it: alloc, copy the input, handle. */
+function zAppCall(input: string): (exports: WebAssembly.Exports) => () => unknown {
+  const bytes = new TextEncoder().encode(input);
+  return (e) => () => {
+    const ptr = (e.alloc as (len: number) => number)(bytes.length);
+    new Uint8Array((e.memory as WebAssembly.Memory).buffer, ptr, bytes.length).set(bytes);
+    return (e.handle as (ptr: number, len: number) => bigint)(ptr, bytes.length);
+  };
+}
+
+/** Inputs that make each corpus kernel run at least 50 ms unmetered on the reference machine. */
+const CORPUS_INPUTS: Record<CorpusName, string> = {
+  sort: '700000',
+  sieve: '16000000',
+  lz: '3000000',
+  bignum: '8000',
+  interp: '5000',
+  coremark: '800',
+};
 
 /** CPU time of the process (the machine is shared: wall time would measure the neighbours). */
 function timeMs(op: () => unknown): number {
@@ -106,7 +154,7 @@ function timeMs(op: () => unknown): number {
 
 const ROUNDS = 15;
 
-function measure(c: Case): { plainMs: number; meteredMs: number; ratio: number; gasPerOp: bigint; mgasPerSecond: number } {
+function measure(c: Case): { plainMs: number; meteredMs: number; ratio: number; gasPerOp: bigint; mgasPerSecond: number; growth: number } {
   const instrumented = instrument(c.bytes, c.table, RAW);
   const plainModule = new WebAssembly.Module(c.bytes as BufferSource);
   const meteredModule = new WebAssembly.Module(instrumented.bytes as BufferSource);
@@ -117,9 +165,8 @@ function measure(c: Case): { plainMs: number; meteredMs: number; ratio: number; 
     plain.op();
     metered.op();
   }
-  const before = metered.meter!.used();
   metered.op();
-  const gasPerOp = metered.meter!.used() - before;
+  const gasPerOp = metered.lastGas!();
   const plainTimes: number[] = [];
   const meteredTimes: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -128,7 +175,7 @@ function measure(c: Case): { plainMs: number; meteredMs: number; ratio: number; 
   }
   const plainMs = Math.min(...plainTimes);
   const meteredMs = Math.min(...meteredTimes);
-  return { plainMs, meteredMs, ratio: meteredMs / plainMs, gasPerOp, mgasPerSecond: Number(gasPerOp) / meteredMs / 1000 };
+  return { plainMs, meteredMs, ratio: meteredMs / plainMs, gasPerOp, mgasPerSecond: Number(gasPerOp) / meteredMs / 1000, growth: instrumented.bytes.length / c.bytes.length };
 }
 
 /** A module of many functions with mixed control flow, for instrumentation speed. */
@@ -195,6 +242,43 @@ function instrumentSpeed(name: string, bytes: Uint8Array, table: GasTable): Reco
   return { module: name, 'code bytes': fmt(code), 'out bytes': fmt(last!.bytes.length), 'ms/module': fmt(ms, 3), 'MB/s': fmt(code / 1e6 / (ms / 1000), 1) };
 }
 
+/** Instrumented size ÷ original size of every shipped module: whole module and code section. */
+function codeGrowth(table: GasTable): BenchTable {
+  const extended = loadGasTable('zgas-wasm-extended-v1');
+  const modules: Array<{ name: string; bytes: Uint8Array; table: GasTable; raw: boolean }> = [
+    ...ZAPPS.map((name) => ({ name: `zApp ${name}`, bytes: loadZApp(name), table, raw: false })),
+    ...CORPUS.map((name) => ({ name: `corpus ${name}`, bytes: loadCorpusModule(name), table, raw: false })),
+    ...hashWasmModules().map((m) => ({ name: `hash-wasm ${m.name}`, bytes: m.bytes, table: SIGN_EXTENSION_MODULES.has(m.name) ? extended : table, raw: true })),
+  ];
+  const rows: Record<string, string | number>[] = [];
+  const data: Record<string, unknown>[] = [];
+  let logModule = 0;
+  let logCode = 0;
+  let worstCode = 0;
+  for (const m of modules) {
+    const out = instrument(m.bytes, m.table, { raw: m.raw }).bytes;
+    const module = out.length / m.bytes.length;
+    const code = codeSectionBytes(out) / codeSectionBytes(m.bytes);
+    logModule += Math.log(module);
+    logCode += Math.log(code);
+    worstCode = Math.max(worstCode, code);
+    rows.push({ module: m.name, 'in bytes': fmt(m.bytes.length), 'out bytes': fmt(out.length), growth: `${fmt(module, 2)}x`, 'code growth': `${fmt(code, 2)}x` });
+    data.push({ module: m.name, inBytes: m.bytes.length, outBytes: out.length, growth: module, codeGrowth: code });
+  }
+  const geomean = { growth: Math.exp(logModule / modules.length), codeGrowth: Math.exp(logCode / modules.length) };
+  rows.push({ module: 'geomean', growth: `${fmt(geomean.growth, 2)}x`, 'code growth': `${fmt(geomean.codeGrowth, 2)}x` });
+  return {
+    title: 'Code growth (instrumented ÷ original)',
+    columns: ['module', 'in bytes', 'out bytes', 'growth', 'code growth'],
+    rows,
+    notes: [
+      'growth: whole module (custom sections dropped); code growth: code section only',
+      `worst code growth here ${fmt(worstCode, 2)}x; a body of empty loops grows about 14x, and no function may exceed maxInstrumentedFunctionBytes once metered`,
+    ],
+    data: { modules: data, geomean },
+  };
+}
+
 export async function run(): Promise<void> {
   const table = loadGasTable('zeno-wasm-gas-v1');
   const sha = hashWasmSha256();
@@ -244,6 +328,13 @@ export async function run(): Promise<void> {
         };
       },
     },
+    ...CORPUS.map((name): Case => ({
+      name: `corpus ${name} (${CORPUS_INPUTS[name]})`,
+      bytes: loadCorpusModule(name),
+      table,
+      setup: zAppCall(CORPUS_INPUTS[name]),
+      instancePerOp: true,
+    })),
   ];
 
   const rows: Record<string, string | number>[] = [];
@@ -252,17 +343,19 @@ export async function run(): Promise<void> {
   for (const c of cases) {
     const r = measure(c);
     logSum += Math.log(r.ratio);
-    rows.push({ case: c.name, unmetered: `${fmt(r.plainMs, 2)} ms`, metered: `${fmt(r.meteredMs, 2)} ms`, ratio: `${fmt(r.ratio, 2)}x`, gas: fmt(Number(r.gasPerOp)), 'Mgas/s': fmt(r.mgasPerSecond, 0) });
+    rows.push({ case: c.name, unmetered: `${fmt(r.plainMs, 2)} ms`, metered: `${fmt(r.meteredMs, 2)} ms`, ratio: `${fmt(r.ratio, 2)}x`, gas: fmt(Number(r.gasPerOp)), 'Mgas/s': fmt(r.mgasPerSecond, 0), growth: `${fmt(r.growth, 2)}x` });
     data.push({ case: c.name, ...r, gasPerOp: r.gasPerOp.toString() });
   }
   const geomean = Math.exp(logSum / cases.length);
   rows.push({ case: 'geomean', ratio: `${fmt(geomean, 2)}x` });
   const overhead: BenchTable = {
     title: 'Metering overhead (metered ÷ unmetered, same module, same run)',
-    columns: ['case', 'unmetered', 'metered', 'ratio', 'gas', 'Mgas/s'],
+    columns: ['case', 'unmetered', 'metered', 'ratio', 'gas', 'Mgas/s', 'growth'],
     rows,
     notes: [
       `fastest of ${ROUNDS} alternating rounds after warm-up, process CPU time; default chunk; table zeno-wasm-gas-v1 (sha256 from hash-wasm passes the default profile)`,
+      'corpus cases: C compiled by clang (unikernel-runner/zapps/corpus), a fresh instance per call as in the runner (instantiation included on both sides)',
+      'growth: instrumented module bytes ÷ original bytes (custom sections dropped)',
       'aim: geomean ≤ 1.25x, none above 2.5x',
     ],
     data: { cases: data, geomean },
@@ -282,7 +375,9 @@ export async function run(): Promise<void> {
     notes: ['aim ≥ 10 MB/s'],
   };
   printTable(speed);
-  const file = writeResults('metering', [overhead, speed]);
+  const growth = codeGrowth(table);
+  printTable(growth);
+  const file = writeResults('metering', [overhead, speed, growth]);
   console.log(`wrote ${file}`);
 }
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNK_GAS } from './meter.ts';
 import { loadGasTable } from './table.ts';
 import type { GasTable } from './table.ts';
-import { rawModule, runExport } from './testing.ts';
-import type { WatFeatures } from './testing.ts';
+import { rawModule, runExport } from '../../test/support/metering.ts';
+import type { WatFeatures } from '../../test/support/metering.ts';
 
 const table = loadGasTable('zeno-wasm-gas-v1');
 const extended = loadGasTable('zgas-wasm-extended-v1');

@@ -9,9 +9,10 @@ import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_POLICY, instrument } from './instrument.ts';
 import type { MeteringPolicy } from './instrument.ts';
-import { gasTableHash, loadGasTable, parseGasTable } from './table.ts';
-import { rawModule, runExport, wat } from './testing.ts';
-import type { WatFeatures } from './testing.ts';
+import { gasTableHash, loadGasTable, parseGasTable, priceOf } from './table.ts';
+import { dataBombZApp, elementBombZApp, emptyLoopsZApp } from '../../test/support/heavy-modules.ts';
+import { rawModule, runExport, wat } from '../../test/support/metering.ts';
+import type { WatFeatures } from '../../test/support/metering.ts';
 
 const table = loadGasTable();
 const extended = loadGasTable('zgas-wasm-extended-v1');
@@ -234,11 +235,113 @@ describe('the rewrite', () => {
     const withCustom = Uint8Array.from([...bytes, 0x00, 0x05, 0x04, 0x6e, 0x6f, 0x74, 0x65]);
     expect(instrument(withCustom, table).bytes).toEqual(instrument(bytes, table).bytes);
   });
+
+  it('drops custom sections with content anywhere in the module, as compilers emit them', async () => {
+    const bytes = await zapp(PROGRAM);
+    const plain = instrument(bytes, table);
+    const custom = (name: string, payload: number[]): number[] => {
+      const content = [name.length, ...new TextEncoder().encode(name), ...payload];
+      return [0x00, content.length, ...content];
+    };
+    // a name section (function 0 named "f") and a producers section, as clang writes them
+    const names = custom('name', [0x01, 0x04, 0x01, 0x00, 0x01, 0x66]);
+    const producers = custom('producers', [0x01, 0x08, ...new TextEncoder().encode('language'), 0x01, 0x01, 0x43, 0x00]);
+    const sections = splitSections(bytes);
+    const variants = [
+      Uint8Array.from([...bytes, ...names, ...producers]),
+      Uint8Array.from([...bytes.subarray(0, 8), ...producers, ...sections.flat(), ...names]),
+      Uint8Array.from([...bytes.subarray(0, 8), ...sections.flatMap((s) => [...s, ...custom('.debug_info', [1, 2, 3, 4, 5])])]),
+    ];
+    for (const variant of variants) {
+      expect(WebAssembly.validate(variant as BufferSource)).toBe(true);
+      const m = instrument(variant, table);
+      expect(m.moduleHash).toBe(sha3(variant));
+      expect(m.instrumentedHash).toBe(plain.instrumentedHash);
+      expect(Buffer.from(m.bytes).equals(Buffer.from(plain.bytes))).toBe(true);
+    }
+  });
+
+  it('still refuses a custom section whose name is not UTF-8 or that runs past the end', async () => {
+    const bytes = await zapp();
+    expectRejected(Uint8Array.from([...bytes, 0x00, 0x03, 0x02, 0xff, 0xfe]), 'InvalidModule', 'malformed');
+    expectRejected(Uint8Array.from([...bytes, 0x00, 0x09, 0x02, 0x61, 0x62]), 'InvalidModule', 'malformed');
+  });
 });
+
+/** The sections of a module after its header, each with its id and size. */
+function splitSections(bytes: Uint8Array): number[][] {
+  const out: number[][] = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const start = pos++;
+    let size = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = bytes[pos++]!;
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte >= 0x80);
+    pos += size;
+    out.push([...bytes.subarray(start, pos)]);
+  }
+  return out;
+}
 
 function hostStubs(): Record<string, (...args: number[]) => number | void> {
   return { storage_read: () => -1, storage_write: () => undefined, storage_delete: () => undefined, context_seed: () => undefined, abort: () => undefined };
 }
+
+describe('instantiation', () => {
+  it('charges initial memory, table slots, element entries and data-segment bytes in initialGas', async () => {
+    const m = await rawModule(`(module
+      (memory 2) (table 10 funcref)
+      (func $f)
+      (elem (i32.const 0) $f $f $f) (elem (i32.const 5) $f)
+      (data (i32.const 0) "abc") (data (i32.const 100) "${'x'.repeat(40)}"))`, table);
+    const i = table.instantiation;
+    expect(m.initialGas).toBe(
+      2n * BigInt(table.surcharges.memory_initial_per_page)
+      + 10n * BigInt(i.table_entry)
+      + 4n * BigInt(i.element_entry)
+      + priceOf(i.data_segment, 3) + priceOf(i.data_segment, 40),
+    );
+    expect(i.table_entry).toBeGreaterThan(0);
+    expect(i.element_entry).toBeGreaterThan(0);
+    expect(i.data_segment.per32Bytes).toBeGreaterThan(0);
+  });
+
+  it('caps the element entries and data bytes a module initialises, naming the limit', () => {
+    const elements = expectRejected(elementBombZApp(60, 65_536), 'ModuleLimitExceeded', 'maxElementEntries');
+    expect(elements.details).toMatchObject({ max: DEFAULT_POLICY.maxElementEntries });
+    expect(elements.details.value as number).toBeGreaterThan(DEFAULT_POLICY.maxElementEntries);
+    expect(instrument(elementBombZApp(1, DEFAULT_POLICY.maxElementEntries), table).initialGas).toBeGreaterThan(0n);
+    const data = expectRejected(dataBombZApp(3_000, 1_000), 'ModuleLimitExceeded', 'maxDataBytes');
+    expect(data.details).toMatchObject({ max: DEFAULT_POLICY.maxDataBytes });
+    expect(() => instrument(dataBombZApp(10, 1_000), table)).not.toThrow();
+  });
+});
+
+describe('the instrumented size of a function', () => {
+  it('refuses a function that metering would grow past the engine\'s per-function size, naming it', () => {
+    const bytes = emptyLoopsZApp(300_000); // a 900 KB function of empty loops
+    expect(bytes.length).toBeLessThan(DEFAULT_POLICY.maxModuleBytes);
+    const error = expectRejected(bytes, 'ModuleLimitExceeded', 'maxInstrumentedFunctionBytes');
+    expect(error.details).toMatchObject({ function: 2, max: DEFAULT_POLICY.maxInstrumentedFunctionBytes });
+    expect(error.details.value as number).toBeGreaterThan(DEFAULT_POLICY.maxInstrumentedFunctionBytes);
+  });
+
+  it('the limit is a policy figure below the engine\'s own, and every accepted function stays under it', async () => {
+    expect(DEFAULT_POLICY.maxInstrumentedFunctionBytes).toBeLessThanOrEqual(7_654_321);
+    const small = emptyLoopsZApp(1_000);
+    const m = instrument(small, table);
+    expect(new WebAssembly.Module(m.bytes as BufferSource)).toBeInstanceOf(WebAssembly.Module);
+    const tight = expectRejected(small, 'ModuleLimitExceeded', 'maxInstrumentedFunctionBytes', { maxInstrumentedFunctionBytes: 1_000 });
+    expect(tight.details).toMatchObject({ function: 2 });
+    const zappBytes = await zapp();
+    expect(instrument(zappBytes, table, { maxInstrumentedFunctionBytes: 200 }).bytes.length).toBeGreaterThan(0);
+  });
+});
 
 describe('the call-depth limit', () => {
   const RECURSE = `(module

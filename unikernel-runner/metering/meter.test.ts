@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InvariantViolation, ZgasError } from '../../contracts/errors.ts';
 import { AbortedTrap, createMeter, DEFAULT_CHUNK_GAS, OutOfGasTrap } from './meter.ts';
 import { effectPrice, gasTableHash, hostCallPrice, loadGasTable, priceOf } from './table.ts';
-import { rawModule, runExport } from './testing.ts';
+import { rawModule, runExport } from '../../test/support/metering.ts';
 
 const table = loadGasTable();
 const CHUNKS = [1n, 7n, 1000n, DEFAULT_CHUNK_GAS];

@@ -15,7 +15,7 @@
  */
 import { InvariantViolation, ZgasError } from '../../contracts/errors.ts';
 import { MAX_UINT64 } from '../../contracts/units.ts';
-import { GAS_EXPORT, DEPTH_EXPORT } from './instrument.ts';
+import { DEPTH_EXPORT, GAS_EXPORT } from './names.ts';
 
 /**
  * Gas moved into the counter per refill. At ~0.3–1 gas per ns of guest execution this is well under

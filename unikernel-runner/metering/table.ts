@@ -35,6 +35,18 @@ export interface GasTable {
   effects: Record<string, BytePrice>;
   /** Host functions the reference table does not price: the project's own figures. */
   hostCalls: Record<string, BytePrice>;
+  /**
+   * What instantiating the module costs beyond its initial memory, charged at every call's start
+   * (each call instantiates afresh): the project's own figures, see tables/README.md.
+   */
+  instantiation: {
+    /** Per slot of the table's initial size. */
+    table_entry: number;
+    /** Per function index an active element segment writes into the table. */
+    element_entry: number;
+    /** Per active data segment, on its byte count. */
+    data_segment: BytePrice;
+  };
 }
 
 /** The host ABI functions and where their price lives in a table. */
@@ -117,6 +129,11 @@ export function parseGasTable(value: unknown): GasTable {
     if (typeof prices !== 'object' || prices === null) return bad(section, 'missing');
     for (const [name, p] of Object.entries(prices)) checkPrice(`${section}.${name}`, p);
   }
+  const inst = t.instantiation;
+  if (typeof inst !== 'object' || inst === null) return bad('instantiation', 'missing: table_entry, element_entry and data_segment');
+  if (!isFigure(inst.table_entry)) bad('instantiation.table_entry', 'integer');
+  if (!isFigure(inst.element_entry)) bad('instantiation.element_entry', 'integer');
+  checkPrice('instantiation.data_segment', inst.data_segment);
   for (const name of ['storage_read', 'storage_write', 'storage_delete', 'context_seed', 'abort'] as const) {
     if (!(name in t.host!) && !(name in t.hostCalls!)) bad(`hostCalls.${name}`, 'every host ABI function needs a price');
   }

@@ -1,6 +1,7 @@
 /**
  * Byte-level helpers for the WebAssembly binary format: a bounds-checked LEB128 reader that
- * reports byte offsets, and a growable writer. Used by the instrumenter; no allocation per read.
+ * reports byte offsets, a growable writer, and LEB128 writers into a caller's buffer at a position
+ * (the emitter's hot path). No module-level state; no allocation per read.
  */
 import { ZgasError } from '../../contracts/errors.ts';
 
@@ -53,6 +54,17 @@ export class Reader {
       if (byte < 0x80) return result >>> 0;
       shift += 7;
     }
+  }
+
+  /** Skips a LEB128 of at most `maxBytes` bytes (memory immediates, i32.const and i64.const). */
+  skipLeb(maxBytes: number): void {
+    const b = this.bytes;
+    const start = this.pos;
+    for (let i = 0; i < maxBytes; i++) {
+      if (this.pos >= this.end) malformed(start, 'unexpected end inside a LEB128 integer');
+      if (b[this.pos++]! < 0x80) return;
+    }
+    malformed(start, 'LEB128 too long');
   }
 
   /** Skips a signed LEB128 of at most `maxBytes` bytes (5 for s32, 10 for s64). */
@@ -210,6 +222,41 @@ export class Writer {
   result(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
+}
+
+/** Writes an unsigned LEB128 at `at`; returns the position after it. */
+export function putU32(buf: Uint8Array, at: number, value: number): number {
+  let v = value >>> 0;
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[at++] = v;
+  return at;
+}
+
+/** Writes a signed LEB128 of a safe integer at `at`; returns the position after it. */
+export function putSigned(buf: Uint8Array, at: number, value: number): number {
+  if (value >= -0x40000000 && value < 0x40000000) {
+    let v = value | 0;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        buf[at++] = byte;
+        return at;
+      }
+      buf[at++] = byte | 0x80;
+    }
+  }
+  const leb = signedLeb(value);
+  for (const byte of leb) buf[at++] = byte;
+  return at;
+}
+
+export function putBytes(buf: Uint8Array, at: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) buf[at++] = src[i]!;
+  return at;
 }
 
 /** Encodes the bytes of a signed LEB128 (for pre-built instruction templates). */

@@ -6,7 +6,8 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { DEFAULT_POLICY } from '../metering/instrument.ts';
-import { loadZApp } from '../zapps/load.ts';
+import { elementBombZApp } from '../../test/support/heavy-modules.ts';
+import { compileWat, loadZApp } from '../zapps/load.ts';
 import type { ZAppName } from '../zapps/load.ts';
 import { EMPTY_OUTPUT_HASH, executeCall } from './execute.ts';
 import type { CallOutcome } from './execute.ts';
@@ -176,5 +177,69 @@ describe('limits', () => {
     const short = run('counter', '', { gasLimit: ok.callGas - 1n });
     expect(short.status).toBe(CallStatus.OutOfGas);
     expectUnchanged(short, EMPTY_STATE);
+  });
+
+  it('a host call with a key length of 2^32-1 traps at the gas used so far, not at the limit', () => {
+    const module = (call: string): Uint8Array => compileWat(`(module
+      (import "env" "storage_read" (func $read (param i32 i32 i32 i32) (result i32)))
+      (import "env" "storage_write" (func $write (param i32 i32 i32 i32)))
+      (import "env" "storage_delete" (func $delete (param i32 i32)))
+      (import "env" "context_seed" (func $seed (param i32)))
+      (memory (export "memory") 1)
+      (func (export "alloc") (param i32) (result i32) i32.const 1024)
+      (func (export "handle") (param i32 i32) (result i64) ${call} i64.const 0))`);
+    const limit = 1_000_000_000n;
+    const outcome = (call: string): CallOutcome => executeCall(
+      prepareModule(module(call), table),
+      { preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
+      prices,
+    );
+    // the same instructions ending in a trap of the guest's own
+    const guestTrap = outcome('i32.const 0 i32.const -1 i32.const 0 i32.const 0 drop drop drop drop unreachable');
+    for (const call of [
+      'i32.const 0 i32.const -1 i32.const 0 i32.const 0 call $write',
+      'i32.const 0 i32.const 1 i32.const 0 i32.const -1 call $write',
+      'i32.const 0 i32.const -1 i32.const 0 i32.const 0 call $read drop',
+      'i32.const 0 i32.const -1 call $delete',
+      'i32.const -1 call $seed',
+    ]) {
+      const trapped = outcome(call);
+      expect(trapped.status, call).toBe(CallStatus.Trapped);
+      expectUnchanged(trapped, EMPTY_STATE);
+      expect(trapped.callGas, call).toBeLessThan(guestTrap.callGas + 100n);
+    }
+  });
+});
+
+describe('instantiation', () => {
+  const call = (bytes: Uint8Array, gasLimit = 10n ** 12n): CallOutcome => executeCall(
+    prepareModule(bytes, table),
+    { preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
+    prices,
+  );
+
+  it('a zApp at the element cap pays for every table slot and element entry, each call', () => {
+    const entries = DEFAULT_POLICY.maxElementEntries;
+    const outcome = call(elementBombZApp(1, entries));
+    expect(outcome.status).toBe(CallStatus.Ok);
+    const floor = BigInt(entries) * BigInt(table.instantiation.table_entry + table.instantiation.element_entry);
+    expect(outcome.callGas).toBeGreaterThan(floor);
+    // the charge comes before the instance: a limit below it runs out without instantiating
+    expect(call(elementBombZApp(1, entries), floor).status).toBe(CallStatus.OutOfGas);
+  });
+
+  it('a module that fills its table again in 60 segments is refused at preparation', () => {
+    expect(() => prepareModule(elementBombZApp(60, 65_536), table)).toThrow(expect.objectContaining({ code: 'ModuleLimitExceeded', details: expect.objectContaining({ rule: 'maxElementEntries' }) }));
+  });
+
+  it('prepares a module once: a caller that knows its hash skips hashing, metering and compiling', () => {
+    const bytes = loadZApp('hello');
+    const hash = sha3(bytes);
+    const first = prepareModule(bytes, table, hash);
+    expect(first.moduleHash).toBe(hash);
+    expect(prepareModule(bytes, table, hash)).toBe(first);
+    expect(prepareModule(bytes.slice(), table)).toBe(first);
+    // with the hash given, the bytes are not even read again (the caller checked them once)
+    expect(prepareModule(new Uint8Array(0), table, hash)).toBe(first);
   });
 });

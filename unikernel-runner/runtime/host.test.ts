@@ -93,6 +93,33 @@ describe('storage', () => {
     expect(() => env.context_seed(65_520)).toThrow(GuestTrap);
   });
 
+  it('checks every argument before it charges: a bad one traps with nothing charged', () => {
+    const MAX_U32 = 0xffff_ffff;
+    const PAGE = 65_536;
+    const bad: Array<[string, (env: ReturnType<typeof setup>['env']) => unknown]> = [
+      ['storage_write keyLen 2^32-1', (env) => env.storage_write(0, MAX_U32, 100, 1)],
+      ['storage_write keyLen 33', (env) => env.storage_write(0, 33, 100, 1)],
+      ['storage_write key out of memory', (env) => env.storage_write(PAGE - 2, 4, 100, 1)],
+      ['storage_write valueLen 2^32-1', (env) => env.storage_write(0, 1, 100, MAX_U32)],
+      ['storage_write value out of memory', (env) => env.storage_write(0, 1, PAGE - 2, 4)],
+      ['storage_write value pointer 2^32-1', (env) => env.storage_write(0, 1, MAX_U32, 1)],
+      ['storage_read keyLen 2^32-1', (env) => env.storage_read(0, MAX_U32, 100, 8)],
+      ['storage_read key out of memory', (env) => env.storage_read(PAGE - 1, 4, 100, 8)],
+      ['storage_read output out of memory', (env) => env.storage_read(0, 1, PAGE - 2, MAX_U32)],
+      ['storage_delete keyLen 2^32-1', (env) => env.storage_delete(0, MAX_U32)],
+      ['storage_delete key out of memory', (env) => env.storage_delete(MAX_U32, 1)],
+      ['context_seed out of memory', (env) => env.context_seed(PAGE - 31)],
+      ['context_seed pointer 2^32-1', (env) => env.context_seed(MAX_U32)],
+    ];
+    for (const [what, call] of bad) {
+      const { env, charges, view, put } = setup([['k', 'stored value']]);
+      put(0, 'k');
+      expect(() => call(env), what).toThrow(GuestTrap);
+      expect(charges, what).toEqual([]);
+      expect(view.diff(), what).toEqual([]);
+    }
+  });
+
   it('a call that would grow the state past its byte limit traps at commit', () => {
     const big = new Uint8Array(MAX_STATE_VALUE_BYTES);
     const entries: Array<[Uint8Array, Uint8Array]> = [];

@@ -97,27 +97,36 @@ export interface HostContext {
   memory(): WebAssembly.Memory;
 }
 
-/** Reads `len` guest bytes at `ptr` (a copy), trapping on an out-of-bounds range. */
-export function readGuest(memory: WebAssembly.Memory, ptr: number, len: number): Uint8Array {
+/** Traps unless [ptr, ptr + len) lies inside the guest's memory (both read as u32). */
+export function checkRange(memory: WebAssembly.Memory, ptr: number, len: number): void {
   const p = ptr >>> 0;
   const n = len >>> 0;
   if (p + n > memory.buffer.byteLength) throw new GuestTrap(`memory range ${p}+${n} out of bounds`);
-  return new Uint8Array(memory.buffer, p, n).slice();
+}
+
+/** Reads `len` guest bytes at `ptr` (a copy), trapping on an out-of-bounds range. */
+export function readGuest(memory: WebAssembly.Memory, ptr: number, len: number): Uint8Array {
+  checkRange(memory, ptr, len);
+  return new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0).slice();
 }
 
 export function writeGuest(memory: WebAssembly.Memory, ptr: number, bytes: Uint8Array): void {
-  const p = ptr >>> 0;
-  if (p + bytes.length > memory.buffer.byteLength) throw new GuestTrap(`memory range ${p}+${bytes.length} out of bounds`);
-  new Uint8Array(memory.buffer, p, bytes.length).set(bytes);
+  checkRange(memory, ptr, bytes.length);
+  new Uint8Array(memory.buffer, ptr >>> 0, bytes.length).set(bytes);
 }
 
+/** The key a host call names: at most MAX_STATE_KEY_BYTES, inside memory; read before any charge. */
 function readKey(ctx: HostContext, ptr: number, len: number): Hex {
   const n = len >>> 0;
   if (n > MAX_STATE_KEY_BYTES) throw new GuestTrap(`key of ${n} bytes; keys are at most ${MAX_STATE_KEY_BYTES} bytes`);
   return bytesToHex(readGuest(ctx.memory(), ptr, n));
 }
 
-/** The `env` imports of one call. All arguments are i32. */
+/**
+ * The `env` imports of one call. All arguments are i32. Each function checks all its arguments
+ * (lengths, memory ranges) before it charges: a bad argument traps at the gas used so far, and a
+ * price is only ever computed from lengths already known to be in range.
+ */
 export function hostFunctions(ctx: HostContext): Record<string, (...args: number[]) => number | void> {
   const { view, prices } = ctx;
   return {
@@ -125,23 +134,27 @@ export function hostFunctions(ctx: HostContext): Record<string, (...args: number
       const key = readKey(ctx, keyPtr, keyLen);
       const value = view.get(key);
       const copied = value === undefined ? 0 : Math.min(value.length, outCap >>> 0);
+      checkRange(ctx.memory(), outPtr, copied);
       ctx.charge(price(prices.storageRead, (keyLen >>> 0) + copied));
       if (value === undefined) return -1;
       writeGuest(ctx.memory(), outPtr, value.subarray(0, copied));
       return value.length;
     },
     storage_write(keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): void {
+      const key = readKey(ctx, keyPtr, keyLen);
       const n = valueLen >>> 0;
       if (n > MAX_STATE_VALUE_BYTES) throw new GuestTrap(`value of ${n} bytes; values are at most ${MAX_STATE_VALUE_BYTES} bytes`);
+      checkRange(ctx.memory(), valuePtr, n);
       ctx.charge(price(prices.storageWrite, (keyLen >>> 0) + n));
-      const key = readKey(ctx, keyPtr, keyLen);
       view.set(key, readGuest(ctx.memory(), valuePtr, n));
     },
     storage_delete(keyPtr: number, keyLen: number): void {
+      const key = readKey(ctx, keyPtr, keyLen);
       ctx.charge(price(prices.storageDelete, keyLen >>> 0));
-      view.set(readKey(ctx, keyPtr, keyLen), null);
+      view.set(key, null);
     },
     context_seed(outPtr: number): void {
+      checkRange(ctx.memory(), outPtr, ctx.seed.length);
       ctx.charge(price(prices.contextSeed, ctx.seed.length));
       writeGuest(ctx.memory(), outPtr, ctx.seed);
     },

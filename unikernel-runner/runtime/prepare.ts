@@ -1,8 +1,11 @@
 /**
  * Instrumentation and compilation, cached by (moduleHash, tableHash): a module is metered and
- * compiled once per process, then every call instantiates the compiled module afresh.
+ * compiled once per process, then every call instantiates the compiled module afresh (and pays for
+ * that instantiation through the module's initialGas).
  */
+import { assert } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
+import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { instrument } from '../metering/instrument.ts';
 import { effectPrice, gasTableHash, hostCallPrice } from '../metering/table.ts';
@@ -15,12 +18,18 @@ export const MAX_CACHED_MODULES = 64;
 
 const cache = new Map<string, PreparedModule>();
 
-/** Meters and compiles a module (throws the instrumenter's typed rejection for a module outside the profile). */
-export function prepareModule(wasm: Uint8Array, table: GasTable): PreparedModule {
-  const key = `${sha3(wasm)}:${gasTableHash(table)}`;
+/**
+ * Meters and compiles a module once (throws the instrumenter's typed rejection for a module outside
+ * the profile); later calls get the cached result. `moduleHash`, when given, is the caller's word
+ * that `sha3(wasm)` is this hash (the runner checks a module's hash once, when it fetches it): the
+ * cache is looked up by it and a cached module is neither hashed nor read again.
+ */
+export function prepareModule(wasm: Uint8Array, table: GasTable, moduleHash?: Hash): PreparedModule {
+  const key = `${moduleHash?.toLowerCase() ?? sha3(wasm)}:${gasTableHash(table)}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   const instrumented = instrument(wasm, table);
+  assert(moduleHash === undefined || instrumented.moduleHash === moduleHash.toLowerCase(), 'the module hash the caller gave is the hash of the bytes');
   const prepared: PreparedModule = {
     module: new WebAssembly.Module(instrumented.bytes as Uint8Array<ArrayBuffer>),
     initialGas: gas(instrumented.initialGas),

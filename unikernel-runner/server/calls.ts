@@ -238,7 +238,8 @@ export class CallService {
 
   private async run(session: RunnerSession, ledgerSession: LedgerSession, invocation: SignedInvocation): Promise<CallResult> {
     const { deps } = this;
-    const prepared = prepareModule(await this.module(ledgerSession), deps.table);
+    // The bytes were checked against moduleHash when fetched: the prepared module is found by that hash, not hashed again.
+    const prepared = prepareModule(await this.module(ledgerSession), deps.table, ledgerSession.moduleHash.toLowerCase() as Hash);
     const call = deps.pool.submit({
       prepared,
       prices: this.prices,

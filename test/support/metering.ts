@@ -1,14 +1,14 @@
 /// <reference lib="dom" />
 /**
- * Helpers for the metering tests and benchmarks: WAT fixtures (compiled with wabt) and running an
+ * Test kit of the metering tests and benchmarks: WAT fixtures (compiled with wabt) and running an
  * instrumented export under a meter.
  */
 import wabtInit from 'wabt';
-import { instrument } from './instrument.ts';
-import type { InstrumentedModule, MeteringPolicy } from './instrument.ts';
-import { createMeter } from './meter.ts';
-import type { Meter } from './meter.ts';
-import type { GasTable } from './table.ts';
+import { instrument } from '../../unikernel-runner/metering/instrument.ts';
+import type { InstrumentedModule, MeteringPolicy } from '../../unikernel-runner/metering/instrument.ts';
+import { createMeter } from '../../unikernel-runner/metering/meter.ts';
+import type { Meter } from '../../unikernel-runner/metering/meter.ts';
+import type { GasTable } from '../../unikernel-runner/metering/table.ts';
 
 type Wabt = Awaited<ReturnType<typeof wabtInit>>;
 let wabt: Wabt | undefined;
