@@ -54,3 +54,19 @@ describe('key files', () => {
     await failsWith('WrongPassword', decryptKeyFile(theirs, 'pW'));
   }, 60_000);
 });
+
+describe('hostile key files', () => {
+  it('are refused before any work: a scrypt cost that would exhaust memory, a MAC that does not match, a stated address of another key', async () => {
+    const { encryptKeyFile, decryptKeyFile } = await import('./keyfile.ts');
+    const json = JSON.parse(await encryptKeyFile(KEY, 'pw', { N: 1024, r: 8, p: 1 })) as { address: string; crypto: { kdfparams: { n: number }; mac: string } };
+    const costly = structuredClone(json);
+    costly.crypto.kdfparams.n = 2 ** 30;
+    await failsWith('InvalidField', decryptKeyFile(JSON.stringify(costly), 'pw'));
+    const tampered = structuredClone(json);
+    tampered.crypto.mac = `${tampered.crypto.mac.slice(0, -2)}00`;
+    await failsWith('WrongPassword', decryptKeyFile(JSON.stringify(tampered), 'pw'));
+    const lying = structuredClone(json);
+    lying.address = '1111111111111111111111111111111111111111';
+    await failsWith('InvalidField', decryptKeyFile(JSON.stringify(lying), 'pw'));
+  });
+});
