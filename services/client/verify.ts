@@ -22,6 +22,8 @@ import type { TypedDataSigner } from './signer.ts';
 
 /** Of each million calls, how many verify at once by default: all of them. */
 export const SAMPLE_ALL_PPM = 1_000_000;
+/** Calls kept for later verification at most; past it the oldest is verified at once. */
+export const MAX_PENDING_VERIFICATIONS = 10_000;
 
 export interface VerifierOptions {
   api: SettlementClient;
@@ -93,8 +95,15 @@ export class Verifier {
   watch(session: SessionClient): void {
     session.onCall((call) => {
       const ppm = this.opts.sampleAtOncePpm ?? SAMPLE_ALL_PPM;
-      if (ppm >= SAMPLE_ALL_PPM || randomInt(SAMPLE_ALL_PPM) < ppm) this.track(this.verify(session.sessionId, call));
-      else this.backlog.push({ sessionId: session.sessionId, call });
+      if (ppm >= SAMPLE_ALL_PPM || randomInt(SAMPLE_ALL_PPM) < ppm) {
+        this.later(session.sessionId, call);
+        return;
+      }
+      this.backlog.push({ sessionId: session.sessionId, call });
+      if (this.backlog.length > MAX_PENDING_VERIFICATIONS) {
+        const oldest = this.backlog.shift()!;
+        this.later(oldest.sessionId, oldest.call);
+      }
     });
   }
 
@@ -133,6 +142,11 @@ export class Verifier {
     return this.opts.api.execute(this.opts.challenger, {
       name: 'Challenge', receipt: call.receipt, input: bytesToHex(call.input), preState: bytesToHex(call.preState.encode()),
     });
+  }
+
+  /** Re-execution is synchronous: it starts after the call that triggered it has been handed to its caller. */
+  private later(sessionId: Hash, call: CompletedCall): void {
+    this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.verify(sessionId, call)));
   }
 
   private track(work: Promise<unknown>): void {
