@@ -4,6 +4,10 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'contracts-are-the-bottom', severity: 'error', from: { path: '^contracts/', pathNot: '\\.test\\.ts$' }, to: { path: '^(unikernel-runner|services|test)/' } },
     { name: 'runner-below-services', severity: 'error', from: { path: '^unikernel-runner/', pathNot: '\\.test\\.ts$' }, to: { path: '^(services|test)/' } },
+    {
+      name: 'client-stands-alone', severity: 'error', comment: 'integrators import the client: it uses the wire types and the runtime, never the server',
+      from: { path: '^services/client/', pathNot: '\\.test\\.ts$' }, to: { path: '^services/', pathNot: '^services/client/' },
+    },
     { name: 'services-not-tests', severity: 'error', from: { path: '^services/', pathNot: '\\.test\\.ts$' }, to: { path: '^test/' } },
     { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],
