@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ZgasError } from '../../contracts/errors.ts';
 import type { ApiDeps, ApiLimits } from './deps.ts';
 import { DEFAULT_LIMITS } from './deps.ts';
-import { errorBody, toZgasError } from './errors.ts';
+import { errorBody, retryAfterSeconds, toZgasError } from './errors.ts';
 import { callRoutes } from './routes/calls.ts';
 import { eventRoutes } from './routes/events.ts';
 import { moduleRoutes } from './routes/modules.ts';
@@ -41,6 +41,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError | ZgasError, request, reply) => {
     const zerr = toZgasError(err);
     if (zerr.code === 'Internal') request.log.error({ err, url: request.url }, 'request failed');
+    const retryAfter = retryAfterSeconds(zerr);
+    if (retryAfter !== null && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(retryAfter));
     void reply.status(zerr.status).send(errorBody(zerr));
   });
   app.setNotFoundHandler((request, reply) => {
