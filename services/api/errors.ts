@@ -77,3 +77,10 @@ export function retryAfterSeconds(err: ZgasError): number | null {
   const wait = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_RETRY_AFTER_MS;
   return Math.max(1, Math.ceil(wait / 1000));
 }
+
+/** The registry code of a failure Node's HTTP parser reports before any route runs. */
+export function clientErrorCode(err: { code?: unknown }): ErrorCode {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'HeadersTooLarge';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'RequestTimeout';
+  return 'MalformedHttp';
+}

@@ -9,6 +9,7 @@ import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, gasTableHash } from '../../unike
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { buildApi } from '../api/app.ts';
+import { limitsFromConfig } from '../api/deps.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
 import { storeOverview } from '../dashboard/source.ts';
 import type { ApiLimits } from '../api/app.ts';
@@ -146,7 +147,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       domain,
       metrics,
       log,
-      ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+      limits: { ...limitsFromConfig(config.admission), ...opts.limits },
       validateModule: (bytes) => {
         instrument(bytes, table);
       },

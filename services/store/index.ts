@@ -9,3 +9,4 @@ export type { AccountJson, ZAppJson, ProviderJson, SessionJson, UserGasJson } fr
 export { getMomentum, latestMomentum, momentumByHash, insertMomentum, loadMomentum, loadLatestMomentum, loadMomentums, momentumJson, MAX_MOMENTUMS_PER_PAGE } from './momentums.ts';
 export type { Momentum, MomentumJson } from './momentums.ts';
 export { getMeta, initMeta } from './meta.ts';
+export { unappliedWork } from './backlog.ts';
