@@ -3,15 +3,16 @@ import { isZgasError } from '../../contracts/errors.ts';
 import { addressOf } from '../../contracts/eip712/index.ts';
 import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { startRunner } from '../../unikernel-runner/server/main.ts';
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import type { Config } from '../config.ts';
-import { openDb } from '../db/index.ts';
 import { replay } from '../host/index.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import { startDemo } from '../demo/start.ts';
 import { loadGenesis } from './genesis.ts';
-import { gasTableOf, startNode } from './node.ts';
+import { gasTableOf, openStore, startNode } from './node.ts';
+import { assertPortsFree } from './ports.ts';
+import { startupMessage } from './startup-error.ts';
 import { startWorkerProcess } from './worker.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 
@@ -75,6 +76,7 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', port)
     .action(async (o: { genesis?: string; workers?: string; host?: string; port?: string }) => {
       const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
+      await assertPortsFree([{ host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT', flag: '--port' }]);
       const { genesis, source } = await loadGenesis(config.genesisPath);
       log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
       const node = await startNode({ config, genesis, log });
@@ -89,6 +91,7 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (on $ZGAS_API_HOST)', port)
     .action(async (o: { genesis?: string; concurrency?: string; metricsPort?: string }) => {
       const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
+      if (o.metricsPort !== undefined) await assertPortsFree([{ host: config.apiHost, port: Number(o.metricsPort), variable: '--metrics-port' }]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const worker = await startWorkerProcess({
         config,
@@ -133,7 +136,16 @@ export function buildProgram(env: Env = process.env): Command {
       if ((runnerEnv['ZGAS_PROVIDER_ADDRESS'] ?? '') === '' && providerKey !== undefined && providerKey !== '') {
         runnerEnv['ZGAS_PROVIDER_ADDRESS'] = addressOf(providerKey as `0x${string}`);
       }
-      const runner = await startRunner(loadRunnerConfig(runnerEnv), {
+      let runnerConfig;
+      try {
+        runnerConfig = loadRunnerConfig(runnerEnv);
+      } catch (err) {
+        // The runner's reader names the variable in `path`: report it as a setting to fix.
+        if (isZgasError(err) && typeof err.details['path'] === 'string') throw new ConfigError(err.details['path'], String(err.details['reason'] ?? err.message));
+        throw err;
+      }
+      await assertPortsFree([{ host: runnerConfig.host, port: runnerConfig.port, variable: 'ZGAS_RUNNER_PORT', flag: '--port' }]);
+      const runner = await startRunner(runnerConfig, {
         log: (msg, details) => (/failed|error/.test(msg) ? log.warn(details ?? {}, msg) : log.info(details ?? {}, msg)),
       });
       await untilSignal(log, () => runner.close());
@@ -146,10 +158,7 @@ export function buildProgram(env: Env = process.env): Command {
     .action(async (o: { genesis?: string }) => {
       const { config, log } = configFrom(env, { ZGAS_GENESIS: o.genesis });
       const { genesis } = await loadGenesis(config.genesisPath);
-      const db = await openDb({
-        ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
-        ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
-      });
+      const db = await openStore(config);
       try {
         const report = await replay(db, genesis, { reexecutor: createReexecutor(gasTableOf(genesis)) });
         const out = { height: report.height.toString(), ok: report.ok, mismatches: report.mismatches };
@@ -166,6 +175,11 @@ export function buildProgram(env: Env = process.env): Command {
     .description('the local system (host, API, workers, dashboard, a runner) on the built-in demo genesis, then the narrated demo; same as npm start')
     .option('--once', 'stop after the demo summary and exit')
     .action(async (o: { once?: boolean }) => {
+      const config = loadConfig(env);
+      await assertPortsFree([
+        { host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT' },
+        { host: config.apiHost, port: config.runnerPort, variable: 'ZGAS_RUNNER_PORT' },
+      ]);
       await startDemo({ argv: o.once === true ? ['--once'] : [], env });
     });
 
@@ -183,11 +197,8 @@ export async function main(argv: string[] = process.argv, env: Env = process.env
       process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
       return;
     }
-    if (isZgasError(err)) {
-      process.stderr.write(`zgas: ${err.code}: ${err.message} ${JSON.stringify(err.details, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
-    } else {
-      process.stderr.write(`zgas: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    }
+    const level = env['ZGAS_LOG_LEVEL'];
+    process.stderr.write(`${startupMessage(err, level === 'debug' || level === 'trace')}\n`);
     process.exitCode = 1;
   }
 }

@@ -28,6 +28,7 @@ import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
 import { startReconciler } from '../workers/reconciler.ts';
 import type { Reconciler } from '../workers/reconciler.ts';
 import { startVerifier } from '../workers/verify.ts';
+import { storeOpenError } from './startup-error.ts';
 
 /** The gas table a genesis names: the default table for the zero hash, else the built-in table with that hash. */
 export function gasTableOf(genesis: Genesis): GasTable {
@@ -49,6 +50,18 @@ export function busEvents(events: readonly HostEvent[]): ZgasEvent[] {
   );
 }
 
+/** The store the configuration names; a database that cannot be opened is reported as DATABASE_URL to fix. */
+export async function openStore(config: Config): Promise<Db> {
+  try {
+    return await openDb({
+      ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
+      ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+    });
+  } catch (err) {
+    throw config.databaseUrl === undefined ? err : storeOpenError(err, config.databaseUrl);
+  }
+}
+
 /** The store, the queue and the bus of a process, as the configuration says (embedded defaults announced). */
 export async function connect(config: Config, log: Logger): Promise<{ db: Db; queue: ReceiptQueue; bus: EventBus }> {
   if (config.databaseUrl === undefined) {
@@ -56,10 +69,7 @@ export async function connect(config: Config, log: Logger): Promise<{ db: Db; qu
   } else {
     log.info({ schema: config.dbSchema }, 'store: Postgres');
   }
-  const db = await openDb({
-    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
-    ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
-  });
+  const db = await openStore(config);
   try {
     await migrate(db);
     const queue = await openQueue({ redisUrl: config.redisUrl, name: config.queueName, prefix: config.redisPrefix, log });

@@ -12,7 +12,9 @@ import { loadConfig } from '../config.ts';
 import { dropPgSchema } from '../db/index.ts';
 import { RunnerClient, SettlementClient } from './client.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
-import { acceleratedClock, DEMO_CHALLENGE_WINDOW_SECONDS, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from './genesis.ts';
+import { demoClock } from './clock.ts';
+import type { DemoClock } from './clock.ts';
+import { DEMO_CHALLENGE_WINDOW_SECONDS, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from './genesis.ts';
 import { amount, createPrinter } from './print.ts';
 import { runDemo } from './steps.ts';
 import type { DemoContext, DemoResult } from './steps.ts';
@@ -30,6 +32,8 @@ export interface StartOptions {
 export interface StartedDemo {
   system: LocalSystem;
   result: DemoResult;
+  /** The host's chain clock: accelerated during the demo, real time after it. */
+  clock: DemoClock;
 }
 
 const LOG_VERBOSE = new Set(['debug', 'trace']);
@@ -49,6 +53,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   const schema = ownSchema ? `zgas_demo_${genesis.timestamp.toString()}_${randomBytes(3).toString('hex')}` : config.dbSchema;
 
   write('zgas — gas payment layer for zApps: local system and demo');
+  const clock = demoClock(genesis.timestamp, DEMO_CLOCK_SPEED);
   const system = await startLocalSystem({
     genesis,
     log,
@@ -61,7 +66,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
     apiPort: config.apiPort,
     momentumIntervalMs: config.momentumIntervalMs,
     verifyConcurrency: Math.max(1, config.workers),
-    clock: acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED),
+    clock: clock.now,
     runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: config.runnerPort }],
     dashboard: true,
   });
@@ -77,6 +82,8 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   let result: DemoResult;
   try {
     result = await runDemo(demoContext(system, genesis), createPrinter(write));
+    // What the system serves after the demo runs on real time.
+    clock.realTime();
   } catch (error) {
     await system.close();
     if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
@@ -93,14 +100,14 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
     if (ownSchema && config.databaseUrl !== undefined) await dropPgSchema(config.databaseUrl, schema);
     write('demo complete (--once): stopped');
   } else {
-    write('serving; Ctrl-C stops');
+    write('serving; the chain clock is back on real time; Ctrl-C stops');
     const stop = (): void => {
       void system.close().finally(() => process.exit(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
-  return { system, result };
+  return { system, result, clock };
 }
 
 /** The demo's clients of a started local system: the settlement API and its first runner. */
