@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilTrue } from '../../test/support/wait.ts';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchemaName } from '../../test/support/db.ts';
 import { startTcpProxy } from '../../test/support/proxy.ts';
 import type { TcpProxy } from '../../test/support/proxy.ts';
@@ -33,6 +35,17 @@ afterAll(async () => {
   await dropSchema(schema);
 });
 
+/** Waits until the server runs `sql` (a statement unique to this file): the work is in flight. */
+async function running(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await untilTrue(`${sql} to run`, async () => (await client.query('SELECT 1 FROM pg_stat_activity WHERE query = $1', [sql])).rows.length > 0);
+  } finally {
+    await client.end();
+  }
+}
+
 async function recovers(): Promise<void> {
   proxy.restore();
   const deadline = Date.now() + 20_000;
@@ -50,28 +63,32 @@ async function recovers(): Promise<void> {
 
 describe('Postgres adapter: a cut connection', () => {
   it('fails a transaction in flight, not the process, and serves again after the cut', async () => {
-    const inFlight = db.transaction((tx) => tx.query('SELECT pg_sleep(30)'));
-    await new Promise((r) => setTimeout(r, 300));
+    const sql = `SELECT pg_sleep(30) AS tx_${schema}`;
+    const inFlight = db.transaction((tx) => tx.query(sql));
+    await running(sql);
     proxy.cut();
     await expect(inFlight).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
     expect(uncaught).toEqual([]);
     await recovers();
   });
 
   it('fails a migration client in flight, not the process', async () => {
-    const inFlight = db.withMigrationClient((client) => client.query('SELECT pg_sleep(30)'));
-    await new Promise((r) => setTimeout(r, 300));
+    const sql = `SELECT pg_sleep(30) AS migration_${schema}`;
+    const inFlight = db.withMigrationClient((client) => client.query(sql));
+    await running(sql);
     proxy.cut();
     await expect(inFlight).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
     expect(uncaught).toEqual([]);
     await recovers();
   });
 
   it('aborts the holder of an advisory lock whose connection dies, and the lock can be taken again', async () => {
-    const held = db.withAdvisoryLock(42n, (signal) => new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('aborted'))));
-    await new Promise((r) => setTimeout(r, 300));
+    let holding = false;
+    const held = db.withAdvisoryLock(42n, (signal) => {
+      holding = true;
+      return new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('aborted')));
+    });
+    await untilTrue('the lock to be held', () => holding);
     proxy.cut();
     await expect(held).resolves.toEqual({ acquired: true, value: 'aborted' });
     expect(uncaught).toEqual([]);

@@ -17,6 +17,7 @@ import { scopedLockKey } from '../db/lock-key.ts';
 import type { Host, HostEvent } from './host.ts';
 import { replay } from './replay.ts';
 import { isZgasError } from '../../contracts/errors.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 import { contextSeed } from '../../contracts/hash.ts';
 import { bytesToHex } from '../../contracts/hex.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
@@ -51,13 +52,16 @@ async function submitReceipts(db: Db, receipts: VerifiedReceipt[]): Promise<void
   await markVerified(db, receipts.map((r) => ({ digest: r.digest, signer: r.signer })));
 }
 
-async function waitApplied(host: Host, db: Db, hash: Hash): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+async function waitApplied(_host: Host, db: Db, hash: Hash): Promise<void> {
+  await untilTrue(`call ${hash} to leave pending`, async () => {
     const call = await getCall(db, hash);
-    if (call !== null && call.status !== 'pending') return;
-    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-  }
-  throw new Error(`call ${hash} never left pending`);
+    return call !== null && call.status !== 'pending';
+  });
+}
+
+/** Waits until every receipt has left `verified` (applied or rejected by a momentum). */
+async function waitSettled(db: Db, digests: Hash[]): Promise<void> {
+  await untilTrue('the receipts to settle', async () => (await loadReceipts(db, digests)).every((r) => r.state === 'applied' || r.state === 'rejected'));
 }
 
 /**
@@ -88,12 +92,9 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Prom
   const r2 = testReceipt({ sessionId, seq: 2n, callGas: 1_000n as Gas, cumulativeGas: 334_333n as Gas, inputHash: h2, preStateHash: h1, postStateHash: h2, outputHash: h2, status: CallStatus.Ok });
   // Signed by the user, not the session's receipt signer.
   const forged = testReceipt({ sessionId, seq: 3n, callGas: 1n as Gas, cumulativeGas: 334_334n as Gas, inputHash: h2, preStateHash: h2, postStateHash: h2, outputHash: h2, status: CallStatus.Ok }, KEYS.user);
+  // One statement marks all three verified, so the sequencer takes them in one batch.
   await submitReceipts(db, [r2, forged, r1]);
-  for (let i = 0; i < 400; i++) {
-    const rows = await loadReceipts(db, [r1.digest, r2.digest, forged.digest]);
-    if (rows.every((r) => r.state === 'applied' || r.state === 'rejected')) break;
-    await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-  }
+  await waitSettled(db, [r1.digest, r2.digest, forged.digest]);
   const rows = new Map((await loadReceipts(db, [r1.digest, r2.digest, forged.digest])).map((r) => [r.digest, r]));
   expect(rows.get(r1.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
   expect(rows.get(r2.digest)).toMatchObject({ state: 'applied', outcome: 'Settled', code: null });
@@ -139,8 +140,8 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[]): Prom
     expect(m!.inputs.length).toBeGreaterThan(0);
     prev = m;
   }
-  const published = events.filter((e) => e.type === 'momentum').map((e) => e.height);
-  expect(published).toContain(latest!.height);
+  // Events are published after the commit that a reader may see first.
+  await untilTrue('the newest momentum to be published', () => events.some((e) => e.type === 'momentum' && e.height === latest!.height));
   return sessionId;
 }
 
@@ -178,7 +179,7 @@ describe('host on Postgres', () => {
     const abort = await submit(db, owner, { name: 'Abort', sessionId, lastReceipt: null });
     await waitApplied(host, db, abort);
     expect(await getCall(db, abort)).toMatchObject({ status: 'applied' });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'abort', sessionId, provider: KEYS.provider.address }));
+    await untilTrue('the abort event', () => events.some((e) => e.type === 'abort' && e.sessionId === sessionId && e.provider === KEYS.provider.address));
   });
 
   it('replay reports a tampered state row and a tampered momentum', async () => {
@@ -244,11 +245,15 @@ describe('host fail-over on Postgres', () => {
       const t3 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 3n as Qsr });
       await waitApplied(b, db, t3);
       expect(b.isLeader()).toBe(true);
-      expect((await getCall(db, t2))?.momentumHeight).toBe(before + 1n);
+      // The follower continues at the next height; t2 and t3 may share a momentum or not.
+      const at2 = (await getCall(db, t2))?.momentumHeight;
+      const at3 = (await getCall(db, t3))?.momentumHeight;
+      expect(at2).toBe(before + 1n);
+      expect(at3).toBeGreaterThanOrEqual(at2!);
       expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: '6', nonce: '0' });
       expect(await getAccount(db, KEYS.owner.address)).toMatchObject({ balance: (1_000n * QSR - 6n).toString(), nonce: '3' });
       const report = await replay(db, genesis());
-      expect(report).toMatchObject({ ok: true, height: before + 1n });
+      expect(report).toMatchObject({ ok: true, height: at3 });
     } finally {
       await a.stop();
       await b.stop();
@@ -259,7 +264,7 @@ describe('host fail-over on Postgres', () => {
     const time = testClock(TEST_GENESIS_TIMESTAMP + 100n);
     const a = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
     await a.waitForHeight(0n);
-    for (let i = 0; i < 200 && !a.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
+    await untilTrue('the first host to lead', () => a.isLeader());
     const b = await startHost({ db: second, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
     try {
       expect(a.isLeader()).toBe(true);
@@ -275,7 +280,8 @@ describe('host fail-over on Postgres', () => {
       const t4 = await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 4n as Qsr });
       await waitApplied(b, db, t4);
       expect(await getAccount(db, KEYS.user.address)).toMatchObject({ balance: '10' });
-      expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
+      // The deposed leader notices the lost lock at the end of its round: then exactly one leads.
+      await untilTrue('exactly one leader', () => [a.isLeader(), b.isLeader()].filter(Boolean).length === 1);
       expect((await replay(db, genesis())).ok).toBe(true);
     } finally {
       await a.stop();
@@ -314,9 +320,7 @@ describe('host on PGlite', () => {
     // Signed by the user's key, but recorded as verified with the receipt signer's address.
     const forged = testReceipt({ sessionId, seq: 1n, callGas: 10n as Gas, cumulativeGas: 10n as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok }, KEYS.user);
     await submitReceipts(db, [{ ...forged, signer: KEYS.receiptSigner.address }]);
-    for (let i = 0; i < 400 && (await loadReceipts(db, [forged.digest]))[0]?.state === 'verified'; i++) {
-      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-    }
+    await waitSettled(db, [forged.digest]);
     expect((await loadReceipts(db, [forged.digest]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
     const report = await replay(db, genesis());
     expect(report.ok).toBe(false);
@@ -357,9 +361,7 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
       preStateHash: EMPTY_STATE_HASH, postStateHash: truth.postStateHash, outputHash: truth.outputHash, status: truth.status,
     });
     await submitReceipts(db, [inflated]);
-    for (let i = 0; i < 400 && (await loadReceipts(db, [inflated.digest]))[0]?.state !== 'applied'; i++) {
-      await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
-    }
+    await waitSettled(db, [inflated.digest]);
     const challenge = await submit(db, user, { name: 'Challenge', receipt: inflated.receipt, input: bytesToHex(input), preState: '0x' });
     await waitApplied(host, db, challenge);
     expect(await getCall(db, challenge)).toMatchObject({ status: 'applied', result: { ok: true, events: expect.arrayContaining([expect.objectContaining({ type: 'FraudProven', kind: 'challenge' })]) } });

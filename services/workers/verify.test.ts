@@ -8,6 +8,7 @@ import { createMemoryQueue } from '../queue/index.ts';
 import { insertReceipts, loadReceipts } from '../store/index.ts';
 import { startReconciler } from './reconciler.ts';
 import { verifyDigests } from './verify.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -56,7 +57,8 @@ describe('reconciler', () => {
       await verifyDigests({ db, domain }, batch);
     }, { concurrency: 1 });
     expect(await reconciler.runOnce()).toBe(2);
-    for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Until the worker has verified them (not merely received them), they still count as stranded.
+    await untilTrue('the re-enqueued receipts to be verified', async () => (await loadReceipts(db, digests)).every((r) => r.state === 'verified'));
     expect(new Set(seen)).toEqual(new Set(digests));
     // Verified now: nothing left to reconcile.
     expect(await reconciler.runOnce()).toBe(0);

@@ -149,7 +149,6 @@ describe('backpressure', () => {
       req.write(body.slice(0, 100));
       return { req, answered };
     });
-    await new Promise((r) => setTimeout(r, 200));
     const refused = await until('the third large body to be refused', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return res.status === 503 ? res : undefined;

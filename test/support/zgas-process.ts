@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+export { until } from './wait.ts';
+
 export const ZGAS_BIN = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
 
 /** A `zgas` child process with its combined output kept for assertions and failure messages. */
@@ -38,15 +40,4 @@ export function spawnZgas(args: string[], env: Record<string, string>): ZgasProc
       }
     },
   };
-}
-
-/** Polls `probe` until it returns a value (not undefined), up to `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, detail: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${detail().slice(-6000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -84,7 +84,7 @@ afterAll(async () => {
 
 describe('startRunner', () => {
   it('stops a running call when the settlement API streams an abort, and pushes the Aborted receipt', async () => {
-    for (let i = 0; i < 200 && streams.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    for (const end = Date.now() + 20_000; streams.length === 0 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(streams.length).toBeGreaterThan(0);
     const invocation = signInvocation(domain, { sessionId, seq: 1n, input: bytesToHex(utf8Bytes('100000000000')) }, keys.user.privateKey);
     const running = fetch(`${runner.url}/v1/sessions/${sessionId}/calls`, {
@@ -93,7 +93,7 @@ describe('startRunner', () => {
       body: JSON.stringify({ seq: '1', input: invocation.input, signature: invocation.signature }),
     });
     // abort once the call runs in a worker
-    for (let i = 0; i < 400 && runner.pool.busy === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    for (const end = Date.now() + 20_000; runner.pool.busy === 0 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(runner.pool.busy).toBe(1);
     status = 'aborting';
     for (const stream of streams) stream.write(`event: abort\ndata: ${JSON.stringify({ sessionId, provider: keys.provider.address, abortCap: null })}\n\n`);
@@ -101,7 +101,7 @@ describe('startRunner', () => {
     expect(res.status).toBe(200);
     const receipt = receiptFromJson(((await res.json()) as { receipt: unknown }).receipt);
     expect(receipt.status).toBe(CallStatus.Aborted);
-    for (let i = 0; i < 100 && pushed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    for (const end = Date.now() + 20_000; pushed.length === 0 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(pushed).toEqual([receipt]);
 
     const next = signInvocation(domain, { sessionId, seq: 2n, input: '0x31' }, keys.user.privateKey);
