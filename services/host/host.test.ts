@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { CallStatus } from '../../contracts/types.ts';
@@ -24,6 +24,9 @@ import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { putModule } from '../store/modules.ts';
+
+// Stores, hosts and momentums on a machine whose cores may be busy elsewhere: generous bounds.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const QSR = 100_000_000n;
 const PRICE = 123_457n as Qsr; // base units per Mgas

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeDomain, receiptDigest } from '../../contracts/eip712/index.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { freshSchema } from '../../test/support/db.ts';
@@ -9,6 +9,9 @@ import { insertReceipts, loadReceipts } from '../store/index.ts';
 import { startReconciler } from './reconciler.ts';
 import { verifyDigests } from './verify.ts';
 import { untilTrue } from '../../test/support/wait.ts';
+
+// A verification worker on a machine whose cores may be busy elsewhere: generous bounds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let db: TestDb;
 beforeAll(async () => {

@@ -49,7 +49,7 @@ beforeAll(async () => {
     runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: 0 }],
   });
   ctx = demoContext(system, genesis);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await system?.close();
@@ -60,7 +60,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
+describe('the demo flow on Postgres and Redis', { timeout: 300_000 }, () => {
   it('runs on the real servers', () => {
     expect(system.db.kind).toBe('pg');
     expect(system.queue.kind).toBe('bullmq');
