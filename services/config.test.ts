@@ -18,16 +18,47 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ databaseUrl: 'postgres://x@h/db', redisUrl: 'redis://h:6379', apiPort: 9000, runnerPort: 9001, genesisPath: 'g.json', dataDir: '/tmp/z', momentumIntervalMs: 250, logLevel: 'debug', apiUrl: 'http://127.0.0.1:9000' });
   });
 
-  it('refuses bad values with InvalidField naming the variable', () => {
-    for (const env of [{ ZGAS_API_PORT: '70000' }, { ZGAS_API_PORT: '1e3' }, { ZGAS_MOMENTUM_INTERVAL_MS: '0' }, { ZGAS_LOG_LEVEL: 'loud' }]) {
+  it('reads the admission bounds, with defaults', () => {
+    expect(loadConfig({}).admission).toEqual({
+      rateLimitPerMinute: 60_000, sseSubscribers: 1_000, sseSubscribersPerClient: 32, sseProviderReserved: 200,
+      maxQueueDepth: 200, maxUnappliedWork: 50_000, maxLargeBodies: 4, largeBodyBytes: 65_536,
+    });
+    const config = loadConfig({
+      ZGAS_RATE_LIMIT_PER_MINUTE: '600', ZGAS_SSE_SUBSCRIBERS: '50', ZGAS_SSE_PER_CLIENT: '2', ZGAS_SSE_PROVIDER_RESERVED: '10',
+      ZGAS_MAX_QUEUE_DEPTH: '20', ZGAS_MAX_UNAPPLIED: '5000', ZGAS_MAX_LARGE_BODIES: '1', ZGAS_LARGE_BODY_BYTES: '1024',
+    });
+    expect(config.admission).toEqual({
+      rateLimitPerMinute: 600, sseSubscribers: 50, sseSubscribersPerClient: 2, sseProviderReserved: 10,
+      maxQueueDepth: 20, maxUnappliedWork: 5_000, maxLargeBodies: 1, largeBodyBytes: 1_024,
+    });
+  });
+
+  it('refuses connection strings that are not URLs of the right kind, saying what one looks like', () => {
+    for (const [variable, value] of [['DATABASE_URL', 'localhost'], ['DATABASE_URL', 'redis://h:6379'], ['REDIS_URL', '127.0.0.1:6379'], ['ZGAS_API_URL', 'localhost:8645']] as const) {
+      let caught: unknown;
+      try {
+        loadConfig({ [variable]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isZgasError(caught, 'InvalidConfig'), `${variable}=${value}`).toBe(true);
+      const details = (caught as { details: { variable: string; reason: string } }).details;
+      expect(details.variable).toBe(variable);
+      expect(details.reason).toMatch(/expected a URL like \w+:\/\//);
+      expect(details.reason).toContain(JSON.stringify(value));
+    }
+  });
+
+  it('refuses bad values with InvalidConfig naming the variable', () => {
+    for (const env of [{ ZGAS_API_PORT: '70000' }, { ZGAS_API_PORT: '1e3' }, { ZGAS_MOMENTUM_INTERVAL_MS: '0' }, { ZGAS_LOG_LEVEL: 'loud' }, { ZGAS_MAX_LARGE_BODIES: '0' }]) {
       let caught: unknown;
       try {
         loadConfig(env);
       } catch (error) {
         caught = error;
       }
-      expect(isZgasError(caught, 'InvalidField')).toBe(true);
-      expect((caught as { details: { path: string } }).details.path).toBe(Object.keys(env)[0]);
+      expect(isZgasError(caught, 'InvalidConfig')).toBe(true);
+      expect((caught as { details: { variable: string } }).details.variable).toBe(Object.keys(env)[0]);
     }
   });
 });

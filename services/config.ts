@@ -9,6 +9,15 @@ export const DEFAULT_MOMENTUM_INTERVAL_MS = 100;
 export const DEFAULT_WORKERS = 2;
 export const MAX_WORKERS = 64;
 export const MAX_MOMENTUM_INTERVAL_MS = 60_000;
+/** Admission defaults of the API (what one 2-core node serves); see services/api/admission.ts. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60_000;
+export const DEFAULT_SSE_SUBSCRIBERS = 1_000;
+export const DEFAULT_SSE_PER_CLIENT = 32;
+export const DEFAULT_SSE_PROVIDER_RESERVED = 200;
+export const DEFAULT_MAX_QUEUE_DEPTH = 200;
+export const DEFAULT_MAX_UNAPPLIED = 50_000;
+export const DEFAULT_MAX_LARGE_BODIES = 4;
+export const DEFAULT_LARGE_BODY_BYTES = 64 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,16 +29,31 @@ const port = (fallback: number) =>
 const boundedInt = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => (v === '' || v === undefined ? String(fallback) : v), z.string().regex(/^[0-9]{1,9}$/).transform(Number).pipe(z.number().int().min(min).max(max)));
 
+/** A connection string with one of `protocols`, e.g. postgres://user@host:5432/db. */
+const connectionUrl = (protocols: readonly string[], example: string) =>
+  optionalText.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        const url = new URL(v);
+        return protocols.includes(url.protocol) && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL like ${example}` },
+  );
+
 const schema = z.object({
-  DATABASE_URL: optionalText,
-  REDIS_URL: optionalText,
+  DATABASE_URL: connectionUrl(['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/zgas'),
+  REDIS_URL: connectionUrl(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   ZGAS_API_HOST: z.preprocess((v) => (v === '' || v === undefined ? DEFAULT_API_HOST : v), z.string().min(1)),
   ZGAS_API_PORT: port(DEFAULT_API_PORT),
   ZGAS_RUNNER_PORT: port(DEFAULT_RUNNER_PORT),
   ZGAS_GENESIS: optionalText,
   ZGAS_RECEIPT_KEY: optionalText,
   ZGAS_PROVIDER_KEY: optionalText,
-  ZGAS_API_URL: optionalText,
+  ZGAS_API_URL: connectionUrl(['http:', 'https:'], 'http://127.0.0.1:8645'),
   ZGAS_LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(LOG_LEVELS)),
   ZGAS_DATA_DIR: optionalText,
   ZGAS_MOMENTUM_INTERVAL_MS: boundedInt(DEFAULT_MOMENTUM_INTERVAL_MS, 1, MAX_MOMENTUM_INTERVAL_MS),
@@ -37,7 +61,28 @@ const schema = z.object({
   ZGAS_DB_SCHEMA: z.preprocess((v) => (v === '' || v === undefined ? 'public' : v), z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/)),
   ZGAS_QUEUE_NAME: z.preprocess((v) => (v === '' || v === undefined ? 'zgas-receipts' : v), z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/)),
   ZGAS_REDIS_PREFIX: z.preprocess((v) => (v === '' || v === undefined ? 'zgas' : v), z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/)),
+  ZGAS_RATE_LIMIT_PER_MINUTE: boundedInt(DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 100_000_000),
+  ZGAS_SSE_SUBSCRIBERS: boundedInt(DEFAULT_SSE_SUBSCRIBERS, 0, 100_000),
+  ZGAS_SSE_PER_CLIENT: boundedInt(DEFAULT_SSE_PER_CLIENT, 1, 100_000),
+  ZGAS_SSE_PROVIDER_RESERVED: boundedInt(DEFAULT_SSE_PROVIDER_RESERVED, 0, 100_000),
+  ZGAS_MAX_QUEUE_DEPTH: boundedInt(DEFAULT_MAX_QUEUE_DEPTH, 0, 100_000_000),
+  ZGAS_MAX_UNAPPLIED: boundedInt(DEFAULT_MAX_UNAPPLIED, 0, 100_000_000),
+  ZGAS_MAX_LARGE_BODIES: boundedInt(DEFAULT_MAX_LARGE_BODIES, 1, 10_000),
+  ZGAS_LARGE_BODY_BYTES: boundedInt(DEFAULT_LARGE_BODY_BYTES, 1, 100_000_000),
 });
+
+/** What the API admits: rate, event-stream slots and backpressure bounds. */
+export interface AdmissionConfig {
+  /** Requests per client address per minute; 0 disables the rate limit. */
+  rateLimitPerMinute: number;
+  sseSubscribers: number;
+  sseSubscribersPerClient: number;
+  sseProviderReserved: number;
+  maxQueueDepth: number;
+  maxUnappliedWork: number;
+  maxLargeBodies: number;
+  largeBodyBytes: number;
+}
 
 /** Every setting of a zgas process. Only this module reads the environment. */
 export interface Config {
@@ -66,14 +111,24 @@ export interface Config {
   /** BullMQ queue name and Redis key prefix of the receipt queue and event channel. */
   queueName: string;
   redisPrefix: string;
+  admission: AdmissionConfig;
 }
 
-/** Reads and validates the settings; a bad value fails with InvalidField naming the variable. */
+/** A setting that cannot be used, as one line: the variable, what is wrong and what to do. */
+export class ConfigError extends ZgasError {
+  constructor(variable: string, reason: string) {
+    super('InvalidConfig', { variable, reason });
+  }
+}
+
+/** Reads and validates the settings; a bad value fails with InvalidConfig naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ZgasError('InvalidField', { path: issue?.path.join('.') ?? '', reason: issue?.message ?? 'invalid' });
+    const variable = issue?.path.join('.') ?? '';
+    const given = env[variable];
+    throw new ConfigError(variable, `${issue?.message ?? 'invalid'}${given === undefined ? '' : ` (got ${JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given)})`}`);
   }
   const e = parsed.data;
   const config: Config = {
@@ -86,6 +141,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbSchema: e.ZGAS_DB_SCHEMA,
     queueName: e.ZGAS_QUEUE_NAME,
     redisPrefix: e.ZGAS_REDIS_PREFIX,
+    admission: {
+      rateLimitPerMinute: e.ZGAS_RATE_LIMIT_PER_MINUTE,
+      sseSubscribers: e.ZGAS_SSE_SUBSCRIBERS,
+      sseSubscribersPerClient: e.ZGAS_SSE_PER_CLIENT,
+      sseProviderReserved: e.ZGAS_SSE_PROVIDER_RESERVED,
+      maxQueueDepth: e.ZGAS_MAX_QUEUE_DEPTH,
+      maxUnappliedWork: e.ZGAS_MAX_UNAPPLIED,
+      maxLargeBodies: e.ZGAS_MAX_LARGE_BODIES,
+      largeBodyBytes: e.ZGAS_LARGE_BODY_BYTES,
+    },
   };
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL;
   if (e.REDIS_URL !== undefined) config.redisUrl = e.REDIS_URL;

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
@@ -6,7 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ZgasError } from '../../contracts/errors.ts';
 import type { ApiDeps, ApiLimits } from './deps.ts';
 import { DEFAULT_LIMITS } from './deps.ts';
-import { errorBody, toZgasError } from './errors.ts';
+import { installAdmission } from './admission.ts';
+import { clientErrorCode, errorBody, retryAfterSeconds, toZgasError } from './errors.ts';
 import { callRoutes } from './routes/calls.ts';
 import { eventRoutes } from './routes/events.ts';
 import { moduleRoutes } from './routes/modules.ts';
@@ -21,6 +24,22 @@ export { DEFAULT_LIMITS } from './deps.ts';
 const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
+ * Answers a request Node's HTTP parser refused (headers too large, broken framing, too slow) with
+ * the same `{ code, message }` JSON as every other error, then closes the connection.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const zerr = new ZgasError(clientErrorCode(err), { reason: err.code ?? err.message });
+  const body = JSON.stringify(errorBody(zerr));
+  socket.end(
+    `HTTP/1.1 ${zerr.status} ${STATUS_CODES[zerr.status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * The settlement API (DESIGN §9) as a fastify instance, not yet listening: tests drive it through
  * `inject`, processes call `listen`. Every failure leaves as `{ code, message }` with the status of
  * its code in the error registry.
@@ -31,6 +50,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Per-request lines are info; the API logs warnings and failures only (metrics count requests).
     loggerInstance: deps.log.child({ component: 'api' }, { level: deps.log.levelVal > 40 ? deps.log.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: limits.jsonBodyBytes,
+    clientErrorHandler,
     // Validation is zod's, in the handlers; route JSON schemas only document the API.
     ajv: { customOptions: { strict: false } },
   });
@@ -41,6 +61,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError | ZgasError, request, reply) => {
     const zerr = toZgasError(err);
     if (zerr.code === 'Internal') request.log.error({ err, url: request.url }, 'request failed');
+    const retryAfter = retryAfterSeconds(zerr);
+    if (retryAfter !== null && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(retryAfter));
     void reply.status(zerr.status).send(errorBody(zerr));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -80,6 +102,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       errorResponseBuilder: (_request, context) => new ZgasError('RateLimited', { retryAfterMs: context.ttl, max: context.max }),
     });
   }
+
+  installAdmission(app, deps, limits);
 
   await app.register(moduleRoutes, { deps, limits });
   await app.register(callRoutes, { deps, limits });

@@ -1,5 +1,11 @@
 import { ZgasError, errors, isZgasError } from '../../contracts/errors.ts';
 import type { ErrorCode } from '../../contracts/errors.ts';
+import { isStoreUnavailable } from '../db/unavailable.ts';
+
+/** How long a client is told to wait before retrying when the store is away (Retry-After). */
+export const STORE_RETRY_AFTER_MS = 2_000;
+/** Retry-After of any other 503 or 429 that names no wait of its own. */
+export const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export interface ErrorBody {
   code: ErrorCode;
@@ -25,6 +31,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Any thrown value as a ZgasError: the one place statuses are decided is the registry. */
 export function toZgasError(err: unknown): ZgasError {
   if (isZgasError(err)) return err;
+  // The database is away: nothing was stored, and the same request will succeed once it is back.
+  if (isStoreUnavailable(err)) return new ZgasError('NotReady', { reason: 'the database is unavailable', retryAfterMs: STORE_RETRY_AFTER_MS }, { cause: err });
   if (err !== null && typeof err === 'object') {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code in FASTIFY_CODES) {
@@ -60,4 +68,19 @@ function plainJson(value: Record<string, unknown>): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Seconds for the Retry-After header of a refusal the client should retry (429, 503), else null. */
+export function retryAfterSeconds(err: ZgasError): number | null {
+  if (err.status !== 429 && err.status !== 503) return null;
+  const ms = err.details['retryAfterMs'];
+  const wait = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_RETRY_AFTER_MS;
+  return Math.max(1, Math.ceil(wait / 1000));
+}
+
+/** The registry code of a failure Node's HTTP parser reports before any route runs. */
+export function clientErrorCode(err: { code?: unknown }): ErrorCode {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'HeadersTooLarge';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'RequestTimeout';
+  return 'MalformedHttp';
 }

@@ -66,6 +66,8 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--port <port>', 'API port (default $ZGAS_API_PORT or 8645)', port)
     .action(async (o: { genesis?: string; workers?: string; host?: string; port?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
+      const { assertPortsFree } = await import('./ports.ts');
+      await assertPortsFree([{ host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT', flag: '--port' }]);
       const [{ loadGenesis }, { startNode }] = await Promise.all([import('./genesis.ts'), import('./node.ts')]);
       const { genesis, source } = await loadGenesis(config.genesisPath);
       log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
@@ -81,6 +83,8 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (on $ZGAS_API_HOST)', port)
     .action(async (o: { genesis?: string; concurrency?: string; metricsPort?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
+      const { assertPortsFree } = await import('./ports.ts');
+      if (o.metricsPort !== undefined) await assertPortsFree([{ host: config.apiHost, port: Number(o.metricsPort), variable: '--metrics-port' }]);
       const [{ loadGenesis }, { startWorkerProcess }] = await Promise.all([import('./genesis.ts'), import('./worker.ts')]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const worker = await startWorkerProcess({
@@ -105,8 +109,9 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--gas-table <name>', 'the gas table to meter with')
     .option('--workers <n>', 'WASM worker threads', count)
     .action(async (o: { apiUrl?: string; host?: string; port?: string; receiptKey?: string; provider?: string; genesis?: string; gasTable?: string; workers?: string }) => {
-      const [{ createLogger }, { loadGenesis }, { addressOf }, { loadRunnerConfig }, { startRunner }] = await Promise.all([
+      const [{ createLogger }, { loadGenesis }, { addressOf }, { loadRunnerConfig }, { startRunner }, { ConfigError }, { assertPortsFree }] = await Promise.all([
         import('../log.ts'), import('./genesis.ts'), import('../../contracts/eip712/index.ts'), import('../../unikernel-runner/server/config.ts'), import('../../unikernel-runner/server/main.ts'),
+        import('../config.ts'), import('./ports.ts'),
       ]);
       const log = createLogger({ name: 'zgas-runner', level: env['ZGAS_LOG_LEVEL'] });
       const flags: Record<string, string | undefined> = {
@@ -132,7 +137,16 @@ export function buildProgram(env: Env = process.env): Command {
       if ((runnerEnv['ZGAS_PROVIDER_ADDRESS'] ?? '') === '' && providerKey !== undefined && providerKey !== '') {
         runnerEnv['ZGAS_PROVIDER_ADDRESS'] = addressOf(providerKey as `0x${string}`);
       }
-      const runner = await startRunner(loadRunnerConfig(runnerEnv), {
+      let runnerConfig;
+      try {
+        runnerConfig = loadRunnerConfig(runnerEnv);
+      } catch (err) {
+        // The runner's reader names the variable in `path`: report it as a setting to fix.
+        if (isZgasError(err) && typeof err.details['path'] === 'string') throw new ConfigError(err.details['path'], String(err.details['reason'] ?? err.message));
+        throw err;
+      }
+      await assertPortsFree([{ host: runnerConfig.host, port: runnerConfig.port, variable: 'ZGAS_RUNNER_PORT', flag: '--port' }]);
+      const runner = await startRunner(runnerConfig, {
         log: (msg, details) => (/failed|error/.test(msg) ? log.warn(details ?? {}, msg) : log.info(details ?? {}, msg)),
       });
       await untilSignal(log, () => runner.close());
@@ -144,14 +158,11 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
     .action(async (o: { genesis?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis });
-      const [{ loadGenesis }, { openDb }, { replay }, { gasTableOf }, { createReexecutor }] = await Promise.all([
-        import('./genesis.ts'), import('../db/index.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
+      const [{ loadGenesis }, { replay }, { gasTableOf, openStore }, { createReexecutor }] = await Promise.all([
+        import('./genesis.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
       ]);
       const { genesis } = await loadGenesis(config.genesisPath);
-      const db = await openDb({
-        ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
-        ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
-      });
+      const db = await openStore(config);
       try {
         const report = await replay(db, genesis, { reexecutor: createReexecutor(gasTableOf(genesis)) });
         const out = { height: report.height.toString(), ok: report.ok, mismatches: report.mismatches };
@@ -168,6 +179,12 @@ export function buildProgram(env: Env = process.env): Command {
     .description('the local system (host, API, workers, dashboard, a runner) on the built-in demo genesis, then the narrated demo; same as npm start')
     .option('--once', 'stop after the demo summary and exit')
     .action(async (o: { once?: boolean }) => {
+      const [{ loadConfig }, { assertPortsFree }] = await Promise.all([import('../config.ts'), import('./ports.ts')]);
+      const config = loadConfig(env);
+      await assertPortsFree([
+        { host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT' },
+        { host: config.apiHost, port: config.runnerPort, variable: 'ZGAS_RUNNER_PORT' },
+      ]);
       const { startDemo } = await import('../demo/start.ts');
       await startDemo({ argv: o.once === true ? ['--once'] : [], env });
     });
@@ -187,11 +204,9 @@ export async function main(argv: string[] = process.argv, env: Env = process.env
       process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
       return;
     }
-    if (isZgasError(err)) {
-      process.stderr.write(`zgas: ${err.code}: ${err.message} ${JSON.stringify(err.details, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
-    } else {
-      process.stderr.write(`zgas: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    }
+    const { startupMessage } = await import('./startup-error.ts');
+    const level = env['ZGAS_LOG_LEVEL'];
+    process.stderr.write(`${startupMessage(err, level === 'debug' || level === 'trace')}\n`);
     process.exitCode = 1;
   }
 }

@@ -9,6 +9,7 @@ import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, gasTableHash } from '../../unike
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { buildApi } from '../api/app.ts';
+import { limitsFromConfig } from '../api/deps.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
 import { storeOverview } from '../dashboard/source.ts';
 import type { ApiLimits } from '../api/app.ts';
@@ -27,6 +28,7 @@ import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
 import { startReconciler } from '../workers/reconciler.ts';
 import type { Reconciler } from '../workers/reconciler.ts';
 import { startVerifier } from '../workers/verify.ts';
+import { storeOpenError } from './startup-error.ts';
 
 /** The gas table a genesis names: the default table for the zero hash, else the built-in table with that hash. */
 export function gasTableOf(genesis: Genesis): GasTable {
@@ -44,6 +46,18 @@ export function busEvents(events: readonly HostEvent[]): ZgasEvent[] {
   return events.map((e): ZgasEvent => (e.type === 'momentum' ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length } : e));
 }
 
+/** The store the configuration names; a database that cannot be opened is reported as DATABASE_URL to fix. */
+export async function openStore(config: Config): Promise<Db> {
+  try {
+    return await openDb({
+      ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
+      ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+    });
+  } catch (err) {
+    throw config.databaseUrl === undefined ? err : storeOpenError(err, config.databaseUrl);
+  }
+}
+
 /** The store, the queue and the bus of a process, as the configuration says (embedded defaults announced). */
 export async function connect(config: Config, log: Logger): Promise<{ db: Db; queue: ReceiptQueue; bus: EventBus }> {
   if (config.databaseUrl === undefined) {
@@ -51,10 +65,7 @@ export async function connect(config: Config, log: Logger): Promise<{ db: Db; qu
   } else {
     log.info({ schema: config.dbSchema }, 'store: Postgres');
   }
-  const db = await openDb({
-    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl, schema: config.dbSchema } : {}),
-    ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
-  });
+  const db = await openStore(config);
   try {
     await migrate(db);
     const queue = await openQueue({ redisUrl: config.redisUrl, name: config.queueName, prefix: config.redisPrefix, log });
@@ -143,7 +154,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       genesis,
       metrics,
       log,
-      ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+      limits: { ...limitsFromConfig(config.admission), ...opts.limits },
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       validateModule: (bytes) => {
         instrument(bytes, table);

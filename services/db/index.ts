@@ -2,3 +2,4 @@ export type { Db, DbKind, MigrationClient, OpenDbOptions, QueryResult } from './
 export { openDb } from './open.ts';
 export { migrate, MIGRATION_LOCK_KEY } from './migrate.ts';
 export { dropPgSchema } from './pg.ts';
+export { isStoreUnavailable } from './unavailable.ts';

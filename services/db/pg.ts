@@ -39,6 +39,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   };
   // Create the schema first, on a connection of its own (the pool's connections expect it).
   const setup = new pg.Client({ ...clientConfig, options: '' });
+  setup.on('error', () => undefined); // a failure surfaces in connect() or query() below
   await setup.connect();
   try {
     await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -54,6 +55,13 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   const lockClients = new Set<pg.Client>();
   let closed = false;
 
+  /**
+   * A pooled connection for work spanning several statements. While it is checked out the pool does
+   * not listen to it, so the caller adds its own 'error' listener: a connection that dies then
+   * fails the work on it, never the process, and is dropped from the pool on release.
+   */
+  const checkOut = (): Promise<pg.PoolClient> => pool.connect();
+
   const run = async <R>(target: Queryable, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
     const result = await target.query(sql, params);
     return { rows: result.rows as R[] };
@@ -63,8 +71,12 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
     kind: 'pg',
     query: (sql, params) => run(pool, sql, params),
     async transaction(fn) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
+      const client = await checkOut();
+      let broken: Error | undefined = undefined;
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx = txDb(client, db);
@@ -79,6 +91,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
         }
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
@@ -88,7 +101,12 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       const controller = new AbortController();
       client.on('error', () => controller.abort());
       client.on('end', () => controller.abort());
-      await client.connect();
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
       lockClients.add(client);
       try {
         if (opts.wait) {
@@ -109,11 +127,17 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       }
     },
     async withMigrationClient(fn) {
-      const client = await pool.connect();
+      const client = await checkOut();
+      let broken: Error | undefined = undefined;
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         return await fn(migrationClient(client));
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     async close() {

@@ -77,6 +77,9 @@ export interface LocalSystem {
   close(): Promise<void>;
 }
 
+/** The longest a local system waits for its host to commit (or load) the genesis. */
+const GENESIS_WAIT_MS = 120_000;
+
 /** Starts a node (services/cli/node.ts) and the runners; on any failure stops what already started and rethrows. */
 export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem> {
   const { genesis, log } = opts;
@@ -113,6 +116,8 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
     await node.stop();
   };
   try {
+    // Serve nothing before the genesis is committed: a balance read earlier would find no account.
+    await node.host.waitForHeight(0n, { timeoutMs: GENESIS_WAIT_MS });
     const apiUrl = node.url;
     if (apiUrl === null) throw new InvariantViolation('the node of a local system listens');
     for (const spec of opts.runners ?? []) {

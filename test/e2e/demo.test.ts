@@ -60,7 +60,7 @@ beforeAll(async () => {
   });
   actors = await demoContext(system, genesis);
   ctx = actors.ctx;
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await actors?.close();
@@ -74,7 +74,7 @@ afterAll(async () => {
 
 const ownerGenesisBalance = genesis.accounts.find((a) => a.address === DEMO_KEYS.owner.address)!.balance;
 
-describe('the demo flow on Postgres and Redis', { timeout: 90_000 }, () => {
+describe('the demo flow on Postgres and Redis', { timeout: 300_000 }, () => {
   it('runs on the real servers', () => {
     expect(system.db.kind).toBe('pg');
     expect(system.queue.kind).toBe('bullmq');

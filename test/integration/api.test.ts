@@ -357,7 +357,7 @@ describe('events', () => {
     });
   }
   async function until(predicate: () => boolean): Promise<void> {
-    for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + 20_000; !predicate() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     expect(predicate()).toBe(true);
   }
 
