@@ -12,6 +12,7 @@ import { gasTableByName } from '../runtime/tables.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { keys, openTestSession, testDomain, TestClient, testRunner, until } from '../../test/support/runner-kit.ts';
 import type { TestRunner } from '../../test/support/runner-kit.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../runtime/state.ts';
 
 let runner: TestRunner;
 /** The largest callGasLimit the test runner accepts: a spin call surely still running when an abort lands. */
@@ -148,7 +149,7 @@ describe('POST /v1/sessions/:id/calls', () => {
     expect(receipt.postStateHash).toBe(receipt.preStateHash);
     await runner.calls.flush();
     expect(runner.ledger.receipts.some((r) => r.sessionId === user.sessionId && r.status === CallStatus.Aborted)).toBe(true);
-    const judged = createReexecutor(gasTableByName()).rerun({
+    const judged = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
       module: loadZApp('spin'),
       preState: new Uint8Array(0),
       input: utf8Bytes('100000000000'),
