@@ -162,8 +162,11 @@ describe('POST /v1/sessions/:id/calls', () => {
 
   it('a session closed while a call runs lets the call finish and runs no new invocation', async () => {
     const user = client('spin');
-    const running = user.call('200000000', HUGE_CALL);
-    await until(() => runner.pool.busy > 0, 'the call to start');
+    let answered = false;
+    const running = user.call('200000000', HUGE_CALL).finally(() => {
+      answered = true;
+    });
+    await until(() => runner.pool.busy > 0 || answered, 'the call to start');
     runner.ledger.closeSession(user.sessionId);
     const res = await running;
     expect(res.receipt?.status).toBe(CallStatus.Ok);
