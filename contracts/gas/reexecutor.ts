@@ -19,6 +19,8 @@ export interface RerunRequest {
   gasLimit: Gas;
   /** context_seed of the call: SHA3-256(sessionId ‖ u64be(seq)). */
   seed: Uint8Array;
+  /** The genesis maxStateBytes the call ran under (a larger post-state traps). */
+  maxStateBytes: number;
 }
 
 /**

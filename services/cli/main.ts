@@ -130,6 +130,7 @@ export function buildProgram(env: Env = process.env): Command {
         flags['ZGAS_CONTRACT'] = genesis.contract;
         // The genesis limits a runner enforces: the largest input, and the close grace that bounds callGasLimit.
         flags['ZGAS_MAX_INPUT_BYTES'] = genesis.params.maxInputBytes.toString();
+        flags['ZGAS_MAX_STATE_BYTES'] = genesis.params.maxStateBytes.toString();
         flags['ZGAS_CLOSE_GRACE_PERIOD_SECONDS'] = genesis.params.closeGracePeriodSeconds.toString();
       }
       const runnerEnv = withFlags(env, flags);

@@ -19,6 +19,7 @@ import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import type { AppliedCall, SettlementClient } from './settlement.ts';
 import type { CompletedCall, SessionClient } from './session.ts';
 import type { TypedDataSigner } from './signer.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 
 /** Of each million calls, how many verify at once by default: all of them. */
 export const SAMPLE_ALL_PPM = 1_000_000;
@@ -33,6 +34,8 @@ export interface VerifierOptions {
   module: Uint8Array;
   /** The gas table genesis names (default: the reference table). */
   gasTable?: GasTable;
+  /** Genesis maxStateBytes (default: the default genesis's). */
+  maxStateBytes?: number;
   /** Parts per million of calls re-executed as they complete; the rest wait for verifyPending(). */
   sampleAtOncePpm?: number;
   /** Challenge a disproved receipt by itself (default true). */
@@ -124,7 +127,7 @@ export class Verifier {
     const r = call.receipt;
     const claimed: RerunResult = { callGas: r.callGas, postStateHash: r.postStateHash, outputHash: r.outputHash, status: r.status };
     const gasLimit = (r.status === CallStatus.Aborted ? r.callGas : r.callGasLimit) as Gas;
-    const rerun = this.reexecutor.rerun({ module: this.opts.module, preState: call.preState.encode(), input: call.input, gasLimit, seed: contextSeed(sessionId, call.seq) });
+    const rerun = this.reexecutor.rerun({ maxStateBytes: this.opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES, module: this.opts.module, preState: call.preState.encode(), input: call.input, gasLimit, seed: contextSeed(sessionId, call.seq) });
     const verification: Verification = { sessionId, seq: call.seq, claimed, rerun, disproved: disprovedFields(claimed, rerun) };
     this.results.push(verification);
     if (verification.disproved.length > 0 && this.opts.autoChallenge !== false) {

@@ -132,6 +132,7 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
         ZGAS_CONTRACT: genesis.contract,
         ZGAS_RUNNER_WORKERS: String(spec.workers ?? DEFAULT_RUNNER_WORKERS),
         ZGAS_MAX_INPUT_BYTES: genesis.params.maxInputBytes.toString(),
+        ZGAS_MAX_STATE_BYTES: genesis.params.maxStateBytes.toString(),
         ZGAS_CLOSE_GRACE_PERIOD_SECONDS: genesis.params.closeGracePeriodSeconds.toString(),
         ZGAS_RECEIPT_PUSH: spec.receiptPush,
         ZGAS_RECEIPT_FLUSH_MS: spec.receiptFlushMs === undefined ? undefined : String(spec.receiptFlushMs),

@@ -1,3 +1,4 @@
+import { ZgasError } from '../../contracts/errors.ts';
 import { apply, prepareCall } from '../../contracts/gas/apply.ts';
 import type { InputResult } from '../../contracts/gas/apply.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
@@ -67,6 +68,8 @@ export async function dryRunCall(db: Db, domain: Domain, base: () => State, sign
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const head = await latestMomentumHead(tx);
+    // Nothing to judge against before the genesis is committed: a retryable refusal, not a verdict.
+    if (head === null) throw new ZgasError('NotReady', { reason: 'the genesis is not committed yet' });
     const first = await loadEntities(tx, base(), keys);
     for (const s of first.sessions.values()) {
       keys.zApps.add(s.zAppId);

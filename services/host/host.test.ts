@@ -27,6 +27,7 @@ import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { putModule } from '../store/modules.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 
 const QSR = 100_000_000n;
 const PRICE = 123_457n as Qsr; // base units per Mgas
@@ -376,7 +377,7 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
     // The true run of the call under the user's limit, then a receipt claiming one more gas than it used.
     const callGasLimit = 1_000_000n as Gas;
     const input = new TextEncoder().encode('increment');
-    const truth = createReexecutor(gasTableByName()).rerun({ module, preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
+    const truth = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module, preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
     const inflated = testReceipt({
       sessionId, seq: 1n, callGasLimit, callGas: (truth.callGas + 1n) as Gas, cumulativeGas: (truth.callGas + 1n) as Gas, inputHash: sha3(input),
       preStateHash: EMPTY_STATE_HASH, postStateHash: truth.postStateHash, outputHash: truth.outputHash, status: truth.status,

@@ -12,8 +12,10 @@ import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
 import { keys, openTestSession, TestClient, until } from '../support/runner-kit.ts';
 
 const SPIN_FOREVER = '100000000000';
-/** The largest callGasLimit at the default close grace: seconds of spinning on any machine. */
+/** The largest callGasLimit at the default close grace: a call that outlasts any wall-clock limit of v1. */
 const LONG_CALL = gas(1_500_000_000n);
+/** The chain's largest callGasLimit (a close grace of 600 s allows it): a call that is surely still running when the abort lands. */
+const HUGE_CALL = gas(10_000_000_000n);
 
 const ledger = new MemoryLedger();
 let runner: StartedRunner;
@@ -27,6 +29,7 @@ beforeAll(async () => {
     ZGAS_CHAIN_ID: '73405',
     ZGAS_RUNNER_WORKERS: '2',
     ZGAS_SIGNATURE_BACKEND: 'noble',
+    ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '600',
     // v1's wall-clock limit: a call running longer was signed Aborted. It no longer exists.
     ZGAS_CALL_TIME_LIMIT_MS: '20',
   });
@@ -49,7 +52,7 @@ describe('status Aborted', () => {
   it("is not produced by another session's abort, nor by an abort signed by a stranger or forged", async () => {
     const victim = client();
     const bystander = client();
-    const running = victim.call(SPIN_FOREVER, LONG_CALL);
+    const running = victim.call(SPIN_FOREVER, HUGE_CALL);
     await until(() => runner.pool.busy > 0, 'the call to start');
     // the other session is aborted both ways
     expect((await bystander.abort()).status).toBe(202);
@@ -60,17 +63,17 @@ describe('status Aborted', () => {
     // an Abort of the bystander's session sent to the victim's URL
     expect((await victim.abort(bystander.abortCall())).json['code']).toBe('NotAnAbort');
     const res = await running;
-    expect(res.receipt).toMatchObject({ status: CallStatus.OutOfGas, callGas: LONG_CALL });
+    expect(res.receipt).toMatchObject({ status: CallStatus.OutOfGas, callGas: HUGE_CALL });
   });
 
   it("is produced for a call stopped by its own session's abort, and then no invocation runs", async () => {
     const user = client();
-    const running = user.call(SPIN_FOREVER, LONG_CALL);
+    const running = user.call(SPIN_FOREVER, HUGE_CALL);
     await until(() => runner.pool.busy > 0, 'the call to start');
     expect((await user.abort()).status).toBe(202);
     const res = await running;
     expect(res.receipt?.status).toBe(CallStatus.Aborted);
-    expect(res.receipt!.callGas < LONG_CALL).toBe(true);
+    expect(res.receipt!.callGas < HUGE_CALL).toBe(true);
     expect((await user.call('1')).json.code).toBe('SessionNotOpen');
   });
 });

@@ -17,6 +17,7 @@ import { encodeStateBytes, hashState, stateFromEntries } from '../../unikernel-r
 import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { fmt, percentile, printTable, writeResults } from './harness.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 
 const ABORTS = Number(process.env.ZGAS_BENCH_ABORTS ?? 250);
 const WARMUP = 10;
@@ -32,7 +33,7 @@ export async function run(): Promise<void> {
   const sessionId = `0x${'5a'.repeat(32)}` as Hash;
   const reexecutor = createReexecutor(table);
   const pool = new WorkerPool({ size: 1, timeoutMs: 60_000 });
-  const job = (seq: bigint): CallJob => ({
+  const job = (seq: bigint): CallJob => ({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
     prepared: prepareModule(module, table),
     prices: hostPrices(table),
     preState,
@@ -57,7 +58,7 @@ export async function run(): Promise<void> {
       const answeredAt = now();
       if (outcome.status !== CallStatus.Aborted) throw new Error(`call ${i} ended with status ${outcome.status}, not Aborted`);
       const rerunStart = performance.now();
-      const judged = reexecutor.rerun({ module, preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
+      const judged = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module, preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
       const agrees = judged.status === CallStatus.OutOfGas && judged.callGas === outcome.callGas && judged.postStateHash === hashState(preState) && outcome.postStateHash === hashState(preState);
       const rerunMs = performance.now() - rerunStart;
       if (i < WARMUP) continue;

@@ -180,6 +180,8 @@ beforeAll(async () => {
   expect((await loadGenesis(genesisFile)).genesis).toEqual(genesis);
   // No verification in this process: only the two worker processes verify.
   node = await startNode({ config, genesis, log: silentLogger, listen: false, workers: 0, reconcileIntervalMs: 3_600_000, reconcileAfterMs: 0 });
+  // Calls are judged against the committed state: wait until the genesis is.
+  await node.host.waitForHeight(0n, { timeoutMs: 120_000 });
   workers = await spawnWorkers();
 }, WAIT_MS);
 

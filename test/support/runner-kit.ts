@@ -3,6 +3,7 @@
  * user's client that signs invocations acknowledging the previous receipt and keeps the session's
  * state from the returned writes, as DESIGN §4 asks of a client.
  */
+import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 import type { FastifyInstance } from 'fastify';
 import vectors from '../vectors/vectors.json' with { type: 'json' };
 import { encodeMethod } from '../../contracts/abi/methods.ts';
@@ -62,6 +63,7 @@ export async function testRunner(options: TestRunnerOptions = {}): Promise<TestR
     backend: nobleBackend,
     maxCallGasLimit: options.maxCallGasLimit ?? gas(10_000_000_000n),
     maxInputBytes: options.maxInputBytes ?? 1024 * 1024,
+    maxStateBytes: DEFAULT_MAX_STATE_BYTES,
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.push === undefined ? {} : { push: options.push }),
   });
@@ -188,7 +190,7 @@ export class TestClient {
 }
 
 /** Waits for a condition, polling, with a generous bound (never a fixed sleep). */
-export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -15,6 +15,7 @@ import { hostPrices, prepareModule } from './prepare.ts';
 import { EMPTY_STATE, hashState, stateFromEntries } from './state.ts';
 import type { State } from './state.ts';
 import { gasTableByName } from './tables.ts';
+import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
 
 const table = gasTableByName();
 const prices = hostPrices(table);
@@ -24,7 +25,7 @@ const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 function run(name: ZAppName, input: string, options: { state?: State; gasLimit?: bigint; seq?: bigint } = {}): CallOutcome {
   return executeCall(
     prepareModule(loadZApp(name), table),
-    { preState: options.state ?? EMPTY_STATE, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: options.state ?? EMPTY_STATE, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
     prices,
   );
 }
@@ -163,10 +164,10 @@ describe('limits', () => {
     Atomics.store(flag, 0, 1);
     const prepared = prepareModule(loadZApp('spin'), table);
     const request = { preState: EMPTY_STATE, input: utf8Bytes('1000000'), gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n) };
-    const aborted = executeCall(prepared, { ...request, abortFlag: flag }, prices);
+    const aborted = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, ...request, abortFlag: flag }, prices);
     expect(aborted.status).toBe(CallStatus.Aborted);
     expectUnchanged(aborted, EMPTY_STATE);
-    const rejudged = executeCall(prepared, { ...request, gasLimit: aborted.callGas }, prices);
+    const rejudged = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, ...request, gasLimit: aborted.callGas }, prices);
     expect(rejudged.status).toBe(CallStatus.OutOfGas);
     expect(rejudged.callGas).toBe(aborted.callGas);
   });
@@ -191,7 +192,7 @@ describe('limits', () => {
     const limit = 1_000_000_000n;
     const outcome = (call: string): CallOutcome => executeCall(
       prepareModule(module(call), table),
-      { preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
+      { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
       prices,
     );
     // the same instructions ending in a trap of the guest's own
@@ -214,7 +215,7 @@ describe('limits', () => {
 describe('instantiation', () => {
   const call = (bytes: Uint8Array, gasLimit = 10n ** 12n): CallOutcome => executeCall(
     prepareModule(bytes, table),
-    { preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
     prices,
   );
 

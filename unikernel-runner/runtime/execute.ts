@@ -13,6 +13,7 @@ import type { Meter } from '../metering/meter.ts';
 import { effectsGas, GuestTrap, hostFunctions, readGuest, StateView, writeGuest } from './host.ts';
 import type { HostPrices } from './host.ts';
 import { hashState } from './state.ts';
+import { MAX_STATE_BYTES } from './state.ts';
 import type { State } from './state.ts';
 
 /** The largest input a call takes. */
@@ -39,6 +40,8 @@ export interface CallRequest {
   seed: Uint8Array;
   /** Set to non-zero to stop the call at its next refill checkpoint. */
   abortFlag?: Int32Array;
+  /** The genesis maxStateBytes: a call that would leave a larger state (canonical encoding) traps. */
+  maxStateBytes: number;
 }
 
 export interface CallOutcome {
@@ -114,7 +117,7 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
     const output = readGuest(guest.memory, Number(packed >> 32n), outputLength);
     const diff = view.diff();
     charge(effectsGas(prices, diff, output.length));
-    const postState = view.commit(diff);
+    const postState = view.commit(diff, Math.min(request.maxStateBytes, MAX_STATE_BYTES));
     return {
       status: CallStatus.Ok,
       callGas: usedGas(),

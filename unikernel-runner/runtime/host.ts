@@ -4,7 +4,7 @@
  */
 import { bytesToHex } from '../../contracts/hex.ts';
 import type { Hex } from '../../contracts/types.ts';
-import { MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
+import { encodedEntryBytes, MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
 import type { State } from './state.ts';
 import type { BytePrice } from '../metering/table.ts';
 
@@ -65,8 +65,11 @@ export class StateView {
     return out;
   }
 
-  /** The post-state: the pre-state with the diff applied (a new map; the pre-state is untouched). */
-  commit(diff = this.diff()): State {
+  /**
+   * The post-state: the pre-state with the diff applied (a new map; the pre-state is untouched). A
+   * state above `maxStateBytes` in its canonical encoding traps the call.
+   */
+  commit(diff = this.diff(), maxStateBytes: number = MAX_STATE_BYTES): State {
     if (diff.length === 0) return this.pre;
     const next = new Map(this.pre);
     for (const [key, value] of diff) {
@@ -75,8 +78,8 @@ export class StateView {
     }
     if (next.size > MAX_STATE_ENTRIES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_ENTRIES} entries`);
     let bytes = 0;
-    for (const [key, value] of next) bytes += (key.length - 2) / 2 + value.length;
-    if (bytes > MAX_STATE_BYTES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_BYTES} bytes`);
+    for (const [key, value] of next) bytes += encodedEntryBytes((key.length - 2) / 2, value.length);
+    if (bytes > maxStateBytes) throw new GuestTrap(`the state would take more than ${maxStateBytes} bytes`);
     return next;
   }
 }

@@ -12,6 +12,7 @@ import { createReexecutor } from './reexecutor.ts';
 import { encodeStateBytes } from './state.ts';
 import type { State } from './state.ts';
 import { gasTableByName } from './tables.ts';
+import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
 
 let runner: TestRunner;
 const reexecutor = createReexecutor(gasTableByName());
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 function rerun(receipt: SettlementReceipt, preState: State, input: Uint8Array, gasLimit: Gas = receipt.callGasLimit) {
-  return reexecutor.rerun({ module: loadZApp('counter'), preState: encodeStateBytes(preState), input, gasLimit, seed: contextSeed(receipt.sessionId, receipt.seq) });
+  return reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: loadZApp('counter'), preState: encodeStateBytes(preState), input, gasLimit, seed: contextSeed(receipt.sessionId, receipt.seq) });
 }
 
 describe('createReexecutor', () => {

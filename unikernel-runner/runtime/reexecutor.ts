@@ -17,7 +17,7 @@ export function createReexecutor(table: GasTable): Reexecutor {
       const prepared = prepareModule(request.module, table);
       const outcome = executeCall(
         prepared,
-        { preState: decodeStateBytes(request.preState), input: request.input, gasLimit: request.gasLimit, seed: request.seed },
+        { preState: decodeStateBytes(request.preState), input: request.input, gasLimit: request.gasLimit, seed: request.seed, maxStateBytes: request.maxStateBytes },
         prices,
       );
       return { callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status };

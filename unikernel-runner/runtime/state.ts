@@ -6,6 +6,7 @@
 import { ZgasError } from '../../contracts/errors.ts';
 import { decodeState, encodeState, MAX_STATE_KEY_BYTES, stateHash } from '../../contracts/hash.ts';
 import { bytesToHex, hexToBytes } from '../../contracts/hex.ts';
+import { DEFAULT_PARAMS } from '../../contracts/gas/genesis.ts';
 import type { Hash, Hex } from '../../contracts/types.ts';
 
 export { MAX_STATE_KEY_BYTES };
@@ -13,8 +14,16 @@ export { MAX_STATE_KEY_BYTES };
 export const MAX_STATE_VALUE_BYTES = 64 * 1024;
 /** The most entries a session's state may hold. */
 export const MAX_STATE_ENTRIES = 16_384;
-/** The most bytes (keys + values) a session's state may hold. */
+/**
+ * The most bytes a session's state may take in its canonical encoding (8 bytes of lengths per entry,
+ * the key and the value): the runtime's ceiling. A genesis sets its own `maxStateBytes` at or below
+ * it, and every call runs under that: a state a receipt can reach fits a Challenge.
+ */
 export const MAX_STATE_BYTES = 16 * 1024 * 1024;
+/** The default genesis maxStateBytes (a genesis file may set its own, at most MAX_STATE_BYTES). */
+export const DEFAULT_MAX_STATE_BYTES = Number(DEFAULT_PARAMS.maxStateBytes);
+/** The bytes one entry takes in the canonical state encoding. */
+export const encodedEntryBytes = (keyBytes: number, valueBytes: number): number => 8 + keyBytes + valueBytes;
 /** The most distinct keys one call may write or delete. */
 export const MAX_WRITES_PER_CALL = 1_024;
 

@@ -26,6 +26,7 @@ export interface RunMessage {
   input: Uint8Array;
   gasLimit: Gas;
   seed: Uint8Array;
+  maxStateBytes: number;
 }
 
 export type ReplyMessage =
@@ -47,7 +48,7 @@ export function runWorker(): void {
     try {
       const outcome = executeCall(
         message.prepared,
-        { preState: message.preState, input: message.input, gasLimit: message.gasLimit, seed: message.seed, abortFlag },
+        { preState: message.preState, input: message.input, gasLimit: message.gasLimit, seed: message.seed, maxStateBytes: message.maxStateBytes, abortFlag },
         message.prices,
       );
       reply = { id: message.id, ok: true, outcome, finishedAtMs: performance.timeOrigin + performance.now() };

@@ -12,12 +12,15 @@ import { gasTableByName } from '../runtime/tables.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { keys, openTestSession, testDomain, TestClient, testRunner, until } from '../../test/support/runner-kit.ts';
 import type { TestRunner } from '../../test/support/runner-kit.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../runtime/state.ts';
 
 let runner: TestRunner;
+/** The largest callGasLimit the test runner accepts: a spin call surely still running when an abort lands. */
+const HUGE_CALL = gas(10_000_000_000n);
 const text = (hex: string) => Buffer.from(hexToBytes(hex as `0x${string}`)).toString();
 
 beforeAll(async () => {
-  runner = await testRunner({ maxCallGasLimit: gas(2_000_000_000n), maxInputBytes: 4096 });
+  runner = await testRunner({ maxCallGasLimit: HUGE_CALL, maxInputBytes: 4096 });
 });
 afterAll(async () => {
   await runner.close();
@@ -112,8 +115,8 @@ describe('POST /v1/sessions/:id/calls', () => {
   it('refuses an input above maxInputBytes and a callGasLimit above the close-grace bound, running nothing', async () => {
     const user = client('hello');
     expect(await user.call(new Uint8Array(4097))).toMatchObject({ status: 413, json: { code: 'LimitExceeded' } });
-    expect(await user.call('x', gas(2_000_000_001n))).toMatchObject({ status: 409, json: { code: 'CallGasLimitTooHigh' } });
-    expect((await user.call(new Uint8Array(4096), gas(2_000_000_000n))).status).toBe(200);
+    expect(await user.call('x', gas(HUGE_CALL + 1n))).toMatchObject({ status: 409, json: { code: 'CallGasLimitTooHigh' } });
+    expect((await user.call(new Uint8Array(4096), HUGE_CALL)).status).toBe(200);
   });
 
   it('refuses when the module bytes do not match the session moduleHash', async () => {
@@ -136,7 +139,7 @@ describe('POST /v1/sessions/:id/calls', () => {
   it('an abort from the ledger stops the running call: Aborted receipt, pushed, reproduced by re-execution', async () => {
     const user = client('spin');
     await user.call('1');
-    const running = user.call('100000000000', gas(2_000_000_000n));
+    const running = user.call('100000000000', HUGE_CALL);
     await until(() => runner.pool.busy > 0, 'the call to start');
     runner.ledger.abort(user.sessionId);
     const res = await running;
@@ -146,7 +149,7 @@ describe('POST /v1/sessions/:id/calls', () => {
     expect(receipt.postStateHash).toBe(receipt.preStateHash);
     await runner.calls.flush();
     expect(runner.ledger.receipts.some((r) => r.sessionId === user.sessionId && r.status === CallStatus.Aborted)).toBe(true);
-    const judged = createReexecutor(gasTableByName()).rerun({
+    const judged = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
       module: loadZApp('spin'),
       preState: new Uint8Array(0),
       input: utf8Bytes('100000000000'),
@@ -159,8 +162,11 @@ describe('POST /v1/sessions/:id/calls', () => {
 
   it('a session closed while a call runs lets the call finish and runs no new invocation', async () => {
     const user = client('spin');
-    const running = user.call('3000000', gas(2_000_000_000n));
-    await until(() => runner.pool.busy > 0, 'the call to start');
+    let answered = false;
+    const running = user.call('200000000', HUGE_CALL).finally(() => {
+      answered = true;
+    });
+    await until(() => runner.pool.busy > 0 || answered, 'the call to start');
     runner.ledger.closeSession(user.sessionId);
     const res = await running;
     expect(res.receipt?.status).toBe(CallStatus.Ok);
@@ -203,7 +209,7 @@ describe('GET /v1/sessions/:id/receipts/latest', () => {
 describe('POST /v1/sessions/:id/abort', () => {
   it("the user's signed Abort stops the running call at once and no new invocation runs", async () => {
     const user = client('spin');
-    const running = user.call('100000000000', gas(2_000_000_000n));
+    const running = user.call('100000000000', HUGE_CALL);
     await until(() => runner.pool.busy > 0, 'the call to start');
     expect(await user.abort()).toMatchObject({ status: 202, json: { aborted: true } });
     const res = await running;

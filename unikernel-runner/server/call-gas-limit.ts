@@ -9,11 +9,12 @@ import type { Gas } from '../../contracts/units.ts';
 
 /**
  * A conservative rate of metered execution, in gas per second. Measured on the 2-core development
- * machine (tsx, one call, default table): a tight loop runs at 770 Mgas/s to 2.8 Ggas/s, small
- * state-writing zApps (counter, fuddor-meme), dominated by instantiation, at about 1.5 Mgas/s but
- * in a few milliseconds. The table prices work so that one gas buys about the same time
- * everywhere; 50 Mgas/s leaves a margin of 15x on the slowest long-running loop measured, for a
- * slower or busier machine. A provider sets its own figure with ZGAS_RUNNER_GAS_PER_SECOND.
+ * machine (tsx, one call of 2 Ggas, default table): the `loop` test module runs at 1.65 Ggas/s,
+ * `spin` at 10 Ggas/s; small state-writing zApps (counter, fuddor-meme) are dominated by their
+ * fixed instantiation and end in a few milliseconds whatever the rate. The table prices work so
+ * that one gas buys about the same time everywhere; 50 Mgas/s leaves a margin of 30x on the slowest
+ * long-running module measured, for a slower or busier machine. A provider sets its own figure with
+ * ZGAS_RUNNER_GAS_PER_SECOND.
  */
 export const CONSERVATIVE_GAS_PER_SECOND = 50_000_000n;
 

@@ -50,6 +50,8 @@ export interface CallServiceDeps {
   maxCallGasLimit: Gas;
   /** Genesis maxInputBytes. */
   maxInputBytes: number;
+  /** Genesis maxStateBytes: the state a call may leave (the re-executor holds calls to the same). */
+  maxStateBytes: number;
   /** Default: in memory. */
   log?: SessionLog;
   /** Default: every receipt at once. */
@@ -240,7 +242,7 @@ export class CallService {
     const { deps } = this;
     // The bytes were checked against moduleHash when fetched: the prepared module is found by that hash, not hashed again.
     const prepared = prepareModule(await this.module(ledgerSession), deps.table, ledgerSession.moduleHash.toLowerCase() as Hash);
-    const call = deps.pool.submit({
+    const call = deps.pool.submit({ maxStateBytes: deps.maxStateBytes,
       prepared,
       prices: this.prices,
       preState: session.state,

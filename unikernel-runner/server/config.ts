@@ -7,6 +7,7 @@
  * ZGAS_RUNNER_LOG_MAX_BYTES, ZGAS_RUNNER_LOG_MAX_SESSION_BYTES, ZGAS_RECEIPT_PUSH,
  * ZGAS_RECEIPT_FLUSH_MS. Empty strings count as unset.
  */
+import { MAX_STATE_BYTES } from '../runtime/state.ts';
 import os from 'node:os';
 import { z } from 'zod';
 import { ZgasError } from '../../contracts/errors.ts';
@@ -49,6 +50,8 @@ export interface RunnerConfig {
   signatureBackend: (typeof SIGNATURE_BACKENDS)[number];
   /** Genesis maxInputBytes: a larger input is refused before it runs. */
   maxInputBytes: number;
+  /** Genesis maxStateBytes: a call that would leave a larger state traps (as it does on re-execution). */
+  maxStateBytes: number;
   /** Genesis closeGracePeriodSeconds: bounds the callGasLimit accepted (call-gas-limit.ts). */
   closeGracePeriodSeconds: bigint;
   /** The conservative metering rate the callGasLimit bound is computed with. */
@@ -84,6 +87,7 @@ const schema = z.object({
   ZGAS_RUNNER_WORKERS: optional(int(1, MAX_POOL_SIZE), String(Math.min(MAX_POOL_SIZE, os.availableParallelism()))),
   ZGAS_SIGNATURE_BACKEND: optional(z.enum(SIGNATURE_BACKENDS), 'default'),
   ZGAS_MAX_INPUT_BYTES: optional(int(1, MAX_INVOCATION_INPUT_BYTES), DEFAULT_PARAMS.maxInputBytes.toString()),
+  ZGAS_MAX_STATE_BYTES: optional(int(1, MAX_STATE_BYTES), DEFAULT_PARAMS.maxStateBytes.toString()),
   ZGAS_CLOSE_GRACE_PERIOD_SECONDS: optional(bigint(1n, 86_400n * 365n), DEFAULT_PARAMS.closeGracePeriodSeconds.toString()),
   ZGAS_RUNNER_GAS_PER_SECOND: optional(bigint(1n, 1_000_000_000_000n), CONSERVATIVE_GAS_PER_SECOND.toString()),
   // Unset: the whole close grace, twice as long as the longest call accepted takes at the conservative rate.
@@ -124,6 +128,7 @@ export function loadRunnerConfig(env: Record<string, string | undefined> = proce
     workers: e.ZGAS_RUNNER_WORKERS,
     signatureBackend: e.ZGAS_SIGNATURE_BACKEND,
     maxInputBytes: e.ZGAS_MAX_INPUT_BYTES,
+    maxStateBytes: e.ZGAS_MAX_STATE_BYTES,
     closeGracePeriodSeconds: e.ZGAS_CLOSE_GRACE_PERIOD_SECONDS,
     gasPerSecond: e.ZGAS_RUNNER_GAS_PER_SECOND,
     callTimeoutMs: e.ZGAS_CALL_TIMEOUT_MS ?? Math.min(MAX_CALL_TIMEOUT_MS, Number(e.ZGAS_CLOSE_GRACE_PERIOD_SECONDS) * 1000),

@@ -100,6 +100,8 @@ async function start(dir: string | null): Promise<StartedRunner> {
     ZGAS_RUNNER_WORKERS: '1',
     ZGAS_SIGNATURE_BACKEND: 'noble',
     ZGAS_RUNNER_DATA_DIR: dir ?? '',
+    // a close grace that allows the chain's largest callGasLimit: the aborted call is surely still running
+    ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '600',
   });
   const runner = await startRunner(config, { log: () => undefined });
   started.push(runner);
@@ -118,7 +120,7 @@ class Client {
     return invocationToJson(
       signInvocationRequest(
         domain,
-        { sessionId: this.sessionId, seq, callGasLimit: gas(1_000_000_000n), input: bytesToHex(utf8Bytes(input)), preStateHash: this.preStateHash, ackedGas: this.ackedGas },
+        { sessionId: this.sessionId, seq, callGasLimit: gas(10_000_000_000n), input: bytesToHex(utf8Bytes(input)), preStateHash: this.preStateHash, ackedGas: this.ackedGas },
         keys.user.privateKey,
       ),
     );

@@ -75,6 +75,7 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     backend,
     maxCallGasLimit: maxCallGas,
     maxInputBytes: config.maxInputBytes,
+    maxStateBytes: config.maxStateBytes,
     log: sessionLog,
     push: { mode: config.receiptPush, flushIntervalMs: config.receiptFlushMs },
     onPushError: (error, receipts) => log('receipt push failed', { error: String(error), seqs: receipts.map((r) => r.seq.toString()) }),

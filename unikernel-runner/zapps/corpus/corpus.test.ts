@@ -22,6 +22,7 @@ import { gasTableByName } from '../../runtime/tables.ts';
 import { clangVersion, compileProgram } from './build.ts';
 import { CORPUS, corpusManifest, loadCorpusModule } from './corpus.ts';
 import type { CorpusName } from './corpus.ts';
+import { DEFAULT_MAX_STATE_BYTES } from '../../runtime/state.ts';
 
 const table = gasTableByName();
 const extended = gasTableByName('zgas-wasm-extended-v1');
@@ -112,13 +113,13 @@ describe.each(CORPUS)('corpus %s', (name) => {
     const input = utf8Bytes(text);
     const expected = runUnmetered(bytes, input);
     const seed = contextSeed(SESSION, 1n);
-    const outcome = executeCall(prepareModule(bytes, table), { preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }, prices);
+    const outcome = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }, prices);
     expect(outcome.status, outcome.trap).toBe(CallStatus.Ok);
     expect(Buffer.from(outcome.output).toString()).toBe(Buffer.from(expected).toString());
-    const rerun = reexecutor.rerun({ module: bytes.slice(), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
+    const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: bytes.slice(), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
     expect(rerun).toEqual({ callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
     // the last gas unit matters here too
-    const short = executeCall(prepareModule(bytes, table), { preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
+    const short = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
     expect(short.status).toBe(CallStatus.OutOfGas);
   });
 });
@@ -132,9 +133,9 @@ describe('the corpus through the worker pool', () => {
     for (const name of CORPUS) {
       const input = utf8Bytes(INPUTS[name].at(-1)!);
       const seed = contextSeed(SESSION, 2n);
-      const outcome = await pool.submit({ prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
+      const outcome = await pool.submit({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
       expect(outcome.status, name).toBe(CallStatus.Ok);
-      const rerun = reexecutor.rerun({ module: loadCorpusModule(name), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
+      const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: loadCorpusModule(name), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
       expect({ name, ...rerun }).toEqual({ name, callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
     }
   }, 120_000);
