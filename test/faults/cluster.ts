@@ -60,6 +60,8 @@ export async function startCluster(name: string): Promise<Cluster> {
   const startNode = async (): Promise<ZgasProcess> => {
     const node = spawnZgas(['node', '--port', String(port), '--workers', '1'], { ...env, ZGAS_LOG_LEVEL: 'info' });
     await until('the node to listen', async () => (node.output().includes('zgas node listening') ? true : undefined), START_WAIT_MS, () => node.output());
+    // Calls are judged against the committed state: wait until the genesis is.
+    await until('the genesis to be committed', async () => ((await fetch(`http://127.0.0.1:${port}/v1/momentums/0`)).status === 200 ? true : undefined), START_WAIT_MS, () => node.output());
     return node;
   };
   const worker = spawnZgas(['worker', '--concurrency', '2'], env);

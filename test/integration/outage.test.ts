@@ -113,6 +113,8 @@ beforeAll(async () => {
     ZGAS_MOMENTUM_INTERVAL_MS: '50',
   });
   await until('the node to listen', async () => (output().includes('zgas node listening') ? true : undefined), WAIT_MS, output);
+  // Calls are judged against the committed state: wait until the genesis is.
+  await until('the genesis to be committed', async () => ((await fetch(`${base}/v1/momentums/0`)).status === 200 ? true : undefined), WAIT_MS, output);
 }, WAIT_MS);
 
 afterAll(async () => {
