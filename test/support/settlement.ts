@@ -68,6 +68,8 @@ export async function startSettlementNode(opts: { name: string; genesis: Genesis
     ...(opts.reexecutor === undefined ? {} : { reexecutor: opts.reexecutor }),
     publish: (events) => bus.publish(events),
   });
+  // Calls are judged against the committed state: wait until the genesis is.
+  await host.waitForHeight(0n, { timeoutMs: 120_000 });
   const api = await buildApi({
     db, queue, bus, domain, genesis, metrics: createMetrics(), log: silentLogger, clock: () => clock.now,
     limits: { rateLimitMax: false, ...opts.limits },
