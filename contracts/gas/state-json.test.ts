@@ -49,10 +49,10 @@ describe('every entity reads back at its maximum values', () => {
       lastInvocation: { callGasLimit: G, inputHash: H, preStateHash: H, ackedGas: G }, coverageFloorSeq: U,
       coverage: Array.from({ length: MAX_COVERAGE_ENTRIES }, () => ({ upToSeq: U, challengeDeadline: U })),
       judgedSeqs: Array.from({ length: MAX_JUDGED_SEQS_PER_SESSION }, () => U),
-      status: 'closing', stopCall: true, slashed: true, openedAt: U, expiresAt: U, closesAt: U, finalizedAt: U,
+      status: 'closing', stopCall: true, slashed: true, openedAt: U, expiresAt: U, closesAt: U, finalizedAt: U, removeAt: U,
     };
     expect(sessionFromJson(roundTrip(sessionJson(H, s)))).toEqual([H, s]);
-    const fresh: Session = { ...s, lastReceiptHash: null, lastInvocation: null, closesAt: null, finalizedAt: null, coverage: [], judgedSeqs: [] };
+    const fresh: Session = { ...s, lastReceiptHash: null, lastInvocation: null, closesAt: null, finalizedAt: null, removeAt: null, coverage: [], judgedSeqs: [] };
     expect(sessionFromJson(roundTrip(sessionJson(H, fresh)))).toEqual([H, fresh]);
     const over = roundTrip(sessionJson(H, { ...s, settledGas: 0n as Gas }));
     over.settledGas = (MAX_UINT64 + 1n).toString();
