@@ -441,6 +441,8 @@ export function sessionFromJson(v: unknown, path = 'session'): [Hash, Session] {
   const s = obj(v, path);
   const status = str(s.status, `${path}.status`);
   if (!STATUSES.has(status)) fail(`${path}.status`, 'expected open, closing or closed');
+  // The removal queue is rebuilt from removeAt: a closed session without one would never leave.
+  if ((status === 'closed') !== (s.removeAt !== null)) fail(`${path}.removeAt`, 'set exactly when the session is closed');
   let lastInvocation: SettledInvocation | null = null;
   if (s.lastInvocation !== null) {
     const q = obj(s.lastInvocation, `${path}.lastInvocation`);
