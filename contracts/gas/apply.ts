@@ -10,6 +10,7 @@ import type { ChallengeOutcome } from './challenge.ts';
 import type { ContractEvent } from './events.ts';
 import { MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES, SECONDS_PER_DAY } from './limits.ts';
 import { addPending, challengeDeadline, credit, debit, finalize, mature, pendingHasRoom, takeHold } from './ops.ts';
+import { removeDueSessions } from './removal.ts';
 import { settleBatch } from './settle.ts';
 import type { ReceiptOutcome } from './settle.ts';
 import type { Session, State } from './state.ts';
@@ -47,9 +48,22 @@ const failure = (error: ZgasError): InputResult => ({ ok: false, code: error.cod
  * entities the input touches are copied; on success they replace the committed ones in `state`
  * (which is updated in place and returned), after the invariants are checked on them. A failed
  * call changes nothing but its sender's nonce; a bad nonce or a bad batch changes nothing.
- * Errors other than ZgasError (invariant violations) are bugs and propagate.
+ * Errors other than ZgasError (invariant violations) are bugs and propagate. First, whatever the
+ * input's outcome, closed sessions whose removeAt has come leave the state (at most
+ * MAX_SESSION_REMOVALS_PER_INPUT; `changed.removedSessions` names them).
  */
 export function apply(state: State, input: Input, context: Context): ApplyOutput {
+  const removed = removeDueSessions(state, context.timestamp);
+  const out = applyInput(state, input, context);
+  for (const id of removed) {
+    out.changed.sessions.add(id);
+    out.changed.removedSessions.add(id);
+  }
+  return out;
+}
+
+/** The input itself, after the due sessions were removed. */
+function applyInput(state: State, input: Input, context: Context): ApplyOutput {
   if (input.kind === 'receipts') {
     const tx = new Tx(state, context.timestamp);
     try {
@@ -322,7 +336,7 @@ const handlers: Handlers = {
       gasLimit: m.gasLimit, hold, upfrontGas, settledGas: 0n as Gas, billedGas: upfrontGas, lastSeq: 0n,
       lastReceiptHash: null, lastPostStateHash: EMPTY_STATE_HASH, lastInvocation: null, coverageFloorSeq: 0n,
       coverage: [], judgedSeqs: [], status: 'open', stopCall: false, slashed: false, openedAt: tx.now, expiresAt,
-      closesAt: null, finalizedAt: null,
+      closesAt: null, finalizedAt: null, removeAt: null,
     });
     addPending(tx, providerAddress, id, upfront, deadline);
     tx.emit({ type: 'SessionOpened', sessionId: id, zAppId, provider: providerAddress, user, gasLimit: m.gasLimit, hold, upfrontGas, expiresAt });

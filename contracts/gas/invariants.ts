@@ -2,7 +2,7 @@ import { assert } from '../errors.ts';
 import type { Hash } from '../types.ts';
 import { cost, MAX_UINT256, MAX_UINT64 } from '../units.ts';
 import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_PENDING_EARNINGS_PER_PROVIDER, MAX_UNBONDING_ENTRIES } from './limits.ts';
-import { computeTotals } from './state.ts';
+import { computeTotals, removalsOf } from './state.ts';
 import type { Provider, Session, State, ZApp } from './state.ts';
 
 /** What a session still reserves in its zApp's `held`: hold − cost(billedGas), nothing once closed. */
@@ -46,6 +46,9 @@ export function checkSession(id: Hash, s: Session, base?: Session): void {
   assert(s.status !== 'closing' || s.closesAt !== null, `${where}: closing without closesAt`);
   assert((s.status === 'closed') === (s.finalizedAt !== null), `${where}: finalizedAt disagrees with the status`);
   assert(!s.slashed || s.status === 'closed', `${where}: slashed but not closed`);
+  assert((s.status === 'closed') === (s.removeAt !== null), `${where}: removeAt disagrees with the status`);
+  if (s.removeAt !== null) assert(inGas(s.removeAt) && s.finalizedAt !== null && s.removeAt >= s.finalizedAt, `${where}: removeAt before finalizedAt`);
+  if (base !== undefined && base.removeAt !== null) assert(s.removeAt === base.removeAt, `${where}: removeAt moved after closing`);
   assert(s.coverageFloorSeq <= s.lastSeq, `${where}: coverage floor above lastSeq`);
   assert(s.coverage.length <= MAX_COVERAGE_ENTRIES && s.judgedSeqs.length <= MAX_JUDGED_SEQS_PER_SESSION, `${where}: a list over its limit`);
   let previous = s.coverageFloorSeq;
@@ -55,6 +58,8 @@ export function checkSession(id: Hash, s: Session, base?: Session): void {
     previous = c.upToSeq;
     deadline = c.challengeDeadline;
   }
+  // A closed session leaves only when none of its receipts can be challenged any more.
+  assert(s.removeAt === null || s.removeAt >= deadline, `${where}: removed before a coverage deadline`);
 }
 
 /** The provider's challengeableUntil covers every deadline of the session (settlements, and never-covered receipts after finalization). */
@@ -63,6 +68,7 @@ export function checkCoveredByProvider(id: Hash, s: Session, p: Readonly<Provide
   const last = s.coverage[s.coverage.length - 1];
   if (last !== undefined && !s.slashed) assert(p.challengeableUntil >= last.challengeDeadline, `session ${id}: covered past its provider's challengeableUntil`);
   if (s.finalizedAt !== null && !s.slashed) assert(p.challengeableUntil >= s.finalizedAt + windowSeconds, `session ${id}: finalized past its provider's challengeableUntil`);
+  if (s.finalizedAt !== null) assert(s.removeAt !== null && s.removeAt >= s.finalizedAt + windowSeconds, `session ${id}: removed before its never-covered receipts' deadline`);
 }
 
 export function checkZApp(id: Hash, z: ZApp): void {
@@ -121,4 +127,6 @@ export function checkInvariants(state: State): void {
     checkPending(a, p);
     assert(p.liveSessions === (liveBy.get(a) ?? 0), `provider ${a}: liveSessions miscounted`);
   }
+  const expected = removalsOf(state.sessions);
+  assert(expected.length === state.removals.length && expected.every((r, i) => r.removeAt === state.removals[i]!.removeAt && r.sessionId === state.removals[i]!.sessionId), 'the removal queue is not the closed sessions in (removeAt, sessionId) order');
 }

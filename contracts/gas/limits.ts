@@ -28,6 +28,11 @@ export const MAX_COVERAGE_ENTRIES = Number(MAX_CHALLENGE_WINDOW_SECONDS / SETTLE
  * so a provider challenging its own honest receipts cannot shield a fraudulent one.
  */
 export const MAX_JUDGED_SEQS_PER_SESSION = 64;
+/**
+ * Closed sessions one input removes at most, before the input itself (the oldest due first). Each
+ * input closes at most one session by FinalizeSession, so the queue of due sessions drains.
+ */
+export const MAX_SESSION_REMOVALS_PER_INPUT = 16;
 /** Seconds in the UTC day that openGasPerDay counts (momentum time). */
 export const SECONDS_PER_DAY = 86_400n;
 /**

@@ -6,6 +6,7 @@ import type { FraudKind } from './events.ts';
 import { BPS_DENOMINATOR } from './genesis.ts';
 import { outstanding } from './invariants.ts';
 import { MAX_PENDING_EARNINGS_PER_PROVIDER, SETTLEMENT_BUCKET_SECONDS } from './limits.ts';
+import { sessionRemoveAt } from './removal.ts';
 import type { GenesisParams, PendingEarning, Provider } from './state.ts';
 import type { Tx } from './tx.ts';
 
@@ -144,6 +145,7 @@ function release(tx: Tx, sessionId: Hash): Qsr {
   z.available = add(z.available, released);
   s.status = 'closed';
   s.finalizedAt = tx.now;
+  s.removeAt = sessionRemoveAt(s, tx.now, tx.state.params);
   tx.provider(s.provider).liveSessions -= 1;
   tx.emit({ type: 'SessionFinalized', sessionId, released, billedGas: s.billedGas });
   return released;

@@ -45,11 +45,13 @@ class Model {
     const before = cloneState(this.w.state);
     const out = apply(this.w.state, { kind: 'call', from, nonce: this.w.nonceOf(from), callHash: this.hash(), method }, this.w.context());
     tally(`${method.name}:${out.result.ok ? 'ok' : out.result.code}`);
+    if (out.changed.removedSessions.size > 0) tally('sessions:removed');
     if (out.result.ok) {
       for (const e of out.result.events) if (e.type === 'FraudProven') tally(`fraud:${e.kind}`);
       if (out.result.created !== undefined) (method.name === 'RegisterZApp' ? this.zApps : this.sessions).push(out.result.created);
     } else {
-      // a failed call changes nothing but its sender's nonce
+      // a failed call changes nothing but its sender's nonce (closed sessions due still leave first)
+      for (const id of out.changed.removedSessions) before.sessions.delete(id);
       const acc = before.accounts.get(from) ?? { balance: 0n as Qsr, nonce: 0n };
       before.accounts.set(from, { ...acc, nonce: acc.nonce + 1n });
       expect(stateDigest(this.w.state)).toBe(stateDigest(before));
@@ -195,7 +197,7 @@ describe('random interleavings of every method', () => {
       'OpenSession:ok', 'OpenSession:OfferChanged', 'OpenSession:OpenGasPerDayExceeded', 'Abort:ok', 'CloseSession:ok', 'FinalizeSession:ok', 'Retire:ok',
       'challenge:Upheld', 'challenge:Fraud', 'Challenge:AlreadyJudged', 'ClaimEarnings:ok', 'receipt:Settled', 'receipt:Duplicate', 'receipt:InvalidSigner',
       'receipt:InvalidInvocation', 'receipt:ConflictingInvocation', 'receipt:InvalidReceipt', 'fraud:challenge', 'fraud:contradiction', 'fraud:equivocation',
-      'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok',
+      'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok', 'sessions:removed',
     ]) {
       expect(seen.get(key) ?? 0, key).toBeGreaterThan(0);
     }

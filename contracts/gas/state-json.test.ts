@@ -49,11 +49,14 @@ describe('every entity reads back at its maximum values', () => {
       lastInvocation: { callGasLimit: G, inputHash: H, preStateHash: H, ackedGas: G }, coverageFloorSeq: U,
       coverage: Array.from({ length: MAX_COVERAGE_ENTRIES }, () => ({ upToSeq: U, challengeDeadline: U })),
       judgedSeqs: Array.from({ length: MAX_JUDGED_SEQS_PER_SESSION }, () => U),
-      status: 'closing', stopCall: true, slashed: true, openedAt: U, expiresAt: U, closesAt: U, finalizedAt: U,
+      status: 'closed', stopCall: true, slashed: true, openedAt: U, expiresAt: U, closesAt: U, finalizedAt: U, removeAt: U,
     };
     expect(sessionFromJson(roundTrip(sessionJson(H, s)))).toEqual([H, s]);
-    const fresh: Session = { ...s, lastReceiptHash: null, lastInvocation: null, closesAt: null, finalizedAt: null, coverage: [], judgedSeqs: [] };
+    const fresh: Session = { ...s, status: 'open', lastReceiptHash: null, lastInvocation: null, closesAt: null, finalizedAt: null, removeAt: null, coverage: [], judgedSeqs: [] };
     expect(sessionFromJson(roundTrip(sessionJson(H, fresh)))).toEqual([H, fresh]);
+    for (const bad of [{ ...s, removeAt: null }, { ...fresh, removeAt: U }]) {
+      expect(() => sessionFromJson(roundTrip(sessionJson(H, bad)))).toThrowError(expect.objectContaining({ code: 'InvalidField', details: expect.objectContaining({ path: 'session.removeAt' }) }));
+    }
     const over = roundTrip(sessionJson(H, { ...s, settledGas: 0n as Gas }));
     over.settledGas = (MAX_UINT64 + 1n).toString();
     expect(() => sessionFromJson(over)).toThrowError(expect.objectContaining({ code: 'InvalidField', details: expect.objectContaining({ path: 'session.settledGas' }) }));

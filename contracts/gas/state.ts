@@ -163,6 +163,23 @@ export interface Session {
   closesAt: bigint | null;
   /** When the session was finalized or slashed (null until closed); never-covered receipts stay challengeable until this + challengeWindowSeconds. */
   finalizedAt: bigint | null;
+  /**
+   * When the closed session leaves the state (null until closed): no receipt of it can be challenged
+   * from then on, so nothing needs it — max(finalizedAt + challengeWindowSeconds, newest coverage deadline).
+   */
+  removeAt: bigint | null;
+}
+
+/** A closed session due to leave the state at `removeAt`. */
+export interface Removal {
+  removeAt: bigint;
+  sessionId: Hash;
+}
+
+/** Orders removals by (removeAt, sessionId): the order in which sessions leave. */
+export function compareRemovals(a: Removal, b: Removal): number {
+  if (a.removeAt !== b.removeAt) return a.removeAt < b.removeAt ? -1 : 1;
+  return a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0;
 }
 
 export interface State {
@@ -176,6 +193,11 @@ export interface State {
   zApps: Map<Hash, ZApp>;
   providers: Map<Address, Provider>;
   sessions: Map<Hash, Session>;
+  /**
+   * Every closed session, ordered by (removeAt, sessionId): the sessions still to be removed. An
+   * index of the sessions' `removeAt` (rebuilt from them on load), so the state digest covers it.
+   */
+  removals: Removal[];
   /** QSR destroyed by slashing. */
   burned: Qsr;
   /** Running sums of where the QSR is; balances + escrow + providers + burned = supply. */
@@ -192,7 +214,7 @@ export interface Totals {
 export function emptyState(chainId: bigint, contract: Address, gasTable: Hash, params: GenesisParams): State {
   return {
     chainId, contract, gasTable, params, supply: 0n as Qsr,
-    accounts: new Map(), zApps: new Map(), providers: new Map(), sessions: new Map(), burned: 0n as Qsr,
+    accounts: new Map(), zApps: new Map(), providers: new Map(), sessions: new Map(), removals: [], burned: 0n as Qsr,
     totals: { balances: 0n, escrow: 0n, providers: 0n },
   };
 }
@@ -265,6 +287,7 @@ export function sessionJson(id: Hash, s: Session) {
     judgedSeqs: s.judgedSeqs.map(dec),
     status: s.status, stopCall: s.stopCall, slashed: s.slashed,
     openedAt: dec(s.openedAt), expiresAt: dec(s.expiresAt), closesAt: optDec(s.closesAt), finalizedAt: optDec(s.finalizedAt),
+    removeAt: optDec(s.removeAt),
   };
 }
 
@@ -281,7 +304,7 @@ export function paramsJson(p: GenesisParams) {
 
 const byKey = <V>(map: Map<string, V>): Array<[string, V]> => [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
-export const STATE_JSON_VERSION = 2;
+export const STATE_JSON_VERSION = 3;
 
 /** The whole state as JSON, entities sorted by key: canonical, so equal states give equal text. */
 export function stateToJson(state: State) {
@@ -418,6 +441,8 @@ export function sessionFromJson(v: unknown, path = 'session'): [Hash, Session] {
   const s = obj(v, path);
   const status = str(s.status, `${path}.status`);
   if (!STATUSES.has(status)) fail(`${path}.status`, 'expected open, closing or closed');
+  // The removal queue is rebuilt from removeAt: a closed session without one would never leave.
+  if ((status === 'closed') !== (s.removeAt !== null)) fail(`${path}.removeAt`, 'set exactly when the session is closed');
   let lastInvocation: SettledInvocation | null = null;
   if (s.lastInvocation !== null) {
     const q = obj(s.lastInvocation, `${path}.lastInvocation`);
@@ -445,6 +470,7 @@ export function sessionFromJson(v: unknown, path = 'session'): [Hash, Session] {
     status: status as SessionStatus, stopCall: bool(s.stopCall, `${path}.stopCall`), slashed: bool(s.slashed, `${path}.slashed`),
     openedAt: u64At(s.openedAt, `${path}.openedAt`), expiresAt: u64At(s.expiresAt, `${path}.expiresAt`),
     closesAt: optU64At(s.closesAt, `${path}.closesAt`), finalizedAt: optU64At(s.finalizedAt, `${path}.finalizedAt`),
+    removeAt: optU64At(s.removeAt, `${path}.removeAt`),
   }];
 }
 
@@ -462,10 +488,18 @@ export function stateFromJson(json: unknown): State {
   arr(j.zApps, 'zApps', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = zAppFromJson(v, `zApps[${i}]`); state.zApps.set(k, e); });
   arr(j.providers, 'providers', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = providerFromJson(v, `providers[${i}]`); state.providers.set(k, e); });
   arr(j.sessions, 'sessions', MAX_STATE_ENTITIES).forEach((v, i) => { const [k, e] = sessionFromJson(v, `sessions[${i}]`); state.sessions.set(k, e); });
+  state.removals = removalsOf(state.sessions);
   state.totals = computeTotals(state);
   const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
   if (total !== state.supply || total > MAX_UINT256) fail('supply', 'the entities and burned do not add up to the supply');
   return state;
+}
+
+/** The removal queue of these sessions: one entry per closed session, in removal order. */
+export function removalsOf(sessions: ReadonlyMap<Hash, Session>): Removal[] {
+  const out: Removal[] = [];
+  for (const [sessionId, s] of sessions) if (s.removeAt !== null) out.push({ removeAt: s.removeAt, sessionId });
+  return out.sort(compareRemovals);
 }
 
 /** An independent deep copy (O(state)); apply() never needs one, tests and hosts that fork state may. */

@@ -3,6 +3,7 @@ import type { Address, Hash } from '../types.ts';
 import { MAX_UINT256 } from '../units.ts';
 import type { Qsr } from '../units.ts';
 import type { ContractEvent } from './events.ts';
+import { enqueueRemoval } from './removal.ts';
 import { checkCoveredByProvider, checkProvider, checkSession, checkZApp, outstanding } from './invariants.ts';
 import { zAppValue, providerValue } from './state.ts';
 import type { Account, Provider, Session, State, ZApp } from './state.ts';
@@ -15,7 +16,7 @@ function cloneSession(s: Session): Session {
     billedGas: s.billedGas, lastSeq: s.lastSeq, lastReceiptHash: s.lastReceiptHash, lastPostStateHash: s.lastPostStateHash,
     lastInvocation: s.lastInvocation, coverageFloorSeq: s.coverageFloorSeq, coverage: s.coverage.slice(),
     judgedSeqs: s.judgedSeqs.slice(), status: s.status, stopCall: s.stopCall, slashed: s.slashed, openedAt: s.openedAt,
-    expiresAt: s.expiresAt, closesAt: s.closesAt, finalizedAt: s.finalizedAt,
+    expiresAt: s.expiresAt, closesAt: s.closesAt, finalizedAt: s.finalizedAt, removeAt: s.removeAt,
   };
 }
 
@@ -24,11 +25,14 @@ export interface Changed {
   accounts: Set<Address>;
   zApps: Set<Hash>;
   providers: Set<Address>;
+  /** Sessions written or removed (a removed one is no longer in the state: its row is deleted). */
   sessions: Set<Hash>;
+  /** Closed sessions removed from the state because their removeAt came (also listed in `sessions`). */
+  removedSessions: Set<Hash>;
   burned: boolean;
 }
 
-export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), burned: false });
+export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), removedSessions: new Set(), burned: false });
 
 /**
  * One input's view of the state. Accounts, zApps and providers are copy-on-write: writes go to
@@ -202,7 +206,11 @@ export class Tx {
     assert(balances + escrow + providers + burned === state.supply, 'conservation: totals + burned != supply');
     assert(burned <= MAX_UINT256, 'burned out of range');
 
-    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), burned: this.burnedDelta !== 0n };
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), removedSessions: new Set(), burned: this.burnedDelta !== 0n };
+    for (const [k, before] of this.sessionsBefore) {
+      const s = state.sessions.get(k)!;
+      if (before.status !== 'closed' && s.status === 'closed') enqueueRemoval(state, { removeAt: s.removeAt!, sessionId: k });
+    }
     for (const [k, d] of this.accounts) state.accounts.set(k, d);
     for (const [k, d] of this.zApps) state.zApps.set(k, d);
     for (const [k, d] of this.providers) state.providers.set(k, d);

@@ -185,7 +185,7 @@ describe('buildOverview', () => {
       zAppId, provider, user: owner, openedByOwner: true, price: 1_000n as Qsr, receiptSigner: provider, gasLimit: 600_000n as Gas, hold: 600n as Qsr,
       upfrontGas: 0n as Gas, settledGas: 100_000n as Gas, billedGas: 100_000n as Gas, lastSeq: 3n, lastReceiptHash: null,
       lastPostStateHash: h32(0), lastInvocation: null, coverageFloorSeq: 0n, coverage: [], judgedSeqs: [], status: 'open', stopCall: false,
-      slashed: false, openedAt: 1_000n, expiresAt: 1_100n, closesAt: null, finalizedAt: null,
+      slashed: false, openedAt: 1_000n, expiresAt: 1_100n, closesAt: null, finalizedAt: null, removeAt: null,
     };
     g.sessions.set(h32(0x4c), s);
     expect(totalSupply(g)).toBe(g.supply);

@@ -444,3 +444,61 @@ describe('host capping re-execution per momentum (PGlite)', () => {
     expect(reexecutor.calls.map((c) => c.gasLimit)).toEqual([limit, limit]);
   });
 });
+
+describe('closed sessions leave the store on Postgres', () => {
+  let db: TestDb;
+  let host: Host;
+  const time = testClock();
+  const SESSIONS = 20;
+
+  beforeAll(async () => {
+    db = await freshSchema('host_removal');
+    host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5 });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  const sessionRows = async (): Promise<number> => Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM sessions')).rows[0]!.n);
+
+  it('sessions users open, close and finalize on an open zApp leave no rows after their windows, and replay agrees', async () => {
+    const params = genesis().params;
+    const owner = new TestAccount(KEYS.owner);
+    const provider = new TestAccount(KEYS.provider);
+    const user = new TestAccount(KEYS.user);
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: true, openGasPerDay: 10n ** 12n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId, amount: QSR as Qsr });
+    await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr });
+    const ids: Hash[] = [];
+    for (let i = 0; i < SESSIONS; i++) ids.push(await submit(db, user, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: 100_000n as Gas, durationSeconds: 600n, ...ANY_CAPS }));
+    let last: Hash = ids[0]!;
+    for (const sessionId of ids) last = await submit(db, user, { name: 'CloseSession', sessionId });
+    await waitApplied(host, db, last);
+    time.advance(params.closeGracePeriodSeconds + 1n);
+    for (const sessionId of ids) last = await submit(db, user, { name: 'FinalizeSession', sessionId });
+    await waitApplied(host, db, last);
+    for (const sessionId of ids) expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed', removeAt: expect.any(String) });
+    expect(await sessionRows()).toBe(SESSIONS);
+
+    // Before the window ends, an input removes nothing.
+    const removeAt = (await Promise.all(ids.map((id) => getSession(db, id)))).map((s) => BigInt(s!.removeAt!)).reduce((a, b) => (a > b ? a : b));
+    time.advance(removeAt - time.clock() - 1n);
+    await waitApplied(host, db, await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 1n as Qsr }));
+    expect(await sessionRows()).toBe(SESSIONS);
+
+    // From removeAt on, each input removes up to 16: two inputs remove all 20 rows in their momentums.
+    time.advance(1n);
+    await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 1n as Qsr });
+    await waitApplied(host, db, await submit(db, owner, { name: 'Transfer', to: KEYS.user.address, amount: 1n as Qsr }));
+    expect(await sessionRows()).toBe(0);
+    expect(await getZApp(db, zAppId)).toMatchObject({ held: '0' });
+    expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ liveSessions: 0 });
+
+    const report = await replay(db, genesis());
+    expect(report.mismatches).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.height).toBe(host.height());
+  });
+});

@@ -58,6 +58,7 @@ const SESSIONS: Table = {
     ['coverageFloorSeq', 'coverage_floor_seq', 'num'], ['coverage', 'coverage', 'json'], ['judgedSeqs', 'judged_seqs', 'json'],
     ['status', 'status', 'text'], ['stopCall', 'stop_call', 'bool'], ['slashed', 'slashed', 'bool'],
     ['openedAt', 'opened_at', 'num'], ['expiresAt', 'expires_at', 'num'], ['closesAt', 'closes_at', 'num'], ['finalizedAt', 'finalized_at', 'num'],
+    ['removeAt', 'remove_at', 'num'],
   ],
 };
 

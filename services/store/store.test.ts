@@ -66,7 +66,7 @@ function maximalState(base: StateJson, conserved: 'balance' | 'available' | 'hel
       coverageFloorSeq: U64,
       coverage: [...Array(MAX_COVERAGE_ENTRIES).keys()].map(() => ({ upToSeq: U64, challengeDeadline: U64 })),
       judgedSeqs: [...Array(MAX_JUDGED_SEQS_PER_SESSION).keys()].map(() => U64),
-      status: 'closing', stopCall: true, slashed: true, openedAt: U64, expiresAt: U64, closesAt: U64, finalizedAt: U64,
+      status: 'closed', stopCall: true, slashed: true, openedAt: U64, expiresAt: U64, closesAt: U64, finalizedAt: U64, removeAt: U64,
     }],
   };
 }

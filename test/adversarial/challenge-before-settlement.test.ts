@@ -48,6 +48,8 @@ describe('a receipt is challengeable before it settles and until its deadline', 
     late.w.now += 660n;
     late.w.ok('other', { name: 'FinalizeSession', sessionId: late.id });
     late.w.now += late.w.state.params.challengeWindowSeconds;
-    late.w.fails('user', late.runner.challenge(1n), 'ChallengeWindowClosed');
+    // at the deadline nothing of the session can be challenged any more: it has left the state
+    late.w.fails('user', late.runner.challenge(1n), 'SessionNotFound');
+    expect(late.w.state.sessions.has(late.id)).toBe(false);
   });
 });

@@ -24,7 +24,7 @@ const sessionBody = {
   id: sessionId, zAppId, provider: provider.toLowerCase(), user: vectors.keys.user.address, openedByOwner: true, price: '7',
   receiptSigner: vectors.keys.receiptSigner.address, gasLimit: '1000000', hold: '7', upfrontGas: '0', settledGas: '12345', billedGas: '20000',
   lastSeq: '4', lastReceiptHash: null, lastPostStateHash: vectors.receipt.message.postStateHash, lastInvocation: null, coverageFloorSeq: '0', coverage: [],
-  judgedSeqs: [], status: 'closing', stopCall: true, slashed: false, openedAt: '1', expiresAt: '100', closesAt: '160', finalizedAt: null,
+  judgedSeqs: [], status: 'closing', stopCall: true, slashed: false, openedAt: '1', expiresAt: '100', closesAt: '160', finalizedAt: null, removeAt: null,
 };
 
 let server: Server;
