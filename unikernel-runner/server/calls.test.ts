@@ -37,4 +37,13 @@ describe('the session log of a closed session', () => {
     expect((await user.call('increment')).json.code).toBe('SessionNotOpen');
     expect(log.sessionIds()).not.toContain(user.sessionId);
   });
+
+  it('is removed by a sweep once the ledger no longer holds the session (it left the state after its windows)', async () => {
+    const user = new TestClient(runner.app, openTestSession(runner.ledger, 'counter'));
+    expect((await user.call('increment')).status).toBe(200);
+    expect(await runner.calls.pruneClosed()).toBe(0);
+    runner.ledger.sessions.delete(user.sessionId);
+    expect(await runner.calls.pruneClosed()).toBe(1);
+    expect(log.sessionIds()).not.toContain(user.sessionId);
+  });
 });

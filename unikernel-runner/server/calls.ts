@@ -215,13 +215,19 @@ export class CallService {
     return receipts.length;
   }
 
-  /** Removes the logs of sessions the ledger reports closed (but `except`, whose lock the caller holds); returns how many. */
+  /** Removes the logs of sessions the ledger reports closed or no longer holds (but `except`, whose lock the caller holds); returns how many. */
   async pruneClosed(except?: Hash): Promise<number> {
     let pruned = 0;
     for (const id of this.log.sessionIds()) {
       if (id === except || this.sessions.get(id)?.runningCallId != null) continue;
-      const ledgerSession = await this.deps.ledger.getSession(id).catch(() => null);
-      if (ledgerSession?.status !== 'closed') continue;
+      let ledgerSession;
+      try {
+        ledgerSession = await this.deps.ledger.getSession(id);
+      } catch {
+        continue;
+      }
+      // A session this runner served that the ledger no longer holds was closed and has left the state after its windows.
+      if (ledgerSession !== null && ledgerSession.status !== 'closed') continue;
       await this.locked(id, () => this.forget(id));
       pruned++;
     }
