@@ -232,10 +232,20 @@ describe('the demo flow on Postgres and Redis', { timeout: 300_000 }, () => {
     const page = await fetch(`${system.apiUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    const overview = (await (await fetch(`${system.apiUrl}/v1/overview`)).json()) as { counts: Record<string, string>; latest: { height: string } | null };
+    type Overview = { counts: Record<string, string>; latest: { height: string } | null };
+    const storedSessions = async (): Promise<string> => (await system.db.query<{ n: string }>('SELECT count(*)::text AS n FROM sessions')).rows[0]!.n;
+    // The demo opened six sessions; finalized ones leave the state once their windows have passed (the
+    // chain clock decides when), so the overview must show what the store holds at the time.
+    let overview: Overview | undefined;
+    for (const end = Date.now() + 60_000; ; ) {
+      const before = await storedSessions();
+      overview = (await (await fetch(`${system.apiUrl}/v1/overview`)).json()) as Overview;
+      if (overview.counts['sessions'] === before && (await storedSessions()) === before) break;
+      if (Date.now() > end) throw new Error(`the overview shows ${overview.counts['sessions']} sessions, the store ${before}`);
+    }
     expect(overview.counts['zApps']).toBe('3');
     expect(overview.counts['providers']).toBe('3');
-    expect(overview.counts['sessions']).toBe('6');
+    expect(Number(overview.counts['sessions'])).toBeLessThanOrEqual(6);
     expect(overview.latest).not.toBeNull();
   });
 
