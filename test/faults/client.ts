@@ -3,7 +3,7 @@
  * again after a refused connection, a dropped one or a retryable answer (429, 503 with
  * Retry-After), and records what the API accepted (202).
  */
-import type { Hash, SignedReceipt } from '../../contracts/types.ts';
+import type { Hash, SettlementReceipt } from '../../contracts/types.ts';
 
 /** The longest one request is retried before the scenario fails. */
 export const RETRY_BOUND_MS = 180_000;
@@ -11,7 +11,7 @@ const RETRY_PAUSE_MS = 200;
 
 export class RetryingClient {
   readonly calls = new Set<Hash>();
-  readonly receipts = new Map<Hash, SignedReceipt>();
+  readonly receipts = new Map<Hash, SettlementReceipt>();
   retries = 0;
   /** Statuses answered along the way (503s included), for the report. */
   readonly statuses = new Map<number, number>();
@@ -52,7 +52,7 @@ export class RetryingClient {
   }
 
   /** A receipt batch, sent until accepted; every digest must come back as accepted or duplicate. */
-  async receiptBatch(receipts: SignedReceipt[], digests: Hash[], body: unknown): Promise<void> {
+  async receiptBatch(receipts: SettlementReceipt[], digests: Hash[], body: unknown): Promise<void> {
     const { status, json } = await this.send('POST', '/v1/receipts', JSON.stringify(body));
     if (status !== 202) throw new Error(`receipt batch refused: ${status} ${JSON.stringify(json)}`);
     const answer = json as { accepted: Hash[]; duplicates: Hash[] };
