@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { encodeMethod } from '../../contracts/abi/index.ts';
 import { callHash, makeDomain, receiptDigest, settlementReceipt, signCall, signInvocation, signReceipt, verifyReceipt } from '../../contracts/eip712/index.ts';
 import { invocationOf } from '../../contracts/invocation.ts';
@@ -44,8 +43,8 @@ import { insertMomentum, insertReceipts, receiptCopyKey, saveAll, saveChanged } 
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import type { BenchTable } from './harness.ts';
 import { fmt, percentile, printTable, writeResults } from './harness.ts';
+import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
 
-const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const envInt = (name: string, fallback: number, max: number): number => {
   const v = Number(process.env[name] ?? fallback);
   return Number.isSafeInteger(v) && v > 0 ? Math.min(v, max) : fallback;
@@ -323,10 +322,7 @@ async function pipeline(setup: Setup, load: Load): Promise<PipelineResult> {
     await system?.close();
     rmSync(dir, { recursive: true, force: true });
     await dropSchema(schema);
-    const redis = new Redis(REDIS_URL);
-    const stale = await redis.keys(`${prefix}*`);
-    if (stale.length > 0) await redis.del(...stale);
-    redis.disconnect();
+    await dropRedisKeys(`${prefix}`);
   }
 }
 

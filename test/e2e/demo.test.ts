@@ -4,7 +4,6 @@
  * checked to the base unit. Waits are for conditions (settled seqs, chain time), never fixed sleeps.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BPS_DENOMINATOR } from '../../contracts/gas/genesis.ts';
 import { CallStatus } from '../../contracts/types.ts';
@@ -24,8 +23,8 @@ import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
 import { silentLogger } from '../../services/log.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
+import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
 
-const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const tag = randomBytes(4).toString('hex');
 const schema = uniqueSchemaName('e2e_demo');
 const prefix = `zgas-test-e2e-${tag}`;
@@ -66,10 +65,7 @@ afterAll(async () => {
   await actors?.close();
   await system?.close();
   await dropSchema(schema);
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`${prefix}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`${prefix}`);
 });
 
 const ownerGenesisBalance = genesis.accounts.find((a) => a.address === DEMO_KEYS.owner.address)!.balance;

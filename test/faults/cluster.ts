@@ -4,7 +4,6 @@
  * scenario cuts and restores (the servers themselves are never touched).
  */
 import { spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, testTag } from '../integration/fixtures.ts';
@@ -13,6 +12,7 @@ import { startTcpProxy } from '../support/proxy.ts';
 import type { TcpProxy } from '../support/proxy.ts';
 import { ZGAS_BIN, spawnZgas, until } from '../support/zgas-process.ts';
 import type { ZgasProcess } from '../support/zgas-process.ts';
+import { dropRedisKeys } from '../support/redis.ts';
 
 export const START_WAIT_MS = 120_000;
 
@@ -96,10 +96,7 @@ export async function startCluster(name: string): Promise<Cluster> {
       await pg.close();
       await redis.close();
       await db.close();
-      const client = new Redis(REDIS_URL);
-      const stale = await client.keys(`${prefix}*`);
-      if (stale.length > 0) await client.del(...stale);
-      client.disconnect();
+      await dropRedisKeys(`${prefix}`);
     },
   };
   return cluster;

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectors } from '../../contracts/abi/index.ts';
@@ -27,6 +26,7 @@ import { freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, callJson, domain, highS, keys, randomHash, receipt, receiptJson, testTag, transferCall } from './fixtures.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import { dropRedisKeys } from '../support/redis.ts';
 
 const tag = testTag();
 const OWNER_BALANCE = '1000000000000';
@@ -51,10 +51,7 @@ afterAll(async () => {
   await queue?.close();
   await bus?.close();
   await db?.close();
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`zgas-test-${tag}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`zgas-test-${tag}`);
 });
 
 const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });

@@ -12,7 +12,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceleratedClock, DEMO_CLOCK_SPEED, DEMO_KEYS, demoGenesis } from '../../services/demo/genesis.ts';
 import { startLocalSystem } from '../../services/demo/system.ts';
@@ -20,9 +19,9 @@ import type { LocalSystem } from '../../services/demo/system.ts';
 import { silentLogger } from '../../services/log.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
+import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
 
 const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
-const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const tag = randomBytes(4).toString('hex');
 const schema = uniqueSchemaName('cli_roles');
 const prefix = `zgas-test-cli-roles-${tag}`;
@@ -96,10 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.close();
   await dropSchema(schema);
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`${prefix}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`${prefix}`);
 });
 
 const state: { zAppId?: string; sessionId?: string } = {};

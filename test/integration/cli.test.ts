@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_GENESIS_JSON } from '../../services/cli/genesis.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, testTag } from './fixtures.ts';
 import { freePort } from '../support/net.ts';
+import { dropRedisKeys } from '../support/redis.ts';
 
 const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
 const WAIT_MS = 150_000;
@@ -46,10 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.close();
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`zgas-test-${tag}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`zgas-test-${tag}`);
 });
 
 describe('zgas node', () => {

@@ -9,7 +9,7 @@ import type { Address, GasReceipt, Hash, Hex, SettlementReceipt, SignedCall } fr
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import vectors from '../vectors/vectors.json' with { type: 'json' };
 
-export const REDIS_URL = process.env['ZGAS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL } from '../support/redis.ts';
 export const keys = vectors.keys;
 export const domain: Domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
 

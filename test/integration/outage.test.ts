@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hash } from '../../contracts/types.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
@@ -9,6 +8,7 @@ import type { TcpProxy } from '../support/proxy.ts';
 import { spawnZgas, until } from '../support/zgas-process.ts';
 import type { ZgasProcess } from '../support/zgas-process.ts';
 import { REDIS_URL, callJson, randomHash, receipt, receiptJson, testTag, transferCall } from './fixtures.ts';
+import { dropRedisKeys } from '../support/redis.ts';
 
 /**
  * A real `zgas node` whose Postgres and Redis connections run through proxies the test cuts and
@@ -122,10 +122,7 @@ afterAll(async () => {
   await pgProxy?.close();
   await redisProxy?.close();
   await db?.close();
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`${redisPrefix}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`${redisPrefix}`);
 }, WAIT_MS);
 
 describe('zgas node through a database outage', () => {

@@ -29,6 +29,7 @@ import { REDIS_URL, callJson, domain, keys, randomHash, receiptJson, settlementO
 const copyKeys = (receipts: readonly SettlementReceipt[]): Hash[] => receipts.map((r) => receiptCopyKey(receiptDigest(domain, r), r));
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { freePort } from '../support/net.ts';
+import { dropRedisKeys } from '../support/redis.ts';
 
 const tag = testTag();
 const queueName = `pipeline-${tag}`;
@@ -189,10 +190,7 @@ afterAll(async () => {
   await stopWorkers();
   await node?.stop();
   await db?.close();
-  const redis = new Redis(REDIS_URL);
-  const stale = await redis.keys(`${redisPrefix}*`);
-  if (stale.length > 0) await redis.del(...stale);
-  redis.disconnect();
+  await dropRedisKeys(`${redisPrefix}`);
 }, WAIT_MS);
 
 describe('settlement pipeline: API → Postgres → BullMQ → two worker processes → sequencer', () => {
