@@ -79,6 +79,7 @@ export const errors = {
   ForbiddenFeature: { status: 422, message: 'the module uses a WebAssembly feature outside the determinism profile (shared or 64-bit memory, several memories or tables, reserved export names, post-MVP segments or sections)' },
   ModuleLimitExceeded: { status: 413, message: 'the module exceeds a metering policy limit (functions, locals, globals, nesting, segments or table size)' },
   InvalidGasTable: { status: 400, message: 'the gas table is malformed or prices an opcode outside every determinism profile' },
+  MeteringMismatch: { status: 409, message: 'the genesis pins a gas table or metering version this build does not implement (details.field); run a build that does, or fix the genesis' },
   InvocationOutOfOrder: { status: 409, message: 'the invocation seq must be the session next seq' },
   InvocationReplayed: { status: 409, message: 'this invocation seq has already run; nothing was run again' },
   NotSessionUser: { status: 401, message: 'the invocation must be signed by the session user' },

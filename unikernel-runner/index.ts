@@ -20,7 +20,6 @@ export {
   decodeStateBytes, EMPTY_STATE, encodeStateBytes, hashState, MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateEntries, stateFromEntries,
 } from './runtime/state.ts';
 export type { State } from './runtime/state.ts';
-export { gasTableByName } from './runtime/tables.ts';
 export { isWorkerInit, runWorker, WORKER_MARK } from './runtime/worker.ts';
 export type { WorkerInit } from './runtime/worker.ts';
 

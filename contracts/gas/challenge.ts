@@ -77,7 +77,9 @@ export function judgeChallenge(tx: Tx, from: Address, vr: VerifiedReceipt, input
 
   // The user signed callGasLimit: nothing done later (ExtendSession) changes how the call is judged.
   const gasLimit = (r.status === CallStatus.Aborted ? r.callGas : r.callGasLimit) as Gas;
-  const rerun = context.reexecutor.rerun({ module, preState, input, gasLimit, seed: contextSeed(id, r.seq), maxStateBytes: Number(params.maxStateBytes) });
+  const rerun = context.reexecutor.rerun({
+    module, moduleHash: z.moduleHash, preState, input, gasLimit, seed: contextSeed(id, r.seq), maxStateBytes: Number(params.maxStateBytes), maxInputBytes: Number(params.maxInputBytes),
+  });
   const digest = vr.digest.toLowerCase() as Hash;
   if (disproves(r, rerun)) return { outcome: 'Fraud', sessionId: id, seq: r.seq, slashed: proveFraud(tx, id, 'challenge', digest, from) };
 

@@ -20,6 +20,14 @@ describe('genesis', () => {
     expect(g.contract).not.toBe(g.contract.toLowerCase()); // EIP-55
     expect(DEFAULT_PARAMS.unbondingPeriodSeconds).toBeGreaterThan(DEFAULT_PARAMS.challengeWindowSeconds);
     expect(parseGenesis(genesisToJson(g))).toEqual(g);
+    expect(g.meteringVersion).toBeUndefined();
+  });
+
+  it('keeps a metering version the file names, and writes it back', () => {
+    const g = parseGenesis({ ...base, meteringVersion: '7' });
+    expect(g.meteringVersion).toBe(7);
+    expect(genesisToJson(g)['meteringVersion']).toBe('7');
+    expect(parseGenesis(genesisToJson(g))).toEqual(g);
   });
 
   it('accepts the edges of every bound', () => {
@@ -71,6 +79,9 @@ describe('genesis', () => {
     ['a session duration past 100 years', { ...base, params: { maxSessionDurationSeconds: '18446744073709551615' } }, 'params.maxSessionDurationSeconds'],
     ['the v1 abortGracePeriodSeconds', { ...base, params: { abortGracePeriodSeconds: '60' } }, 'params.abortGracePeriodSeconds'],
     ['bad gas table', { ...base, gasTable: '0x12' }, 'gasTable'],
+    ['metering version 0', { ...base, meteringVersion: '0' }, 'meteringVersion'],
+    ['metering version as a number', { ...base, meteringVersion: 1 }, 'meteringVersion'],
+    ['metering version too large', { ...base, meteringVersion: '65536' }, 'meteringVersion'],
   ])('rejects %s', (_name, json, path) => {
     expect(() => parseGenesis(json)).toThrowError(expect.objectContaining({ code: 'InvalidGenesis', details: expect.objectContaining({ path }) }));
   });

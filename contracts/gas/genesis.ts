@@ -24,6 +24,12 @@ export interface Genesis {
   timestamp: bigint;
   /** Hash of the gas table every runner must meter with. */
   gasTable: Hash;
+  /**
+   * The metering semantics every runner and re-executor must implement (instrumenter and runtime:
+   * where blocks start, what callGas is at each end). Absent: whatever the node runs, which it
+   * states in GET /v1/genesis; a runner or re-executor with another version refuses to start.
+   */
+  meteringVersion?: number;
   params: GenesisParams;
   accounts: GenesisAccount[];
 }
@@ -55,8 +61,14 @@ export const DEFAULT_PARAMS: Readonly<GenesisParams> = Object.freeze({
   maxInputBytes: 1024n * 1024n,
 });
 
-/** The gas table hash a genesis without `gasTable` names: "the runner's built-in default table". */
-export const DEFAULT_GAS_TABLE_HASH: Hash = `0x${'00'.repeat(32)}`;
+/**
+ * The gas table a genesis without `gasTable` names: the hash of the default table the project ships
+ * (`zeno-wasm-gas-v1`). The contract names it by hash and never reads it; a test beside the table
+ * registry keeps the two equal, so changing a figure of the default table changes this line too.
+ */
+export const DEFAULT_GAS_TABLE_HASH: Hash = '0xad71d59abe783ec4d79e678766fee5c8f09b0cd4a773d8d0e4f7d4b393478657';
+/** The largest metering version a genesis may name. */
+export const MAX_METERING_VERSION = 65_535;
 
 export const BPS_DENOMINATOR = 10_000n;
 /** The largest challenger reward: slashing yourself through a second account burns at least half of what it moves. */
@@ -65,7 +77,7 @@ export const MAX_CHALLENGER_REWARD_BPS = 5_000n;
 export const MIN_CHALLENGE_BOND: Qsr = cost(MAX_CALL_GAS_LIMIT, REEXECUTION_PRICE_PER_MGAS);
 export const MAX_GENESIS_ACCOUNTS = 100_000;
 
-const TOP_FIELDS = new Set(['chainId', 'contract', 'timestamp', 'gasTable', 'params', 'accounts']);
+const TOP_FIELDS = new Set(['chainId', 'contract', 'timestamp', 'gasTable', 'meteringVersion', 'params', 'accounts']);
 const PARAM_FIELDS: ReadonlyArray<keyof GenesisParams> = [
   'minProviderStake', 'unbondingPeriodSeconds', 'challengeWindowSeconds', 'abortGraceGas',
   'closeGracePeriodSeconds', 'slashFractionBps', 'challengerRewardBps', 'challengeBond',
@@ -101,7 +113,8 @@ export function parseGenesis(json: unknown): Genesis {
   const chainId = field('chainId', json.chainId, parseUint256);
   const contract = field('contract', json.contract, parseAddress);
   const timestamp = field('timestamp', json.timestamp, parseUint64);
-  const gasTable = json.gasTable === undefined ? DEFAULT_GAS_TABLE_HASH : field('gasTable', json.gasTable, parseHash);
+  const gasTable = json.gasTable === undefined ? DEFAULT_GAS_TABLE_HASH : (field('gasTable', json.gasTable, parseHash).toLowerCase() as Hash);
+  const meteringVersion = json.meteringVersion === undefined ? undefined : parseMeteringVersion(field('meteringVersion', json.meteringVersion, parseUint64));
 
   const params: GenesisParams = { ...DEFAULT_PARAMS };
   if (json.params !== undefined) {
@@ -130,7 +143,12 @@ export function parseGenesis(json: unknown): Genesis {
     if (supply > MAX_UINT256) bad(`${path}.balance`, 'total supply exceeds 2^256-1');
     return { address, balance };
   });
-  return { chainId, contract, timestamp, gasTable, params, accounts };
+  return { chainId, contract, timestamp, gasTable, ...(meteringVersion === undefined ? {} : { meteringVersion }), params, accounts };
+}
+
+function parseMeteringVersion(version: bigint): number {
+  if (version < 1n || version > BigInt(MAX_METERING_VERSION)) bad('meteringVersion', `a decimal string from 1 to ${MAX_METERING_VERSION}`);
+  return Number(version);
 }
 
 /** The rules a genesis must satisfy (DESIGN §5.2, §7); InvalidGenesis names the parameter. */
@@ -159,6 +177,7 @@ export function genesisToJson(genesis: Genesis): Record<string, unknown> {
     contract: genesis.contract,
     timestamp: formatUnits(genesis.timestamp),
     gasTable: genesis.gasTable,
+    ...(genesis.meteringVersion === undefined ? {} : { meteringVersion: String(genesis.meteringVersion) }),
     params: paramsJson(genesis.params),
     accounts: genesis.accounts.map((a) => ({ address: a.address, balance: formatUnits(a.balance) })),
   };

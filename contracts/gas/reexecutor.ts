@@ -12,6 +12,8 @@ export interface RerunResult {
 export interface RerunRequest {
   /** The zApp's original module bytes (stored under its moduleHash); the re-executor meters them itself. */
   module: Uint8Array;
+  /** sha3(module), checked by the caller: the re-executor finds a module it already prepared by it without hashing the bytes again. */
+  moduleHash: Hash;
   /** The pre-state in the stateHash encoding (entries sorted by key, u32be(keyLen) ‖ key ‖ u32be(valueLen) ‖ value). */
   preState: Uint8Array;
   input: Uint8Array;
@@ -21,6 +23,8 @@ export interface RerunRequest {
   seed: Uint8Array;
   /** The genesis maxStateBytes the call ran under (a larger post-state traps). */
   maxStateBytes: number;
+  /** The genesis maxInputBytes: a larger input is refused before it runs (LimitExceeded), as the runner refuses it. */
+  maxInputBytes: number;
 }
 
 /**

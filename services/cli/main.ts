@@ -159,13 +159,13 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--genesis <file>', 'genesis JSON file (default $ZGAS_GENESIS, else the built-in genesis)')
     .action(async (o: { genesis?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis });
-      const [{ loadGenesis }, { replay }, { gasTableOf, openStore }, { createReexecutor }] = await Promise.all([
+      const [{ loadGenesis }, { replay }, { openStore }, { createReexecutor }] = await Promise.all([
         import('./genesis.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
       ]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const db = await openStore(config);
       try {
-        const report = await replay(db, genesis, { reexecutor: createReexecutor(gasTableOf(genesis)) });
+        const report = await replay(db, genesis, { reexecutor: createReexecutor(genesis) });
         const out = { height: report.height.toString(), ok: report.ok, mismatches: report.mismatches };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         if (!report.ok) process.exitCode = 1;

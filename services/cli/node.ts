@@ -2,12 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { keccakReady, makeDomain } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
-import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 import { instrument } from '../../unikernel-runner/metering/index.ts';
-import type { GasTable } from '../../unikernel-runner/metering/table.ts';
-import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, gasTableHash } from '../../unikernel-runner/metering/table.ts';
+import { meteringFor } from '../../unikernel-runner/metering/registry.ts';
+import type { Metering } from '../../unikernel-runner/metering/registry.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { buildApi } from '../api/app.ts';
 import { limitsFromConfig } from '../api/deps.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
@@ -30,15 +28,18 @@ import type { Reconciler } from '../workers/reconciler.ts';
 import { startVerifier } from '../workers/verify.ts';
 import { storeOpenError } from './startup-error.ts';
 
-/** The gas table a genesis names: the default table for the zero hash, else the built-in table with that hash. */
-export function gasTableOf(genesis: Genesis): GasTable {
-  if (genesis.gasTable === DEFAULT_GAS_TABLE_HASH) return gasTableByName(DEFAULT_GAS_TABLE);
-  for (const name of [DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE]) {
-    const table = gasTableByName(name);
-    if (gasTableHash(table) === genesis.gasTable) return table;
-  }
-  // An unknown table: the default one meters uploads; challenges against it will not reproduce.
-  return gasTableByName(DEFAULT_GAS_TABLE);
+/**
+ * The metering a genesis pins, which this node must implement: a gas table it does not ship or
+ * another metering version is a MeteringMismatch, and the node does not start (a node judging
+ * challenges with another table would call honest receipts fraud).
+ */
+export function meteringOf(genesis: Genesis): Metering {
+  return meteringFor(genesis);
+}
+
+/** The genesis as the node runs it: an absent meteringVersion resolved to the one the node implements. */
+export function pinnedGenesis(genesis: Genesis, metering: Metering): Genesis {
+  return { ...genesis, meteringVersion: metering.meteringVersion };
 }
 
 /** Host events as they travel on the bus: momentum inputs stay in the store (GET /v1/momentums/:height). */
@@ -110,13 +111,15 @@ export interface RunningNode {
 
 /** `zgas node`: migrate, then the contract host, the API, the verification workers and the reconciler in one process. */
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
-  const { config, genesis, log } = opts;
+  const { config, log } = opts;
+  const metering = meteringOf(opts.genesis);
+  const genesis = pinnedGenesis(opts.genesis, metering);
+  const { table } = metering;
   // Digests on the WebAssembly keccak from the first request on (the pure-JS one is ~15x slower).
   await keccakReady;
   const { db, queue, bus } = await connect(config, log);
   const domain = makeDomain(genesis.chainId, genesis.contract);
   const metrics = createMetrics({ defaultMetrics: true });
-  const table = gasTableOf(genesis);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) {
@@ -133,7 +136,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const host = await startHost({
       db,
       genesis,
-      reexecutor: createReexecutor(table),
+      reexecutor: createReexecutor(genesis),
       intervalMs: config.momentumIntervalMs,
       logger: log.child({ component: 'host' }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),

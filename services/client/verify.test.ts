@@ -7,13 +7,14 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { GasReceipt, Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import type { CompletedCall } from './session.ts';
 import { SettlementClient } from './settlement.ts';
 import { SessionState } from './state.ts';
 import { disprovedFields, Verifier } from './verify.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
+import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 
 const domain = makeDomain(73405n, '0x00000000000000000000000000000000007a6761');
 const providerKey = sha3(utf8Bytes('verify test provider'));
@@ -24,7 +25,7 @@ const input = utf8Bytes('increment');
 const callGasLimit = gas(200_000);
 
 /** The call as the counter zApp really runs it from the empty state. */
-const honest = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module, preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
+const honest = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module, moduleHash: sha3(module), preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
 
 function completed(callGas: bigint, over: Partial<GasReceipt> = {}): CompletedCall {
   const r: GasReceipt = {

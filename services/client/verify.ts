@@ -7,19 +7,21 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ZgasError } from '../../contracts/errors.ts';
-import { contextSeed } from '../../contracts/hash.ts';
+import { contextSeed, sha3 } from '../../contracts/hash.ts';
 import { bytesToHex } from '../../contracts/hex.ts';
 import type { RerunResult } from '../../contracts/gas/reexecutor.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
+import { gasTableHash } from '../../unikernel-runner/metering/table.ts';
 import type { GasTable } from '../../unikernel-runner/metering/table.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import type { AppliedCall, SettlementClient } from './settlement.ts';
 import type { CompletedCall, SessionClient } from './session.ts';
 import type { TypedDataSigner } from './signer.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
 
 /** Of each million calls, how many verify at once by default: all of them. */
 export const SAMPLE_ALL_PPM = 1_000_000;
@@ -36,6 +38,8 @@ export interface VerifierOptions {
   gasTable?: GasTable;
   /** Genesis maxStateBytes (default: the default genesis's). */
   maxStateBytes?: number;
+  /** Genesis maxInputBytes (default: the default genesis's). */
+  maxInputBytes?: number;
   /** Parts per million of calls re-executed as they complete; the rest wait for verifyPending(). */
   sampleAtOncePpm?: number;
   /** Challenge a disproved receipt by itself (default true). */
@@ -70,12 +74,15 @@ export function disprovedFields(claimed: RerunResult, rerun: RerunResult): Array
 
 export class Verifier {
   private readonly reexecutor;
+  /** Hashed once: every re-execution finds the prepared module by it. */
+  private readonly moduleHash: Hash;
   private readonly backlog: Array<{ sessionId: Hash; call: CompletedCall }> = [];
   private readonly results: Verification[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: VerifierOptions) {
-    this.reexecutor = createReexecutor(opts.gasTable ?? gasTableByName());
+    this.reexecutor = createReexecutor({ gasTable: gasTableHash(opts.gasTable ?? gasTableByName()) });
+    this.moduleHash = sha3(opts.module);
   }
 
   /** A verifier for the zApp of a session: fetches its module from the API (checked against moduleHash). */
@@ -127,7 +134,7 @@ export class Verifier {
     const r = call.receipt;
     const claimed: RerunResult = { callGas: r.callGas, postStateHash: r.postStateHash, outputHash: r.outputHash, status: r.status };
     const gasLimit = (r.status === CallStatus.Aborted ? r.callGas : r.callGasLimit) as Gas;
-    const rerun = this.reexecutor.rerun({ maxStateBytes: this.opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES, module: this.opts.module, preState: call.preState.encode(), input: call.input, gasLimit, seed: contextSeed(sessionId, call.seq) });
+    const rerun = this.reexecutor.rerun({ maxStateBytes: this.opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES, maxInputBytes: this.opts.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, module: this.opts.module, moduleHash: this.moduleHash, preState: call.preState.encode(), input: call.input, gasLimit, seed: contextSeed(sessionId, call.seq) });
     const verification: Verification = { sessionId, seq: call.seq, claimed, rerun, disproved: disprovedFields(claimed, rerun) };
     this.results.push(verification);
     if (verification.disproved.length > 0 && this.opts.autoChallenge !== false) {

@@ -19,9 +19,10 @@ import { executeCall } from '../../unikernel-runner/runtime/execute.ts';
 import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
 import { EMPTY_STATE } from '../../unikernel-runner/runtime/state.ts';
 import type { State } from '../../unikernel-runner/runtime/state.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import type { SettlementClient } from '../client/index.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
 
 export interface DishonestRunnerOptions {
   api: SettlementClient;
@@ -63,7 +64,7 @@ export async function startDishonestRunner(opts: DishonestRunnerOptions): Promis
     const zApp = await opts.api.zApp(session.zAppId);
     const prepared = prepareModule(await opts.api.getModule(zApp.moduleHash as Hash), table);
     const input = hexToBytes(invocation.input);
-    const outcome = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: served.state, input, gasLimit: invocation.callGasLimit, seed: contextSeed(invocation.sessionId, invocation.seq) }, prices);
+    const outcome = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: served.state, input, gasLimit: invocation.callGasLimit, seed: contextSeed(invocation.sessionId, invocation.seq) }, prices);
     const inflated = outcome.callGas + opts.extraGas;
     const callGas = gas(inflated < invocation.callGasLimit ? inflated : invocation.callGasLimit);
     const signed = signReceipt(opts.domain, {

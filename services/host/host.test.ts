@@ -24,10 +24,11 @@ import { isZgasError } from '../../contracts/errors.ts';
 import { contextSeed } from '../../contracts/hash.ts';
 import { bytesToHex } from '../../contracts/hex.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { putModule } from '../store/modules.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
+import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 
 const QSR = 100_000_000n;
 const PRICE = 123_457n as Qsr; // base units per Mgas
@@ -354,7 +355,7 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
   const funded = (): Genesis => testGenesis({ owner: (1_000n * QSR).toString(), provider: (5_000n * QSR).toString(), user: (100n * QSR).toString() });
   beforeAll(async () => {
     db = await freshPglite();
-    host = await startHost({ db, genesis: funded(), clock: testClock().clock, intervalMs: 5, reexecutor: createReexecutor(gasTableByName()) });
+    host = await startHost({ db, genesis: funded(), clock: testClock().clock, intervalMs: 5, reexecutor: createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }) });
     await host.waitForHeight(0n);
   });
   afterAll(async () => {
@@ -377,7 +378,7 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
     // The true run of the call under the user's limit, then a receipt claiming one more gas than it used.
     const callGasLimit = 1_000_000n as Gas;
     const input = new TextEncoder().encode('increment');
-    const truth = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module, preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
+    const truth = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module, moduleHash: sha3(module), preState: new Uint8Array(0), input, gasLimit: callGasLimit, seed: contextSeed(sessionId, 1n) });
     const inflated = testReceipt({
       sessionId, seq: 1n, callGasLimit, callGas: (truth.callGas + 1n) as Gas, cumulativeGas: (truth.callGas + 1n) as Gas, inputHash: sha3(input),
       preStateHash: EMPTY_STATE_HASH, postStateHash: truth.postStateHash, outputHash: truth.outputHash, status: truth.status,
@@ -396,7 +397,7 @@ describe('host judging a challenge through the injected re-executor (PGlite)', (
     expect(await getZApp(db, zAppId)).toMatchObject({ available: (10n * QSR).toString(), held: '0' });
     expect(await getSession(db, sessionId)).toMatchObject({ status: 'closed', slashed: true });
     expect((await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals')).rows).toEqual([{ burned: (400n * QSR).toString() }]);
-    expect((await replay(db, funded(), { reexecutor: createReexecutor(gasTableByName()) })).ok).toBe(true);
+    expect((await replay(db, funded(), { reexecutor: createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }) })).ok).toBe(true);
   });
 });
 

@@ -14,11 +14,14 @@ import type { CallJob } from '../../unikernel-runner/runtime/pool.ts';
 import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
 import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { encodeStateBytes, hashState, stateFromEntries } from '../../unikernel-runner/runtime/state.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { fmt, percentile, printTable, writeResults } from './harness.ts';
 import { TestClient, openTestSession, testRunner } from '../support/runner-kit.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { gasTableHash } from '../../unikernel-runner/metering/table.ts';
 
 const ABORTS = Number(process.env.ZGAS_BENCH_ABORTS ?? 250);
 /** Aborts sent through the runner API (each on a session of its own). */
@@ -34,9 +37,9 @@ export async function run(): Promise<void> {
   const module = loadZApp('spin');
   const preState = stateFromEntries([[utf8Bytes('count'), new Uint8Array(8)]]);
   const sessionId = `0x${'5a'.repeat(32)}` as Hash;
-  const reexecutor = createReexecutor(table);
+  const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
   const pool = new WorkerPool({ size: 1, timeoutMs: 60_000 });
-  const job = (seq: bigint): CallJob => ({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
+  const job = (seq: bigint): CallJob => ({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES,
     prepared: prepareModule(module, table),
     prices: hostPrices(table),
     preState,
@@ -61,7 +64,7 @@ export async function run(): Promise<void> {
       const answeredAt = now();
       if (outcome.status !== CallStatus.Aborted) throw new Error(`call ${i} ended with status ${outcome.status}, not Aborted`);
       const rerunStart = performance.now();
-      const judged = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module, preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
+      const judged = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module, moduleHash: sha3(module), preState: encodeStateBytes(preState), input: utf8Bytes(SPIN_INPUT), gasLimit: outcome.callGas, seed: contextSeed(sessionId, BigInt(i + 1)) });
       const agrees = judged.status === CallStatus.OutOfGas && judged.callGas === outcome.callGas && judged.postStateHash === hashState(preState) && outcome.postStateHash === hashState(preState);
       const rerunMs = performance.now() - rerunStart;
       if (i < WARMUP) continue;

@@ -6,7 +6,7 @@ import { instrument } from '../../unikernel-runner/metering/instrument.ts';
 import type { InstrumentedModule } from '../../unikernel-runner/metering/instrument.ts';
 import { createMeter } from '../../unikernel-runner/metering/meter.ts';
 import type { Meter } from '../../unikernel-runner/metering/meter.ts';
-import { loadGasTable } from '../../unikernel-runner/metering/table.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import type { GasTable } from '../../unikernel-runner/metering/table.ts';
 import { CORPUS, loadCorpusModule } from '../../unikernel-runner/zapps/corpus/corpus.ts';
 import type { CorpusName } from '../../unikernel-runner/zapps/corpus/corpus.ts';
@@ -244,7 +244,7 @@ function instrumentSpeed(name: string, bytes: Uint8Array, table: GasTable): Reco
 
 /** Instrumented size ÷ original size of every shipped module: whole module and code section. */
 function codeGrowth(table: GasTable): BenchTable {
-  const extended = loadGasTable('zgas-wasm-extended-v1');
+  const extended = gasTableByName('zgas-wasm-extended-v1');
   const modules: Array<{ name: string; bytes: Uint8Array; table: GasTable; raw: boolean }> = [
     ...ZAPPS.map((name) => ({ name: `zApp ${name}`, bytes: loadZApp(name), table, raw: false })),
     ...CORPUS.map((name) => ({ name: `corpus ${name}`, bytes: loadCorpusModule(name), table, raw: false })),
@@ -280,7 +280,7 @@ function codeGrowth(table: GasTable): BenchTable {
 }
 
 export async function run(): Promise<void> {
-  const table = loadGasTable('zeno-wasm-gas-v1');
+  const table = gasTableByName('zeno-wasm-gas-v1');
   const sha = hashWasmSha256();
   const shaTable = table; // hash-wasm's sha256 uses no sign-extension or bulk memory: the default profile accepts it
   const input = new Uint8Array(16 * 1024).map((_, i) => (i * 31 + 7) & 0xff);

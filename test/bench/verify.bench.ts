@@ -12,10 +12,11 @@ import { executeCall } from '../../unikernel-runner/runtime/execute.ts';
 import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
 import { DEFAULT_MAX_STATE_BYTES, stateEntries } from '../../unikernel-runner/runtime/state.ts';
 import type { State } from '../../unikernel-runner/runtime/state.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import type { ZAppName } from '../../unikernel-runner/zapps/load.ts';
 import { fmt, percentile, printTable, writeResults } from './harness.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../unikernel-runner/runtime/execute.ts';
 
 const CALLS = Number(process.env.ZGAS_BENCH_VERIFY_CALLS ?? 300);
 const CALL_GAS_LIMIT = gas(5_000_000_000n);
@@ -54,7 +55,7 @@ export async function run(): Promise<void> {
       const seq = BigInt(i);
       const bytes = utf8Bytes(input);
       const startRun = performance.now();
-      const outcome = executeCall(prepared, { preState: state, input: bytes, gasLimit: CALL_GAS_LIMIT, seed: contextSeed(sessionId, seq), maxStateBytes: DEFAULT_MAX_STATE_BYTES }, prices);
+      const outcome = executeCall(prepared, { preState: state, input: bytes, gasLimit: CALL_GAS_LIMIT, seed: contextSeed(sessionId, seq), maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES }, prices);
       runMs.push(performance.now() - startRun);
       cumulative += outcome.callGas;
       const receipt: SettlementReceipt = {

@@ -7,7 +7,7 @@ import { signCall } from '../../contracts/eip712/index.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import type { Address, Hash, Hex } from '../../contracts/types.ts';
 import { instrument } from '../../unikernel-runner/metering/index.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import { buildApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/app.ts';
 import { createRedisBus } from '../../services/events/index.ts';

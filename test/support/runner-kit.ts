@@ -20,7 +20,7 @@ import type { SessionLog } from '../../unikernel-runner/runtime/session-log.ts';
 import { applyWrites } from '../../unikernel-runner/runtime/sessions.ts';
 import { EMPTY_STATE, hashState } from '../../unikernel-runner/runtime/state.ts';
 import type { State } from '../../unikernel-runner/runtime/state.ts';
-import { gasTableByName } from '../../unikernel-runner/runtime/tables.ts';
+import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import type { ZAppName } from '../../unikernel-runner/zapps/load.ts';
 import { buildRunner } from '../../unikernel-runner/server/app.ts';

@@ -3,13 +3,13 @@
 // independence of the totals from the chunk size and from engine tiering.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNK_GAS } from './meter.ts';
-import { loadGasTable } from './table.ts';
+import { gasTableByName } from './registry.ts';
 import type { GasTable } from './table.ts';
 import { rawModule, runExport } from '../../test/support/metering.ts';
 import type { WatFeatures } from '../../test/support/metering.ts';
 
-const table = loadGasTable('zeno-wasm-gas-v1');
-const extended = loadGasTable('zgas-wasm-extended-v1');
+const table = gasTableByName('zeno-wasm-gas-v1');
+const extended = gasTableByName('zgas-wasm-extended-v1');
 const CHUNKS = [1n, 7n, 1000n, DEFAULT_CHUNK_GAS];
 
 interface Case {

@@ -4,6 +4,8 @@ export type { InstrumentedModule, MeteringPolicy } from './instrument.ts';
 export { AbortedTrap, createMeter, DEFAULT_CHUNK_GAS, OutOfGasTrap } from './meter.ts';
 export type { Meter, MeterOptions } from './meter.ts';
 export {
-  canonicalJson, DEFAULT_GAS_TABLE, effectPrice, EXTENDED_GAS_TABLE, gasTableHash, hostCallPrice, loadGasTable, parseGasTable, priceOf,
+  canonicalJson, DEFAULT_GAS_TABLE, effectPrice, EXTENDED_GAS_TABLE, gasTableHash, hostCallPrice, parseGasTable, priceOf,
 } from './table.ts';
 export type { BytePrice, EffectName, GasTable, HostCallName } from './table.ts';
+export { findGasTable, gasTableByName, METERING_VERSION, meteringFor, SHIPPED_GAS_TABLES, shippedGasTableHashes } from './registry.ts';
+export type { Metering, MeteringPin } from './registry.ts';

@@ -9,13 +9,14 @@ import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_POLICY, instrument } from './instrument.ts';
 import type { MeteringPolicy } from './instrument.ts';
-import { gasTableHash, loadGasTable, parseGasTable, priceOf } from './table.ts';
+import { gasTableByName } from './registry.ts';
+import { gasTableHash, parseGasTable, priceOf } from './table.ts';
 import { dataBombZApp, elementBombZApp, emptyLoopsZApp } from '../../test/support/heavy-modules.ts';
 import { rawModule, runExport, wat } from '../../test/support/metering.ts';
 import type { WatFeatures } from '../../test/support/metering.ts';
 
-const table = loadGasTable();
-const extended = loadGasTable('zgas-wasm-extended-v1');
+const table = gasTableByName();
+const extended = gasTableByName('zgas-wasm-extended-v1');
 
 function rejection(bytes: Uint8Array, policy: Partial<MeteringPolicy> = {}, t = table): ZgasError {
   try {

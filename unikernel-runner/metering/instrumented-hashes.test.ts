@@ -8,12 +8,13 @@ import { CORPUS, loadCorpusModule } from '../zapps/corpus/corpus.ts';
 import { ALL_MODULES, loadZApp } from '../zapps/load.ts';
 import { instrument } from './instrument.ts';
 import pinned from './instrumented-hashes.json' with { type: 'json' };
-import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE, loadGasTable } from './table.ts';
+import { gasTableByName } from './registry.ts';
+import { DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE } from './table.ts';
 
 /** instrumentedHash, or the rejection's code. */
 function outcome(bytes: Uint8Array, tableName: string, raw: boolean): string {
   try {
-    return instrument(bytes, loadGasTable(tableName), { raw }).instrumentedHash;
+    return instrument(bytes, gasTableByName(tableName), { raw }).instrumentedHash;
   } catch (error) {
     return (error as { code?: string }).code ?? String(error);
   }

@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvariantViolation, ZgasError } from '../../contracts/errors.ts';
 import { AbortedTrap, createMeter, DEFAULT_CHUNK_GAS, OutOfGasTrap } from './meter.ts';
-import { effectPrice, gasTableHash, hostCallPrice, loadGasTable, priceOf } from './table.ts';
+import { gasTableByName } from './registry.ts';
+import { effectPrice, gasTableHash, hostCallPrice, priceOf } from './table.ts';
 import { rawModule, runExport } from '../../test/support/metering.ts';
 
-const table = loadGasTable();
+const table = gasTableByName();
 const CHUNKS = [1n, 7n, 1000n, DEFAULT_CHUNK_GAS];
 
 // A loop of n iterations calling the host function env.tick(i) once per iteration.

@@ -3,8 +3,6 @@
  * effects. A table also defines its profile: an opcode it does not price is rejected. Genesis names
  * a table by `gasTableHash`, the SHA3-256 of its canonical JSON.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { assert, ZgasError } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import type { Hash } from '../../contracts/types.ts';
@@ -55,7 +53,6 @@ export type EffectName = 'state_diff_entry' | 'return_data';
 
 export const DEFAULT_GAS_TABLE = 'zeno-wasm-gas-v1';
 export const EXTENDED_GAS_TABLE = 'zgas-wasm-extended-v1';
-const KNOWN_TABLES = [DEFAULT_GAS_TABLE, EXTENDED_GAS_TABLE] as const;
 
 // Opcodes no table may price: their results are not bit-for-bit deterministic across engines,
 // or they need features the runtime does not give (shared memory, tables of references).
@@ -141,27 +138,6 @@ export function parseGasTable(value: unknown): GasTable {
     if (!(name in t.effects!)) bad(`effects.${name}`, 'missing');
   }
   return t as GasTable;
-}
-
-const loaded = new Map<string, GasTable>();
-
-/** Loads one of the tables shipped in `metering/tables/` by name (default: zeno-wasm-gas-v1). */
-export function loadGasTable(name: string = DEFAULT_GAS_TABLE): GasTable {
-  const cached = loaded.get(name);
-  if (cached !== undefined) return cached;
-  if (!(KNOWN_TABLES as readonly string[]).includes(name)) throw new ZgasError('InvalidGasTable', { where: 'name', reason: `unknown table ${name}`, known: KNOWN_TABLES });
-  const file = path.join(import.meta.dirname, 'tables', `${name}.json`);
-  const table = deepFreeze(parseGasTable(JSON.parse(readFileSync(file, 'utf8'))));
-  loaded.set(name, table);
-  return table;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** JSON with object keys sorted at every level, no whitespace; integers only. */

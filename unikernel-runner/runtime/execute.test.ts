@@ -14,8 +14,9 @@ import type { CallOutcome } from './execute.ts';
 import { hostPrices, prepareModule } from './prepare.ts';
 import { EMPTY_STATE, hashState, stateFromEntries } from './state.ts';
 import type { State } from './state.ts';
-import { gasTableByName } from './tables.ts';
+import { gasTableByName } from '../metering/registry.ts';
 import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from './execute.ts';
 
 const table = gasTableByName();
 const prices = hostPrices(table);
@@ -25,7 +26,7 @@ const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 function run(name: ZAppName, input: string, options: { state?: State; gasLimit?: bigint; seq?: bigint } = {}): CallOutcome {
   return executeCall(
     prepareModule(loadZApp(name), table),
-    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: options.state ?? EMPTY_STATE, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: options.state ?? EMPTY_STATE, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
     prices,
   );
 }
@@ -164,10 +165,10 @@ describe('limits', () => {
     Atomics.store(flag, 0, 1);
     const prepared = prepareModule(loadZApp('spin'), table);
     const request = { preState: EMPTY_STATE, input: utf8Bytes('1000000'), gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n) };
-    const aborted = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, ...request, abortFlag: flag }, prices);
+    const aborted = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, ...request, abortFlag: flag }, prices);
     expect(aborted.status).toBe(CallStatus.Aborted);
     expectUnchanged(aborted, EMPTY_STATE);
-    const rejudged = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, ...request, gasLimit: aborted.callGas }, prices);
+    const rejudged = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, ...request, gasLimit: aborted.callGas }, prices);
     expect(rejudged.status).toBe(CallStatus.OutOfGas);
     expect(rejudged.callGas).toBe(aborted.callGas);
   });
@@ -192,7 +193,7 @@ describe('limits', () => {
     const limit = 1_000_000_000n;
     const outcome = (call: string): CallOutcome => executeCall(
       prepareModule(module(call), table),
-      { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
+      { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
       prices,
     );
     // the same instructions ending in a trap of the guest's own
@@ -215,7 +216,7 @@ describe('limits', () => {
 describe('instantiation', () => {
   const call = (bytes: Uint8Array, gasLimit = 10n ** 12n): CallOutcome => executeCall(
     prepareModule(bytes, table),
-    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
     prices,
   );
 

@@ -3,6 +3,8 @@
  * contract's re-executor runs, so a receipt and its re-execution cannot drift apart.
  */
 import { ZgasError } from '../../contracts/errors.ts';
+import { DEFAULT_PARAMS } from '../../contracts/gas/genesis.ts';
+import { MAX_INVOCATION_INPUT_BYTES } from '../../contracts/json.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, Hex } from '../../contracts/types.ts';
@@ -16,8 +18,10 @@ import { hashState } from './state.ts';
 import { MAX_STATE_BYTES } from './state.ts';
 import type { State } from './state.ts';
 
-/** The largest input a call takes. */
-export const MAX_INPUT_BYTES = 64 * 1024;
+/** The largest input any call takes: the wire limit; the genesis maxInputBytes (CallRequest.maxInputBytes) may set less. */
+export const MAX_INPUT_BYTES = MAX_INVOCATION_INPUT_BYTES;
+/** The default genesis maxInputBytes (1 MiB). */
+export const DEFAULT_MAX_INPUT_BYTES = Number(DEFAULT_PARAMS.maxInputBytes);
 /** The largest output a call may return; a larger one traps. */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -42,6 +46,8 @@ export interface CallRequest {
   abortFlag?: Int32Array;
   /** The genesis maxStateBytes: a call that would leave a larger state (canonical encoding) traps. */
   maxStateBytes: number;
+  /** The genesis maxInputBytes: a larger input is refused before it runs (LimitExceeded, no gas, no receipt). */
+  maxInputBytes: number;
 }
 
 export interface CallOutcome {
@@ -75,7 +81,8 @@ function guestExports(instance: WebAssembly.Instance): GuestExports {
 
 /** Runs the call to its end; never throws for anything the guest does. */
 export function executeCall(prepared: PreparedModule, request: CallRequest, prices: HostPrices): CallOutcome {
-  if (request.input.length > MAX_INPUT_BYTES) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: MAX_INPUT_BYTES });
+  const maxInputBytes = Math.min(request.maxInputBytes, MAX_INPUT_BYTES);
+  if (request.input.length > maxInputBytes) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: maxInputBytes });
   const meter: Meter = createMeter(request.abortFlag === undefined ? { gasLimit: request.gasLimit } : { gasLimit: request.gasLimit, abortFlag: request.abortFlag });
   const preStateHash = (): Hash => hashState(request.preState);
   const failed = (status: CallStatus, callGas: Gas, trap?: string): CallOutcome => ({

@@ -13,21 +13,23 @@ import { hostPrices, prepareModule } from './prepare.ts';
 import { createReexecutor } from './reexecutor.ts';
 import { encodeStateBytes, hashState, stateFromEntries } from './state.ts';
 import type { State } from './state.ts';
-import { gasTableByName } from './tables.ts';
+import { gasTableByName } from '../metering/registry.ts';
 import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from './execute.ts';
+import { gasTableHash } from '../metering/table.ts';
 
 const table = gasTableByName();
 const prices = hostPrices(table);
-const reexecutor = createReexecutor(table);
+const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
 const SESSION = `0x${'ab'.repeat(32)}` as Hash;
 const STATE = stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 41])]]);
 
 function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE): CallJob {
-  return { prepared: prepareModule(loadZApp(name), table), prices, preState, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES };
+  return { prepared: prepareModule(loadZApp(name), table), prices, preState, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES };
 }
 
 function rerun(name: ZAppName, j: CallJob, gasLimit: bigint) {
-  return reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: loadZApp(name), preState: encodeStateBytes(j.preState), input: j.input, gasLimit: gas(gasLimit), seed: j.seed });
+  return reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: loadZApp(name), moduleHash: sha3(loadZApp(name)), preState: encodeStateBytes(j.preState), input: j.input, gasLimit: gas(gasLimit), seed: j.seed });
 }
 
 const pools: WorkerPool[] = [];

@@ -11,11 +11,13 @@ import { loadZApp } from '../zapps/load.ts';
 import { createReexecutor } from './reexecutor.ts';
 import { encodeStateBytes } from './state.ts';
 import type { State } from './state.ts';
-import { gasTableByName } from './tables.ts';
 import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from './execute.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 
 let runner: TestRunner;
-const reexecutor = createReexecutor(gasTableByName());
+const reexecutor = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH });
 
 beforeAll(async () => {
   runner = await testRunner();
@@ -25,7 +27,7 @@ afterAll(async () => {
 });
 
 function rerun(receipt: SettlementReceipt, preState: State, input: Uint8Array, gasLimit: Gas = receipt.callGasLimit) {
-  return reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: loadZApp('counter'), preState: encodeStateBytes(preState), input, gasLimit, seed: contextSeed(receipt.sessionId, receipt.seq) });
+  return reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: loadZApp('counter'), moduleHash: sha3(loadZApp('counter')), preState: encodeStateBytes(preState), input, gasLimit, seed: contextSeed(receipt.sessionId, receipt.seq) });
 }
 
 describe('createReexecutor', () => {

@@ -4,11 +4,13 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { compileWat } from '../zapps/load.ts';
-import { executeCall } from './execute.ts';
+import { DEFAULT_MAX_INPUT_BYTES, executeCall } from './execute.ts';
 import { hostPrices, prepareModule } from './prepare.ts';
 import { createReexecutor } from './reexecutor.ts';
 import { EMPTY_STATE, encodeStateBytes, hashState } from './state.ts';
-import { gasTableByName } from './tables.ts';
+import { gasTableByName } from '../metering/registry.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { gasTableHash } from '../metering/table.ts';
 
 // Stores its whole input under the one-byte key "k": the state then takes 8 + 1 + len bytes encoded.
 const STORE_INPUT = compileWat(`(module
@@ -27,9 +29,9 @@ const CAP = 100;
 
 function run(valueBytes: number) {
   const input = new Uint8Array(valueBytes).fill(7);
-  const request = { preState: EMPTY_STATE, input, gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n), maxStateBytes: CAP };
+  const request = { preState: EMPTY_STATE, input, gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n), maxStateBytes: CAP, maxInputBytes: DEFAULT_MAX_INPUT_BYTES };
   const outcome = executeCall(prepareModule(STORE_INPUT, table), request, prices);
-  const rerun = createReexecutor(table).rerun({ ...request, module: STORE_INPUT, preState: encodeStateBytes(EMPTY_STATE) });
+  const rerun = createReexecutor({ gasTable: gasTableHash(table) }).rerun({ ...request, module: STORE_INPUT, moduleHash: sha3(STORE_INPUT), preState: encodeStateBytes(EMPTY_STATE) });
   return { outcome, rerun };
 }
 

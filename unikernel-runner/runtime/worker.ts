@@ -27,6 +27,7 @@ export interface RunMessage {
   gasLimit: Gas;
   seed: Uint8Array;
   maxStateBytes: number;
+  maxInputBytes: number;
 }
 
 export type ReplyMessage =
@@ -48,7 +49,7 @@ export function runWorker(): void {
     try {
       const outcome = executeCall(
         message.prepared,
-        { preState: message.preState, input: message.input, gasLimit: message.gasLimit, seed: message.seed, maxStateBytes: message.maxStateBytes, abortFlag },
+        { preState: message.preState, input: message.input, gasLimit: message.gasLimit, seed: message.seed, maxStateBytes: message.maxStateBytes, maxInputBytes: message.maxInputBytes, abortFlag },
         message.prices,
       );
       reply = { id: message.id, ok: true, outcome, finishedAtMs: performance.timeOrigin + performance.now() };

@@ -8,11 +8,12 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { Address } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { createReexecutor } from '../runtime/reexecutor.ts';
-import { gasTableByName } from '../runtime/tables.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { keys, openTestSession, testDomain, TestClient, testRunner, until } from '../../test/support/runner-kit.ts';
 import type { TestRunner } from '../../test/support/runner-kit.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../runtime/execute.ts';
+import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 
 let runner: TestRunner;
 /** The largest callGasLimit the test runner accepts: a spin call surely still running when an abort lands. */
@@ -149,8 +150,9 @@ describe('POST /v1/sessions/:id/calls', () => {
     expect(receipt.postStateHash).toBe(receipt.preStateHash);
     await runner.calls.flush();
     expect(runner.ledger.receipts.some((r) => r.sessionId === user.sessionId && r.status === CallStatus.Aborted)).toBe(true);
-    const judged = createReexecutor(gasTableByName()).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
+    const judged = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }).rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES,
       module: loadZApp('spin'),
+      moduleHash: sha3(loadZApp('spin')),
       preState: new Uint8Array(0),
       input: utf8Bytes('100000000000'),
       gasLimit: receipt.callGas,

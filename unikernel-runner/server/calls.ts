@@ -18,7 +18,6 @@ import { CallStatus } from '../../contracts/types.ts';
 import type { Address, Hash, Hex, SettlementReceipt, SignedCall, SignedInvocation, StateWrite } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
 import type { GasTable } from '../metering/table.ts';
-import { MAX_INPUT_BYTES } from '../runtime/execute.ts';
 import type { HostPrices } from '../runtime/host.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import { hostPrices, prepareModule } from '../runtime/prepare.ts';
@@ -105,8 +104,7 @@ export class CallService {
     const { deps } = this;
     const sessionId = invocation.sessionId.toLowerCase() as Hash;
     const inputBytes = (invocation.input.length - 2) / 2;
-    const maxInputBytes = Math.min(deps.maxInputBytes, MAX_INPUT_BYTES);
-    if (inputBytes > maxInputBytes) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: maxInputBytes });
+    if (inputBytes > deps.maxInputBytes) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: deps.maxInputBytes });
     if (invocation.callGasLimit > deps.maxCallGasLimit) {
       throw new ZgasError('CallGasLimitTooHigh', { callGasLimit: invocation.callGasLimit.toString(), maxCallGasLimit: deps.maxCallGasLimit.toString() });
     }
@@ -248,7 +246,7 @@ export class CallService {
     const { deps } = this;
     // The bytes were checked against moduleHash when fetched: the prepared module is found by that hash, not hashed again.
     const prepared = prepareModule(await this.module(ledgerSession), deps.table, ledgerSession.moduleHash.toLowerCase() as Hash);
-    const call = deps.pool.submit({ maxStateBytes: deps.maxStateBytes,
+    const call = deps.pool.submit({ maxStateBytes: deps.maxStateBytes, maxInputBytes: deps.maxInputBytes,
       prepared,
       prices: this.prices,
       preState: session.state,

@@ -16,7 +16,6 @@ import { parseAddress } from '../../contracts/hex.ts';
 import type { Address } from '../../contracts/types.ts';
 import { parseUint256 } from '../../contracts/units.ts';
 import { MAX_INVOCATION_INPUT_BYTES } from '../../contracts/json.ts';
-import { DEFAULT_GAS_TABLE } from '../metering/table.ts';
 import { DEFAULT_PARAMS } from '../../contracts/gas/genesis.ts';
 import { DEFAULT_QUEUE_LIMIT, MAX_POOL_SIZE } from '../runtime/pool.ts';
 import { DEFAULT_MAX_LOG_BYTES, DEFAULT_MAX_SESSION_LOG_BYTES } from '../runtime/session-log.ts';
@@ -45,7 +44,8 @@ export interface RunnerConfig {
   provider: Address;
   chainId: bigint;
   contract: Address;
-  gasTable: string;
+  /** ZGAS_GAS_TABLE: unset, the runner meters with the table the genesis names; set, a check that it is this one (genesis-pin.ts). */
+  gasTable: string | null;
   workers: number;
   signatureBackend: (typeof SIGNATURE_BACKENDS)[number];
   /** Genesis maxInputBytes: a larger input is refused before it runs. */
@@ -83,7 +83,7 @@ const schema = z.object({
   ZGAS_PROVIDER_ADDRESS: text,
   ZGAS_CHAIN_ID: optional(z.string(), DEFAULT_CHAIN_ID.toString()),
   ZGAS_CONTRACT: optional(z.string(), DEFAULT_CONTRACT),
-  ZGAS_GAS_TABLE: optional(z.string().min(1), DEFAULT_GAS_TABLE),
+  ZGAS_GAS_TABLE: z.preprocess(unset, z.string().min(1).optional()),
   ZGAS_RUNNER_WORKERS: optional(int(1, MAX_POOL_SIZE), String(Math.min(MAX_POOL_SIZE, os.availableParallelism()))),
   ZGAS_SIGNATURE_BACKEND: optional(z.enum(SIGNATURE_BACKENDS), 'default'),
   ZGAS_MAX_INPUT_BYTES: optional(int(1, MAX_INVOCATION_INPUT_BYTES), DEFAULT_PARAMS.maxInputBytes.toString()),
@@ -124,7 +124,7 @@ export function loadRunnerConfig(env: Record<string, string | undefined> = proce
     provider: field('ZGAS_PROVIDER_ADDRESS', () => parseAddress(e.ZGAS_PROVIDER_ADDRESS)),
     chainId: field('ZGAS_CHAIN_ID', () => parseUint256(e.ZGAS_CHAIN_ID)),
     contract: field('ZGAS_CONTRACT', () => parseAddress(e.ZGAS_CONTRACT)),
-    gasTable: e.ZGAS_GAS_TABLE,
+    gasTable: e.ZGAS_GAS_TABLE ?? null,
     workers: e.ZGAS_RUNNER_WORKERS,
     signatureBackend: e.ZGAS_SIGNATURE_BACKEND,
     maxInputBytes: e.ZGAS_MAX_INPUT_BYTES,

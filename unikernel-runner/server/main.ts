@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { backendByName, makeDomain, privateKeyBytes } from '../../contracts/eip712/index.ts';
 import { WorkerPool } from '../runtime/pool.ts';
 import type { PoolOptions } from '../runtime/pool.ts';
-import { gasTableByName } from '../runtime/tables.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import { fetchGenesis, runnerMetering } from './genesis-pin.ts';
 import { buildRunner } from './app.ts';
 import { CallService } from './calls.ts';
 import type { RunnerConfig } from './config.ts';
@@ -28,6 +29,11 @@ export interface StartedRunner {
 export interface StartOptions {
   /** Another ledger than the settlement API at config.apiUrl (tests). */
   ledger?: Ledger;
+  /**
+   * The genesis the runner meters under. Default: read from the settlement API (GET /v1/genesis)
+   * unless another ledger is given; null: none (the configured or default table, this build's version).
+   */
+  genesis?: Genesis | null;
   /** Another session log than the one the config names (tests). */
   sessionLog?: SessionLog;
   /** How pool workers start (the bundle passes its own). */
@@ -40,7 +46,13 @@ export interface StartOptions {
 
 export async function startRunner(config: RunnerConfig, options: StartOptions = {}): Promise<StartedRunner> {
   const log = options.log ?? ((message: string, details?: Record<string, unknown>) => console.error(JSON.stringify({ msg: message, ...details })));
-  const table = gasTableByName(config.gasTable);
+  const genesis = options.genesis !== undefined ? options.genesis : options.ledger === undefined ? await fetchGenesis(config.apiUrl) : null;
+  // Refuses to start on a table or metering version the genesis does not pin: its receipts would be judged fraud.
+  const metering = runnerMetering(config.gasTable, genesis);
+  const { table } = metering;
+  // The genesis limits hold over the configuration: the re-executor judges calls by them.
+  const maxInputBytes = genesis === null ? config.maxInputBytes : Number(genesis.params.maxInputBytes);
+  const maxStateBytes = genesis === null ? config.maxStateBytes : Number(genesis.params.maxStateBytes);
   const backend = backendByName(config.signatureBackend);
   const ledger =
     options.ledger ??
@@ -74,8 +86,8 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     provider: config.provider,
     backend,
     maxCallGasLimit: maxCallGas,
-    maxInputBytes: config.maxInputBytes,
-    maxStateBytes: config.maxStateBytes,
+    maxInputBytes,
+    maxStateBytes,
     log: sessionLog,
     push: { mode: config.receiptPush, flushIntervalMs: config.receiptFlushMs },
     onPushError: (error, receipts) => log('receipt push failed', { error: String(error), seqs: receipts.map((r) => r.seq.toString()) }),
@@ -107,7 +119,9 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     url,
     provider: config.provider,
     receiptSigner: config.receiptSigner,
-    gasTable: config.gasTable,
+    gasTable: metering.tableName,
+    meteringVersion: metering.meteringVersion,
+    maxInputBytes,
     workers: pool.size,
     signatureBackend: backend.name,
     sessionLog: sessionLog.where,

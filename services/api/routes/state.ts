@@ -5,6 +5,7 @@ import { parseAddress } from '../../../contracts/hex.ts';
 import type { Hash } from '../../../contracts/types.ts';
 import { providerView } from '../../../contracts/gas/provider-view.ts';
 import { providerFromJson } from '../../../contracts/gas/state.ts';
+import { genesisToJson } from '../../../contracts/gas/genesis.ts';
 import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum, latestMomentumHead, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { addressParams, heightParams, idParams, openApiSchema, parseRequest } from '../schemas.ts';
@@ -25,6 +26,20 @@ export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions):
     const now = clock();
     return latest !== null && latest.timestamp > now ? latest.timestamp : now;
   };
+
+  // Answered once per process: runners read it at start to check that they meter as the chain does.
+  const genesisJson = genesisToJson(deps.genesis);
+  app.get(
+    '/v1/genesis',
+    {
+      schema: {
+        tags,
+        summary:
+          'The genesis this node runs (the genesis file format): chainId, contract, timestamp, gasTable (the hash of the gas table every runner must meter with), meteringVersion (the metering semantics, when the node states it), params and accounts',
+      },
+    },
+    async () => genesisJson,
+  );
 
   app.get(
     '/v1/accounts/:address',

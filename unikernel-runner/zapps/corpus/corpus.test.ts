@@ -18,11 +18,13 @@ import { WorkerPool } from '../../runtime/pool.ts';
 import { hostPrices, prepareModule } from '../../runtime/prepare.ts';
 import { createReexecutor } from '../../runtime/reexecutor.ts';
 import { EMPTY_STATE } from '../../runtime/state.ts';
-import { gasTableByName } from '../../runtime/tables.ts';
+import { gasTableByName } from '../../metering/registry.ts';
 import { clangVersion, compileProgram } from './build.ts';
 import { CORPUS, corpusManifest, loadCorpusModule } from './corpus.ts';
 import type { CorpusName } from './corpus.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../runtime/state.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../../runtime/execute.ts';
+import { gasTableHash } from '../../metering/table.ts';
 
 const table = gasTableByName();
 const extended = gasTableByName('zgas-wasm-extended-v1');
@@ -107,19 +109,19 @@ describe('the C corpus as committed', () => {
 
 describe.each(CORPUS)('corpus %s', (name) => {
   const bytes = loadCorpusModule(name);
-  const reexecutor = createReexecutor(table);
+  const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
 
   it.each(INPUTS[name])('input "%s": the metered output is the unmetered one, with the same gas in the runner and the re-executor', (text) => {
     const input = utf8Bytes(text);
     const expected = runUnmetered(bytes, input);
     const seed = contextSeed(SESSION, 1n);
-    const outcome = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }, prices);
+    const outcome = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }, prices);
     expect(outcome.status, outcome.trap).toBe(CallStatus.Ok);
     expect(Buffer.from(outcome.output).toString()).toBe(Buffer.from(expected).toString());
-    const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: bytes.slice(), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
+    const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: bytes.slice(), moduleHash: sha3(bytes.slice()), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
     expect(rerun).toEqual({ callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
     // the last gas unit matters here too
-    const short = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
+    const short = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
     expect(short.status).toBe(CallStatus.OutOfGas);
   });
 });
@@ -129,13 +131,13 @@ describe('the corpus through the worker pool', () => {
   afterAll(() => pool.close());
 
   it('a call run by a pool worker and re-run by the re-executor agree on every receipt field', async () => {
-    const reexecutor = createReexecutor(table);
+    const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
     for (const name of CORPUS) {
       const input = utf8Bytes(INPUTS[name].at(-1)!);
       const seed = contextSeed(SESSION, 2n);
-      const outcome = await pool.submit({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
+      const outcome = await pool.submit({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
       expect(outcome.status, name).toBe(CallStatus.Ok);
-      const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, module: loadCorpusModule(name), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
+      const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: loadCorpusModule(name), moduleHash: sha3(loadCorpusModule(name)), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
       expect({ name, ...rerun }).toEqual({ name, callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
     }
   }, 120_000);
