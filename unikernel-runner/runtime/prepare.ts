@@ -22,10 +22,11 @@ const cache = new Map<string, PreparedModule>();
  * Meters and compiles a module once (throws the instrumenter's typed rejection for a module outside
  * the profile); later calls get the cached result. `moduleHash`, when given, is the caller's word
  * that `sha3(wasm)` is this hash (the runner checks a module's hash once, when it fetches it): the
- * cache is looked up by it and a cached module is neither hashed nor read again.
+ * cache is looked up by it and a cached module is neither hashed nor read again. `hash` is how the
+ * bytes are hashed when no moduleHash is given (tests count it).
  */
-export function prepareModule(wasm: Uint8Array, table: GasTable, moduleHash?: Hash): PreparedModule {
-  const key = `${moduleHash?.toLowerCase() ?? sha3(wasm)}:${gasTableHash(table)}`;
+export function prepareModule(wasm: Uint8Array, table: GasTable, moduleHash?: Hash, hash: (bytes: Uint8Array) => Hash = sha3): PreparedModule {
+  const key = `${moduleHash?.toLowerCase() ?? hash(wasm)}:${gasTableHash(table)}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   const instrumented = instrument(wasm, table);

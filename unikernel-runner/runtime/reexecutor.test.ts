@@ -15,6 +15,9 @@ import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
 import { DEFAULT_MAX_INPUT_BYTES } from './execute.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
+import { gasTableByName, METERING_VERSION } from '../metering/registry.ts';
+import { EXTENDED_GAS_TABLE, gasTableHash } from '../metering/table.ts';
+import { prepareModule } from './prepare.ts';
 
 let runner: TestRunner;
 const reexecutor = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH });
@@ -47,5 +50,47 @@ describe('createReexecutor', () => {
     const ok = calls[0]!;
     expect(rerun(ok.receipt, ok.preState, ok.input, gas(ok.receipt.callGas - 1n)).status).toBe(CallStatus.OutOfGas);
     expect(hexToBytes(user.receipts[2]!.outputHash).length).toBe(32);
+  });
+});
+
+describe('createReexecutor from the genesis pin', () => {
+  it.each([
+    ['a gas table this build does not ship', { gasTable: `0x${'00'.repeat(32)}` as const }, 'gasTable'],
+    ['another metering version', { gasTable: DEFAULT_GAS_TABLE_HASH, meteringVersion: METERING_VERSION + 1 }, 'meteringVersion'],
+  ])('refuses %s', (_name, pin, field) => {
+    expect(() => createReexecutor(pin)).toThrowError(expect.objectContaining({ code: 'MeteringMismatch', details: expect.objectContaining({ field }) }));
+  });
+
+  it('meters with the table the pin names', () => {
+    const extended = gasTableByName(EXTENDED_GAS_TABLE);
+    const request = { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: loadZApp('counter'), moduleHash: sha3(loadZApp('counter')), preState: new Uint8Array(0), input: utf8Bytes('increment'), gasLimit: gas(50_000_000n), seed: contextSeed(`0x${'01'.repeat(32)}`, 1n) };
+    const byDefault = createReexecutor({ gasTable: DEFAULT_GAS_TABLE_HASH }).rerun(request);
+    const byExtended = createReexecutor({ gasTable: gasTableHash(extended) }).rerun(request);
+    expect(byExtended.status).toBe(CallStatus.Ok);
+    expect(byExtended.postStateHash).toBe(byDefault.postStateHash);
+  });
+});
+
+describe('a prepared module is found by its hash', () => {
+  it('a second preparation of the same module hashes no byte; the re-executor passes the hash the contract checked', () => {
+    const table = gasTableByName(EXTENDED_GAS_TABLE);
+    const module = loadZApp('hello');
+    let bytesHashed = 0;
+    const counting = (bytes: Uint8Array) => {
+      bytesHashed += bytes.length;
+      return sha3(bytes);
+    };
+    const first = prepareModule(module.slice(), table, undefined, counting);
+    expect(bytesHashed).toBe(module.length);
+    const second = prepareModule(module.slice(), table, sha3(module), counting);
+    const third = prepareModule(module.slice(), table, sha3(module), counting);
+    expect(bytesHashed).toBe(module.length);
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    // The re-executor looks the module up by the moduleHash it is given: bytes it would hash differently are not read again.
+    const request = { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, moduleHash: sha3(module), preState: new Uint8Array(0), input: utf8Bytes('zgas'), gasLimit: gas(50_000_000n), seed: contextSeed(`0x${'02'.repeat(32)}`, 1n) };
+    const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
+    const honest = reexecutor.rerun({ ...request, module });
+    expect(reexecutor.rerun({ ...request, module: new Uint8Array(module.length) })).toEqual(honest);
   });
 });

@@ -19,7 +19,7 @@ describe('loadRunnerConfig', () => {
       provider: vectors.keys.provider.address,
       chainId: 73405n,
       contract: '0x00000000000000000000000000000000007A6761',
-      gasTable: 'zeno-wasm-gas-v1',
+      gasTable: null, // unset: the genesis table
       workers: 3,
       signatureBackend: 'default',
       maxInputBytes: 1024 * 1024,

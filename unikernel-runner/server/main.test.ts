@@ -27,6 +27,8 @@ import { loadRunnerConfig } from './config.ts';
 import { startRunner } from './main.ts';
 import type { StartedRunner } from './main.ts';
 import { until } from '../../test/support/runner-kit.ts';
+import { testGenesis } from '../../test/support/chain.ts';
+import { genesisToJson } from '../../contracts/gas/genesis.ts';
 
 const { keys } = vectors;
 const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
@@ -58,6 +60,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  if (url.pathname === '/v1/genesis') return json(200, genesisToJson(testGenesis({ owner: '1' })));
   const session = sessions.get(url.pathname.replace('/v1/sessions/', '') as Hash);
   if (session !== undefined) {
     return json(200, {
