@@ -37,6 +37,8 @@ export async function run(): Promise<void> {
   const reexecutor = createReexecutor(table);
   const pool = new WorkerPool({ size: 1, timeoutMs: 60_000 });
   const job = (seq: bigint): CallJob => ({ maxStateBytes: DEFAULT_MAX_STATE_BYTES,
+    sessionId,
+    preStateHash: hashState(preState),
     prepared: prepareModule(module, table),
     prices: hostPrices(table),
     preState,

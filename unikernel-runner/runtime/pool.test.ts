@@ -23,7 +23,7 @@ const SESSION = `0x${'ab'.repeat(32)}` as Hash;
 const STATE = stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 41])]]);
 
 function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE): CallJob {
-  return { prepared: prepareModule(loadZApp(name), table), prices, preState, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES };
+  return { sessionId: SESSION, preStateHash: hashState(preState), preState, prepared: prepareModule(loadZApp(name), table), prices, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES };
 }
 
 function rerun(name: ZAppName, j: CallJob, gasLimit: bigint) {
