@@ -22,8 +22,8 @@ const reexecutor = createReexecutor(table);
 const SESSION = `0x${'ab'.repeat(32)}` as Hash;
 const STATE = stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 41])]]);
 
-function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE): CallJob {
-  return { sessionId: SESSION, preStateHash: hashState(preState), preState, prepared: prepareModule(loadZApp(name), table), prices, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES };
+function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE, sessionId: Hash = SESSION): CallJob {
+  return { sessionId, preStateHash: hashState(preState), preState, prepared: prepareModule(loadZApp(name), table), prices, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES };
 }
 
 function rerun(name: ZAppName, j: CallJob, gasLimit: bigint) {
@@ -99,6 +99,31 @@ describe('worker pool and re-executor', () => {
     expect(outcome.status).toBe(CallStatus.Aborted);
     expect(pool.restarts).toBe(0);
     expect(rerun('loop', j, outcome.callGas)).toMatchObject({ status: CallStatus.OutOfGas, callGas: outcome.callGas, postStateHash: hashState(STATE) });
+  });
+
+  it('keeps a session\'s state in its worker: seeded once, then calls carry none; past its bound a worker drops the least recently used session', async () => {
+    const pool = newPool({ size: 1, maxHeldSessions: 1 });
+    const [a, b] = [`0x${'a1'.repeat(32)}`, `0x${'b2'.repeat(32)}`] as Hash[];
+    const count = (n: number) => stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, n])]]);
+    const first = await pool.submit(job('counter', '', 1_000_000n, count(41), a)).result;
+    expect(first.postStateHash).toBe(hashState(count(42)));
+    expect(pool.stats.seeds).toBe(1);
+    const second = await pool.submit(job('counter', '', 1_000_000n, count(42), a)).result;
+    expect(Buffer.from(second.output).toString()).toBe('43');
+    expect(pool.stats.seeds).toBe(1);
+    await pool.submit(job('counter', '', 1_000_000n, count(7), b)).result;
+    expect(pool.stats.seeds).toBe(2);
+    const third = await pool.submit(job('counter', '', 1_000_000n, count(43), a)).result;
+    expect(Buffer.from(third.output).toString()).toBe('44');
+    expect(pool.stats.seeds).toBe(3);
+  });
+
+  it('refuses to run on a seed that does not hash to the pre-state hash the call names, and runs once seeded right', async () => {
+    const pool = newPool({ size: 1 });
+    const session = `0x${'c3'.repeat(32)}` as Hash;
+    const wrong = { ...job('counter', '', 1_000_000n, STATE, session), preStateHash: hashState(stateFromEntries([])) };
+    await expect(pool.submit(wrong).result).rejects.toMatchObject({ code: 'Internal' });
+    expect((await pool.submit(job('counter', '', 1_000_000n, STATE, session)).result).status).toBe(CallStatus.Ok);
   });
 
   it('a worker that cannot start fails waiting calls with NotReady instead of looping', async () => {
