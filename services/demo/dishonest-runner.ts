@@ -17,8 +17,7 @@ import type { Hash, SettlementReceipt, StateWrite } from '../../contracts/types.
 import { gas } from '../../contracts/units.ts';
 import { executeCall } from '../../unikernel-runner/runtime/execute.ts';
 import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
-import { EMPTY_STATE } from '../../unikernel-runner/runtime/state.ts';
-import type { State } from '../../unikernel-runner/runtime/state.ts';
+import { HashedState } from '../../unikernel-runner/runtime/hashed-state.ts';
 import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import type { SettlementClient } from '../client/index.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
@@ -34,7 +33,8 @@ export interface DishonestRunnerOptions {
 }
 
 interface Served {
-  state: State;
+  /** Advanced in place by each Ok call. */
+  state: HashedState;
   last: SettlementReceipt | null;
 }
 
@@ -60,11 +60,11 @@ export async function startDishonestRunner(opts: DishonestRunnerOptions): Promis
     const invocation = invocationFromJson(request.body);
     const session = await opts.api.session(invocation.sessionId);
     if (!sameAddress(recoverInvocationRequestSigner(opts.domain, invocation), session.user)) throw new ZgasError('NotSessionUser', {});
-    const served = sessions.get(invocation.sessionId) ?? { state: EMPTY_STATE, last: null };
+    const served = sessions.get(invocation.sessionId) ?? { state: HashedState.empty(), last: null };
     const zApp = await opts.api.zApp(session.zAppId);
     const prepared = prepareModule(await opts.api.getModule(zApp.moduleHash as Hash), table);
     const input = hexToBytes(invocation.input);
-    const outcome = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: served.state, input, gasLimit: invocation.callGasLimit, seed: contextSeed(invocation.sessionId, invocation.seq) }, prices);
+    const outcome = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state: served.state, input, gasLimit: invocation.callGasLimit, seed: contextSeed(invocation.sessionId, invocation.seq) }, prices);
     const inflated = outcome.callGas + opts.extraGas;
     const callGas = gas(inflated < invocation.callGasLimit ? inflated : invocation.callGasLimit);
     const signed = signReceipt(opts.domain, {
@@ -72,7 +72,7 @@ export async function startDishonestRunner(opts: DishonestRunnerOptions): Promis
       inputHash: sha3(input), preStateHash: invocation.preStateHash, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status,
     }, opts.receiptKey);
     const receipt = settlementReceipt(signed, invocation.signature);
-    sessions.set(invocation.sessionId, { state: outcome.postState, last: receipt });
+    sessions.set(invocation.sessionId, { state: served.state, last: receipt });
     receipts.push(receipt);
     await opts.api.submitReceipts([receipt]);
     const writes: StateWrite[] = outcome.writes.map(([key, value]) => ({ key, value: value === null ? null : bytesToHex(value) }));

@@ -40,6 +40,8 @@ export async function run(): Promise<void> {
   const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
   const pool = new WorkerPool({ size: 1, timeoutMs: 60_000 });
   const job = (seq: bigint): CallJob => ({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES,
+    sessionId,
+    preStateHash: hashState(preState),
     prepared: prepareModule(module, table),
     prices: hostPrices(table),
     preState,

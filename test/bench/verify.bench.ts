@@ -9,6 +9,7 @@ import type { CompletedCall } from '../../services/client/session.ts';
 import { SessionState } from '../../services/client/state.ts';
 import { Verifier } from '../../services/client/verify.ts';
 import { executeCall } from '../../unikernel-runner/runtime/execute.ts';
+import { HashedState } from '../../unikernel-runner/runtime/hashed-state.ts';
 import { hostPrices, prepareModule } from '../../unikernel-runner/runtime/prepare.ts';
 import { DEFAULT_MAX_STATE_BYTES, stateEntries } from '../../unikernel-runner/runtime/state.ts';
 import type { State } from '../../unikernel-runner/runtime/state.ts';
@@ -45,7 +46,8 @@ export async function run(): Promise<void> {
     const sessionId = `0x${'7e'.repeat(32)}` as Hash;
     // Not used: nothing is challenged when every receipt holds.
     const verifier = new Verifier({ api: {} as SettlementClient, challenger: {} as never, module, autoChallenge: false });
-    let state: State = new Map();
+    const state = HashedState.empty();
+    let before: State = new Map();
     let client = SessionState.empty();
     const runMs: number[] = [];
     const verifyMs: number[] = [];
@@ -55,7 +57,7 @@ export async function run(): Promise<void> {
       const seq = BigInt(i);
       const bytes = utf8Bytes(input);
       const startRun = performance.now();
-      const outcome = executeCall(prepared, { preState: state, input: bytes, gasLimit: CALL_GAS_LIMIT, seed: contextSeed(sessionId, seq), maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES }, prices);
+      const outcome = executeCall(prepared, { state, input: bytes, gasLimit: CALL_GAS_LIMIT, seed: contextSeed(sessionId, seq), maxStateBytes: DEFAULT_MAX_STATE_BYTES , maxInputBytes: DEFAULT_MAX_INPUT_BYTES}, prices);
       runMs.push(performance.now() - startRun);
       cumulative += outcome.callGas;
       const receipt: SettlementReceipt = {
@@ -63,13 +65,13 @@ export async function run(): Promise<void> {
         preStateHash: client.hash(), postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status,
         signature: SIGNATURE, invocationSignature: SIGNATURE,
       };
-      const next = client.apply(toWrites(state, outcome.postState));
+      const next = client.apply(toWrites(before, state));
       const call: CompletedCall = { seq, input: bytes, output: outcome.output, writes: [], preState: client, postState: next, receipt };
       const startVerify = performance.now();
       const verification = await verifier.verify(sessionId, call);
       verifyMs.push(performance.now() - startVerify);
       if (verification.disproved.length === 0) held++;
-      state = outcome.postState;
+      before = new Map(state);
       client = next;
     }
     const r = [...runMs].sort((a, b) => a - b);

@@ -45,6 +45,14 @@ export interface GasTable {
     /** Per active data segment, on its byte count. */
     data_segment: BytePrice;
   };
+  /**
+   * Hashing a changed state (the project's own figure, see tables/README.md): `rehash` is charged
+   * when a call changed the state, on the encoded bytes of its post-state from the first changed
+   * key to the end, which is what the protocol's sorted-entries hash must absorb again.
+   */
+  stateHash: {
+    rehash: BytePrice;
+  };
 }
 
 /** The host ABI functions and where their price lives in a table. */
@@ -131,6 +139,9 @@ export function parseGasTable(value: unknown): GasTable {
   if (!isFigure(inst.table_entry)) bad('instantiation.table_entry', 'integer');
   if (!isFigure(inst.element_entry)) bad('instantiation.element_entry', 'integer');
   checkPrice('instantiation.data_segment', inst.data_segment);
+  const stateHashing = t.stateHash;
+  if (typeof stateHashing !== 'object' || stateHashing === null) return bad('stateHash', 'missing: rehash');
+  checkPrice('stateHash.rehash', stateHashing.rehash);
   for (const name of ['storage_read', 'storage_write', 'storage_delete', 'context_seed', 'abort'] as const) {
     if (!(name in t.host!) && !(name in t.hostCalls!)) bad(`hostCalls.${name}`, 'every host ABI function needs a price');
   }
@@ -173,6 +184,11 @@ export function hostCallPrice(table: GasTable, name: HostCallName): BytePrice {
   const p = table.host[name] ?? table.hostCalls[name];
   assert(p !== undefined, `the table prices host call ${name}`);
   return p;
+}
+
+/** The price of re-absorbing a changed state's encoding into its hash (per 32 bytes from the first changed key). */
+export function stateRehashPrice(table: GasTable): BytePrice {
+  return table.stateHash.rehash;
 }
 
 export function effectPrice(table: GasTable, name: EffectName): BytePrice {

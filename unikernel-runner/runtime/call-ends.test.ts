@@ -16,6 +16,7 @@ import { executeCall } from './execute.ts';
 import type { CallOutcome } from './execute.ts';
 import { hostPrices, prepareModule } from './prepare.ts';
 import { createReexecutor } from './reexecutor.ts';
+import { HashedState } from './hashed-state.ts';
 import { EMPTY_STATE, encodeStateBytes } from './state.ts';
 
 const table = gasTableByName();
@@ -74,8 +75,8 @@ interface Ends {
 /** Runs a call through executeCall and through the re-executor; they must agree on every receipt field. */
 function both(name: Name, { input = new Uint8Array(0), gasLimit = 10_000_000n, abortFlag }: { input?: Uint8Array; gasLimit?: bigint; abortFlag?: Int32Array } = {}): Ends {
   const module = modules.get(name)!;
-  const request = { preState: EMPTY_STATE, input, gasLimit: gas(gasLimit), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: MAX_INPUT_BYTES };
-  const outcome = executeCall(prepareModule(module, table), abortFlag === undefined ? request : { ...request, abortFlag }, prices);
+  const request = { input, gasLimit: gas(gasLimit), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: MAX_INPUT_BYTES };
+  const outcome = executeCall(prepareModule(module, table), abortFlag === undefined ? { ...request, state: HashedState.empty() } : { ...request, state: HashedState.empty(), abortFlag }, prices);
   // An Aborted receipt is judged under its callGas as the limit (contracts/gas/challenge.ts).
   const judgedLimit = outcome.status === CallStatus.Aborted ? outcome.callGas : gas(gasLimit);
   const rerun = reexecutor.rerun({ ...request, gasLimit: judgedLimit, module, moduleHash: sha3(module), preState: encodeStateBytes(EMPTY_STATE) });
@@ -156,8 +157,8 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
   it('input over the genesis maxInputBytes: refused before it runs (LimitExceeded), no gas, no receipt; at the cap it runs', () => {
     const over = new Uint8Array(MAX_INPUT_BYTES + 1);
     const module = modules.get('ok')!;
-    const request = { preState: EMPTY_STATE, input: over, gasLimit: gas(10_000_000n), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: MAX_INPUT_BYTES };
-    expect(() => executeCall(prepareModule(module, table), request, prices)).toThrowError(expect.objectContaining({ code: 'LimitExceeded' }));
+    const request = { input: over, gasLimit: gas(10_000_000n), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: MAX_INPUT_BYTES };
+    expect(() => executeCall(prepareModule(module, table), { ...request, state: HashedState.empty() }, prices)).toThrowError(expect.objectContaining({ code: 'LimitExceeded' }));
     expect(() => reexecutor.rerun({ ...request, module, moduleHash: sha3(module), preState: new Uint8Array(0) })).toThrowError(expect.objectContaining({ code: 'LimitExceeded' }));
     expect(both('ok', { input: new Uint8Array(MAX_INPUT_BYTES) }).outcome.status).toBe(CallStatus.Ok);
   });
@@ -165,8 +166,8 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
   it('the genesis default input cap (1 MiB) holds in the runtime: a 100 KiB input runs', () => {
     const module = modules.get('big')!;
     const input = new Uint8Array(100 * 1024);
-    const request = { preState: EMPTY_STATE, input, gasLimit: gas(10_000_000n), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: 1024 * 1024 };
-    expect(executeCall(prepareModule(module, table), request, prices).status).toBe(CallStatus.Ok);
+    const request = { input, gasLimit: gas(10_000_000n), seed, maxStateBytes: MAX_STATE_BYTES, maxInputBytes: 1024 * 1024 };
+    expect(executeCall(prepareModule(module, table), { ...request, state: HashedState.empty() }, prices).status).toBe(CallStatus.Ok);
     expect(reexecutor.rerun({ ...request, module, moduleHash: sha3(module), preState: new Uint8Array(0) }).status).toBe(CallStatus.Ok);
   });
 });

@@ -11,6 +11,7 @@ import { compileWat, loadZApp } from '../zapps/load.ts';
 import type { ZAppName } from '../zapps/load.ts';
 import { EMPTY_OUTPUT_HASH, executeCall } from './execute.ts';
 import type { CallOutcome } from './execute.ts';
+import { HashedState } from './hashed-state.ts';
 import { hostPrices, prepareModule } from './prepare.ts';
 import { EMPTY_STATE, hashState, stateFromEntries } from './state.ts';
 import type { State } from './state.ts';
@@ -23,17 +24,21 @@ const prices = hostPrices(table);
 const SESSION = `0x${'cd'.repeat(32)}` as Hash;
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 
-function run(name: ZAppName, input: string, options: { state?: State; gasLimit?: bigint; seq?: bigint } = {}): CallOutcome {
-  return executeCall(
+/** Runs on a copy of the given state; the outcome comes with that copy, advanced by the call. */
+function run(name: ZAppName, input: string, options: { state?: State; gasLimit?: bigint; seq?: bigint } = {}): CallOutcome & { postState: HashedState } {
+  const state = HashedState.from(options.state ?? EMPTY_STATE);
+  const outcome = executeCall(
     prepareModule(loadZApp(name), table),
-    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: options.state ?? EMPTY_STATE, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state, input: utf8Bytes(input), gasLimit: gas(options.gasLimit ?? 10_000_000n), seed: contextSeed(SESSION, options.seq ?? 1n) },
     prices,
   );
+  return { ...outcome, postState: state };
 }
 
 function expectUnchanged(outcome: CallOutcome, pre: State): void {
-  expect(outcome.postState).toBe(pre);
   expect(outcome.postStateHash).toBe(hashState(pre));
+  expect(outcome.writes).toEqual([]);
+  expect(outcome.hashedStateBytes).toBe(0);
   expect(outcome.output.length).toBe(0);
   expect(outcome.outputHash).toBe(EMPTY_OUTPUT_HASH);
 }
@@ -164,7 +169,7 @@ describe('limits', () => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     Atomics.store(flag, 0, 1);
     const prepared = prepareModule(loadZApp('spin'), table);
-    const request = { preState: EMPTY_STATE, input: utf8Bytes('1000000'), gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n) };
+    const request = { state: HashedState.empty(), input: utf8Bytes('1000000'), gasLimit: gas(10_000_000n), seed: contextSeed(SESSION, 1n) };
     const aborted = executeCall(prepared, { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, ...request, abortFlag: flag }, prices);
     expect(aborted.status).toBe(CallStatus.Aborted);
     expectUnchanged(aborted, EMPTY_STATE);
@@ -193,7 +198,7 @@ describe('limits', () => {
     const limit = 1_000_000_000n;
     const outcome = (call: string): CallOutcome => executeCall(
       prepareModule(module(call), table),
-      { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
+      { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state: HashedState.empty(), input: new Uint8Array(0), gasLimit: gas(limit), seed: contextSeed(SESSION, 1n) },
       prices,
     );
     // the same instructions ending in a trap of the guest's own
@@ -216,7 +221,7 @@ describe('limits', () => {
 describe('instantiation', () => {
   const call = (bytes: Uint8Array, gasLimit = 10n ** 12n): CallOutcome => executeCall(
     prepareModule(bytes, table),
-    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
+    { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state: HashedState.empty(), input: new Uint8Array(0), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n) },
     prices,
   );
 

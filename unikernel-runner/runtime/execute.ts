@@ -12,11 +12,10 @@ import { gas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import { AbortedTrap, createMeter, OutOfGasTrap } from '../metering/meter.ts';
 import type { Meter } from '../metering/meter.ts';
-import { effectsGas, GuestTrap, hostFunctions, readGuest, StateView, writeGuest } from './host.ts';
+import type { HashedState } from './hashed-state.ts';
+import { effectsGas, GuestTrap, hostFunctions, price, readGuest, StateView, writeGuest } from './host.ts';
 import type { HostPrices } from './host.ts';
-import { hashState } from './state.ts';
-import { MAX_STATE_BYTES } from './state.ts';
-import type { State } from './state.ts';
+import { MAX_STATE_BYTES, MAX_STATE_ENTRIES } from './state.ts';
 
 /** The largest input any call takes: the wire limit; the genesis maxInputBytes (CallRequest.maxInputBytes) may set less. */
 export const MAX_INPUT_BYTES = MAX_INVOCATION_INPUT_BYTES;
@@ -36,7 +35,12 @@ export interface PreparedModule {
 }
 
 export interface CallRequest {
-  preState: State;
+  /**
+   * The session's state before the call. An Ok call that changes it advances it in place (the
+   * structure is the session's, kept between calls): a caller that needs the pre-state afterwards
+   * passes a copy.
+   */
+  state: HashedState;
   input: Uint8Array;
   /** The call's only limit. */
   gasLimit: Gas;
@@ -54,13 +58,14 @@ export interface CallOutcome {
   status: CallStatus;
   callGas: Gas;
   output: Uint8Array;
-  postState: State;
   postStateHash: Hash;
   outputHash: Hash;
   /** The call's state writes (key hex → new value, null: deleted), one per key in the order first written; empty unless Ok. */
   writes: Array<[Hex, Uint8Array | null]>;
   /** Why a call trapped (not signed; for logs and callers). */
   trap?: string;
+  /** Bytes the call's state hashing absorbed (a metric of the runner's work, not signed). */
+  hashedStateBytes: number;
 }
 
 export const EMPTY_OUTPUT_HASH: Hash = sha3(new Uint8Array(0));
@@ -84,22 +89,23 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
   const maxInputBytes = Math.min(request.maxInputBytes, MAX_INPUT_BYTES);
   if (request.input.length > maxInputBytes) throw new ZgasError('LimitExceeded', { what: 'input bytes', maxBytes: maxInputBytes });
   const meter: Meter = createMeter(request.abortFlag === undefined ? { gasLimit: request.gasLimit } : { gasLimit: request.gasLimit, abortFlag: request.abortFlag });
-  const preStateHash = (): Hash => hashState(request.preState);
+  const { state } = request;
+  // A call that changes no state hashes nothing: the post-state is the pre-state, already hashed.
   const failed = (status: CallStatus, callGas: Gas, trap?: string): CallOutcome => ({
     status,
     callGas,
     output: new Uint8Array(0),
-    postState: request.preState,
-    postStateHash: preStateHash(),
+    postStateHash: state.hash,
     outputHash: EMPTY_OUTPUT_HASH,
     writes: [],
     ...(trap === undefined ? {} : { trap }),
+    hashedStateBytes: 0,
   });
   const charge = (amount: number | bigint): void => meter.charge(amount);
   const usedGas = (): Gas => gas(meter.used());
   try {
     charge(prepared.initialGas);
-    const view = new StateView(request.preState);
+    const view = new StateView(state);
     // The host functions exist before the instance; they reach its memory through this slot.
     const slot: { memory?: WebAssembly.Memory } = {};
     const env = hostFunctions({
@@ -124,15 +130,23 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
     const output = readGuest(guest.memory, Number(packed >> 32n), outputLength);
     const diff = view.diff();
     charge(effectsGas(prices, diff, output.length));
-    const postState = view.commit(diff, Math.min(request.maxStateBytes, MAX_STATE_BYTES));
+    const plan = state.plan(diff);
+    const maxStateBytes = Math.min(request.maxStateBytes, MAX_STATE_BYTES);
+    if (diff.length > 0 && plan.entries > MAX_STATE_ENTRIES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_ENTRIES} entries`);
+    if (diff.length > 0 && plan.bytes > maxStateBytes) throw new GuestTrap(`the state would take more than ${maxStateBytes} bytes`);
+    // Hashing the post-state is charged on what the protocol's hash must re-absorb: the encoding
+    // from the first changed key to the end (hashed-state.ts), a figure of the two states alone.
+    if (diff.length > 0) charge(price(prices.stateRehash, plan.rehashBytes));
+    const absorbedBefore = state.absorbedBytes;
+    const postStateHash = state.apply(diff);
     return {
       status: CallStatus.Ok,
       callGas: usedGas(),
       output,
-      postState,
-      postStateHash: hashState(postState),
+      postStateHash,
       outputHash: sha3(output),
       writes: diff,
+      hashedStateBytes: state.absorbedBytes - absorbedBefore,
     };
   } catch (error: unknown) {
     if (error instanceof OutOfGasTrap) return failed(CallStatus.OutOfGas, request.gasLimit);

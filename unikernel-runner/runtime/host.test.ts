@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8Bytes } from '../../contracts/hex.ts';
 import { effectsGas, GuestTrap, hostFunctions, price, StateView } from './host.ts';
 import type { HostPrices } from './host.ts';
+import { HashedState } from './hashed-state.ts';
 import { MAX_STATE_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL, stateFromEntries } from './state.ts';
 
 const prices: HostPrices = {
@@ -12,6 +13,7 @@ const prices: HostPrices = {
   abort: { base: 1, per32Bytes: 0 },
   stateDiffEntry: { base: 500, per32Bytes: 20 },
   returnData: { base: 10, per32Bytes: 2 },
+  stateRehash: { base: 100, per32Bytes: 1900 },
 };
 
 function setup(entries: Array<[string, string]> = []) {
@@ -72,7 +74,6 @@ describe('storage', () => {
     expect(env.storage_read(0, 1, 100, 16)).toBe(-1);
     expect(Buffer.from(pre.get(bytesToHex(utf8Bytes('a')))!).toString()).toBe('old');
     expect(view.diff()).toEqual([[bytesToHex(utf8Bytes('a')), null]]);
-    expect(view.commit().size).toBe(0);
     expect(pre.size).toBe(1);
   });
 
@@ -120,16 +121,20 @@ describe('storage', () => {
     }
   });
 
-  it('a call that would grow the state past its byte limit traps at commit', () => {
+  it('the plan of a call that would grow the state past its byte limit says so before anything is hashed', () => {
     const big = new Uint8Array(MAX_STATE_VALUE_BYTES);
     const entries: Array<[Uint8Array, Uint8Array]> = [];
     for (let i = 0; i < MAX_STATE_BYTES / MAX_STATE_VALUE_BYTES - 1; i++) entries.push([new Uint8Array([i >> 8, i & 255]), big]);
-    const view = new StateView(stateFromEntries(entries));
+    const state = HashedState.from(stateFromEntries(entries));
+    const absorbed = state.absorbedBytes;
+    const view = new StateView(state);
     view.set(bytesToHex(utf8Bytes('one more')), big);
-    expect(() => view.commit()).toThrow(GuestTrap);
-    const small = new StateView(stateFromEntries(entries));
+    expect(state.plan(view.diff()).bytes).toBeGreaterThan(MAX_STATE_BYTES);
+    const small = new StateView(state);
     small.set(bytesToHex(utf8Bytes('small')), new Uint8Array(16));
-    expect(small.commit().size).toBe(entries.length + 1);
+    expect(state.plan(small.diff())).toMatchObject({ entries: entries.length + 1 });
+    expect(state.plan(small.diff()).bytes).toBeLessThanOrEqual(MAX_STATE_BYTES);
+    expect(state.absorbedBytes).toBe(absorbed);
   });
 
   it('limits the keys one call may write', () => {

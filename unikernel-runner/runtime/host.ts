@@ -4,7 +4,7 @@
  */
 import { bytesToHex } from '../../contracts/hex.ts';
 import type { Hex } from '../../contracts/types.ts';
-import { encodedEntryBytes, MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
+import { MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, MAX_WRITES_PER_CALL } from './state.ts';
 import type { State } from './state.ts';
 import type { BytePrice } from '../metering/table.ts';
 
@@ -20,6 +20,8 @@ export interface HostPrices {
   stateDiffEntry: BytePrice;
   /** Charged on the output when the call ends. */
   returnData: BytePrice;
+  /** Charged when a call changed the state, on the encoded bytes its post-state hash re-absorbs (hashed-state.ts). */
+  stateRehash: BytePrice;
 }
 
 /** base + per32Bytes for every started 32 bytes (small figures: exact as a number). */
@@ -63,24 +65,6 @@ export class StateView {
       if (value === null ? before !== undefined : before === undefined || !sameBytes(before, value)) out.push([key, value]);
     }
     return out;
-  }
-
-  /**
-   * The post-state: the pre-state with the diff applied (a new map; the pre-state is untouched). A
-   * state above `maxStateBytes` in its canonical encoding traps the call.
-   */
-  commit(diff = this.diff(), maxStateBytes: number = MAX_STATE_BYTES): State {
-    if (diff.length === 0) return this.pre;
-    const next = new Map(this.pre);
-    for (const [key, value] of diff) {
-      if (value === null) next.delete(key);
-      else next.set(key, value);
-    }
-    if (next.size > MAX_STATE_ENTRIES) throw new GuestTrap(`the state would hold more than ${MAX_STATE_ENTRIES} entries`);
-    let bytes = 0;
-    for (const [key, value] of next) bytes += encodedEntryBytes((key.length - 2) / 2, value.length);
-    if (bytes > maxStateBytes) throw new GuestTrap(`the state would take more than ${maxStateBytes} bytes`);
-    return next;
   }
 }
 

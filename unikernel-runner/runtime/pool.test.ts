@@ -14,6 +14,8 @@ import { createReexecutor } from './reexecutor.ts';
 import { encodeStateBytes, hashState, stateFromEntries } from './state.ts';
 import type { State } from './state.ts';
 import { gasTableByName } from '../metering/registry.ts';
+import { STATE_OPS_WASM } from '../../test/support/state-ops.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 import { DEFAULT_MAX_STATE_BYTES } from './state.ts';
 import { DEFAULT_MAX_INPUT_BYTES } from './execute.ts';
 import { gasTableHash } from '../metering/table.ts';
@@ -24,8 +26,8 @@ const reexecutor = createReexecutor({ gasTable: gasTableHash(table) });
 const SESSION = `0x${'ab'.repeat(32)}` as Hash;
 const STATE = stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 41])]]);
 
-function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE): CallJob {
-  return { prepared: prepareModule(loadZApp(name), table), prices, preState, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES };
+function job(name: ZAppName, input: string, gasLimit: bigint, preState: State = STATE, sessionId: Hash = SESSION): CallJob {
+  return { sessionId, preStateHash: hashState(preState), preState, prepared: prepareModule(loadZApp(name), table), prices, input: utf8Bytes(input), gasLimit: gas(gasLimit), seed: contextSeed(SESSION, 1n), maxStateBytes: DEFAULT_MAX_STATE_BYTES , maxInputBytes: DEFAULT_MAX_INPUT_BYTES};
 }
 
 function rerun(name: ZAppName, j: CallJob, gasLimit: bigint) {
@@ -101,6 +103,57 @@ describe('worker pool and re-executor', () => {
     expect(outcome.status).toBe(CallStatus.Aborted);
     expect(pool.restarts).toBe(0);
     expect(rerun('loop', j, outcome.callGas)).toMatchObject({ status: CallStatus.OutOfGas, callGas: outcome.callGas, postStateHash: hashState(STATE) });
+  });
+
+  it('keeps a session\'s state in its worker: seeded once, then calls carry none; past its bound a worker drops the least recently used session', async () => {
+    const pool = newPool({ size: 1, maxHeldSessions: 1 });
+    const a = `0x${'a1'.repeat(32)}` as Hash;
+    const b = `0x${'b2'.repeat(32)}` as Hash;
+    const count = (n: number) => stateFromEntries([[utf8Bytes('count'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, n])]]);
+    const first = await pool.submit(job('counter', '', 1_000_000n, count(41), a)).result;
+    expect(first.postStateHash).toBe(hashState(count(42)));
+    expect(pool.stats.seeds).toBe(1);
+    const second = await pool.submit(job('counter', '', 1_000_000n, count(42), a)).result;
+    expect(Buffer.from(second.output).toString()).toBe('43');
+    expect(pool.stats.seeds).toBe(1);
+    await pool.submit(job('counter', '', 1_000_000n, count(7), b)).result;
+    expect(pool.stats.seeds).toBe(2);
+    const third = await pool.submit(job('counter', '', 1_000_000n, count(43), a)).result;
+    expect(Buffer.from(third.output).toString()).toBe('44');
+    expect(pool.stats.seeds).toBe(3);
+  });
+
+  it('a call whose large state is held by a busy worker waits for it rather than seed an idle one', async () => {
+    const pool = newPool({ size: 2 });
+    const big = `0x${'d4'.repeat(32)}` as Hash;
+    const other = `0x${'e5'.repeat(32)}` as Hash;
+    const busy = `0x${'f6'.repeat(32)}` as Hash;
+    const bigState = stateFromEntries([[utf8Bytes('a'), new Uint8Array(40_000)], [utf8Bytes('b'), new Uint8Array(40_000)]]);
+    const ops = (sessionId: Hash): CallJob => ({ ...job('hello', '', 1_000_000n, bigState, sessionId), prepared: prepareModule(STATE_OPS_WASM, table), input: new Uint8Array(0) });
+    await untilTrue('both workers ready', () => pool.ready === 2);
+    expect((await pool.submit(ops(big)).result).status).toBe(CallStatus.Ok);
+    // one spin goes to the worker without state, the next to the one holding the large session
+    const spins = [pool.submit(job('spin', '100000000000', 10n ** 15n, STATE, other)), pool.submit(job('spin', '100000000000', 10n ** 15n, STATE, busy))];
+    expect(pool.busy).toBe(2);
+    const waiting = pool.submit(ops(big));
+    expect(pool.queued).toBe(1);
+    // the worker without the state comes free: the call still waits for the one holding it
+    pool.abort(spins[0]!.id);
+    expect((await spins[0]!.result).status).toBe(CallStatus.Aborted);
+    expect(pool.queued).toBe(1);
+    pool.abort(spins[1]!.id);
+    expect((await spins[1]!.result).status).toBe(CallStatus.Aborted);
+    expect((await waiting.result).status).toBe(CallStatus.Ok);
+    // seeded once for the large session and once for each spin's session, never again for the large one
+    expect(pool.stats.seeds).toBe(3);
+  });
+
+  it('refuses to run on a seed that does not hash to the pre-state hash the call names, and runs once seeded right', async () => {
+    const pool = newPool({ size: 1 });
+    const session = `0x${'c3'.repeat(32)}` as Hash;
+    const wrong = { ...job('counter', '', 1_000_000n, STATE, session), preStateHash: hashState(stateFromEntries([])) };
+    await expect(pool.submit(wrong).result).rejects.toMatchObject({ code: 'Internal' });
+    expect((await pool.submit(job('counter', '', 1_000_000n, STATE, session)).result).status).toBe(CallStatus.Ok);
   });
 
   it('a worker that cannot start fails waiting calls with NotReady instead of looping', async () => {

@@ -8,7 +8,7 @@ import { sha3 } from '../../contracts/hash.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { instrument } from '../metering/instrument.ts';
-import { effectPrice, gasTableHash, hostCallPrice } from '../metering/table.ts';
+import { effectPrice, gasTableHash, hostCallPrice, stateRehashPrice } from '../metering/table.ts';
 import type { GasTable } from '../metering/table.ts';
 import type { PreparedModule } from './execute.ts';
 import type { HostPrices } from './host.ts';
@@ -57,5 +57,6 @@ export function hostPrices(table: GasTable): HostPrices {
     abort: { ...hostCallPrice(table, 'abort') },
     stateDiffEntry: { ...effectPrice(table, 'state_diff_entry') },
     returnData: { ...effectPrice(table, 'return_data') },
+    stateRehash: { ...stateRehashPrice(table) },
   };
 }

@@ -3,18 +3,23 @@
  * the next invocation must acknowledge) and the session's current state. The session log is the
  * record; this book is a bounded cache over it, rebuilt from the log on first use after a restart
  * or an eviction.
+ *
+ * The state here is the runner's own copy, advanced in place by each call's writes (work in
+ * proportion to what changed; the worker that runs the session's calls keeps and hashes its own).
+ * It seeds a worker that does not hold the session, and a rebuilt session's copy is checked
+ * against the newest receipt's postStateHash once.
  */
 import { ZgasError } from '../../contracts/errors.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { bytesToHex, hexToBytes } from '../../contracts/hex.ts';
 import { settlementReceipt, signReceipt } from '../../contracts/eip712/index.ts';
 import type { Domain, SignatureBackend } from '../../contracts/eip712/index.ts';
-import type { GasReceipt, Hash, SettlementReceipt, SignedInvocation, StateWrite } from '../../contracts/types.ts';
+import type { GasReceipt, Hash, Hex, SettlementReceipt, SignedInvocation, StateWrite } from '../../contracts/types.ts';
 import { add, gas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import type { CallOutcome } from './execute.ts';
 import type { LoggedCall, LoggedSession } from './session-log.ts';
-import { EMPTY_STATE, hashState } from './state.ts';
+import { hashState } from './state.ts';
 import type { State } from './state.ts';
 
 /** Sessions a runner keeps in memory at once; beyond it the least recently used idle one is dropped (its log stays). */
@@ -24,7 +29,8 @@ export interface RunnerSession {
   id: Hash;
   /** The newest logged call, or null before the first. */
   last: LoggedCall | null;
-  state: State;
+  /** The runner's copy of the state at stateHashOf(session); changed only by `advance`. */
+  state: Map<Hex, Uint8Array>;
   /** Set when an abort arrived: no new call starts. */
   aborted: boolean;
   /** Set when the session's log was lost: the session is refused for good. */
@@ -41,19 +47,25 @@ export const stateHashOf = (s: RunnerSession): Hash => s.last?.receipt.postState
 export function applyWrites(state: State, writes: readonly StateWrite[]): State {
   if (writes.length === 0) return state;
   const next = new Map(state);
-  for (const { key, value } of writes) {
-    if (value === null) next.delete(key);
-    else next.set(key, hexToBytes(value));
-  }
+  applyWritesInPlace(next, writes);
   return next;
+}
+
+/** Applies a call's writes, in order, to a state the caller owns: O(writes). */
+export function applyWritesInPlace(state: Map<Hex, Uint8Array>, writes: readonly StateWrite[]): void {
+  for (const { key, value } of writes) {
+    const k = key.toLowerCase() as Hex;
+    if (value === null) state.delete(k);
+    else state.set(k, hexToBytes(value));
+  }
 }
 
 /** A session rebuilt from its log: the state is the empty state with every call's writes applied. */
 export function restoreSession(id: Hash, logged: LoggedSession): RunnerSession {
-  const session: RunnerSession = { id, last: null, state: EMPTY_STATE, aborted: false, lost: logged.kind === 'lost', runningCallId: null };
+  const session: RunnerSession = { id, last: null, state: new Map(), aborted: false, lost: logged.kind === 'lost', runningCallId: null };
   if (logged.kind !== 'calls') return session;
-  let state: State = EMPTY_STATE;
-  for (const call of logged.calls) state = applyWrites(state, call.writes);
+  const state = new Map<Hex, Uint8Array>();
+  for (const call of logged.calls) applyWritesInPlace(state, call.writes);
   const last = logged.calls.at(-1) ?? null;
   // The log must rebuild exactly the state the newest receipt signed; anything else is a damaged log.
   if (last !== null && hashState(state) !== last.receipt.postStateHash) return { ...session, lost: true };
@@ -131,8 +143,8 @@ export function loggedCallOf(
   return { invocation, receipt, output: bytesToHex(outcome.output), writes: writesOf(outcome) };
 }
 
-/** Advances the session past a logged call. */
-export function advance(session: RunnerSession, call: LoggedCall, postState: State): void {
+/** Advances the session past a logged call: its writes applied to the runner's copy in place. */
+export function advance(session: RunnerSession, call: LoggedCall): void {
   session.last = call;
-  session.state = postState;
+  applyWritesInPlace(session.state, call.writes);
 }

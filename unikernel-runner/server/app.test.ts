@@ -241,7 +241,7 @@ describe('GET /healthz and /docs', () => {
   it('reports the pool and the log, and serves the OpenAPI description', async () => {
     const res = await runner.app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ ok: true, workers: 1, log: 'memory (lost on restart)' });
+    expect(res.json()).toMatchObject({ ok: true, workers: 1, log: 'memory (lost on restart)', state: { seeds: expect.any(Number), seededStateBytes: expect.any(Number), hashedStateBytes: expect.any(Number) } });
     expect((await runner.app.inject({ method: 'GET', url: '/nowhere' })).json().code).toBe('NotFound');
     const docs = await runner.app.inject({ method: 'GET', url: '/docs/json' });
     expect(docs.statusCode).toBe(200);

@@ -141,6 +141,8 @@ export async function buildRunner(deps: RunnerAppDeps): Promise<FastifyInstance>
     busy: deps.pool.busy,
     queued: deps.pool.queued,
     restarts: deps.pool.restarts,
+    // state seeded into workers and hashed by them: steady calls add only what they changed
+    state: { ...deps.pool.stats },
     sessions: deps.calls.sessions.size,
     log: deps.calls.log.where,
   }));

@@ -246,10 +246,13 @@ export class CallService {
     const { deps } = this;
     // The bytes were checked against moduleHash when fetched: the prepared module is found by that hash, not hashed again.
     const prepared = prepareModule(await this.module(ledgerSession), deps.table, ledgerSession.moduleHash.toLowerCase() as Hash);
-    const call = deps.pool.submit({ maxStateBytes: deps.maxStateBytes, maxInputBytes: deps.maxInputBytes,
+    const call = deps.pool.submit({
+      maxStateBytes: deps.maxStateBytes, maxInputBytes: deps.maxInputBytes,
+      sessionId: session.id,
+      preStateHash: stateHashOf(session),
+      preState: session.state,
       prepared,
       prices: this.prices,
-      preState: session.state,
       input: hexToBytes(invocation.input),
       gasLimit: invocation.callGasLimit,
       seed: contextSeed(session.id, invocation.seq),
@@ -266,7 +269,7 @@ export class CallService {
     if (outcome.status === CallStatus.Aborted && !session.aborted) throw new ZgasError('Internal', { reason: 'a call stopped without an abort of its session' });
     const logged = loggedCallOf(session, { ...invocation, sessionId: session.id }, outcome, { domain: deps.domain, key: deps.receiptKey, backend: deps.backend });
     await this.log.append(session.id, logged);
-    advance(session, logged, outcome.postState);
+    advance(session, logged);
     this.pusher.add(logged.receipt);
     return answer(logged);
   }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contextSeed, sha3 } from '../../../contracts/hash.ts';
+import { contextSeed, EMPTY_STATE_HASH, sha3 } from '../../../contracts/hash.ts';
 import { utf8Bytes } from '../../../contracts/hex.ts';
 import { CallStatus } from '../../../contracts/types.ts';
 import type { Hash } from '../../../contracts/types.ts';
@@ -14,6 +14,7 @@ import { hashWasmModules, SIGN_EXTENSION_MODULES } from '../../../test/support/h
 import { instrument } from '../../metering/instrument.ts';
 import { createMeter } from '../../metering/meter.ts';
 import { executeCall } from '../../runtime/execute.ts';
+import { HashedState } from '../../runtime/hashed-state.ts';
 import { WorkerPool } from '../../runtime/pool.ts';
 import { hostPrices, prepareModule } from '../../runtime/prepare.ts';
 import { createReexecutor } from '../../runtime/reexecutor.ts';
@@ -115,13 +116,13 @@ describe.each(CORPUS)('corpus %s', (name) => {
     const input = utf8Bytes(text);
     const expected = runUnmetered(bytes, input);
     const seed = contextSeed(SESSION, 1n);
-    const outcome = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }, prices);
+    const outcome = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state: HashedState.empty(), input, gasLimit: GAS_LIMIT, seed }, prices);
     expect(outcome.status, outcome.trap).toBe(CallStatus.Ok);
     expect(Buffer.from(outcome.output).toString()).toBe(Buffer.from(expected).toString());
     const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: bytes.slice(), moduleHash: sha3(bytes.slice()), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
     expect(rerun).toEqual({ callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
     // the last gas unit matters here too
-    const short = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, preState: EMPTY_STATE, input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
+    const short = executeCall(prepareModule(bytes, table), { maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, state: HashedState.empty(), input, gasLimit: gas(outcome.callGas - 1n), seed }, prices);
     expect(short.status).toBe(CallStatus.OutOfGas);
   });
 });
@@ -135,7 +136,7 @@ describe('the corpus through the worker pool', () => {
     for (const name of CORPUS) {
       const input = utf8Bytes(INPUTS[name].at(-1)!);
       const seed = contextSeed(SESSION, 2n);
-      const outcome = await pool.submit({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, prepared: prepareModule(loadCorpusModule(name), table), prices, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
+      const outcome = await pool.submit({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, prepared: prepareModule(loadCorpusModule(name), table), prices, sessionId: SESSION, preStateHash: EMPTY_STATE_HASH, preState: EMPTY_STATE, input, gasLimit: GAS_LIMIT, seed }).result;
       expect(outcome.status, name).toBe(CallStatus.Ok);
       const rerun = reexecutor.rerun({ maxStateBytes: DEFAULT_MAX_STATE_BYTES, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, module: loadCorpusModule(name), moduleHash: sha3(loadCorpusModule(name)), preState: new Uint8Array(0), input, gasLimit: GAS_LIMIT, seed });
       expect({ name, ...rerun }).toEqual({ name, callGas: outcome.callGas, postStateHash: outcome.postStateHash, outputHash: outcome.outputHash, status: outcome.status });
