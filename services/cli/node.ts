@@ -112,8 +112,10 @@ export interface RunningNode {
 /** `zgas node`: migrate, then the contract host, the API, the verification workers and the reconciler in one process. */
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const { config, log } = opts;
-  const metering = meteringOf(opts.genesis);
-  const genesis = pinnedGenesis(opts.genesis, metering);
+  const { genesis } = opts;
+  const metering = meteringOf(genesis);
+  // What GET /v1/genesis states; the host and the store keep the genesis file as it is (its fingerprint).
+  const served = pinnedGenesis(genesis, metering);
   const { table } = metering;
   // Digests on the WebAssembly keccak from the first request on (the pure-JS one is ~15x slower).
   await keccakReady;
@@ -154,7 +156,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       queue,
       bus,
       domain,
-      genesis,
+      genesis: served,
       metrics,
       log,
       limits: { ...limitsFromConfig(config.admission), ...opts.limits },

@@ -59,6 +59,8 @@ export interface GasTable {
 export type HostCallName = 'storage_read' | 'storage_write' | 'storage_delete' | 'context_seed' | 'abort';
 export type EffectName = 'state_diff_entry' | 'return_data';
 
+/** The key in `hostCalls` of the charge every host call pays besides its own price. */
+export const HOST_CALL_BASE = 'host_call';
 export const DEFAULT_GAS_TABLE = 'zeno-wasm-gas-v1';
 export const EXTENDED_GAS_TABLE = 'zgas-wasm-extended-v1';
 
@@ -189,6 +191,15 @@ export function hostCallPrice(table: GasTable, name: HostCallName): BytePrice {
 /** The price of re-absorbing a changed state's encoding into its hash (per 32 bytes from the first changed key). */
 export function stateRehashPrice(table: GasTable): BytePrice {
   return table.stateHash.rehash;
+}
+
+/**
+ * The project's charge on every host ABI call, on top of the call's own price (`hostCalls.host_call`;
+ * absent: none): crossing from the guest into the host costs far more than the instructions the
+ * reference prices a call like (tables/README.md).
+ */
+export function hostCallBase(table: GasTable): BytePrice {
+  return table.hostCalls[HOST_CALL_BASE] ?? { base: 0, per32Bytes: 0 };
 }
 
 export function effectPrice(table: GasTable, name: EffectName): BytePrice {

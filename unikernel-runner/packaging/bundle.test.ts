@@ -20,6 +20,8 @@ import { gas } from '../../contracts/units.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import { loadZApp } from '../zapps/load.ts';
 import { buildRunnerBundle } from './build.ts';
+import { genesisToJson } from '../../contracts/gas/genesis.ts';
+import { testGenesis } from '../../test/support/chain.ts';
 
 const { keys } = vectors;
 const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
@@ -42,6 +44,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  if (url.pathname === '/v1/genesis') return json(200, genesisToJson(testGenesis({ owner: '1' })));
   if (url.pathname === `/v1/sessions/${sessionId}`) {
     return json(200, {
       zAppId, status: 'open', stopCall: false, user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address,

@@ -11,7 +11,7 @@ import { DEFAULT_GAS_TABLE_HASH } from '../../contracts/gas/genesis.ts';
 import { wat } from '../../test/support/metering.ts';
 import { DEFAULT_POLICY } from '../metering/instrument.ts';
 import { gasTableByName } from '../metering/registry.ts';
-import { effectPrice, hostCallPrice, priceOf } from '../metering/table.ts';
+import { effectPrice, priceOf } from '../metering/table.ts';
 import { executeCall } from './execute.ts';
 import type { CallOutcome } from './execute.ts';
 import { hostPrices, prepareModule } from './prepare.ts';
@@ -102,7 +102,7 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
   it('Trapped by abort(code): the segment that calls it and the abort price; no effects', () => {
     const { outcome } = both('abort');
     expect(outcome.status).toBe(CallStatus.Trapped);
-    const abortPrice = priceOf(hostCallPrice(table, 'abort'), 0);
+    const abortPrice = priceOf(prices.abort, 0);
     expect(outcome.callGas).toBe(PAGE + ALLOC + sum('i32.const', 'call', 'i64.const', 'end') + abortPrice);
   });
 
@@ -115,7 +115,7 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
     // At the write: everything before it is paid, the write's own price is not.
     const beforeWrite = PAGE + ALLOC + sum('i32.const', 'i32.const', 'i32.const', 'local.get', 'call', 'i64.const', 'end');
     const input = new Uint8Array(8);
-    const writePrice = priceOf(hostCallPrice(table, 'storage_write'), 1 + input.length);
+    const writePrice = priceOf(prices.storageWrite, 1 + input.length);
     const { outcome } = both('write', { input, gasLimit: beforeWrite + writePrice - 1n });
     expect(outcome).toMatchObject({ status: CallStatus.OutOfGas, callGas: beforeWrite + writePrice - 1n });
   });
@@ -149,7 +149,7 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
     const input = new Uint8Array(MAX_STATE_BYTES);
     const { outcome } = both('write', { input });
     expect(outcome.status).toBe(CallStatus.Trapped);
-    const write = priceOf(hostCallPrice(table, 'storage_write'), 1 + input.length);
+    const write = priceOf(prices.storageWrite, 1 + input.length);
     const diff = priceOf(effectPrice(table, 'state_diff_entry'), 1 + input.length);
     expect(outcome.callGas).toBe(PAGE + ALLOC + sum('i32.const', 'i32.const', 'i32.const', 'local.get', 'call', 'i64.const', 'end') + write + diff + returnData(0));
   });

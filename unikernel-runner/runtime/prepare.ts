@@ -8,8 +8,8 @@ import { sha3 } from '../../contracts/hash.ts';
 import type { Hash } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { instrument } from '../metering/instrument.ts';
-import { effectPrice, gasTableHash, hostCallPrice, stateRehashPrice } from '../metering/table.ts';
-import type { GasTable } from '../metering/table.ts';
+import { effectPrice, gasTableHash, hostCallBase, hostCallPrice, stateRehashPrice } from '../metering/table.ts';
+import type { BytePrice, GasTable } from '../metering/table.ts';
 import type { PreparedModule } from './execute.ts';
 import type { HostPrices } from './host.ts';
 
@@ -47,14 +47,16 @@ function remember(key: string, prepared: PreparedModule): void {
   cache.set(key, prepared);
 }
 
-/** The host and effect prices of a table, in the shape the runtime charges from. */
+/** The host and effect prices of a table, in the shape the runtime charges from: every host call pays the table's host-call base besides its own price. */
 export function hostPrices(table: GasTable): HostPrices {
+  const base = hostCallBase(table);
+  const withBase = (p: BytePrice): BytePrice => ({ base: p.base + base.base, per32Bytes: p.per32Bytes + base.per32Bytes });
   return {
-    storageRead: { ...hostCallPrice(table, 'storage_read') },
-    storageWrite: { ...hostCallPrice(table, 'storage_write') },
-    storageDelete: { ...hostCallPrice(table, 'storage_delete') },
-    contextSeed: { ...hostCallPrice(table, 'context_seed') },
-    abort: { ...hostCallPrice(table, 'abort') },
+    storageRead: withBase(hostCallPrice(table, 'storage_read')),
+    storageWrite: withBase(hostCallPrice(table, 'storage_write')),
+    storageDelete: withBase(hostCallPrice(table, 'storage_delete')),
+    contextSeed: withBase(hostCallPrice(table, 'context_seed')),
+    abort: withBase(hostCallPrice(table, 'abort')),
     stateDiffEntry: { ...effectPrice(table, 'state_diff_entry') },
     returnData: { ...effectPrice(table, 'return_data') },
     stateRehash: { ...stateRehashPrice(table) },
