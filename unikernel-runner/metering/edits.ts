@@ -28,8 +28,8 @@ export const EDIT_LOOP = 13;
 /** The charge at a loop's start: `counter -= c; br_if <slow path> (counter < 0)`. */
 export const EDIT_LOOP_CHARGE = 14;
 /**
- * After a loop's end: `br <out>; end; gas = counter; refill(c); counter = gas + c; br <re-enter>;
- * end; end` — re-entering charges c again, so the counter ends as after an inline refill.
+ * After a loop's end: `br <out>; end; counter = refill(counter, c) + c; br <re-enter>; end; end` —
+ * re-entering charges c again, so the counter ends as after an inline refill.
  */
 export const EDIT_LOOP_END = 15;
 /** A branch whose label crosses the labels added around loops: rewritten with the new label. */

@@ -5,7 +5,7 @@
  * place into the output buffer.
  *
  * The counter lives in a local (a register in optimised code), so the loop-carried dependency is a
- * register: `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`.
+ * register: `counter -= c; if (counter < 0) counter = refill(counter, c)`.
  */
 import { InvariantViolation } from '../../contracts/errors.ts';
 import {
@@ -140,12 +140,10 @@ export class BodyEmitter {
           buf[at++] = 0x0b;
           const charge = e[arg]!;
           if (charge > 0) {
-            // gas = counter; refill(c); counter = gas + c; br 0 (re-enter, which charges c again)
+            // counter = refill(counter, c) + c; br 0 (re-enter, which charges c again)
             buf[at++] = 0x20; at = putU32(buf, at, counter);
-            buf[at++] = 0x24; at = putBytes(buf, at, gas);
             buf[at++] = 0x41; at = putSigned(buf, at, charge);
             buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
-            buf[at++] = 0x23; at = putBytes(buf, at, gas);
             buf[at++] = 0x42; at = putSigned(buf, at, charge);
             buf[at++] = 0x7c;
             buf[at++] = 0x21; at = putU32(buf, at, counter);
@@ -238,8 +236,8 @@ export class BodyEmitter {
   }
 
   /**
-   * `counter -= c; [gas = counter;] if (counter < 0) { gas = counter; refill(c); counter = gas }`
-   * (reload: from the global; store: the segment reaches a point where the host reads the global).
+   * `counter -= c; [gas = counter;] if (counter < 0) counter = refill(counter, c)` (reload: from
+   * the global; store: the segment reaches a point where the host reads the global).
    */
   private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean, store: boolean): number {
     const gas = this.gas;
@@ -267,19 +265,15 @@ export class BodyEmitter {
     }
     buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
     buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
-    if (!store) {
-      buf[at++] = 0x20; at = putU32(buf, at, counter); // the refill reads the global
-      buf[at++] = 0x24; at = putBytes(buf, at, gas);
-    }
+    buf[at++] = 0x20; at = putU32(buf, at, counter);
     buf[at++] = 0x41; at = putSigned(buf, at, cost);
     buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
-    buf[at++] = 0x23; at = putBytes(buf, at, gas);
     buf[at++] = 0x21; at = putU32(buf, at, counter);
     buf[at++] = 0x0b;
     return at;
   }
 
-  /** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) { refill(cost); counter = gas }`. */
+  /** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) counter = refill(counter, cost)`. */
   private dynamicCharge(w: Writer, counter: number, costLocal: number): void {
     w.byte(0x21); w.u32(costLocal);
     w.byte(0x20); w.u32(counter);
@@ -290,9 +284,9 @@ export class BodyEmitter {
     w.byte(0x20); w.u32(counter);
     w.byte(0x42); w.byte(0x00); w.byte(0x53);
     w.byte(0x04); w.byte(BLOCK_EMPTY);
+    w.byte(0x20); w.u32(counter);
     w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
     w.byte(0x10); w.bytes(this.refill);
-    w.byte(0x23); w.bytes(this.gas);
     w.byte(0x21); w.u32(counter);
     w.byte(0x0b);
   }

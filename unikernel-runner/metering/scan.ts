@@ -318,14 +318,18 @@ export class BlockScanner {
           const label = r.u32();
           if (label > depth) malformed(at, 'branch label out of range');
           let carries = results;
+          let backward = false;
           if (label < depth) {
             const frame = frames[depth - 1 - label]! | FRAME_TARGETED;
             frames[depth - 1 - label] = frame;
             carries = frame >> FRAME_ARITY_SHIFT;
+            backward = (frame & FRAME_KIND) === FRAME_LOOP;
           }
           cost += c;
           const shift = this.added(label, depth);
-          if (this.seg >= 0 && carries === 0) {
+          // A branch back to a loop is the hot edge: it is left plain (the loop's own charge pays
+          // the next iteration) and the fall-through, taken once, starts a segment.
+          if (this.seg >= 0 && carries === 0 && !backward) {
             // The segment goes on past the br_if; a taken branch gets the rest back.
             this.refund(at, cost, r.pos - at, label + shift, label === depth);
           } else {
