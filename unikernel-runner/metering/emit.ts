@@ -9,7 +9,7 @@
  */
 import { InvariantViolation } from '../../contracts/errors.ts';
 import {
-  EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_ROOM, EDIT_SIZE,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -100,10 +100,20 @@ export class BodyEmitter {
           buf[at++] = result ?? BLOCK_EMPTY;
           break;
         case EDIT_CHARGE:
-          at = this.charge(buf, at, counter, arg, false, e[i + 4] === 1);
+          if (e[i + 4] === CHARGE_UNCHECKED) {
+            // counter -= c (the next segment's charge checks)
+            if (arg > 0) {
+              buf[at++] = 0x20; at = putU32(buf, at, counter);
+              buf[at++] = 0x42; at = putSigned(buf, at, arg);
+              buf[at++] = 0x7d;
+              buf[at++] = 0x21; at = putU32(buf, at, counter);
+            }
+          } else {
+            at = this.charge(buf, at, counter, arg, false, e[i + 4] === CHARGE_STORE);
+          }
           break;
         case EDIT_CHARGE_RELOAD:
-          at = this.charge(buf, at, counter, arg, true, e[i + 4] === 1);
+          at = this.charge(buf, at, counter, arg, true, e[i + 4] === CHARGE_STORE);
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
@@ -123,13 +133,13 @@ export class BodyEmitter {
             buf[at++] = 0x42; at = putSigned(buf, at, arg);
             buf[at++] = 0x7d;
             buf[at++] = 0x22; at = putU32(buf, at, counter);
-            if (e[i + 4] === 1) {
+            if (e[i + 4] === CHARGE_STORE) {
               buf[at++] = 0x24; at = putBytes(buf, at, gas);
               buf[at++] = 0x20; at = putU32(buf, at, counter);
             }
             buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
             buf[at++] = 0x0d; buf[at++] = 0x01;
-          } else if (e[i + 4] === 1) {
+          } else if (e[i + 4] === CHARGE_STORE) {
             buf[at++] = 0x20; at = putU32(buf, at, counter);
             buf[at++] = 0x24; at = putBytes(buf, at, gas);
           }
