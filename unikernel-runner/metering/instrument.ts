@@ -10,7 +10,8 @@
  *   drives the counter below zero (the host moves budget into the counter, stores it in the global
  *   and returns it, or throws OutOfGas / Aborted);
  * - at the entry of every segment whose instructions cost c > 0:
- *   `counter -= c; if (counter < 0) counter = refill(counter, c)`, where `counter`
+ *   `counter -= c; if (counter < 0) counter = refill(counter, c)` (or only `counter -= c` for a
+ *   segment with no trap, call, exit or branch that falls through into a checked one), where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
  *   call; `gas = counter` is stored by the charge of a segment that reaches an instruction that can
  *   trap, call or leave the function, so the global is exact wherever the host can read it. At a loop's
@@ -36,6 +37,8 @@
  * exact. Code after `br`, `br_table`, `return` and `unreachable` is dead until the next
  * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
  * (targets + 1)`.
+ *
+ * README.md beside this file states, for each way a call can end, what `callGas` is.
  *
  * Custom sections (names, producers, debug info) are dropped, never a reason to refuse a module:
  * the added import shifts every function index by one, which would make a name section wrong, and
