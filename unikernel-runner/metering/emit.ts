@@ -27,8 +27,8 @@ export class BodyEmitter {
   readonly memoryCap: number;
   readonly gas: Uint8Array; // LEB of the gas global index
   readonly refill: Uint8Array; // LEB of the refill function index
-  readonly prologue: Uint8Array;
-  readonly epilogue: Uint8Array;
+  readonly depth: Uint8Array; // LEB of the depth global index
+  readonly maxDepth: Uint8Array; // signed LEB of maxCallDepth
 
   constructor(b: Uint8Array, table: GasTable, policy: MeteringPolicy, info: ModuleInfo, gasGlobal: number, depthGlobal: number, refillIndex: number) {
     this.b = b;
@@ -37,14 +37,8 @@ export class BodyEmitter {
     this.memoryCap = Math.min(policy.maxMemoryPages, info.memory?.max ?? WASM_MAX_PAGES);
     this.gas = Uint8Array.from(unsignedLeb(gasGlobal));
     this.refill = Uint8Array.from(unsignedLeb(refillIndex));
-    const depth = unsignedLeb(depthGlobal);
-    // depth += 1; if (depth > max) unreachable
-    this.prologue = Uint8Array.from([
-      0x23, ...depth, 0x41, 0x01, 0x6a, 0x24, ...depth,
-      0x23, ...depth, 0x41, ...signedLeb(policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
-    ]);
-    // depth -= 1
-    this.epilogue = Uint8Array.from([0x23, ...depth, 0x41, 0x01, 0x6b, 0x24, ...depth]);
+    this.depth = Uint8Array.from(unsignedLeb(depthGlobal));
+    this.maxDepth = Uint8Array.from(signedLeb(policy.maxCallDepth));
   }
 
   /**
@@ -57,18 +51,19 @@ export class BodyEmitter {
     const e = body.edits;
     const ne = body.editCount;
     const gas = this.gas;
-    // Locals: the module's, + the cached counter, + 2 scratch locals when needed.
+    // Locals: the module's, + the cached counter and the call depth at entry, + 2 scratch locals when needed.
     const counter = locals;
-    const scratchI32 = locals + 1;
-    const scratchI64 = locals + 2;
+    const depthLocal = locals + 1;
+    const scratchI32 = locals + 2;
+    const scratchI64 = locals + 3;
     const slot = out.len;
     out.ensure(5 + 5 + (bodyStart - groupsStart) + 8 + EDIT_ROOM);
     let buf = out.buf;
-    let at = putU32(buf, slot + 5, localGroups + (needsScratch ? 3 : 1));
+    let at = putU32(buf, slot + 5, localGroups + (needsScratch ? 3 : 2));
     for (let i = groupsStart; i < bodyStart; i++) buf[at++] = b[i]!;
     buf[at++] = 1; buf[at++] = I64;
+    buf[at++] = needsScratch ? 2 : 1; buf[at++] = I32;
     if (needsScratch) {
-      buf[at++] = 1; buf[at++] = I32;
       buf[at++] = 1; buf[at++] = I64;
     }
     let copied = bodyStart;
@@ -92,28 +87,33 @@ export class BodyEmitter {
       copied = offset + e[i + 3]!;
       switch (kind) {
         case EDIT_PROLOGUE:
-          // depth += 1; if (depth > max) unreachable; counter = gas; block <result type>
-          at = putBytes(buf, at, this.prologue);
-          buf[at++] = 0x23; at = putBytes(buf, at, gas);
-          buf[at++] = 0x21; at = putU32(buf, at, counter);
+          // depth = global + 1 (kept in a local for the exit); global = depth; if (depth > max)
+          // unreachable; block <result type> (the entry segment's charge loads the counter)
+          buf[at++] = 0x23; at = putBytes(buf, at, this.depth);
+          buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6a;
+          buf[at++] = 0x22; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x24; at = putBytes(buf, at, this.depth);
+          buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x41; at = putBytes(buf, at, this.maxDepth);
+          buf[at++] = 0x4b; buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY; buf[at++] = 0x00; buf[at++] = 0x0b;
           buf[at++] = 0x02;
           buf[at++] = result ?? BLOCK_EMPTY;
           break;
         case EDIT_CHARGE:
-          if (e[i + 4] === CHARGE_UNCHECKED) {
-            // counter -= c (the next segment's charge checks)
-            if (arg > 0) {
-              buf[at++] = 0x20; at = putU32(buf, at, counter);
-              buf[at++] = 0x42; at = putSigned(buf, at, arg);
-              buf[at++] = 0x7d;
-              buf[at++] = 0x21; at = putU32(buf, at, counter);
-            }
-          } else {
-            at = this.charge(buf, at, counter, arg, false, e[i + 4] === CHARGE_STORE);
-          }
-          break;
         case EDIT_CHARGE_RELOAD:
-          at = this.charge(buf, at, counter, arg, true, e[i + 4] === CHARGE_STORE);
+          if (e[i + 4] === CHARGE_UNCHECKED) {
+            // counter -= c (the next segment's charge checks); the scanner marks only c > 0
+            if (kind === EDIT_CHARGE_RELOAD) {
+              buf[at++] = 0x23; at = putBytes(buf, at, gas);
+            } else {
+              buf[at++] = 0x20; at = putU32(buf, at, counter);
+            }
+            buf[at++] = 0x42; at = putSigned(buf, at, arg);
+            buf[at++] = 0x7d;
+            buf[at++] = 0x21; at = putU32(buf, at, counter);
+          } else {
+            at = this.charge(buf, at, counter, arg, kind === EDIT_CHARGE_RELOAD, e[i + 4] === CHARGE_STORE);
+          }
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
@@ -222,9 +222,12 @@ export class BodyEmitter {
           at = out.len;
           break;
         case EDIT_END:
-          // end of the wrapper block; depth -= 1; the function's own end follows
+          // end of the wrapper block; global = depth - 1 (the callees it made put it back to
+          // depth); the function's own end follows
           buf[at++] = 0x0b;
-          at = putBytes(buf, at, this.epilogue);
+          buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6b;
+          buf[at++] = 0x24; at = putBytes(buf, at, this.depth);
           break;
         default:
           throw new InvariantViolation(`unknown edit ${kind}`);

@@ -183,7 +183,7 @@ export class BlockScanner {
     this.flushed = false;
     this.plainBefore = before;
     // A segment after a plain one keeps its check: a chain of unchecked charges ends at a check.
-    this.plain = kind === EDIT_CHARGE && before < 0;
+    this.plain = kind !== EDIT_LOOP_CHARGE && before < 0;
   }
 
   /**
@@ -264,7 +264,7 @@ export class BlockScanner {
     let loops = this.loops;
 
     this.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
-    this.open(bodyStart, EDIT_CHARGE, 0, false);
+    this.open(bodyStart, EDIT_CHARGE_RELOAD, 0, false); // the counter comes from the global at entry
     let finished = false;
     while (r.pos < end) {
       const at = r.pos;
