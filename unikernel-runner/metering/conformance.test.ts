@@ -413,3 +413,57 @@ describe('branches out of nested loops', () => {
     }
   });
 });
+
+// A segment that holds no trap, call, exit or branch and falls through into a segment whose charge
+// checks is charged without a check of its own (the then-branch below, and the entry before the
+// loop); a br_if back to a loop stays a plain branch and the fall-through after it is a segment.
+describe('unchecked charges and loop back-edges', () => {
+  const SHAPES = `(module (import "env" "tick" (func $tick (param i32)))
+   (func (export "f") (param $n i32) (result i32) (local $i i32)
+     local.get $n
+     if
+       i32.const -1 call $tick
+       local.get $n i32.const 3 i32.mul local.set $i
+     end
+     local.get $i i32.const 7 i32.add local.set $i
+     block
+       loop
+         local.get $i call $tick
+         local.get $i i32.const 1 i32.sub local.tee $i
+         i32.const 0 i32.gt_s br_if 0
+       end
+       local.get $i i32.const 5 i32.add local.set $i
+     end
+     local.get $i))`;
+
+  it('runs out of gas at exactly every limit below the total, whatever the chunk, and never runs past it', async () => {
+    const module = await rawModule(SHAPES, table);
+    const compiled = new WebAssembly.Module(module.bytes as BufferSource);
+    const full = runExport(compiled, 'f', [2], { env: { tick: () => undefined } });
+    expect(full.result).toBe(5);
+    const total = full.gasUsed;
+    const iteration = costOf(table, ['local.get', 'call', 'local.get', 'i32.const', 'i32.sub', 'local.tee', 'i32.const', 'i32.gt_s', 'br_if']);
+    const entry = BigInt(costOf(table, ['local.get', 'if']));
+    const then = BigInt(costOf(table, ['i32.const', 'call', 'local.get', 'i32.const', 'i32.mul', 'local.set', 'end']));
+    const once = costOf(table, [
+      'local.get', 'if', 'i32.const', 'call', 'local.get', 'i32.const', 'i32.mul', 'local.set', 'end', 'local.get', 'i32.const', 'i32.add', 'local.set', 'block', 'loop',
+      'end', 'local.get', 'i32.const', 'i32.add', 'local.set', 'end', 'local.get', 'end',
+    ]);
+    expect(total).toBe(BigInt(once + 13 * iteration));
+    const before = entry + then + BigInt(costOf(table, ['local.get', 'i32.const', 'i32.add', 'local.set', 'block', 'loop']));
+    for (let limit = 0n; limit <= total; limit++) {
+      for (const chunk of CHUNKS) {
+        let ticks = 0;
+        let thenTicks = 0;
+        const r = runExport(compiled, 'f', [2], { gasLimit: limit, chunk, env: { tick: (i) => { if (i < 0) thenTicks++; else ticks++; } } });
+        // a segment that calls out checks its charge, even when it falls through into another
+        expect(thenTicks, `limit ${limit}`).toBe(limit >= entry + then ? 1 : 0);
+        expect(r.gasUsed, `limit ${limit} chunk ${chunk}`).toBe(limit < total ? limit : total);
+        expect(r.error?.constructor.name, `limit ${limit}`).toBe(limit < total ? 'OutOfGasTrap' : undefined);
+        // the k-th tick is reached exactly when the gas up to the end of its iteration fits the limit
+        const fit = limit < before ? 0 : Math.min(13, Number((limit - before) / BigInt(iteration)));
+        expect(ticks, `limit ${limit}`).toBe(fit);
+      }
+    }
+  });
+});

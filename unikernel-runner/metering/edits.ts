@@ -6,6 +6,14 @@
 
 export const EDIT_PROLOGUE = 1;
 export const EDIT_CHARGE = 2;
+/**
+ * The label field of an EDIT_CHARGE: 1 stores the counter to the global (the segment reaches a point
+ * the host observes); CHARGE_UNCHECKED subtracts only, with no refill check: the segment holds no
+ * trap, call, exit or branch and falls through into a segment whose charge checks, so a counter it
+ * drives below zero is caught there before anything can observe it.
+ */
+export const CHARGE_STORE = 1;
+export const CHARGE_UNCHECKED = 2;
 export const EDIT_CALL = 3;
 export const EDIT_RETURN = 4;
 export const EDIT_GROW = 5;
@@ -28,8 +36,8 @@ export const EDIT_LOOP = 13;
 /** The charge at a loop's start: `counter -= c; br_if <slow path> (counter < 0)`. */
 export const EDIT_LOOP_CHARGE = 14;
 /**
- * After a loop's end: `br <out>; end; gas = counter; refill(c); counter = gas + c; br <re-enter>;
- * end; end` — re-entering charges c again, so the counter ends as after an inline refill.
+ * After a loop's end: `br <out>; end; counter = refill(counter, c) + c; br <re-enter>; end; end` —
+ * re-entering charges c again, so the counter ends as after an inline refill.
  */
 export const EDIT_LOOP_END = 15;
 /** A branch whose label crosses the labels added around loops: rewritten with the new label. */

@@ -5,11 +5,11 @@
  * place into the output buffer.
  *
  * The counter lives in a local (a register in optimised code), so the loop-carried dependency is a
- * register: `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`.
+ * register: `counter -= c; if (counter < 0) counter = refill(counter, c)`.
  */
 import { InvariantViolation } from '../../contracts/errors.ts';
 import {
-  EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_ROOM, EDIT_SIZE,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -27,8 +27,8 @@ export class BodyEmitter {
   readonly memoryCap: number;
   readonly gas: Uint8Array; // LEB of the gas global index
   readonly refill: Uint8Array; // LEB of the refill function index
-  readonly prologue: Uint8Array;
-  readonly epilogue: Uint8Array;
+  readonly depth: Uint8Array; // LEB of the depth global index
+  readonly maxDepth: Uint8Array; // signed LEB of maxCallDepth
 
   constructor(b: Uint8Array, table: GasTable, policy: MeteringPolicy, info: ModuleInfo, gasGlobal: number, depthGlobal: number, refillIndex: number) {
     this.b = b;
@@ -37,14 +37,8 @@ export class BodyEmitter {
     this.memoryCap = Math.min(policy.maxMemoryPages, info.memory?.max ?? WASM_MAX_PAGES);
     this.gas = Uint8Array.from(unsignedLeb(gasGlobal));
     this.refill = Uint8Array.from(unsignedLeb(refillIndex));
-    const depth = unsignedLeb(depthGlobal);
-    // depth += 1; if (depth > max) unreachable
-    this.prologue = Uint8Array.from([
-      0x23, ...depth, 0x41, 0x01, 0x6a, 0x24, ...depth,
-      0x23, ...depth, 0x41, ...signedLeb(policy.maxCallDepth), 0x4b, 0x04, BLOCK_EMPTY, 0x00, 0x0b,
-    ]);
-    // depth -= 1
-    this.epilogue = Uint8Array.from([0x23, ...depth, 0x41, 0x01, 0x6b, 0x24, ...depth]);
+    this.depth = Uint8Array.from(unsignedLeb(depthGlobal));
+    this.maxDepth = Uint8Array.from(signedLeb(policy.maxCallDepth));
   }
 
   /**
@@ -57,18 +51,19 @@ export class BodyEmitter {
     const e = body.edits;
     const ne = body.editCount;
     const gas = this.gas;
-    // Locals: the module's, + the cached counter, + 2 scratch locals when needed.
+    // Locals: the module's, + the cached counter and the call depth at entry, + 2 scratch locals when needed.
     const counter = locals;
-    const scratchI32 = locals + 1;
-    const scratchI64 = locals + 2;
+    const depthLocal = locals + 1;
+    const scratchI32 = locals + 2;
+    const scratchI64 = locals + 3;
     const slot = out.len;
     out.ensure(5 + 5 + (bodyStart - groupsStart) + 8 + EDIT_ROOM);
     let buf = out.buf;
-    let at = putU32(buf, slot + 5, localGroups + (needsScratch ? 3 : 1));
+    let at = putU32(buf, slot + 5, localGroups + (needsScratch ? 3 : 2));
     for (let i = groupsStart; i < bodyStart; i++) buf[at++] = b[i]!;
     buf[at++] = 1; buf[at++] = I64;
+    buf[at++] = needsScratch ? 2 : 1; buf[at++] = I32;
     if (needsScratch) {
-      buf[at++] = 1; buf[at++] = I32;
       buf[at++] = 1; buf[at++] = I64;
     }
     let copied = bodyStart;
@@ -92,18 +87,33 @@ export class BodyEmitter {
       copied = offset + e[i + 3]!;
       switch (kind) {
         case EDIT_PROLOGUE:
-          // depth += 1; if (depth > max) unreachable; counter = gas; block <result type>
-          at = putBytes(buf, at, this.prologue);
-          buf[at++] = 0x23; at = putBytes(buf, at, gas);
-          buf[at++] = 0x21; at = putU32(buf, at, counter);
+          // depth = global + 1 (kept in a local for the exit); global = depth; if (depth > max)
+          // unreachable; block <result type> (the entry segment's charge loads the counter)
+          buf[at++] = 0x23; at = putBytes(buf, at, this.depth);
+          buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6a;
+          buf[at++] = 0x22; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x24; at = putBytes(buf, at, this.depth);
+          buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x41; at = putBytes(buf, at, this.maxDepth);
+          buf[at++] = 0x4b; buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY; buf[at++] = 0x00; buf[at++] = 0x0b;
           buf[at++] = 0x02;
           buf[at++] = result ?? BLOCK_EMPTY;
           break;
         case EDIT_CHARGE:
-          at = this.charge(buf, at, counter, arg, false, e[i + 4] === 1);
-          break;
         case EDIT_CHARGE_RELOAD:
-          at = this.charge(buf, at, counter, arg, true, e[i + 4] === 1);
+          if (e[i + 4] === CHARGE_UNCHECKED) {
+            // counter -= c (the next segment's charge checks); the scanner marks only c > 0
+            if (kind === EDIT_CHARGE_RELOAD) {
+              buf[at++] = 0x23; at = putBytes(buf, at, gas);
+            } else {
+              buf[at++] = 0x20; at = putU32(buf, at, counter);
+            }
+            buf[at++] = 0x42; at = putSigned(buf, at, arg);
+            buf[at++] = 0x7d;
+            buf[at++] = 0x21; at = putU32(buf, at, counter);
+          } else {
+            at = this.charge(buf, at, counter, arg, kind === EDIT_CHARGE_RELOAD, e[i + 4] === CHARGE_STORE);
+          }
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
@@ -123,13 +133,13 @@ export class BodyEmitter {
             buf[at++] = 0x42; at = putSigned(buf, at, arg);
             buf[at++] = 0x7d;
             buf[at++] = 0x22; at = putU32(buf, at, counter);
-            if (e[i + 4] === 1) {
+            if (e[i + 4] === CHARGE_STORE) {
               buf[at++] = 0x24; at = putBytes(buf, at, gas);
               buf[at++] = 0x20; at = putU32(buf, at, counter);
             }
             buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
             buf[at++] = 0x0d; buf[at++] = 0x01;
-          } else if (e[i + 4] === 1) {
+          } else if (e[i + 4] === CHARGE_STORE) {
             buf[at++] = 0x20; at = putU32(buf, at, counter);
             buf[at++] = 0x24; at = putBytes(buf, at, gas);
           }
@@ -140,12 +150,10 @@ export class BodyEmitter {
           buf[at++] = 0x0b;
           const charge = e[arg]!;
           if (charge > 0) {
-            // gas = counter; refill(c); counter = gas + c; br 0 (re-enter, which charges c again)
+            // counter = refill(counter, c) + c; br 0 (re-enter, which charges c again)
             buf[at++] = 0x20; at = putU32(buf, at, counter);
-            buf[at++] = 0x24; at = putBytes(buf, at, gas);
             buf[at++] = 0x41; at = putSigned(buf, at, charge);
             buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
-            buf[at++] = 0x23; at = putBytes(buf, at, gas);
             buf[at++] = 0x42; at = putSigned(buf, at, charge);
             buf[at++] = 0x7c;
             buf[at++] = 0x21; at = putU32(buf, at, counter);
@@ -214,9 +222,12 @@ export class BodyEmitter {
           at = out.len;
           break;
         case EDIT_END:
-          // end of the wrapper block; depth -= 1; the function's own end follows
+          // end of the wrapper block; global = depth - 1 (the callees it made put it back to
+          // depth); the function's own end follows
           buf[at++] = 0x0b;
-          at = putBytes(buf, at, this.epilogue);
+          buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
+          buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6b;
+          buf[at++] = 0x24; at = putBytes(buf, at, this.depth);
           break;
         default:
           throw new InvariantViolation(`unknown edit ${kind}`);
@@ -238,8 +249,8 @@ export class BodyEmitter {
   }
 
   /**
-   * `counter -= c; [gas = counter;] if (counter < 0) { gas = counter; refill(c); counter = gas }`
-   * (reload: from the global; store: the segment reaches a point where the host reads the global).
+   * `counter -= c; [gas = counter;] if (counter < 0) counter = refill(counter, c)` (reload: from
+   * the global; store: the segment reaches a point where the host reads the global).
    */
   private charge(buf: Uint8Array, at: number, counter: number, cost: number, reload: boolean, store: boolean): number {
     const gas = this.gas;
@@ -267,19 +278,15 @@ export class BodyEmitter {
     }
     buf[at++] = 0x42; buf[at++] = 0x00; buf[at++] = 0x53;
     buf[at++] = 0x04; buf[at++] = BLOCK_EMPTY;
-    if (!store) {
-      buf[at++] = 0x20; at = putU32(buf, at, counter); // the refill reads the global
-      buf[at++] = 0x24; at = putBytes(buf, at, gas);
-    }
+    buf[at++] = 0x20; at = putU32(buf, at, counter);
     buf[at++] = 0x41; at = putSigned(buf, at, cost);
     buf[at++] = 0x10; at = putBytes(buf, at, this.refill);
-    buf[at++] = 0x23; at = putBytes(buf, at, gas);
     buf[at++] = 0x21; at = putU32(buf, at, counter);
     buf[at++] = 0x0b;
     return at;
   }
 
-  /** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) { refill(cost); counter = gas }`. */
+  /** With the i64 cost on the stack: `counter -= cost; gas = counter; if (counter < 0) counter = refill(counter, cost)`. */
   private dynamicCharge(w: Writer, counter: number, costLocal: number): void {
     w.byte(0x21); w.u32(costLocal);
     w.byte(0x20); w.u32(counter);
@@ -290,9 +297,9 @@ export class BodyEmitter {
     w.byte(0x20); w.u32(counter);
     w.byte(0x42); w.byte(0x00); w.byte(0x53);
     w.byte(0x04); w.byte(BLOCK_EMPTY);
+    w.byte(0x20); w.u32(counter);
     w.byte(0x20); w.u32(costLocal); w.byte(0xa7);
     w.byte(0x10); w.bytes(this.refill);
-    w.byte(0x23); w.bytes(this.gas);
     w.byte(0x21); w.u32(counter);
     w.byte(0x0b);
   }

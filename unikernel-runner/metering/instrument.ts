@@ -6,10 +6,12 @@
  * priced opcodes plus fixed structural rules), then injects:
  *
  * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
- * - an imported function `zgas.refill(cost: i32)`, called only when a charge drives the counter
- *   below zero (the host moves budget into the counter, or throws OutOfGas / Aborted);
+ * - an imported function `zgas.refill(counter: i64, cost: i32) -> i64`, called only when a charge
+ *   drives the counter below zero (the host moves budget into the counter, stores it in the global
+ *   and returns it, or throws OutOfGas / Aborted);
  * - at the entry of every segment whose instructions cost c > 0:
- *   `counter -= c; if (counter < 0) { gas = counter; refill(c); counter = gas }`, where `counter`
+ *   `counter -= c; if (counter < 0) counter = refill(counter, c)` (or only `counter -= c` for a
+ *   segment with no trap, call, exit or branch that falls through into a checked one), where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
  *   call; `gas = counter` is stored by the charge of a segment that reaches an instruction that can
  *   trap, call or leave the function, so the global is exact wherever the host can read it. At a loop's
@@ -28,12 +30,15 @@
  * jumps past the `end` it targets, so that `end` is not charged). A segment is charged whole at its
  * entry, so a trap inside it has paid for its rest. A segment starts at function entry, after
  * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that some branch
- * targets, and after a `br_if` whose target carries a value. It runs on through calls (control
- * comes back only to the next instruction) and through a `br_if` to a label without values: the
+ * targets, after a `br_if` whose target carries a value, and after a `br_if` back to a loop (the
+ * hot edge stays a plain branch). It runs on through calls (control comes back only to the next
+ * instruction) and through any other `br_if` to a label without values: the
  * taken branch gives the segment's rest back (`counter += rest` on the branch edge), so totals stay
  * exact. Code after `br`, `br_table`, `return` and `unreachable` is dead until the next
  * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
  * (targets + 1)`.
+ *
+ * README.md beside this file states, for each way a call can end, what `callGas` is.
  *
  * Custom sections (names, producers, debug info) are dropped, never a reason to refuse a module:
  * the added import shifts every function index by one, which would make a name section wrong, and
@@ -94,7 +99,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
   const info = parseModule(wasm, table, p);
 
   // Indices of what we add.
-  const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I32], []));
+  const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I64, I32], [I64]));
   const refillType = refillTypeFound >= 0 ? refillTypeFound : info.types.length;
   const refillIndex = info.funcImports;
   const gasGlobal = info.globals;
@@ -118,7 +123,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
     const s = byId.get(id);
     content.len = 0;
     switch (id) {
-      case 1: { // types: + (i32) -> () for refill when missing
+      case 1: { // types: + (i64, i32) -> i64 for refill when missing
         const count = s === undefined ? 0 : new Reader(wasm, s.start, s.end).u32();
         if (refillTypeFound >= 0) {
           out.section(1, copyOf(content, wasm, s!));
@@ -126,7 +131,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
         }
         content.u32(count + 1);
         if (s !== undefined) content.bytes(wasm, afterCount(wasm, s), s.end);
-        content.byte(0x60); content.u32(1); content.byte(I32); content.u32(0);
+        content.byte(0x60); content.u32(2); content.byte(I64); content.byte(I32); content.u32(1); content.byte(I64);
         break;
       }
       case 2: { // imports: + zgas.refill, after the module's own

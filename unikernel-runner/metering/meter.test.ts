@@ -108,13 +108,18 @@ describe('abort', () => {
     }
   });
 
-  it('a flag raised before the call stops it at the first charge with 0 gas', async () => {
+  it('a flag raised before the call stops it at the first checked charge', async () => {
     const m = await rawModule(TICKING, table);
     const flag = new Int32Array(new SharedArrayBuffer(4));
     flag[0] = 1;
     const r = runExport(m, 'f', [5], { abortFlag: flag, env: { tick: () => undefined } });
     expect(r.error).toBeInstanceOf(AbortedTrap);
-    expect(r.gasUsed).toBe(0n);
+    // the entry segment (`loop`, 1 gas) falls straight into the loop's charge, which checks for it
+    expect(r.gasUsed).toBe(1n);
+    for (const chunk of CHUNKS) {
+      const judge = runExport(m, 'f', [5], { gasLimit: 1n, chunk, env: { tick: () => { throw new Error('ran further than the aborted call'); } } });
+      expect(judge.error).toBeInstanceOf(OutOfGasTrap);
+    }
   });
 
   it('a host charge after the flag is raised aborts before charging', () => {

@@ -2,9 +2,10 @@
 // The WebAssembly JS API types live in the DOM lib; Node implements the same API.
 /**
  * The host side of the injected gas counter. The call's budget lives here; the instrumented code
- * spends from a chunk held in its `zgas_gas` global and calls `zgas.refill(c)` when a charge of c
- * drives the chunk below zero. The refill is the only place the host sees a running call, so it is
- * where out-of-gas and abort are decided.
+ * spends from a chunk held in its `zgas_gas` global (cached in a local between the points where the
+ * host can read it) and calls `zgas.refill(counter, c)` when a charge of c drives the chunk below
+ * zero; the refill stores the new chunk in the global and returns it. The refill is the only place
+ * the host sees a running call, so it is where out-of-gas and abort are decided.
  *
  * Determinism contract: `used()` at the end of a call, at a trap, at out-of-gas and at abort is
  * exact (limit - budget outside the chunk - chunk left) and so depends on (module, table, input,
@@ -54,7 +55,7 @@ export interface MeterOptions {
 export interface Meter {
   readonly gasLimit: bigint;
   /** Pass at instantiation, beside the module's own imports. */
-  readonly imports: { zgas: { refill(cost: number): void } };
+  readonly imports: { zgas: { refill(counter: bigint, cost: number): bigint } };
   /** Attaches the instance's counter (and resets it and the call depth to zero). */
   bind(instance: WebAssembly.Instance): void;
   /** A host-side charge (host calls, state diff, output). Throws OutOfGasTrap or AbortedTrap. */
@@ -92,11 +93,12 @@ export function createMeter(options: MeterOptions): Meter {
     throw new AbortedTrap(before);
   };
 
-  function refill(cost: number): void {
+  /** `now`: the counter after the charge of `cost` that drove it below zero; returns the counter to go on with. */
+  function refill(now: bigint, cost: number): bigint {
     if (final !== undefined) throw new InvariantViolation('a stopped call ran on');
     if (counter === undefined) throw new InvariantViolation('refill before bind');
-    const now = counter.value as bigint;
-    if (now >= 0n) return;
+    counter.value = now;
+    if (now >= 0n) return now;
     const charged = BigInt(cost >>> 0);
     if (aborting()) {
       counter.value = now + charged; // as it was before this charge
@@ -107,6 +109,7 @@ export function createMeter(options: MeterOptions): Meter {
     const move = need + chunk < outside ? need + chunk : outside;
     outside -= move;
     counter.value = now + move;
+    return now + move;
   }
 
   return {

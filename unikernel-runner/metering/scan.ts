@@ -5,7 +5,7 @@
  * br_ifs are fixed here; the body emitter only writes them out.
  */
 import {
-  EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_SIZE, LOOP_LABELS,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -87,6 +87,14 @@ export class BlockScanner {
   seg = -1;
   /** Whether the global holds the counter at this point of the open segment. */
   flushed = false;
+  /**
+   * Whether the open segment so far holds nothing the host can observe (no trap, call or exit) and
+   * no branch: if it then falls through into a segment with a checked charge, its own charge
+   * needs no check (see CHARGE_UNCHECKED).
+   */
+  plain = false;
+  /** Index in `edits` of the cost of a plain segment that fell into the open one, -1 when none. */
+  plainBefore = -1;
 
   constructor(b: Uint8Array, table: GasTable, policy: MeteringPolicy, info: ModuleInfo) {
     const { costs, prefixedCosts } = costArrays(table);
@@ -153,6 +161,11 @@ export class BlockScanner {
   private close(cost: number): void {
     const e = this.edits;
     if (this.seg >= 0) e[this.seg] = cost;
+    if (this.plainBefore >= 0) {
+      // The plain segment before this one needs no check when this one's charge has one.
+      if (cost > 0) e[this.plainBefore + 2] = CHARGE_UNCHECKED;
+      this.plainBefore = -1;
+    }
     const refunds = this.refunds;
     for (let i = 0; i < this.nr; i++) {
       const r = refunds[i]!;
@@ -161,11 +174,16 @@ export class BlockScanner {
     this.nr = 0;
   }
 
-  private open(at: number, kind: number, cost: number): void {
+  /** Starts a segment; `fallsThrough`: the open one reaches it by falling through, not by a branch. */
+  private open(at: number, kind: number, cost: number, fallsThrough: boolean): void {
+    const before = fallsThrough && this.plain && this.seg >= 0 && cost > 0 ? this.seg : -1;
     this.close(cost);
     this.push(at, kind, 0, 0, 0);
     this.seg = this.ne - 3;
     this.flushed = false;
+    this.plainBefore = before;
+    // A segment after a plain one keeps its check: a chain of unchecked charges ends at a check.
+    this.plain = kind !== EDIT_LOOP_CHARGE && before < 0;
   }
 
   /**
@@ -175,8 +193,9 @@ export class BlockScanner {
    * leaves them equal. A segment that reaches no such point stores nothing.
    */
   private flush(): void {
+    this.plain = false;
     if (this.seg >= 0 && !this.flushed) {
-      this.edits[this.seg + 2] = 1;
+      this.edits[this.seg + 2] = CHARGE_STORE;
       this.flushed = true;
     }
   }
@@ -190,6 +209,7 @@ export class BlockScanner {
   private kill(cost: number): void {
     this.close(cost);
     this.seg = -1;
+    this.plain = false;
   }
 
   private refund(at: number, cost: number, skip: number, label: number, exits: boolean): void {
@@ -230,6 +250,8 @@ export class BlockScanner {
     this.ne = 0;
     this.nr = 0;
     this.seg = -1;
+    this.plain = false;
+    this.plainBefore = -1;
     let frames = this.frames;
     let depth = 0; // open frames inside the function
     let cost = 0;
@@ -242,7 +264,7 @@ export class BlockScanner {
     let loops = this.loops;
 
     this.push(bodyStart, EDIT_PROLOGUE, 0, 0, 0);
-    this.open(bodyStart, EDIT_CHARGE, 0);
+    this.open(bodyStart, EDIT_CHARGE_RELOAD, 0, false); // the counter comes from the global at entry
     let finished = false;
     while (r.pos < end) {
       const at = r.pos;
@@ -271,12 +293,12 @@ export class BlockScanner {
           loops[depth - 1] = (depth === 1 ? 0 : loops[depth - 2]!) + (op === 0x03 ? 1 : 0);
           if (op === 0x03) {
             this.push(at, EDIT_LOOP, b[at + 1]!, r.pos - at, 0);
-            this.open(r.pos, EDIT_LOOP_CHARGE, cost);
+            this.open(r.pos, EDIT_LOOP_CHARGE, cost, true);
             this.loopCharges[depth - 1] = this.seg;
             this.loopTypes[depth - 1] = b[at + 1]!;
             cost = 0;
           } else if (op === 0x04) {
-            this.open(r.pos, EDIT_CHARGE, cost);
+            this.open(r.pos, EDIT_CHARGE, cost, false);
             cost = 0;
           }
           break;
@@ -284,7 +306,7 @@ export class BlockScanner {
         case 0x05: // else
           if (depth === 0 || (frames[depth - 1]! & FRAME_KIND) !== FRAME_IF) malformed(at, 'else without if');
           frames[depth - 1] = (frames[depth - 1]! & ~FRAME_KIND) | FRAME_ELSE;
-          this.open(r.pos, EDIT_CHARGE, cost + c);
+          this.open(r.pos, EDIT_CHARGE, cost + c, false);
           cost = 0;
           break;
         case 0x0b: { // end
@@ -301,7 +323,7 @@ export class BlockScanner {
           const kind = frame & FRAME_KIND;
           if (kind === FRAME_LOOP) this.push(r.pos, EDIT_LOOP_END, this.loopCharges[depth]!, 0, this.loopTypes[depth]!);
           if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0)) {
-            this.open(r.pos, EDIT_CHARGE, cost);
+            this.open(r.pos, EDIT_CHARGE, cost, true);
             cost = 0;
           }
           break;
@@ -318,20 +340,25 @@ export class BlockScanner {
           const label = r.u32();
           if (label > depth) malformed(at, 'branch label out of range');
           let carries = results;
+          let backward = false;
           if (label < depth) {
             const frame = frames[depth - 1 - label]! | FRAME_TARGETED;
             frames[depth - 1 - label] = frame;
             carries = frame >> FRAME_ARITY_SHIFT;
+            backward = (frame & FRAME_KIND) === FRAME_LOOP;
           }
           cost += c;
           const shift = this.added(label, depth);
-          if (this.seg >= 0 && carries === 0) {
+          // A branch back to a loop is the hot edge: it is left plain (the loop's own charge pays
+          // the next iteration) and the fall-through, taken once, starts a segment.
+          if (this.seg >= 0 && carries === 0 && !backward) {
             // The segment goes on past the br_if; a taken branch gets the rest back.
             this.refund(at, cost, r.pos - at, label + shift, label === depth);
+            this.plain = false;
           } else {
             if (label === depth) this.flush(); // leaves the function
             if (shift > 0) this.push(at, EDIT_BR_IF, label + shift, r.pos - at, 0);
-            this.open(r.pos, EDIT_CHARGE, cost);
+            this.open(r.pos, EDIT_CHARGE, cost, false);
             cost = 0;
           }
           break;
@@ -367,7 +394,7 @@ export class BlockScanner {
           this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, r.pos - at, 0);
           if (this.seg >= 0) this.reload(r.pos);
           else {
-            this.open(r.pos, EDIT_CHARGE_RELOAD, cost);
+            this.open(r.pos, EDIT_CHARGE_RELOAD, cost, false);
             cost = 0;
           }
           break;
@@ -382,7 +409,7 @@ export class BlockScanner {
           this.flush();
           if (this.seg >= 0) this.reload(r.pos);
           else {
-            this.open(r.pos, EDIT_CHARGE_RELOAD, cost);
+            this.open(r.pos, EDIT_CHARGE_RELOAD, cost, false);
             cost = 0;
           }
           break;
@@ -416,6 +443,7 @@ export class BlockScanner {
           if (op === 0x40) {
             this.push(at, EDIT_GROW, 0, 2, 0);
             needsScratch = true;
+            this.plain = false;
           }
           break;
         case 0x41: // i32.const
@@ -447,6 +475,7 @@ export class BlockScanner {
             // The dynamic charge stores the counter right before the operation.
             this.push(at, EDIT_BULK, 0, 0, 0);
             needsScratch = true;
+            this.plain = false;
             if (this.seg >= 0) this.flushed = true;
           } else if (sub !== 0x09) {
             this.flush(); // out of bounds traps
