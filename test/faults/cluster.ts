@@ -44,7 +44,8 @@ function proxied(url: string, proxy: TcpProxy): string {
   return u.toString();
 }
 
-export async function startCluster(name: string): Promise<Cluster> {
+/** `extraEnv`: settings of the node and worker beyond the suite's (e.g. retentions). */
+export async function startCluster(name: string, extraEnv: Record<string, string> = {}): Promise<Cluster> {
   const db = await freshSchema(`faults_${name}`);
   const tag = testTag();
   const pgTarget = new URL(TEST_DATABASE_URL);
@@ -61,6 +62,7 @@ export async function startCluster(name: string): Promise<Cluster> {
     ZGAS_REDIS_PREFIX: prefix,
     ZGAS_MOMENTUM_INTERVAL_MS: '50',
     ZGAS_LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const retired: ZgasProcess[] = [];
   const runners: ZgasProcess[] = [];
