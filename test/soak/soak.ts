@@ -123,9 +123,10 @@ function slopePerMinute(points: [number, number][]): number {
 
 /**
  * Flat: over the last half the series moves by less than 10% of its level (or less than `floor`,
- * for series near zero). Settling: it still grows, at under half its first-half rate. Else growing.
+ * for series near zero). Falling: it goes down. Settling: it still grows, at under half its
+ * first-half rate. Else growing.
  */
-function verdict(points: [number, number][], floor: number): { firstHalfPerMin: number; lastHalfPerMin: number; verdict: 'flat' | 'settling' | 'growing' } {
+function verdict(points: [number, number][], floor: number): { firstHalfPerMin: number; lastHalfPerMin: number; verdict: 'flat' | 'falling' | 'settling' | 'growing' } {
   const half = Math.floor(points.length / 2);
   const first = slopePerMinute(points.slice(0, half));
   const last = slopePerMinute(points.slice(half));
@@ -134,7 +135,8 @@ function verdict(points: [number, number][], floor: number): { firstHalfPerMin: 
   const level = Math.max(Math.abs(lastPoints.reduce((s, p) => s + p[1], 0) / Math.max(1, lastPoints.length)), floor);
   const round = (v: number): number => Math.round(v * 100) / 100;
   if (Math.abs(last * spanMin) < 0.1 * level) return { firstHalfPerMin: round(first), lastHalfPerMin: round(last), verdict: 'flat' };
-  return { firstHalfPerMin: round(first), lastHalfPerMin: round(last), verdict: last > 0 && last < first / 2 ? 'settling' : 'growing' };
+  if (last < 0) return { firstHalfPerMin: round(first), lastHalfPerMin: round(last), verdict: 'falling' };
+  return { firstHalfPerMin: round(first), lastHalfPerMin: round(last), verdict: last < first / 2 ? 'settling' : 'growing' };
 }
 
 /** Sends receipt batches and transfers at steady rates until stopped. */
@@ -213,15 +215,16 @@ async function main(): Promise<void> {
     'worker RSS MB': { points: samples.map((s) => [s.atSeconds, s.workerRssMb]), floor: 50 },
     'queue depth': { points: samples.map((s) => [s.atSeconds, s.queueDepth]), floor: 50 },
     'unapplied work': { points: samples.map((s) => [s.atSeconds, s.unapplied]), floor: 500 },
+    'applied receipt rows': { points: samples.map((s) => [s.atSeconds, s.receiptsApplied]), floor: 1_000 },
     'p50 storage→momentum ms': { points: samples.filter((s) => s.latencyP50Ms !== null).map((s) => [s.atSeconds, s.latencyP50Ms!]), floor: 200 },
     'p99 storage→momentum ms': { points: samples.filter((s) => s.latencyP99Ms !== null).map((s) => [s.atSeconds, s.latencyP99Ms!]), floor: 500 },
     ...Object.fromEntries(tables.map((t) => [`table ${t} bytes`, { points: samples.map((s): [number, number] => [s.atSeconds, s.tableBytes[t] ?? 0]), floor: 1024 * 1024 }])),
   };
   const samplesTable: BenchTable = {
     title: 'soak samples',
-    columns: ['t s', 'node MB', 'worker MB', 'queue', 'unapplied', 'p50 ms', 'p99 ms', 'receipts table', 'momentums table'],
+    columns: ['t s', 'node MB', 'worker MB', 'queue', 'unapplied', 'receipt rows', 'p50 ms', 'p99 ms', 'receipts table', 'momentums table'],
     rows: samples.map((s) => ({
-      't s': s.atSeconds, 'node MB': s.nodeRssMb, 'worker MB': s.workerRssMb, queue: s.queueDepth, unapplied: s.unapplied,
+      't s': s.atSeconds, 'node MB': s.nodeRssMb, 'worker MB': s.workerRssMb, queue: s.queueDepth, unapplied: s.unapplied, 'receipt rows': s.receiptsApplied,
       'p50 ms': s.latencyP50Ms ?? '—', 'p99 ms': s.latencyP99Ms ?? '—',
       'receipts table': `${((s.tableBytes['receipts'] ?? 0) / 1048576).toFixed(1)} MB`, 'momentums table': `${((s.tableBytes['momentums'] ?? 0) / 1048576).toFixed(1)} MB`,
     })),
@@ -236,7 +239,8 @@ async function main(): Promise<void> {
     }),
     notes: [
       `load: ${receiptsPerSecond} receipts/s and ${callsPerSecond} calls/s for ${opts.duration}; retention of applied and no-op receipt copies ${RETENTION_SECONDS} s`,
-      'flat: moves by under 10% of its level over the last half; settling: grows at under half its first-half rate',
+      'flat: moves by under 10% of its level over the last half; falling: goes down; settling: grows at under half its first-half rate',
+      'table sizes do not shrink when rows are deleted: Postgres reuses the space once vacuumed, so a table under retention levels off instead',
       'the momentums table grows with the load by design: a replay from genesis reads every momentum',
     ],
   };
