@@ -117,6 +117,8 @@ export const errors = {
   InvalidConfig: { status: 400, message: 'a setting has an invalid value; see details.variable and details.reason' },
   RateLimited: { status: 429, message: 'too many requests; slow down and retry' },
   IntakeFull: { status: 429, message: 'too many of your receipts await verification; retry once they are verified' },
+  ModuleQuotaExceeded: { status: 429, message: 'you have uploaded as many modules as you may before a zApp registers one of them; register one (RegisterZApp) or wait until an unregistered upload expires (Retry-After)' },
+  StorageFull: { status: 507, message: 'the node holds as many unregistered uploads as it may; retry after Retry-After seconds, when some have expired' },
   ModuleNotUploaded: { status: 409, message: 'no module is stored under this moduleHash; upload it with PUT /v1/modules first' },
   NotReady: { status: 503, message: 'the service is starting or has lost a dependency; retry shortly' },
   GenesisMismatch: { status: 500, message: 'the store was created from another genesis; start the node with that genesis or on an empty store' },

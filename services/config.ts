@@ -18,6 +18,15 @@ export const DEFAULT_MAX_QUEUE_DEPTH = 200;
 export const DEFAULT_MAX_UNAPPLIED = 50_000;
 export const DEFAULT_MAX_LARGE_BODIES = 4;
 export const DEFAULT_LARGE_BODY_BYTES = 64 * 1024;
+/** Storage defaults: what anyone may upload, and how long what a replay does not need is kept. */
+export const DEFAULT_MODULE_TTL_SECONDS = 3_600;
+export const DEFAULT_MAX_UNREGISTERED_MODULES = 256;
+export const DEFAULT_MAX_UNREGISTERED_MODULE_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MODULES_PER_UPLOADER = 4;
+export const DEFAULT_MODULE_BYTES_PER_UPLOADER = 32 * 1024 * 1024;
+export const DEFAULT_RECEIPT_RETENTION_SECONDS = 86_400;
+export const DEFAULT_DUPLICATE_RETENTION_SECONDS = 3_600;
+const MAX_RETENTION_SECONDS = 10 * 365 * 86_400;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -69,6 +78,13 @@ const schema = z.object({
   ZGAS_MAX_UNAPPLIED: boundedInt(DEFAULT_MAX_UNAPPLIED, 0, 100_000_000),
   ZGAS_MAX_LARGE_BODIES: boundedInt(DEFAULT_MAX_LARGE_BODIES, 1, 10_000),
   ZGAS_LARGE_BODY_BYTES: boundedInt(DEFAULT_LARGE_BODY_BYTES, 1, 100_000_000),
+  ZGAS_MODULE_TTL_SECONDS: boundedInt(DEFAULT_MODULE_TTL_SECONDS, 1, MAX_RETENTION_SECONDS),
+  ZGAS_MAX_UNREGISTERED_MODULES: boundedInt(DEFAULT_MAX_UNREGISTERED_MODULES, 0, 1_000_000),
+  ZGAS_MAX_UNREGISTERED_MODULE_BYTES: boundedInt(DEFAULT_MAX_UNREGISTERED_MODULE_BYTES, 0, 999_999_999),
+  ZGAS_MODULES_PER_UPLOADER: boundedInt(DEFAULT_MODULES_PER_UPLOADER, 0, 1_000_000),
+  ZGAS_MODULE_BYTES_PER_UPLOADER: boundedInt(DEFAULT_MODULE_BYTES_PER_UPLOADER, 0, 999_999_999),
+  ZGAS_RECEIPT_RETENTION_SECONDS: boundedInt(DEFAULT_RECEIPT_RETENTION_SECONDS, 1, MAX_RETENTION_SECONDS),
+  ZGAS_DUPLICATE_RETENTION_SECONDS: boundedInt(DEFAULT_DUPLICATE_RETENTION_SECONDS, 1, MAX_RETENTION_SECONDS),
 });
 
 /** What the API admits: rate, event-stream slots and backpressure bounds. */
@@ -82,6 +98,24 @@ export interface AdmissionConfig {
   maxUnappliedWork: number;
   maxLargeBodies: number;
   largeBodyBytes: number;
+}
+
+/** Bounds on modules no registered zApp references yet (services/store/modules.ts). */
+export interface ModuleStorageConfig {
+  totalCount: number;
+  totalBytes: number;
+  perUploaderCount: number;
+  perUploaderBytes: number;
+  ttlMs: number;
+}
+
+/** What the store keeps: module uploads and the retention of receipt copies. */
+export interface StorageConfig {
+  modules: ModuleStorageConfig;
+  /** Applied receipt copies are deleted this long after their momentum (the momentum keeps them). */
+  receiptRetentionMs: number;
+  /** Rejected copies and copies settled as no-ops (Duplicate) are deleted this long after. */
+  duplicateRetentionMs: number;
 }
 
 /** Every setting of a zgas process. Only this module reads the environment. */
@@ -112,6 +146,7 @@ export interface Config {
   queueName: string;
   redisPrefix: string;
   admission: AdmissionConfig;
+  storage: StorageConfig;
 }
 
 /** A setting that cannot be used, as one line: the variable, what is wrong and what to do. */
@@ -150,6 +185,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUnappliedWork: e.ZGAS_MAX_UNAPPLIED,
       maxLargeBodies: e.ZGAS_MAX_LARGE_BODIES,
       largeBodyBytes: e.ZGAS_LARGE_BODY_BYTES,
+    },
+    storage: {
+      modules: {
+        totalCount: e.ZGAS_MAX_UNREGISTERED_MODULES,
+        totalBytes: e.ZGAS_MAX_UNREGISTERED_MODULE_BYTES,
+        perUploaderCount: e.ZGAS_MODULES_PER_UPLOADER,
+        perUploaderBytes: e.ZGAS_MODULE_BYTES_PER_UPLOADER,
+        ttlMs: e.ZGAS_MODULE_TTL_SECONDS * 1000,
+      },
+      receiptRetentionMs: e.ZGAS_RECEIPT_RETENTION_SECONDS * 1000,
+      duplicateRetentionMs: e.ZGAS_DUPLICATE_RETENTION_SECONDS * 1000,
     },
   };
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL;

@@ -17,7 +17,8 @@ import type { EventBus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReceiptQueue } from '../queue/index.ts';
-import { MAX_UNVERIFIED_BYTES_PER_SUBMITTER, MAX_UNVERIFIED_COPIES_PER_SUBMITTER } from '../store/index.ts';
+import { DEFAULT_MODULE_BOUNDS, MAX_UNVERIFIED_BYTES_PER_SUBMITTER, MAX_UNVERIFIED_COPIES_PER_SUBMITTER } from '../store/index.ts';
+import type { ModuleBounds } from '../store/index.ts';
 
 /** Every limit of the API, each a named number (overridable per instance, e.g. by tests). */
 export interface ApiLimits {
@@ -35,6 +36,8 @@ export interface ApiLimits {
   intakeBytesPerSubmitter: number;
   /** Largest uploaded WASM module. */
   moduleBytes: number;
+  /** Uploads no registered zApp references yet: per uploader, in all, and their time to live. */
+  moduleBounds: ModuleBounds;
   /** Requests per client address per rate window; false disables rate limiting. */
   rateLimitMax: number | false;
   rateLimitWindowMs: number;
@@ -69,6 +72,7 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   intakeCopiesPerSubmitter: MAX_UNVERIFIED_COPIES_PER_SUBMITTER,
   intakeBytesPerSubmitter: MAX_UNVERIFIED_BYTES_PER_SUBMITTER,
   moduleBytes: 8 * 1024 * 1024,
+  moduleBounds: DEFAULT_MODULE_BOUNDS,
   rateLimitMax: DEFAULT_RATE_LIMIT_PER_MINUTE,
   rateLimitWindowMs: 60_000,
   sseSubscribers: DEFAULT_SSE_SUBSCRIBERS,

@@ -70,10 +70,13 @@ function plainJson(value: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
-/** Seconds for the Retry-After header of a refusal the client should retry (429, 503), else null. */
+/**
+ * Seconds for the Retry-After header of a refusal the client should retry (429, 503, and a 507
+ * that names its wait, e.g. StorageFull), else null.
+ */
 export function retryAfterSeconds(err: ZgasError): number | null {
-  if (err.status !== 429 && err.status !== 503) return null;
   const ms = err.details['retryAfterMs'];
+  if (err.status !== 429 && err.status !== 503 && !(err.status === 507 && typeof ms === 'number')) return null;
   const wait = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_RETRY_AFTER_MS;
   return Math.max(1, Math.ceil(wait / 1000));
 }

@@ -25,6 +25,7 @@ import { openQueue } from '../queue/index.ts';
 import type { QueueConsumer, ReceiptQueue } from '../queue/index.ts';
 import { startReconciler } from '../workers/reconciler.ts';
 import type { Reconciler } from '../workers/reconciler.ts';
+import { startRetention } from '../workers/retention.ts';
 import { startVerifier } from '../workers/verify.ts';
 import { storeOpenError } from './startup-error.ts';
 
@@ -159,7 +160,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       genesis: served,
       metrics,
       log,
-      limits: { ...limitsFromConfig(config.admission), ...opts.limits },
+      limits: { ...limitsFromConfig(config.admission), moduleBounds: config.storage.modules, ...opts.limits },
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       validateModule: (bytes) => {
         instrument(bytes, table);
@@ -179,8 +180,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       log: log.child({ component: 'reconciler' }),
       ...(opts.reconcileIntervalMs !== undefined ? { intervalMs: opts.reconcileIntervalMs } : {}),
       ...(opts.reconcileAfterMs !== undefined ? { olderThanMs: opts.reconcileAfterMs } : {}),
+      rejectedTtlMs: config.storage.duplicateRetentionMs,
     });
     stops.push(() => reconciler.stop());
+    const retention = startRetention({ db, storage: config.storage, log: log.child({ component: 'retention' }) });
+    stops.push(() => retention.stop());
     let url: string | null = null;
     if (opts.listen !== false) {
       url = await api.listen({ host: config.apiHost, port: config.apiPort });

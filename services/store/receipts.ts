@@ -250,6 +250,27 @@ export async function expireRejected(db: Db, opts: { olderThanMs: number; limit:
   return rows.length;
 }
 
+/**
+ * Deletes applied copies (at most `limit`) settled in a momentum at least `olderThanMs` ago, and
+ * copies the contract took as no-ops (outcome Duplicate: another copy of the receipt, or a newer
+ * receipt of the session, settled it) after the shorter `duplicatesOlderThanMs`. The momentums keep
+ * every input as it was applied, which is all `zgas replay` reads; a copy submitted again after
+ * its row is gone is stored, verified and settled as a no-op. Returns how many were deleted.
+ */
+export async function expireApplied(db: Db, opts: { olderThanMs: number; duplicatesOlderThanMs: number; limit: number }): Promise<number> {
+  const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
+  const { rows } = await db.query(
+    `DELETE FROM receipts WHERE copy_key IN (
+       SELECT copy_key FROM receipts
+       WHERE state = 'applied' AND (updated_at <= now() - ($1::bigint * interval '1 millisecond')
+             OR (outcome = 'Duplicate' AND updated_at <= now() - ($2::bigint * interval '1 millisecond')))
+       ORDER BY updated_at LIMIT $3)
+     RETURNING copy_key`,
+    [Math.max(0, Math.trunc(opts.olderThanMs)), Math.max(0, Math.trunc(opts.duplicatesOlderThanMs)), n],
+  );
+  return rows.length;
+}
+
 /** Counts of receipt copies by state (for metrics and readiness). */
 export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number>> {
   const { rows } = await db.query<{ state: ReceiptState; n: string }>('SELECT state, count(*) AS n FROM receipts GROUP BY state');

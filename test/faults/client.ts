@@ -15,6 +15,8 @@ export class RetryingClient {
   retries = 0;
   /** Statuses answered along the way (503s included), for the report. */
   readonly statuses = new Map<number, number>();
+  /** Retryable refusals (429, 503) answered without a Retry-After header. */
+  withoutRetryAfter = 0;
 
   constructor(private readonly base: () => string) {}
 
@@ -31,6 +33,7 @@ export class RetryingClient {
         text = await res.text();
         const after = Number(res.headers.get('retry-after'));
         if (Number.isFinite(after) && after > 0) retryAfterMs = Math.min(after * 1000, 2_000);
+        else if (status === 429 || status === 503) this.withoutRetryAfter++;
       } catch {
         status = 0; // refused, reset or timed out: the request may or may not have been stored
       }

@@ -13,6 +13,7 @@ import type { TcpProxy } from '../support/proxy.ts';
 import { ZGAS_BIN, spawnZgas, until } from '../support/zgas-process.ts';
 import type { ZgasProcess } from '../support/zgas-process.ts';
 import { dropRedisKeys } from '../support/redis.ts';
+import { keys } from './work.ts';
 
 export const START_WAIT_MS = 120_000;
 
@@ -27,6 +28,11 @@ export interface Cluster {
   logs(): string;
   /** Starts a node again (after a kill or a stop) on the same port and store. */
   restartNode(): Promise<void>;
+  /**
+   * Starts a provider's `zgas runner` (keys of the suite's provider) reporting to the node, with
+   * its durable session log in `dataDir`, on `port` (the same port again after a restart).
+   */
+  startRunner(dataDir: string, port: number, env?: Record<string, string>): Promise<ZgasProcess>;
   /** `zgas replay` on the store (directly, not through the proxy): exit code and report. */
   replay(): Promise<{ code: number | null; output: string }>;
   close(): Promise<void>;
@@ -38,7 +44,8 @@ function proxied(url: string, proxy: TcpProxy): string {
   return u.toString();
 }
 
-export async function startCluster(name: string): Promise<Cluster> {
+/** `extraEnv`: settings of the node and worker beyond the suite's (e.g. retentions). */
+export async function startCluster(name: string, extraEnv: Record<string, string> = {}): Promise<Cluster> {
   const db = await freshSchema(`faults_${name}`);
   const tag = testTag();
   const pgTarget = new URL(TEST_DATABASE_URL);
@@ -55,8 +62,10 @@ export async function startCluster(name: string): Promise<Cluster> {
     ZGAS_REDIS_PREFIX: prefix,
     ZGAS_MOMENTUM_INTERVAL_MS: '50',
     ZGAS_LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const retired: ZgasProcess[] = [];
+  const runners: ZgasProcess[] = [];
   const startNode = async (): Promise<ZgasProcess> => {
     const node = spawnZgas(['node', '--port', String(port), '--workers', '1'], { ...env, ZGAS_LOG_LEVEL: 'info' });
     await until('the node to listen', async () => (node.output().includes('zgas node listening') ? true : undefined), START_WAIT_MS, () => node.output());
@@ -72,7 +81,16 @@ export async function startCluster(name: string): Promise<Cluster> {
     base: `http://127.0.0.1:${port}`,
     node: await startNode(),
     worker,
-    logs: () => [...retired, cluster.node, cluster.worker].map((p) => p.output()).join('\n'),
+    logs: () => [...retired, cluster.node, cluster.worker, ...runners].map((p) => p.output()).join('\n'),
+    async startRunner(dataDir, runnerPort, extra = {}) {
+      const runner = spawnZgas(['runner', '--port', String(runnerPort), '--workers', '1'], {
+        ZGAS_API_URL: cluster.base, ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey, ZGAS_PROVIDER_ADDRESS: keys.provider.address,
+        ZGAS_RUNNER_DATA_DIR: dataDir, ZGAS_LOG_LEVEL: 'info', ...extra,
+      });
+      runners.push(runner);
+      await until('the runner to listen', async () => (runner.output().includes('runner listening') ? true : undefined), START_WAIT_MS, () => runner.output());
+      return runner;
+    },
     async restartNode() {
       retired.push(cluster.node);
       cluster.node = await startNode();
@@ -92,7 +110,7 @@ export async function startCluster(name: string): Promise<Cluster> {
     async close() {
       pg.restore();
       redis.restore();
-      await Promise.all([cluster.node.stop(), cluster.worker.stop()]);
+      await Promise.all([cluster.node.stop(), cluster.worker.stop(), ...runners.map((r) => r.stop())]);
       await pg.close();
       await redis.close();
       await db.close();

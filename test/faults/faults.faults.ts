@@ -1,206 +1,164 @@
 /**
- * Fault scenarios (`npm run test:faults`): real `zgas node` and `zgas worker` processes on the real
- * Postgres and Redis, reached through TCP proxies the scenarios cut. Receipts and calls keep being
- * submitted while Postgres or Redis is cut or the node is killed (SIGKILL) or stopped (SIGTERM) and
- * restarted. Each scenario ends by checking that every receipt and call the API accepted (202) was
- * applied exactly once, that money is conserved to the base unit, and that `zgas replay` passes.
+ * Fault scenarios (`npm run test:faults`): real `zgas node`, `zgas worker` and `zgas runner`
+ * processes on the real Postgres and Redis, reached through TCP proxies the scenarios cut. Receipts
+ * and calls keep being submitted while Postgres or Redis is cut (seconds, or over a minute), the
+ * node is killed (SIGKILL) or stopped (SIGTERM), or a runner is killed between answering calls and
+ * pushing their receipts. Each scenario ends by checking that every receipt and call the API
+ * accepted (202) was applied exactly once, that money is conserved to the base unit, and that
+ * `zgas replay` passes (scenario.ts).
  */
-import { receiptCopyKey } from '../../services/store/index.ts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Wallet } from 'ethers';
+import { describe, expect, it } from 'vitest';
 import type { Hash } from '../../contracts/types.ts';
-import { loadGenesis } from '../../services/cli/genesis.ts';
-import { getAccount, getCall, getSession, loadReceipts } from '../../services/store/index.ts';
-import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
+import { gas } from '../../contracts/units.ts';
+import { SessionClient, SettlementClient } from '../../services/client/index.ts';
+import { getSession } from '../../services/store/index.ts';
+import { freePort } from '../support/net.ts';
 import { untilTrue } from '../support/wait.ts';
-import { START_WAIT_MS, startCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
-import { RetryingClient } from './client.ts';
-import { CALL_GAS, ReceiptChain, TRANSFER_AMOUNT, keys, setupCalls, transfer } from './work.ts';
+import { START_WAIT_MS } from './cluster.ts';
+import { SCENARIO_MS, SETTLE_WAIT_MS, during, runScenario } from './scenario.ts';
+import type { Workload } from './scenario.ts';
+import { domain, keys } from './work.ts';
 
-const SCENARIO_MS = 600_000;
-const SESSIONS = 2;
-const RECEIPTS_PER_BATCH = 25;
-const SETTLE_WAIT_MS = 180_000;
+/** The longest the node may take to exit after SIGTERM while under load. */
+const SIGTERM_EXIT_BOUND_MS = 10_000;
+/** A cut longer than a minute: past every retry and reconnect delay of the clients' libraries. */
+const LONG_OUTAGE_MS = 61_000;
+/** How long the node may take to notice an outage, and to be ready again after it. */
+const READY_CHANGE_BOUND_MS = 30_000;
+/** Calls a user makes through the runner before it is killed. */
+const RUNNER_CALLS = 5;
 
-let cluster: Cluster | null = null;
-afterEach(async () => {
-  await cluster?.close();
-  cluster = null;
-});
-
-interface Workload {
-  client: RetryingClient;
-  chains: ReceiptChain[];
-  /** The owner's next nonce. */
-  nonce: bigint;
-  transfers: number;
+async function readyStatus(c: Cluster): Promise<number> {
+  try {
+    return (await fetch(`${c.base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status;
+  } catch {
+    return 0;
+  }
 }
 
-/** Uploads the module and applies the setup calls: a provider, a funded zApp, SESSIONS open sessions. */
-async function setup(c: Cluster): Promise<Workload> {
-  const client = new RetryingClient(() => c.base);
-  const put = await client.send('PUT', '/v1/modules', loadZApp('hello'), 'application/wasm');
-  expect(put.status).toBe(200);
-  const { moduleHash } = put.json as { moduleHash: Hash };
-  const { calls, sessionIds } = setupCalls(moduleHash, SESSIONS);
-  for (const call of calls) await client.call(call.hash, call.body);
-  await untilTrue('the setup calls to be applied', async () => {
-    for (const call of calls) if ((await getCall(c.db, call.hash))?.status !== 'applied') return false;
-    return true;
-  }, SETTLE_WAIT_MS);
-  client.calls.clear();
-  return { client, chains: sessionIds.map((id) => new ReceiptChain(id)), nonce: 2n + BigInt(SESSIONS), transfers: 0 };
-}
-
-/** Submits receipt batches and transfers, one of each at a time, until stopped; returns the stopper. */
-function drive(work: Workload): () => Promise<void> {
-  let stopped = false;
-  const receipts = (async () => {
-    for (let i = 0; !stopped; i++) {
-      const chain = work.chains[i % work.chains.length]!;
-      const batch = chain.next(RECEIPTS_PER_BATCH);
-      await work.client.receiptBatch(batch.receipts, batch.digests, batch.body);
-    }
-  })();
-  const calls = (async () => {
-    while (!stopped) {
-      const t = transfer(work.nonce);
-      await work.client.call(t.hash, t.body);
-      work.nonce++;
-      work.transfers++;
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await Promise.all([receipts, calls]);
-  };
-}
-
-/** Lets the workload run for `ms` of real time: the window in which the fault happens. */
-const during = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Every accepted receipt and call applied exactly once, money conserved, replay reproduces the store. */
-async function expectExactlyOnce(c: Cluster, work: Workload): Promise<void> {
-  const calls = [...work.client.calls];
-  const digests = [...work.client.receipts.keys()];
-  // The store keys each submitted copy by its digest and both signatures.
-  const copyKeys = [...work.client.receipts].map(([digest, receipt]) => receiptCopyKey(digest, receipt));
-  expect(calls.length).toBeGreaterThan(0);
-  expect(digests.length).toBeGreaterThan(0);
-  await untilTrue('every accepted call to be applied', async () => {
-    for (const hash of calls) if ((await getCall(c.db, hash))?.status === 'pending') return false;
-    return true;
-  }, SETTLE_WAIT_MS);
-  await untilTrue('every accepted receipt to be settled', async () => {
-    for (let i = 0; i < copyKeys.length; i += 1_000) {
-      const rows = await loadReceipts(c.db, copyKeys.slice(i, i + 1_000));
-      if (rows.some((r) => r.state === 'stored' || r.state === 'verified')) return false;
-    }
-    return true;
-  }, SETTLE_WAIT_MS);
-  for (const hash of calls) expect(await getCall(c.db, hash), hash).toMatchObject({ status: 'applied' });
-  for (let i = 0; i < copyKeys.length; i += 1_000) {
-    const rows = await loadReceipts(c.db, copyKeys.slice(i, i + 1_000));
-    expect(rows.length).toBe(Math.min(1_000, copyKeys.length - i));
-    // Applied once each. A receipt whose session already settled a later one (a newer receipt
-    // acknowledges it) is a no-op reported Duplicate: it bills nothing more, as the session check below shows.
-    for (const r of rows) expect([r.digest, r.state, ['Settled', 'Duplicate'].includes(r.outcome ?? '')]).toEqual([r.digest, 'applied', true]);
+/**
+ * Cuts `which` for LONG_OUTAGE_MS under load: /readyz must say not ready within a bound and stay
+ * so; afterwards the node must be ready again by itself. Returns the recovery figures.
+ */
+async function longOutage(c: Cluster, work: Workload, which: 'pg' | 'redis'): Promise<Record<string, unknown>> {
+  const proxy = which === 'pg' ? c.pg : c.redis;
+  await during(2_000);
+  const before503 = work.client.statuses.get(503) ?? 0;
+  const cutAt = Date.now();
+  proxy.cut();
+  await untilTrue('/readyz to say not ready', async () => (await readyStatus(c)) === 503, READY_CHANGE_BOUND_MS);
+  const notReadyMs = Date.now() - cutAt;
+  let readyDuringCut = 0;
+  while (Date.now() - cutAt < LONG_OUTAGE_MS) {
+    if ((await readyStatus(c)) === 200) readyDuringCut++;
+    await during(1_000);
   }
-
-  // Exactly once in the momentum chain: each signature appears in one input of one momentum.
-  const seen = new Map<string, number>();
-  const { rows: momentums } = await c.db.query<{ inputs: unknown }>('SELECT inputs FROM momentums ORDER BY height');
-  for (const m of momentums) {
-    const inputs = (typeof m.inputs === 'string' ? JSON.parse(m.inputs) : m.inputs) as ({ type: 'call'; call: { signature: string } } | { type: 'receipts'; receipts: { signature: string }[] })[];
-    for (const input of inputs) {
-      const signatures = input.type === 'call' ? [input.call.signature] : input.receipts.map((r) => r.signature);
-      for (const s of signatures) seen.set(s, (seen.get(s) ?? 0) + 1);
-    }
-  }
-  for (const [digest, receipt] of work.client.receipts) expect(seen.get(receipt.signature), digest).toBe(1);
-  for (const [signature, n] of seen) expect(n, signature).toBe(1);
-
-  // The contract state agrees: nonces, balances, sessions settled up to the last accepted receipt.
-  const { genesis } = await loadGenesis(undefined);
-  const initial = (address: string): bigint => genesis.accounts.find((a) => a.address.toLowerCase() === address.toLowerCase())?.balance ?? 0n;
-  expect((await getAccount(c.db, keys.owner.address))?.nonce).toBe(work.nonce.toString());
-  expect(BigInt((await getAccount(c.db, keys.user.address))!.balance)).toBe(initial(keys.user.address) + TRANSFER_AMOUNT * BigInt(work.transfers));
-  for (const chain of work.chains) {
-    if (chain.seq === 0n) continue;
-    expect(await getSession(c.db, chain.sessionId)).toMatchObject({ lastSeq: chain.seq.toString(), settledGas: (chain.seq * CALL_GAS).toString() });
-  }
-
-  // Money: every base unit of the genesis is in a balance, an escrow or a provider's stake and earnings.
-  const { rows } = await c.db.query<{ total: string; unbonding: string }>(
-    `SELECT ((SELECT coalesce(sum(balance), 0) FROM accounts)
-           + (SELECT coalesce(sum(available + held), 0) FROM zapps)
-           + (SELECT coalesce(sum(stake + pending_total + claimable), 0) FROM providers)
-           + (SELECT coalesce(sum(burned), 0) FROM contract_globals))::text AS total,
-            (SELECT count(*) FROM providers WHERE jsonb_array_length(unbonding) > 0)::text AS unbonding`,
-  );
-  expect(rows[0]?.unbonding).toBe('0');
-  expect(BigInt(rows[0]!.total)).toBe(genesis.accounts.reduce((sum, a) => sum + a.balance, 0n));
-
-  const replay = await c.replay();
-  expect(replay.code, replay.output).toBe(0);
-  expect(replay.output).toContain('"ok": true');
-  const statuses = Object.fromEntries([...work.client.statuses].map(([s, n]) => [s === 0 ? 'no answer' : String(s), n]));
-  console.info(`applied exactly once: ${digests.length} receipts, ${calls.length} calls; ${work.client.retries} retries; answers ${JSON.stringify(statuses)}; ${momentums.length} momentums replayed`);
+  const transfersAtRestore = work.transfers;
+  const receiptsAtRestore = work.client.receipts.size;
+  const restoredAt = Date.now();
+  proxy.restore();
+  await untilTrue('/readyz to be ready again', async () => (await readyStatus(c)) === 200, READY_CHANGE_BOUND_MS);
+  const readyAgainMs = Date.now() - restoredAt;
+  await untilTrue('new calls and receipts to be accepted', async () => work.transfers > transfersAtRestore + 1 && work.client.receipts.size > receiptsAtRestore, READY_CHANGE_BOUND_MS);
+  const acceptingAgainMs = Date.now() - restoredAt;
+  await during(3_000);
+  expect(readyDuringCut).toBe(0);
+  expect(work.client.withoutRetryAfter).toBe(0);
+  const answered503 = (work.client.statuses.get(503) ?? 0) - before503;
+  if (which === 'pg') expect(answered503).toBeGreaterThan(0);
+  return { outageMs: restoredAt - cutAt, notReadyAfterMs: notReadyMs, readyAgainAfterMs: readyAgainMs, acceptingAgainAfterMs: acceptingAgainMs, answered503DuringOutage: answered503 };
 }
 
 describe('faults under load', () => {
   it('a 5-second Postgres cut while receipts and calls are submitted', async () => {
-    cluster = await startCluster('pg_cut');
-    const work = await setup(cluster);
-    const stop = drive(work);
-    await during(2_000);
-    cluster.pg.cut();
-    await during(5_000);
-    cluster.pg.restore();
-    await during(3_000);
-    await stop();
-    expect(cluster.node.alive(), cluster.logs()).toBe(true);
-    expect(cluster.worker.alive(), cluster.logs()).toBe(true);
-    await expectExactlyOnce(cluster, work);
+    await runScenario('pg_cut', async (c) => {
+      await during(2_000);
+      c.pg.cut();
+      await during(5_000);
+      c.pg.restore();
+      await during(3_000);
+    }, { expectAlive: true });
   }, SCENARIO_MS);
 
   it('a 5-second Redis cut while receipts and calls are submitted', async () => {
-    cluster = await startCluster('redis_cut');
-    const work = await setup(cluster);
-    const stop = drive(work);
-    await during(2_000);
-    cluster.redis.cut();
-    await during(5_000);
-    cluster.redis.restore();
-    await during(3_000);
-    await stop();
-    expect(cluster.node.alive(), cluster.logs()).toBe(true);
-    expect(cluster.worker.alive(), cluster.logs()).toBe(true);
-    await expectExactlyOnce(cluster, work);
+    await runScenario('redis_cut', async (c) => {
+      await during(2_000);
+      c.redis.cut();
+      await during(5_000);
+      c.redis.restore();
+      await during(3_000);
+    }, { expectAlive: true });
   }, SCENARIO_MS);
 
   it('kill -9 of the node under load, then a restart', async () => {
-    cluster = await startCluster('kill9');
-    const work = await setup(cluster);
-    const stop = drive(work);
-    await during(2_000);
-    cluster.node.child.kill('SIGKILL');
-    await cluster.node.exited;
-    await cluster.restartNode();
-    await during(3_000);
-    await stop();
-    await expectExactlyOnce(cluster, work);
+    await runScenario('kill9', async (c) => {
+      await during(2_000);
+      c.node.child.kill('SIGKILL');
+      await c.node.exited;
+      await c.restartNode();
+      await during(3_000);
+    });
   }, SCENARIO_MS);
 
-  it('SIGTERM of the node under load, then a restart', async () => {
-    cluster = await startCluster('sigterm');
-    const work = await setup(cluster);
-    const stop = drive(work);
-    await during(2_000);
-    expect(await cluster.node.stop(START_WAIT_MS)).toBe(0);
-    await cluster.restartNode();
-    await during(3_000);
-    await stop();
-    await expectExactlyOnce(cluster, work);
+  it(`SIGTERM of the node under load: it exits within ${SIGTERM_EXIT_BOUND_MS} ms, nothing accepted is lost, then a restart`, async () => {
+    await runScenario('sigterm', async (c) => {
+      await during(2_000);
+      const at = Date.now();
+      expect(await c.node.stop(START_WAIT_MS)).toBe(0);
+      const exitMs = Date.now() - at;
+      expect(exitMs).toBeLessThan(SIGTERM_EXIT_BOUND_MS);
+      await c.restartNode();
+      await during(3_000);
+      return { exitAfterSigtermMs: exitMs };
+    });
+  }, SCENARIO_MS);
+
+  it('a runner killed (SIGKILL) after answering calls, before pushing their receipts: they settle once it restarts from its log', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zgas-faults-runner-'));
+    try {
+      await runScenario('runner_kill9', async (c, work) => {
+        const sessionId = work.runnerSessions[0]! as Hash;
+        const port = await freePort();
+        // Coalesced with an hour's flush interval: answered calls' receipts wait in the runner.
+        const env = { ZGAS_RECEIPT_PUSH: 'coalesced', ZGAS_RECEIPT_FLUSH_MS: '3600000' };
+        let runner = await c.startRunner(dataDir, port, env);
+        const user = await SessionClient.attach({
+          api: new SettlementClient({ baseUrl: c.base, domain }), runnerUrl: `http://127.0.0.1:${port}`, sessionId, user: new Wallet(keys.user.privateKey), defaultCallGasLimit: gas(1_000_000n),
+        });
+        for (let i = 0; i < RUNNER_CALLS; i++) await user.call(new TextEncoder().encode(`call ${i}`));
+        const answered = user.lastCall!.receipt;
+        // Answered, logged, not pushed: the ledger has settled none of them.
+        expect(await getSession(c.db, sessionId)).toMatchObject({ lastSeq: '0' });
+        runner.child.kill('SIGKILL');
+        await runner.exited;
+        const restartedAt = Date.now();
+        runner = await c.startRunner(dataDir, port, env);
+        await untilTrue('the answered receipts to settle after the restart', async () => (await getSession(c.db, sessionId))?.lastSeq === answered.seq.toString(), SETTLE_WAIT_MS);
+        const settledAfterRestartMs = Date.now() - restartedAt;
+        expect(await getSession(c.db, sessionId)).toMatchObject({ settledGas: answered.cumulativeGas.toString() });
+        // The session goes on from the log; a stop (SIGTERM) pushes the newest receipt.
+        const next = await user.call(new TextEncoder().encode('after the restart'));
+        expect(next.receipt.seq).toBe(answered.seq + 1n);
+        expect(await runner.stop(START_WAIT_MS)).toBe(0);
+        await untilTrue('the call after the restart to settle', async () => (await getSession(c.db, sessionId))?.lastSeq === next.receipt.seq.toString(), SETTLE_WAIT_MS);
+        expect(await getSession(c.db, sessionId)).toMatchObject({ settledGas: next.receipt.cumulativeGas.toString() });
+        return { runnerCalls: RUNNER_CALLS + 1, runnerReceiptsSettledAfterRestartMs: settledAfterRestartMs };
+      }, { runnerSessions: 1 });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, SCENARIO_MS);
+
+  it('a Postgres outage over a minute: POSTs answer 503 with Retry-After, /readyz is not ready, the node resumes by itself', async () => {
+    await runScenario('pg_outage_61s', (c, work) => longOutage(c, work, 'pg'), { expectAlive: true });
+  }, SCENARIO_MS);
+
+  it('a Redis outage over a minute: /readyz is not ready, receipts and calls are still stored durably, the node resumes by itself', async () => {
+    await runScenario('redis_outage_61s', (c, work) => longOutage(c, work, 'redis'), { expectAlive: true });
   }, SCENARIO_MS);
 });

@@ -7,7 +7,7 @@ import type { Hash } from '../../../contracts/types.ts';
 import { genesisState } from '../../../contracts/gas/genesis.ts';
 import type { State } from '../../../contracts/gas/state.ts';
 import { dryRunCall } from '../../host/dry-run.ts';
-import { getAccount, getCall, hasModule, insertCall, pendingNonce } from '../../store/index.ts';
+import { claimModule, getAccount, getCall, insertCall, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { callFromBody, callJson, hashParams, openApiSchema, parseRequest } from '../schemas.ts';
 
@@ -40,7 +40,7 @@ export async function callRoutes(app: FastifyInstance, { deps, limits }: RouteOp
       const signer = recoverCallSigner(deps.domain, call);
       if (!sameAddress(signer, call.from)) throw new ZgasError('WrongSigner', { from: call.from, signer });
       const method = decodeMethod(call.data);
-      if (method.name === 'RegisterZApp' && !(await hasModule(deps.db, method.moduleHash))) {
+      if (method.name === 'RegisterZApp' && !(await claimModule(deps.db, method.moduleHash, limits.moduleBounds.ttlMs))) {
         throw new ZgasError('ModuleNotUploaded', { moduleHash: method.moduleHash });
       }
       const hash = computeCallHash(deps.domain, call);

@@ -12,7 +12,12 @@ function checkWasmHeader(bytes: Uint8Array): void {
   }
 }
 
-/** PUT /v1/modules, GET /v1/modules/:hash: content-addressed WASM modules (DESIGN §8). */
+/**
+ * PUT /v1/modules, GET /v1/modules/:hash: content-addressed WASM modules. Anyone may upload: until
+ * a registered zApp references an upload it counts against its uploader's quota (429
+ * ModuleQuotaExceeded) and the node's bound on unregistered uploads (507 StorageFull), and it
+ * expires after a time to live.
+ */
 export async function moduleRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
   app.addContentTypeParser(['application/wasm', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limits.moduleBytes }, (_request, body, done) => {
     done(null, body);
@@ -24,7 +29,7 @@ export async function moduleRoutes(app: FastifyInstance, { deps, limits }: Route
       bodyLimit: limits.moduleBytes,
       schema: {
         tags: ['modules'],
-        summary: 'Upload a WASM module (application/wasm or application/octet-stream); stored under its SHA3-256',
+        summary: 'Upload a WASM module (application/wasm or application/octet-stream); stored under its SHA3-256, and deleted after a time to live unless a RegisterZApp references it',
         response: { 200: { type: 'object', properties: { moduleHash: { type: 'string' } } } },
       },
     },
@@ -35,7 +40,7 @@ export async function moduleRoutes(app: FastifyInstance, { deps, limits }: Route
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       checkWasmHeader(bytes);
       deps.validateModule?.(bytes);
-      const moduleHash = await putModule(deps.db, bytes);
+      const moduleHash = await putModule(deps.db, bytes, { uploader: request.ip, bounds: limits.moduleBounds });
       return { moduleHash };
     },
   );

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMethod } from '../../contracts/abi/index.ts';
+import { callHash, signCall } from '../../contracts/eip712/index.ts';
+import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
+import { CallStatus } from '../../contracts/types.ts';
+import type { Address, Hash } from '../../contracts/types.ts';
+import type { Gas, Qsr } from '../../contracts/units.ts';
+import { KEYS, TEST_DOMAIN, testReceipt } from '../../test/support/chain.ts';
+import { freshSchema } from '../../test/support/db.ts';
+import type { TestDb } from '../../test/support/db.ts';
+import { insertCall, markCalls } from './calls.ts';
+import { claimModule, DEFAULT_MODULE_BOUNDS, expireModules, getModule, putModule } from './modules.ts';
+import { expireApplied, insertReceipts, loadReceipts, markSettled, markVerified, receiptCopyKey } from './receipts.ts';
+
+/** What the store deletes on its own, and what it must keep: on the real Postgres. */
+let db: TestDb;
+beforeAll(async () => {
+  db = await freshSchema('retention');
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+const SESSION = `0x${'ce'.repeat(32)}` as Hash;
+function copy(seq: bigint) {
+  const h = sha3(new Uint8Array([Number(seq), 7]));
+  const v = testReceipt({ sessionId: SESSION, seq, callGasLimit: 100n as Gas, callGas: 10n as Gas, cumulativeGas: (10n * seq) as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok });
+  return { receipt: v.receipt, digest: v.digest, copyKey: receiptCopyKey(v.digest, v.receipt) };
+}
+const wasm = (tag: number): Uint8Array => new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, tag, 1, 2, 3]);
+const expiredUpload = { uploader: '10.9.0.1', bounds: { ...DEFAULT_MODULE_BOUNDS, ttlMs: 0 } };
+
+describe('retention', () => {
+  it('deletes applied copies after the retention, no-op (Duplicate) copies after the shorter one, never unsettled ones', async () => {
+    const [settled, duplicate, verified, stored] = [copy(1n), copy(2n), copy(3n), copy(4n)];
+    await insertReceipts(db, [settled, duplicate, verified, stored], '10.0.0.9');
+    const signers = { signer: KEYS.receiptSigner.address as Address, invocationSigner: KEYS.user.address as Address };
+    await markVerified(db, [settled, duplicate, verified].map((c) => ({ copyKey: c.copyKey, ...signers })));
+    await markSettled(db, 3n, [
+      { copyKey: settled.copyKey, applied: true, outcome: 'Settled', code: null },
+      { copyKey: duplicate.copyKey, applied: true, outcome: 'Duplicate', code: null },
+    ]);
+    const keys = [settled, duplicate, verified, stored].map((c) => c.copyKey);
+    expect(await expireApplied(db, { olderThanMs: 3_600_000, duplicatesOlderThanMs: 3_600_000, limit: 10 })).toBe(0);
+    expect(await expireApplied(db, { olderThanMs: 3_600_000, duplicatesOlderThanMs: 0, limit: 10 })).toBe(1);
+    expect((await loadReceipts(db, keys)).map((r) => r.copyKey)).toEqual([settled.copyKey, verified.copyKey, stored.copyKey]);
+    expect(await expireApplied(db, { olderThanMs: 0, duplicatesOlderThanMs: 0, limit: 10 })).toBe(1);
+    expect((await loadReceipts(db, keys)).map((r) => [r.copyKey, r.state])).toEqual([[verified.copyKey, 'verified'], [stored.copyKey, 'stored']]);
+  });
+
+  it('keeps operator modules and uploads a pending call names or a claim renewed; deletes the rest once expired', async () => {
+    const operator = await putModule(db, wasm(1));
+    const pendingNamed = await putModule(db, wasm(2), expiredUpload);
+    const claimed = await putModule(db, wasm(3), expiredUpload);
+    const loose = await putModule(db, wasm(4), expiredUpload);
+    const call = signCall(TEST_DOMAIN, {
+      from: KEYS.owner.address as Address, nonce: 0n,
+      data: encodeMethod({ name: 'RegisterZApp', moduleHash: pendingNamed, maxPricePerMgas: 1n as Qsr, maxGasPerSession: 1n as Gas, openToAll: false, openGasPerDay: 0n as Gas }),
+    }, KEYS.owner.privateKey);
+    const hash = callHash(TEST_DOMAIN, call);
+    await insertCall(db, call, hash);
+    expect(await claimModule(db, claimed, 3_600_000)).toBe(true);
+    expect(await claimModule(db, `0x${'00'.repeat(32)}`, 3_600_000)).toBe(false);
+
+    expect(await expireModules(db, 100)).toBe(1);
+    expect(await getModule(db, loose)).toBeNull();
+    for (const kept of [operator, pendingNamed, claimed]) expect(await getModule(db, kept), kept).not.toBeNull();
+    // Once the call failed (no zApp references the module), the upload expires like any other.
+    await markCalls(db, 1n, [{ hash, ok: false, code: 'InsufficientBalance', result: null }]);
+    expect(await expireModules(db, 100)).toBe(1);
+    expect(await getModule(db, pendingNamed)).toBeNull();
+    expect(await getModule(db, operator)).not.toBeNull();
+  });
+});
