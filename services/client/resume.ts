@@ -89,7 +89,7 @@ export function planResume(f: ResumeFacts): ResumePlan {
   const settledSeq = BigInt(f.view.lastSeq);
   const runnerSeq = f.latest?.seq ?? 0n;
   if (settledSeq > runnerSeq) throw refuse('seq', 'the ledger settled a later receipt than the runner holds: the runner lost calls', { settledSeq: String(settledSeq), runnerSeq: String(runnerSeq) });
-  if (settledSeq === savedSeq && last !== undefined && f.view.lastPostStateHash !== last.postState.hash()) {
+  if (settledSeq === savedSeq && last !== undefined && f.view.lastPostStateHash.toLowerCase() !== last.postState.hash().toLowerCase()) {
     throw refuse('postStateHash', 'the settled state of the last saved call is not the saved one', { seq: String(savedSeq) });
   }
   if (runnerSeq < savedSeq) throw refuse('seq', 'the runner holds fewer receipts than were saved: it lost calls', { savedSeq: String(savedSeq), runnerSeq: String(runnerSeq) });

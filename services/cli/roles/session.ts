@@ -84,9 +84,9 @@ export async function call(cli: Cli, args: string[], opts: Record<string, unknow
   const signer = await cli.signer();
   const record = await recordFor(cli, api, sessionId, parseAddress(await signer.getAddress()));
   // Resuming checks the runner's latest receipt and sends a call whose answer was lost again, so the record catches up first.
-  const client = await withProgress(`resuming the session on ${record.runnerUrl}`, () => SessionClient.resume({
+  const client = await SessionClient.resume({
     api, runnerUrl: record.runnerUrl, sessionId, user: signer, calls: record.calls, stopped: record.stopped, pending: record.pending,
-  }), { quiet: cli.json });
+  });
   record.calls = [...client.calls];
   record.stopped = client.stopped;
   const callGasLimit = client.callGasLimitFor(opts['callGas'] === undefined ? undefined : parseGasAmount(String(opts['callGas']), 'call-gas'));
