@@ -35,6 +35,7 @@ describe('the local record of a session', () => {
     const record: SessionRecord = {
       sessionId: SESSION, apiUrl: 'http://127.0.0.1:8645', runnerUrl: 'http://127.0.0.1:8646', chainId: 73405n,
       contract: '0x00000000000000000000000000000000007A6761' as Address, user: '0x1D151c336Ad060Ec8ABFC3Fb57293b1d1Fcb2465' as Address, stopped: false, calls: [first, second],
+      pending: { seq: 3n, input: utf8Bytes('three'), callGasLimit: 5_000n as Gas },
     };
     await writeSessionRecord(home, record);
     const back = await readSessionRecord(home, SESSION.toUpperCase().replace('0X', '0x'));
@@ -43,5 +44,6 @@ describe('the local record of a session', () => {
     expect(back?.calls[1]?.postState.hash()).toBe(second.postState.hash());
     expect(back?.calls[1]?.receipt).toEqual(second.receipt);
     expect(back?.calls[0]?.input).toEqual(first.input);
+    expect(back?.pending).toEqual(record.pending);
   });
 });

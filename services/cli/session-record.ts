@@ -1,7 +1,8 @@
 /**
  * The user's local record of a session, one JSON file per session, so that successive
  * `zgas session call` commands continue it: where its runner is, every checked call (input,
- * output, state writes, the settlement receipt) and whether it was stopped. The state is never
+ * output, state writes, the settlement receipt), the call sent but not yet answered (sent again
+ * when the session resumes, should its answer be lost) and whether it was stopped. The state is never
  * stored on its own: it is the writes replayed from the empty state, so any call's pre-state can
  * be rebuilt for a challenge. Written to a temporary file and renamed, so a crash leaves the old
  * record whole.
@@ -15,6 +16,8 @@ import type { ReceiptJson, StateWriteJson } from '../../contracts/json.ts';
 import type { Address, Hash, Hex } from '../../contracts/types.ts';
 import { SessionState } from '../client/state.ts';
 import type { CompletedCall } from '../client/session.ts';
+import type { PendingCall } from '../client/resume.ts';
+import { parseGas } from '../../contracts/units.ts';
 
 export const SESSION_RECORD_VERSION = 1;
 
@@ -36,6 +39,8 @@ interface RecordJson {
   user: Address;
   stopped: boolean;
   calls: CallJson[];
+  /** Absent in records written before a call was ever left pending. */
+  pending?: { seq: string; input: Hex; callGasLimit: string } | null;
 }
 
 export interface SessionRecord {
@@ -48,6 +53,8 @@ export interface SessionRecord {
   stopped: boolean;
   /** Every checked call in seq order, with its pre- and post-state rebuilt. */
   calls: CompletedCall[];
+  /** The call signed and sent whose answer was not checked yet. */
+  pending: PendingCall | null;
 }
 
 export const sessionRecordPath = (home: string, sessionId: string): string => join(home, 'sessions', `${parseHash(sessionId)}.json`);
@@ -73,6 +80,7 @@ export async function readSessionRecord(home: string, sessionId: string): Promis
   return {
     sessionId: parseHash(json.sessionId), apiUrl: json.apiUrl, runnerUrl: json.runnerUrl, chainId: BigInt(json.chainId),
     contract: parseAddress(json.contract), user: parseAddress(json.user), stopped: json.stopped, calls,
+    pending: json.pending == null ? null : { seq: BigInt(json.pending.seq), input: hexToBytes(json.pending.input), callGasLimit: parseGas(json.pending.callGasLimit) },
   };
 }
 
@@ -81,6 +89,7 @@ export async function writeSessionRecord(home: string, record: SessionRecord): P
     version: SESSION_RECORD_VERSION, sessionId: record.sessionId, apiUrl: record.apiUrl, runnerUrl: record.runnerUrl,
     chainId: record.chainId.toString(), contract: record.contract, user: record.user, stopped: record.stopped,
     calls: record.calls.map((c) => ({ seq: c.seq.toString(), input: bytesToHex(c.input), output: bytesToHex(c.output), writes: writesToJson(c.writes), receipt: receiptToJson(c.receipt) })),
+    pending: record.pending === null ? null : { seq: record.pending.seq.toString(), input: bytesToHex(record.pending.input), callGasLimit: record.pending.callGasLimit.toString() },
   };
   const path = sessionRecordPath(home, record.sessionId);
   await mkdir(join(home, 'sessions'), { recursive: true, mode: 0o700 });

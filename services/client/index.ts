@@ -4,7 +4,8 @@
 export { SettlementClient, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS } from './settlement.ts';
 export type { AppliedCall, SettlementClientOptions } from './settlement.ts';
 export { SessionClient, DEFAULT_CALL_GAS_LIMIT, MAX_RESYNC_ATTEMPTS } from './session.ts';
-export type { CompletedCall, SessionClientOptions } from './session.ts';
+export type { CompletedCall, SessionClientOptions, SessionResumeOptions } from './session.ts';
+export type { PendingCall } from './resume.ts';
 export { SessionState } from './state.ts';
 export { checkReceipt, EMPTY_OUTPUT_HASH } from './check.ts';
 export type { ReceiptExpectation } from './check.ts';

@@ -1,41 +1,115 @@
 /**
- * Continuing a session in a new process: a SessionClient attached to a session whose earlier calls
- * were checked by another process (a command line that runs one call per invocation keeps them in
- * a file). The client is put back where the last checked call left it — next seq, acknowledged gas,
- * the user's own state, the calls so far — and from there checks every receipt exactly as if it
- * had made those calls itself.
+ * What `SessionClient.resume` checks before a client continues a session in a new process (a
+ * command line runs one call per invocation and keeps the checked calls in a file): the saved
+ * calls chain from seq 1, the runner's latest receipt carries the session's receipt signer's and
+ * the user's own signatures, and it, the saved calls and the ledger's settled seq tell one story.
+ * The outcome is a plan: continue after the last saved call, or first send the pending call again
+ * (its answer was lost; the runner answers a retry with the same receipt, output and writes).
  */
+import type { Domain } from '../../contracts/eip712/index.ts';
+import { defaultBackend, verifyReceipt } from '../../contracts/eip712/index.ts';
+import type { SignatureBackend } from '../../contracts/eip712/index.ts';
 import { ZgasError } from '../../contracts/errors.ts';
-import { CallStatus } from '../../contracts/types.ts';
+import { sha3 } from '../../contracts/hash.ts';
+import { sameAddress } from '../../contracts/hex.ts';
+import type { SettlementReceipt } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
-import { SessionClient } from './session.ts';
-import type { CompletedCall, SessionClientOptions } from './session.ts';
-import type { SessionState } from './state.ts';
+import { SessionState } from './state.ts';
+import type { SessionView } from './views.ts';
 
-export interface SessionProgress {
-  /** The checked calls, in seq order, from seq 1 (empty for a session with no call yet). */
-  calls: readonly CompletedCall[];
-  /** The user's state after the last call. */
-  state: SessionState;
-  /** The session was aborted or closed by this user: no further call is signed. */
-  stopped: boolean;
+/** A call checked by an earlier process (the fields of a CompletedCall resume relies on). */
+export interface SavedCall {
+  seq: bigint;
+  preState: SessionState;
+  postState: SessionState;
+  receipt: SettlementReceipt;
 }
 
-/** Attaches (checking the signer is the session's user) and restores the progress of earlier calls. */
-export async function resumeSession(opts: SessionClientOptions, progress: SessionProgress): Promise<SessionClient> {
-  const client = await SessionClient.attach(opts);
-  const last = progress.calls.at(-1);
-  progress.calls.forEach((call, i) => {
-    if (call.seq !== BigInt(i + 1)) throw new ZgasError('ReceiptNotAcknowledged', { field: 'seq', reason: 'the saved calls are not seq 1, 2, 3, …', seq: String(call.seq) });
+/** The call an earlier process signed and sent last, whose answer it never got. */
+export interface PendingCall {
+  seq: bigint;
+  input: Uint8Array;
+  callGasLimit: Gas;
+}
+
+export type ResumePlan = { resend: null } | { resend: PendingCall };
+
+const refuse = (field: string, reason: string, extra: Record<string, unknown> = {}): ZgasError =>
+  new ZgasError('ReceiptNotAcknowledged', { field, reason, ...extra });
+
+/** The saved calls are seq 1, 2, 3, …, each starting from the state and gas the previous one left. */
+export function checkSavedCalls(calls: readonly SavedCall[]): void {
+  let stateHash: string | null = null;
+  let acked = 0n;
+  calls.forEach((call, i) => {
+    const r = call.receipt;
+    if (call.seq !== BigInt(i + 1) || r.seq !== call.seq) throw refuse('seq', 'the saved calls are not seq 1, 2, 3, …', { seq: String(call.seq) });
+    if (stateHash !== null && call.preState.hash() !== stateHash) throw refuse('preStateHash', 'a saved call does not start from the state the previous one left', { seq: String(call.seq) });
+    if (r.preStateHash !== call.preState.hash() || r.postStateHash !== call.postState.hash()) {
+      throw refuse('postStateHash', "a saved call's states are not its receipt's", { seq: String(call.seq) });
+    }
+    if (r.cumulativeGas - r.callGas !== acked) throw refuse('cumulativeGas', 'a saved call does not acknowledge the previous one', { seq: String(call.seq) });
+    stateHash = call.postState.hash();
+    acked = r.cumulativeGas;
   });
-  if (last !== undefined && last.postState.hash() !== progress.state.hash()) {
-    throw new ZgasError('ReceiptNotAcknowledged', { field: 'postStateHash', reason: "the saved state is not the last call's post-state" });
+}
+
+/**
+ * Trusts a receipt from the runner only when the session's receipt signer signed it and the
+ * session's user signed the invocation it answers: a runner cannot make a client continue from a
+ * call the user never asked for.
+ */
+export function checkLatestReceipt(domain: Domain, terms: SessionView, latest: SettlementReceipt, backend: SignatureBackend = defaultBackend): void {
+  if (latest.sessionId.toLowerCase() !== terms.id.toLowerCase()) throw refuse('sessionId', 'the latest receipt is of another session', { got: latest.sessionId });
+  let verified;
+  try {
+    verified = verifyReceipt(domain, latest, backend);
+  } catch (error) {
+    throw refuse('signature', 'the latest receipt does not recover to a signer', { cause: error instanceof Error ? error.message : String(error) });
   }
-  // The client keeps its progress private; these are the same fields `call` advances after a checked receipt.
-  client['completed'].push(...progress.calls);
-  client['currentState'] = progress.state;
-  client['nextSeq'] = (last?.seq ?? 0n) + 1n;
-  client['acked'] = (last?.receipt.cumulativeGas ?? 0n) as Gas;
-  client['abortSent'] = progress.stopped || last?.receipt.status === CallStatus.Aborted;
-  return client;
+  if (!sameAddress(verified.signer, terms.receiptSigner)) throw refuse('signature', "the latest receipt is not signed by the session's receipt signer", { expected: terms.receiptSigner, got: verified.signer });
+  if (!sameAddress(verified.invocationSigner, terms.user)) {
+    throw refuse('invocationSignature', "the latest receipt answers no invocation the session's user signed", { expected: terms.user, got: verified.invocationSigner });
+  }
+}
+
+export interface ResumeFacts {
+  calls: readonly SavedCall[];
+  pending: PendingCall | null;
+  /** The runner's latest receipt, already checked by checkLatestReceipt (null: the runner ran no call). */
+  latest: SettlementReceipt | null;
+  /** The session as the ledger holds it now. */
+  view: SessionView;
+}
+
+/** Where the client stands against the runner and the ledger; refuses any account that does not add up. */
+export function planResume(f: ResumeFacts): ResumePlan {
+  const last = f.calls.at(-1);
+  const savedSeq = last?.seq ?? 0n;
+  const settledSeq = BigInt(f.view.lastSeq);
+  const runnerSeq = f.latest?.seq ?? 0n;
+  if (settledSeq > runnerSeq) throw refuse('seq', 'the ledger settled a later receipt than the runner holds: the runner lost calls', { settledSeq: String(settledSeq), runnerSeq: String(runnerSeq) });
+  if (settledSeq === savedSeq && last !== undefined && f.view.lastPostStateHash.toLowerCase() !== last.postState.hash().toLowerCase()) {
+    throw refuse('postStateHash', 'the settled state of the last saved call is not the saved one', { seq: String(savedSeq) });
+  }
+  if (runnerSeq < savedSeq) throw refuse('seq', 'the runner holds fewer receipts than were saved: it lost calls', { savedSeq: String(savedSeq), runnerSeq: String(runnerSeq) });
+  if (runnerSeq === savedSeq) {
+    if (last !== undefined && f.latest !== null && f.latest.signature !== last.receipt.signature) {
+      throw refuse('signature', 'the runner holds another receipt for the last saved call', { seq: String(savedSeq) });
+    }
+    // The pending call never ran: the next call signs this seq afresh.
+    return { resend: null };
+  }
+  const latest = f.latest!;
+  const pending = f.pending;
+  if (runnerSeq > savedSeq + 1n || pending === null || pending.seq !== runnerSeq) {
+    throw refuse('seq', 'the runner ran calls this client has no record of: resume with the pending call, or abort the session', { savedSeq: String(savedSeq), runnerSeq: String(runnerSeq) });
+  }
+  const acked = last?.receipt.cumulativeGas ?? 0n;
+  const preStateHash = (last?.postState ?? SessionState.empty()).hash();
+  if (latest.inputHash !== sha3(pending.input) || latest.callGasLimit !== pending.callGasLimit || latest.cumulativeGas - latest.callGas !== acked
+    || latest.preStateHash !== preStateHash) {
+    throw refuse('inputHash', "the runner's latest receipt answers another call than the pending one", { seq: String(runnerSeq) });
+  }
+  return { resend: pending };
 }

@@ -11,12 +11,13 @@ import { addressOf, makeDomain, recoverCallSigner, recoverInvocationRequestSigne
 import { isZgasError } from '../../contracts/errors.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { bytesToHex, hexToBytes, utf8Bytes } from '../../contracts/hex.ts';
-import { callFromJson, invocationFromJson, receiptToJson } from '../../contracts/json.ts';
+import { callFromJson, invocationFromJson, receiptFromJson, receiptToJson } from '../../contracts/json.ts';
 import { decodeMethod } from '../../contracts/abi/index.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, SettlementReceipt, SignedInvocation, StateWrite } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { SessionClient } from './session.ts';
+import type { SessionResumeOptions } from './session.ts';
 import { SettlementClient } from './settlement.ts';
 import { SessionState } from './state.ts';
 
@@ -29,7 +30,9 @@ const CALL_GAS = 250n;
 interface Logged { invocation: SignedInvocation; answer: { output: string; receipt: ReturnType<typeof receiptToJson>; writes: StateWrite[] } }
 
 /** What the in-test runner does to its next answer. */
-let mode: 'honest' | 'drop-once' | 'tamper-state' = 'honest';
+let mode: 'honest' | 'drop-once' | 'drop-always' | 'tamper-state' = 'honest';
+/** What GET …/receipts/latest answers instead of the logged receipt (a forging runner). */
+let forgedLatest: ReturnType<typeof receiptToJson> | null = null;
 const log: Logged[] = [];
 const aborts: { api: string[]; runner: string[] } = { api: [], runner: [] };
 let state = SessionState.empty();
@@ -47,7 +50,7 @@ function run(invocation: SignedInvocation): Logged['answer'] {
     inputHash: sha3(input), preStateHash: invocation.preStateHash, outputHash: sha3(input.slice().reverse()),
     postStateHash: mode === 'tamper-state' ? EMPTY_STATE_HASH : post.hash(), status: CallStatus.Ok,
   }, signerKey);
-  if (mode === 'honest' || mode === 'drop-once') state = post;
+  if (mode !== 'tamper-state') state = post;
   return { output: bytesToHex(input.slice().reverse()), receipt: receiptToJson(settlementReceipt(receipt, invocation.signature)), writes };
 }
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
   app = Fastify();
   app.get('/v1/sessions/:id', async () => ({
     id: sessionId, zAppId: sha3(utf8Bytes('zapp')), user: userWallet.address, receiptSigner: addressOf(signerKey), gasLimit: '1000000', status: 'open',
+    stopCall: false, lastSeq: '0', lastPostStateHash: EMPTY_STATE_HASH,
   }));
   app.get('/v1/accounts/:address', async (_req, reply) => reply.status(404).send({ code: 'NotFound', message: 'none' }));
   app.post('/v1/calls', async (req, reply) => {
@@ -68,6 +72,7 @@ beforeAll(async () => {
     return reply.status(202).send({});
   });
   app.get('/v1/sessions/:id/receipts/latest', async (_req, reply) => {
+    if (forgedLatest !== null) return forgedLatest;
     const last = log.at(-1);
     return last === undefined ? reply.status(404).send({ code: 'NotFound', message: 'none' }) : last.answer.receipt;
   });
@@ -78,13 +83,17 @@ beforeAll(async () => {
     if (logged !== undefined) {
       // A retry of the same invocation gets the same answer; any other invocation for a logged seq is refused.
       if (logged.invocation.signature !== invocation.signature) return reply.status(409).send({ code: 'InvocationReplayed', message: 'x' });
+      if (mode === 'drop-always') {
+        req.raw.socket.destroy();
+        return reply;
+      }
       return logged.answer;
     }
     if (invocation.seq !== BigInt(log.length + 1)) return reply.status(409).send({ code: 'InvocationOutOfOrder', message: 'x' });
     const answer = run(invocation);
     log.push({ invocation, answer });
-    if (mode === 'drop-once') {
-      mode = 'honest';
+    if (mode === 'drop-once' || mode === 'drop-always') {
+      if (mode === 'drop-once') mode = 'honest';
       req.raw.socket.destroy();
       return reply;
     }
@@ -99,6 +108,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   mode = 'honest';
+  forgedLatest = null;
   log.length = 0;
   state = SessionState.empty();
   aborts.api.length = 0;
@@ -107,6 +117,9 @@ beforeEach(() => {
 
 const attach = async (): Promise<SessionClient> =>
   SessionClient.attach({ api: new SettlementClient({ baseUrl, domain }), runnerUrl: baseUrl, sessionId, user: userWallet, defaultCallGasLimit: gas(10_000) });
+
+const resume = async (progress: Pick<SessionResumeOptions, 'calls' | 'pending'>): Promise<SessionClient> =>
+  SessionClient.resume({ api: new SettlementClient({ baseUrl, domain }), runnerUrl: baseUrl, sessionId, user: userWallet, defaultCallGasLimit: gas(10_000), ...progress });
 
 describe('the session client', () => {
   it('signs each invocation with an ethers Wallet, acknowledging the previous receipt, and keeps the state from the writes', async () => {
@@ -158,6 +171,60 @@ describe('the session client', () => {
     expect(aborts).toEqual({ api: ['Abort'], runner: ['Abort'] });
     const error = await session.call(utf8Bytes('two')).catch((e: unknown) => e);
     expect(isZgasError(error, 'SessionStopped')).toBe(true);
+  });
+
+  it('resumes in a new process after a lost answer: the pending call again, then the right seq and acked gas', async () => {
+    const first = await attach();
+    await first.call(utf8Bytes('one'));
+    const input = utf8Bytes('two');
+    const pending = { seq: first.seq, input, callGasLimit: first.callGasLimitFor() };
+    mode = 'drop-always';
+    await expect(first.call(input, { callGasLimit: pending.callGasLimit })).rejects.toThrow();
+    expect(log).toHaveLength(2);
+    mode = 'honest';
+    // The new process has the checked call 1 and the pending call 2; the runner ran call 2.
+    const resumed = await resume({ calls: first.calls, pending });
+    expect(resumed.seq).toBe(3n);
+    expect(resumed.ackedGas).toBe(2n * CALL_GAS);
+    expect(resumed.lastCall!.receipt.signature).toBe(log[1]!.answer.receipt.signature);
+    expect(resumed.state.get('0x01')).toEqual(input);
+    await resumed.call(utf8Bytes('three'));
+    expect(log).toHaveLength(3);
+    expect(log[2]!.invocation.ackedGas).toBe(2n * CALL_GAS);
+    expect(resumed.ackedGas).toBe(3n * CALL_GAS);
+  });
+
+  it('resumes where the saved calls end when the runner ran nothing after them', async () => {
+    const first = await attach();
+    await first.call(utf8Bytes('one'));
+    const resumed = await resume({ calls: first.calls });
+    expect(resumed.seq).toBe(2n);
+    await resumed.call(utf8Bytes('two'));
+    expect(resumed.ackedGas).toBe(2n * CALL_GAS);
+  });
+
+  it('refuses a latest receipt the runner forged: not the receipt signer, or an invocation the user never signed', async () => {
+    const first = await attach();
+    await first.call(utf8Bytes('one'));
+    const honest = log[0]!.answer.receipt;
+    const forged = signReceipt(domain, { ...receiptFromJson(honest), seq: 2n, cumulativeGas: gas(2n * CALL_GAS), callGas: gas(CALL_GAS) }, sha3(utf8Bytes('a forger')));
+    forgedLatest = receiptToJson(settlementReceipt(forged, receiptFromJson(honest).invocationSignature));
+    const pending = { seq: 2n, input: utf8Bytes('one'), callGasLimit: first.callGasLimitFor() };
+    const bySigner = await resume({ calls: first.calls, pending }).catch((e: unknown) => e);
+    expect(isZgasError(bySigner, 'ReceiptNotAcknowledged') && bySigner.details['field']).toBe('signature');
+    // Signed by the session's receipt signer, but for an invocation the user never signed.
+    const unasked = signReceipt(domain, { ...receiptFromJson(honest), seq: 2n, cumulativeGas: gas(2n * CALL_GAS), callGas: gas(CALL_GAS) }, signerKey);
+    forgedLatest = receiptToJson(settlementReceipt(unasked, receiptFromJson(honest).invocationSignature));
+    const byUser = await resume({ calls: first.calls, pending }).catch((e: unknown) => e);
+    expect(isZgasError(byUser, 'ReceiptNotAcknowledged') && byUser.details['field']).toBe('invocationSignature');
+    expect(log).toHaveLength(1);
+  });
+
+  it('refuses to resume when the runner ran a call this client has no record of', async () => {
+    const first = await attach();
+    await first.call(utf8Bytes('one'));
+    const error = await resume({ calls: [] }).catch((e: unknown) => e);
+    expect(isZgasError(error, 'ReceiptNotAcknowledged') && error.details['field']).toBe('seq');
   });
 
   it('refuses to attach a signer that is not the session user', async () => {

@@ -16,6 +16,8 @@ import type { Address, Hash, Invocation, SettlementReceipt, SignedInvocation, St
 import { gas, parseGas } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import { checkReceipt } from './check.ts';
+import { checkLatestReceipt, checkSavedCalls, planResume } from './resume.ts';
+import type { PendingCall } from './resume.ts';
 import { getOrNull, request } from './http.ts';
 import type { SettlementClient } from './settlement.ts';
 import type { TypedDataSigner } from './signer.ts';
@@ -52,6 +54,16 @@ export interface SessionClientOptions {
   defaultCallGasLimit?: Gas;
   /** Called with every checked call, in seq order (verify mode listens here). */
   onCall?: (call: CompletedCall) => void;
+}
+
+/** What a client continuing a session in a new process brings from the earlier one. */
+export interface SessionResumeOptions extends SessionClientOptions {
+  /** The calls checked earlier, seq 1, 2, 3, … (none for a session with no call yet). */
+  calls?: readonly CompletedCall[];
+  /** The session was aborted or closed by this user: no further call is signed. */
+  stopped?: boolean;
+  /** The call sent last whose answer was lost: sent again, so its receipt is checked and acknowledged. */
+  pending?: PendingCall | null;
 }
 
 interface Pending {
@@ -96,6 +108,38 @@ export class SessionClient {
     return new SessionClient(opts, terms);
   }
 
+  /**
+   * A client that continues a session an earlier process drove: attaches (checking the signer is
+   * the session's user), checks the saved calls chain, asks the runner for its latest receipt and
+   * the ledger for the settled seq, and trusts the receipt only once its receipt and invocation
+   * signatures are the session's. A call whose answer was lost (the runner's latest receipt is one
+   * past the saved calls) is sent again when `pending` names it; the client then stands after it.
+   */
+  static async resume(opts: SessionResumeOptions): Promise<SessionClient> {
+    const client = await SessionClient.attach(opts);
+    const calls = opts.calls ?? [];
+    checkSavedCalls(calls);
+    const [latest, view] = await Promise.all([client.latestReceipt(), opts.api.session(client.sessionId)]);
+    if (latest !== null) checkLatestReceipt(opts.api.domain, client.terms, latest);
+    const plan = planResume({ calls, pending: opts.pending ?? null, latest, view });
+    const last = calls.at(-1);
+    client.completed.push(...calls);
+    client.currentState = last?.postState ?? SessionState.empty();
+    client.nextSeq = (last?.seq ?? 0n) + 1n;
+    client.acked = last?.receipt.cumulativeGas ?? gas(0);
+    client.abortSent = opts.stopped === true || last?.receipt.status === CallStatus.Aborted || view.stopCall;
+    client.closed = view.status !== 'open';
+    if (plan.resend !== null) {
+      const { input, callGasLimit } = plan.resend;
+      const signed = await signInvocationRequestWith(client.user, client.api.domain, {
+        sessionId: client.sessionId, seq: client.nextSeq, callGasLimit, input: bytesToHex(input), preStateHash: client.currentState.hash(), ackedGas: client.acked,
+      });
+      client.pending = { signed, invocation: invocationOfRequest(signed), input };
+      await client.send();
+    }
+    return client;
+  }
+
   get userAddress(): Address {
     return parseAddress(this.terms.user);
   }
@@ -127,6 +171,13 @@ export class SessionClient {
     return gas(limit > this.acked ? limit - this.acked : 0n);
   }
 
+  /** The limit the next call is signed with: the one asked for, else the default capped at the gas left. */
+  callGasLimitFor(requested?: Gas): Gas {
+    if (requested !== undefined) return requested;
+    const remaining = this.remainingGas;
+    return this.defaultCallGasLimit < remaining ? this.defaultCallGasLimit : remaining;
+  }
+
   onCall(listener: (call: CompletedCall) => void): void {
     this.listeners.push(listener);
   }
@@ -139,8 +190,7 @@ export class SessionClient {
     const run = async (): Promise<CompletedCall> => {
       if (this.pending !== null) await this.resync();
       if (this.stopped) throw new ZgasError('SessionStopped', { sessionId: this.sessionId });
-      const remaining = this.remainingGas;
-      const wanted = opts.callGasLimit ?? (this.defaultCallGasLimit < remaining ? this.defaultCallGasLimit : remaining);
+      const wanted = this.callGasLimitFor(opts.callGasLimit);
       const signed = await signInvocationRequestWith(this.user, this.api.domain, {
         sessionId: this.sessionId, seq: this.nextSeq, callGasLimit: wanted, input: bytesToHex(input), preStateHash: this.currentState.hash(), ackedGas: this.acked,
       });

@@ -5,11 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallStatus } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
-import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
-import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
-import { keys, openTestSession, TestClient, until } from '../support/runner-kit.ts';
+import { keys, openTestSession, startTestRunner, TestClient, until } from '../support/runner-kit.ts';
 
 const SPIN_FOREVER = '100000000000';
 /** The largest callGasLimit at the default close grace: a call that outlasts any wall-clock limit of v1. */
@@ -21,19 +19,13 @@ const ledger = new MemoryLedger();
 let runner: StartedRunner;
 
 beforeAll(async () => {
-  const config = loadRunnerConfig({
-    ZGAS_API_URL: 'http://127.0.0.1:1',
-    ZGAS_RUNNER_PORT: '0',
-    ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
-    ZGAS_PROVIDER_ADDRESS: keys.provider.address,
+  runner = await startTestRunner(ledger, {
     ZGAS_CHAIN_ID: '73405',
     ZGAS_RUNNER_WORKERS: '2',
-    ZGAS_SIGNATURE_BACKEND: 'noble',
     ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '600',
     // v1's wall-clock limit: a call running longer was signed Aborted. It no longer exists.
     ZGAS_CALL_TIME_LIMIT_MS: '20',
   });
-  runner = await startRunner(config, { ledger, log: () => undefined, docsUi: false });
 });
 afterAll(async () => {
   await runner.close();

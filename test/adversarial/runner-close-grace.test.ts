@@ -7,27 +7,16 @@ import { MAX_CALL_GAS_LIMIT } from '../../contracts/gas/limits.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { CALL_SHARE_OF_CLOSE_GRACE_BPS, CONSERVATIVE_GAS_PER_SECOND, maxCallGasLimit } from '../../unikernel-runner/server/call-gas-limit.ts';
-import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
-import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
-import { keys, openTestSession, TestClient } from '../support/runner-kit.ts';
+import { openTestSession, startTestRunner, TestClient } from '../support/runner-kit.ts';
 
 const GRACE_SECONDS = 10n;
 const ledger = new MemoryLedger();
 let runner: StartedRunner;
 
 beforeAll(async () => {
-  const config = loadRunnerConfig({
-    ZGAS_API_URL: 'http://127.0.0.1:1',
-    ZGAS_RUNNER_PORT: '0',
-    ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
-    ZGAS_PROVIDER_ADDRESS: keys.provider.address,
-    ZGAS_RUNNER_WORKERS: '1',
-    ZGAS_SIGNATURE_BACKEND: 'noble',
-    ZGAS_CLOSE_GRACE_PERIOD_SECONDS: GRACE_SECONDS.toString(),
-  });
-  runner = await startRunner(config, { ledger, log: () => undefined, docsUi: false });
+  runner = await startTestRunner(ledger, { ZGAS_CLOSE_GRACE_PERIOD_SECONDS: GRACE_SECONDS.toString() });
 });
 afterAll(async () => {
   await runner.close();

@@ -24,6 +24,10 @@ import { gasTableByName } from '../../unikernel-runner/metering/registry.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import type { ZAppName } from '../../unikernel-runner/zapps/load.ts';
 import { buildRunner } from '../../unikernel-runner/server/app.ts';
+import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
+import type { RunnerConfig } from '../../unikernel-runner/server/config.ts';
+import { startRunner } from '../../unikernel-runner/server/main.ts';
+import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
 import { CallService } from '../../unikernel-runner/server/calls.ts';
 import type { CallServiceDeps } from '../../unikernel-runner/server/calls.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
@@ -79,6 +83,28 @@ export async function testRunner(options: TestRunnerOptions = {}): Promise<TestR
       if (ownPool) await pool.close();
     },
   };
+}
+
+/**
+ * The configuration of a listening runner for the vectors' provider and receipt signer: a free
+ * port, one worker, the pure signature backend and no settlement API to reach (tests give it an
+ * in-memory ledger). `env` adds or overrides ZGAS_* variables, read by the runner's own loader.
+ */
+export function testRunnerConfig(env: Record<string, string> = {}): RunnerConfig {
+  return loadRunnerConfig({
+    ZGAS_API_URL: 'http://127.0.0.1:1',
+    ZGAS_RUNNER_PORT: '0',
+    ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
+    ZGAS_PROVIDER_ADDRESS: keys.provider.address,
+    ZGAS_RUNNER_WORKERS: '1',
+    ZGAS_SIGNATURE_BACKEND: 'noble',
+    ...env,
+  });
+}
+
+/** A listening runner on testRunnerConfig(env) over an in-memory ledger, quiet, serving the OpenAPI JSON only. */
+export async function startTestRunner(ledger: MemoryLedger, env: Record<string, string> = {}): Promise<StartedRunner> {
+  return startRunner(testRunnerConfig(env), { ledger, log: () => undefined, docsUi: false });
 }
 
 let sessionCount = 0;

@@ -23,10 +23,9 @@ import { EMPTY_STATE, hashState } from '../runtime/state.ts';
 import type { State } from '../runtime/state.ts';
 import { loadZApp } from '../zapps/load.ts';
 import type { ZAppName } from '../zapps/load.ts';
-import { loadRunnerConfig } from './config.ts';
 import { startRunner } from './main.ts';
 import type { StartedRunner } from './main.ts';
-import { until } from '../../test/support/runner-kit.ts';
+import { testRunnerConfig, until } from '../../test/support/runner-kit.ts';
 import { testGenesis } from '../../test/support/chain.ts';
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 
@@ -95,13 +94,8 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
 }
 
 async function start(dir: string | null): Promise<StartedRunner> {
-  const config = loadRunnerConfig({
+  const config = testRunnerConfig({
     ZGAS_API_URL: apiUrl,
-    ZGAS_RUNNER_PORT: '0',
-    ZGAS_RECEIPT_KEY: keys.receiptSigner.privateKey,
-    ZGAS_PROVIDER_ADDRESS: keys.provider.address,
-    ZGAS_RUNNER_WORKERS: '1',
-    ZGAS_SIGNATURE_BACKEND: 'noble',
     ZGAS_RUNNER_DATA_DIR: dir ?? '',
     // a close grace that allows the chain's largest callGasLimit: the aborted call is surely still running
     ZGAS_CLOSE_GRACE_PERIOD_SECONDS: '600',

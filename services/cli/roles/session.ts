@@ -11,9 +11,8 @@ import { callToJson, receiptToJson } from '../../../contracts/json.ts';
 import { CallStatus } from '../../../contracts/types.ts';
 import type { Hash } from '../../../contracts/types.ts';
 import { parseGas, parseQsr } from '../../../contracts/units.ts';
-import { request } from '../../client/index.ts';
+import { request, SessionClient } from '../../client/index.ts';
 import type { SessionView, SettlementClient } from '../../client/index.ts';
-import { resumeSession } from '../../client/resume.ts';
 import { durationText, groupDigits, parseDurationSeconds, parseGasAmount, parseQsrAmount, qsrText, table, timeText } from '../format.ts';
 import { withProgress } from '../progress.ts';
 import { readSessionRecord, sessionRecordPath, stateOf, writeSessionRecord } from '../session-record.ts';
@@ -62,7 +61,7 @@ export async function open(cli: Cli, [id]: string[], opts: Record<string, unknow
 }
 
 function newRecord(cli: Cli, api: SettlementClient, sessionId: Hash, user: SessionRecord['user']): SessionRecord {
-  return { sessionId, apiUrl: api.baseUrl, runnerUrl: cli.runnerUrl, chainId: api.domain.chainId, contract: api.domain.verifyingContract, user, stopped: false, calls: [] };
+  return { sessionId, apiUrl: api.baseUrl, runnerUrl: cli.runnerUrl, chainId: api.domain.chainId, contract: api.domain.verifyingContract, user, stopped: false, calls: [], pending: null };
 }
 
 async function inputOf(args: string[], opts: Record<string, unknown>): Promise<Uint8Array> {
@@ -84,10 +83,19 @@ export async function call(cli: Cli, args: string[], opts: Record<string, unknow
   const api = await cli.api();
   const signer = await cli.signer();
   const record = await recordFor(cli, api, sessionId, parseAddress(await signer.getAddress()));
-  const client = await resumeSession({ api, runnerUrl: record.runnerUrl, sessionId, user: signer }, { calls: record.calls, state: stateOf(record), stopped: record.stopped });
-  const callGasLimit = opts['callGas'] === undefined ? undefined : parseGasAmount(String(opts['callGas']), 'call-gas');
-  const done = await withProgress(`call ${client.seq} on ${record.runnerUrl}`, () => client.call(input, callGasLimit === undefined ? {} : { callGasLimit }), { quiet: cli.json });
+  // Resuming checks the runner's latest receipt and sends a call whose answer was lost again, so the record catches up first.
+  const client = await SessionClient.resume({
+    api, runnerUrl: record.runnerUrl, sessionId, user: signer, calls: record.calls, stopped: record.stopped, pending: record.pending,
+  });
+  record.calls = [...client.calls];
+  record.stopped = client.stopped;
+  const callGasLimit = client.callGasLimitFor(opts['callGas'] === undefined ? undefined : parseGasAmount(String(opts['callGas']), 'call-gas'));
+  // Saved before it is sent: should its answer be lost, the next command sends the very same call again.
+  record.pending = { seq: client.seq, input, callGasLimit };
+  await writeSessionRecord(cli.home, record);
+  const done = await withProgress(`call ${client.seq} on ${record.runnerUrl}`, () => client.call(input, { callGasLimit }), { quiet: cli.json });
   record.calls.push(done);
+  record.pending = null;
   if (done.receipt.status === CallStatus.Aborted) record.stopped = true;
   const path = await writeSessionRecord(cli.home, record);
   let settledSeq: string | null = null;
