@@ -68,7 +68,7 @@ export function buildProgram(env: Env = process.env): Command {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
       const { assertPortsFree } = await import('./ports.ts');
       await assertPortsFree([{ host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT', flag: '--port' }]);
-      const [{ loadGenesis }, { startNode }] = await Promise.all([import('./genesis.ts'), import('./node.ts')]);
+      const [{ loadGenesis }, { startNode }] = await Promise.all([import('./genesis.ts'), import('../node/index.ts')]);
       const { genesis, source } = await loadGenesis(config.genesisPath);
       log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
       const node = await startNode({ config, genesis, log });
@@ -160,7 +160,7 @@ export function buildProgram(env: Env = process.env): Command {
     .action(async (o: { genesis?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis });
       const [{ loadGenesis }, { replay }, { gasTableOf, openStore }, { createReexecutor }] = await Promise.all([
-        import('./genesis.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
+        import('./genesis.ts'), import('../host/index.ts'), import('../node/index.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
       ]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const db = await openStore(config);
@@ -205,7 +205,7 @@ export async function main(argv: string[] = process.argv, env: Env = process.env
       process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
       return;
     }
-    const { startupMessage } = await import('./startup-error.ts');
+    const { startupMessage } = await import('../node/index.ts');
     const level = env['ZGAS_LOG_LEVEL'];
     process.stderr.write(`${startupMessage(err, level === 'debug' || level === 'trace')}\n`);
     process.exitCode = 1;
