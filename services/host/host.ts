@@ -28,12 +28,12 @@ import { loadLatestMomentum } from '../store/momentums.ts';
 import { checkGenesis } from './head.ts';
 import { Heights } from './heights.ts';
 import { runSequencer } from './sequencer.ts';
-import type { HostEvent } from './sequencer.ts';
+import type { HostEvent, RoundTimings } from './sequencer.ts';
 import { Waker } from './waker.ts';
 
 export { checkGenesis, GENESIS_META_KEY } from './head.ts';
 export { MAX_CALLS_PER_MOMENTUM, MAX_RECEIPTS_PER_MOMENTUM, MAX_REEXECUTION_GAS_PER_MOMENTUM } from './batch.ts';
-export type { HostEvent } from './sequencer.ts';
+export type { HostEvent, RoundTimings } from './sequencer.ts';
 
 /** Advisory-lock key of the sequencer: whoever holds it is the one leader. */
 export const LEADER_LOCK_KEY = 0x7a676173_6c656164n; // "zgaslead"
@@ -55,6 +55,8 @@ export interface HostOptions {
   logger?: Logger;
   /** How often a follower tries to take the lead (default 250 ms). */
   followerRetryMs?: number;
+  /** Told, after each commit, where the momentum's time went (load, prepare, apply, seal, commit). */
+  onRound?: (timings: RoundTimings) => void;
 }
 
 export interface Host {
@@ -94,6 +96,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     stopped: () => stopped,
     ...(opts.reexecutor === undefined ? {} : { reexecutor: opts.reexecutor }),
     ...(opts.publish === undefined ? {} : { publish: opts.publish }),
+    ...(opts.onRound === undefined ? {} : { onRound: opts.onRound }),
   };
 
   const lead = async (signal: AbortSignal): Promise<void> => {

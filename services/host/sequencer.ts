@@ -22,6 +22,21 @@ export type HostEvent =
   | { type: 'momentum'; height: string; hash: Hash; timestamp: string; inputs: MomentumInput[]; results: MomentumResult[] }
   | SessionStopEvent;
 
+/** Where one momentum's time went, per step (ms), for benchmarks and metrics. */
+export interface RoundTimings {
+  height: bigint;
+  inputs: number;
+  receipts: number;
+  /** Reading the batch (0 when it was loaded while the previous momentum committed). */
+  loadMs: number;
+  prepareMs: number;
+  applyMs: number;
+  /** Results, state digest and momentum hash. */
+  sealMs: number;
+  /** The momentum's one transaction. */
+  commitMs: number;
+}
+
 export interface SequencerOptions {
   db: Db;
   genesis: Genesis;
@@ -35,6 +50,8 @@ export interface SequencerOptions {
   waker: Waker;
   /** Whether the host was asked to stop. */
   stopped: () => boolean;
+  /** Told where each committed momentum's time went. */
+  onRound?: (timings: RoundTimings) => void;
 }
 
 /** What a round leaves for the next: the head, whether the batch was full, and the next batch when it is loading already. */
@@ -73,8 +90,10 @@ export async function runSequencer(opts: SequencerOptions, signal: AbortSignal):
  * this batch's rows still look pending/verified, so they are left out by key.
  */
 async function round(opts: SequencerOptions, state: State, head: Momentum, preloaded: Promise<Batch> | null): Promise<RoundOutcome> {
+  const t0 = performance.now();
   const batch = await (preloaded ?? loadBatch(opts.db, state));
   if (batch.calls.length === 0 && batch.stored.length === 0) return { head, full: false, next: null };
+  const t1 = performance.now();
   const prepared = prepareBatch(opts.domain, batch);
   if (prepared.inputs.length === 0) {
     await commitRefusals(opts.db, prepared);
@@ -82,8 +101,11 @@ async function round(opts: SequencerOptions, state: State, head: Momentum, prelo
   }
 
   const context = await momentumContext(opts, state, head, prepared.inputs);
+  const t2 = performance.now();
   const applied = applyAll(state, prepared.inputs, context);
+  const t3 = performance.now();
   const sealed = sealMomentum(head, context.timestamp, prepared, state, applied);
+  const t4 = performance.now();
 
   let next: Promise<Batch> | null = null;
   if (prepared.full) {
@@ -91,6 +113,10 @@ async function round(opts: SequencerOptions, state: State, head: Momentum, prelo
     next.catch(() => undefined); // awaited by the next round; a failure surfaces there
   }
   await commitMomentum(opts.db, sealed, state, applied.changed, prepared);
+  opts.onRound?.({
+    height: sealed.momentum.height, inputs: prepared.inputs.length, receipts: prepared.receiptCopies.length,
+    loadMs: t1 - t0, prepareMs: t2 - t1, applyMs: t3 - t2, sealMs: t4 - t3, commitMs: performance.now() - t4,
+  });
   opts.heights.observe(sealed.momentum.height);
   await publish(opts, sealed.momentum, prepared.wires, sealed.results, stopEvents(state, prepared.inputs, applied.results, sealed.momentum.height));
   return { head: sealed.momentum, full: prepared.full, next };
