@@ -8,6 +8,10 @@ module.exports = {
       name: 'client-stands-alone', severity: 'error', comment: 'integrators import the client: it uses the wire types and the runtime, never the server',
       from: { path: '^services/client/', pathNot: '\\.test\\.ts$' }, to: { path: '^services/', pathNot: '^services/client/' },
     },
+    {
+      name: 'cli-is-an-entry-point', severity: 'error', comment: 'the CLI starts processes from the parts (services/node assembles a node); no part depends on it',
+      from: { path: '^services/', pathNot: '^services/cli/' }, to: { path: '^services/cli/' },
+    },
     { name: 'services-not-tests', severity: 'error', from: { path: '^services/', pathNot: '\\.test\\.ts$' }, to: { path: '^test/' } },
     { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],

@@ -419,8 +419,8 @@ const handlers: Handlers = {
       ready = add(ready, e.amount);
     }
     if (ready === 0n) throw new ZgasError('NothingToClaim', { provider: from });
+    mature(tx, from);
     const p = tx.provider(from);
-    mature(p, tx.now);
     const amount = p.claimable;
     p.claimable = 0n as Qsr;
     credit(tx, from, amount);

@@ -82,6 +82,12 @@ function pendingIndex(list: readonly PendingEarning[], claimableAt: bigint, sess
   return lo;
 }
 
+/** The provider's pending entry for (claimableAt, sessionId), if it holds one (O(log entries)). */
+export function pendingEntry(p: Readonly<Provider>, claimableAt: bigint, sessionId: Hash): PendingEarning | undefined {
+  const e = p.pendingEarnings[pendingIndex(p.pendingEarnings, claimableAt, sessionId)];
+  return e !== undefined && e.claimableAt === claimableAt && e.sessionId === sessionId ? e : undefined;
+}
+
 /** Whether `addPending` can take this entry without exceeding the per-provider limit. */
 export function pendingHasRoom(p: Readonly<Provider>, sessionId: Hash, claimableAt: bigint): boolean {
   if (p.pendingEarnings.length < MAX_PENDING_EARNINGS_PER_PROVIDER) return true;
@@ -90,11 +96,16 @@ export function pendingHasRoom(p: Readonly<Provider>, sessionId: Hash, claimable
   return e !== undefined && e.claimableAt === claimableAt && e.sessionId === sessionId;
 }
 
-/** Moves pending entries whose deadline has passed (`now ≥ claimableAt`) into `claimable`. */
-export function mature(p: Provider, now: bigint): void {
+/** Moves the provider's pending entries whose deadline has passed (`now ≥ claimableAt`) into `claimable`. */
+export function mature(tx: Tx, provider: Address): void {
+  const p = tx.provider(provider);
   let n = 0;
   let sum = 0n;
-  while (n < p.pendingEarnings.length && p.pendingEarnings[n]!.claimableAt <= now) sum += p.pendingEarnings[n++]!.amount;
+  for (; n < p.pendingEarnings.length && p.pendingEarnings[n]!.claimableAt <= tx.now; n++) {
+    const e = p.pendingEarnings[n]!;
+    sum += e.amount;
+    tx.touchPending(provider, e.claimableAt, e.sessionId);
+  }
   if (n === 0) return;
   p.pendingEarnings.splice(0, n);
   p.pendingTotal = sub(p.pendingTotal, sum as Qsr);
@@ -105,7 +116,7 @@ export function mature(p: Provider, now: bigint): void {
 export function addPending(tx: Tx, provider: Address, sessionId: Hash, amount: Qsr, claimableAt: bigint): void {
   if (amount === 0n) return;
   const p = tx.provider(provider);
-  if (p.pendingEarnings.length > 0 && p.pendingEarnings[0]!.claimableAt <= tx.now) mature(p, tx.now);
+  if (p.pendingEarnings.length > 0 && p.pendingEarnings[0]!.claimableAt <= tx.now) mature(tx, provider);
   const list = p.pendingEarnings;
   const i = pendingIndex(list, claimableAt, sessionId);
   const e = list[i];
@@ -116,6 +127,7 @@ export function addPending(tx: Tx, provider: Address, sessionId: Hash, amount: Q
     if (i === list.length) list.push({ sessionId, claimableAt, amount });
     else list.splice(i, 0, { sessionId, claimableAt, amount });
   }
+  tx.touchPending(provider, claimableAt, sessionId);
   p.pendingTotal = add(p.pendingTotal, amount);
 }
 
@@ -184,8 +196,10 @@ export function proveFraud(tx: Tx, sessionId: Hash, kind: FraudKind, receipt: Ha
   let voided = 0n as Qsr;
   const kept: PendingEarning[] = [];
   for (const e of p.pendingEarnings) {
-    if (e.sessionId === sessionId) voided = add(voided, e.amount);
-    else kept.push(e);
+    if (e.sessionId === sessionId) {
+      voided = add(voided, e.amount);
+      tx.touchPending(s0.provider, e.claimableAt, sessionId);
+    } else kept.push(e);
   }
   p.pendingEarnings = kept;
   p.pendingTotal = sub(p.pendingTotal, voided);

@@ -10,6 +10,9 @@ import { apply } from './apply.ts';
 import type { ApplyOutput } from './apply.ts';
 import { checkInvariants } from './invariants.ts';
 import { cloneState, stateDigest, totalSupply } from './state.ts';
+import type { State } from './state.ts';
+import { pendingKey } from './tx.ts';
+import type { Changed } from './tx.ts';
 import { ADDR, ANY_PRICE, ANY_UPFRONT, EMPTY_OUTPUT_HASH, FAKE_MODULE_HASH, fakeRun, unsignedVerified, World } from '../../test/support/contract-kit.ts';
 import type { KeyName } from '../../test/support/contract-kit.ts';
 
@@ -25,6 +28,26 @@ const SIGNERS: Record<string, Address> = { [ADDR.provider]: ADDR.receiptSigner, 
 
 /** An honest runner's view of one session, to produce receipts and the data to challenge them. */
 interface Run { pre: Uint8Array; seq: bigint; cumulative: bigint; tampered: bigint[]; calls: Map<bigint, { input: Uint8Array; pre: Uint8Array; vr: VerifiedReceipt }> }
+
+/** Every pending earnings entry as `pendingKey → amount`. */
+function pendingEntries(state: State): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const [address, p] of state.providers) for (const e of p.pendingEarnings) out.set(pendingKey(address, e.claimableAt, e.sessionId), e.amount);
+  return out;
+}
+
+/**
+ * The host writes only the pending entries an input names: every entry that differs must be named
+ * (an entry earned and voided within one input is named, unchanged, and its row written as absent).
+ */
+function checkPendingChanges(before: State, after: State, changed: Changed): void {
+  const was = pendingEntries(before);
+  const is = pendingEntries(after);
+  const differ = [...new Set([...was.keys(), ...is.keys()])].filter((k) => was.get(k) !== is.get(k));
+  const named = changed.pendingEarnings as ReadonlySet<string>;
+  expect(differ.filter((k) => !named.has(k))).toEqual([]);
+  if (differ.length > 0) tally('pending:changed');
+}
 
 class Model {
   readonly w = new World();
@@ -45,6 +68,7 @@ class Model {
     const before = cloneState(this.w.state);
     const out = apply(this.w.state, { kind: 'call', from, nonce: this.w.nonceOf(from), callHash: this.hash(), method }, this.w.context());
     tally(`${method.name}:${out.result.ok ? 'ok' : out.result.code}`);
+    checkPendingChanges(before, this.w.state, out.changed);
     if (out.changed.removedSessions.size > 0) tally('sessions:removed');
     if (out.result.ok) {
       for (const e of out.result.events) if (e.type === 'FraudProven') tally(`fraud:${e.kind}`);
@@ -56,6 +80,14 @@ class Model {
       before.accounts.set(from, { ...acc, nonce: acc.nonce + 1n });
       expect(stateDigest(this.w.state)).toBe(stateDigest(before));
     }
+    return out;
+  }
+
+  /** A Settle batch submitted as a receipts input (no sender). */
+  settle(receipts: VerifiedReceipt[]): ApplyOutput {
+    const before = cloneState(this.w.state);
+    const out = apply(this.w.state, { kind: 'receipts', receipts }, this.w.context());
+    checkPendingChanges(before, this.w.state, out.changed);
     return out;
   }
 
@@ -142,7 +174,7 @@ function run(m: Model, s: Step): void {
         if (vr !== undefined) receipts.push(vr);
       }
       if (receipts.length === 0) break;
-      const out = s.op === 17 ? m.call(who, { name: 'Settle', receipts }) : apply(m.w.state, { kind: 'receipts', receipts }, m.w.context());
+      const out = s.op === 17 ? m.call(who, { name: 'Settle', receipts }) : m.settle(receipts);
       expect(out.result.ok).toBe(true);
       if (out.result.ok) for (const o of out.result.outcomes!) tally(outcomeKey(o));
       break;
@@ -169,7 +201,7 @@ function run(m: Model, s: Step): void {
       const old = [...m.runs.values()].flatMap((r) => [...r.calls.values()].map((c) => c.vr));
       if (old.length === 0) break;
       const batch = [old[s.a % old.length]!, old[s.b % old.length]!];
-      const out = apply(m.w.state, { kind: 'receipts', receipts: batch }, m.w.context());
+      const out = m.settle(batch);
       if (out.result.ok) for (const o of out.result.outcomes!) tally(outcomeKey(o));
       break;
     }
@@ -197,7 +229,7 @@ describe('random interleavings of every method', () => {
       'OpenSession:ok', 'OpenSession:OfferChanged', 'OpenSession:OpenGasPerDayExceeded', 'Abort:ok', 'CloseSession:ok', 'FinalizeSession:ok', 'Retire:ok',
       'challenge:Upheld', 'challenge:Fraud', 'Challenge:AlreadyJudged', 'ClaimEarnings:ok', 'receipt:Settled', 'receipt:Duplicate', 'receipt:InvalidSigner',
       'receipt:InvalidInvocation', 'receipt:ConflictingInvocation', 'receipt:InvalidReceipt', 'fraud:challenge', 'fraud:contradiction', 'fraud:equivocation',
-      'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok', 'sessions:removed',
+      'ExtendSession:ok', 'WithdrawEscrow:ok', 'Unbond:ok', 'sessions:removed', 'pending:changed',
     ]) {
       expect(seen.get(key) ?? 0, key).toBeGreaterThan(0);
     }

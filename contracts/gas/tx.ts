@@ -29,10 +29,26 @@ export interface Changed {
   sessions: Set<Hash>;
   /** Closed sessions removed from the state because their removeAt came (also listed in `sessions`). */
   removedSessions: Set<Hash>;
+  /**
+   * Pending earnings entries written or removed (`pendingKey`): a provider's list can hold many
+   * entries, of which an input touches a few, so the host writes and digests only these.
+   */
+  pendingEarnings: Set<PendingKey>;
   burned: boolean;
 }
 
-export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), removedSessions: new Set(), burned: false });
+/** A pending earnings entry's identity: `provider/claimableAt/sessionId` (claimableAt in decimal). */
+export type PendingKey = `${Address}/${string}/${Hash}`;
+
+export const pendingKey = (provider: Address, claimableAt: bigint, sessionId: Hash): PendingKey => `${provider}/${claimableAt.toString()}/${sessionId}`;
+
+/** The parts of a pending key. */
+export function parsePendingKey(key: PendingKey): { provider: Address; claimableAt: bigint; sessionId: Hash } {
+  const [provider, claimableAt, sessionId] = key.split('/') as [Address, string, Hash];
+  return { provider, claimableAt: BigInt(claimableAt), sessionId };
+}
+
+export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), removedSessions: new Set(), pendingEarnings: new Set(), burned: false });
 
 /**
  * One input's view of the state. Accounts, zApps and providers are copy-on-write: writes go to
@@ -49,6 +65,8 @@ export class Tx {
   /** Committed sessions changed in place, with their fields as they were. */
   private readonly sessionsBefore = new Map<Hash, Session>();
   private readonly newSessions = new Map<Hash, Session>();
+  /** Pending earnings entries this input wrote or removed. */
+  private readonly pendingTouched = new Set<PendingKey>();
   /** QSR this input destroys (slashing). */
   private burnedDelta = 0n;
   readonly events: ContractEvent[] = [];
@@ -129,7 +147,13 @@ export class Tx {
     this.accounts.clear();
     this.zApps.clear();
     this.providers.clear();
+    this.pendingTouched.clear();
     this.burnedDelta = 0n;
+  }
+
+  /** Records that a provider's pending entry (claimableAt, sessionId) was written or removed. */
+  touchPending(provider: Address, claimableAt: bigint, sessionId: Hash): void {
+    this.pendingTouched.add(pendingKey(provider, claimableAt, sessionId));
   }
 
   /** Destroys `amount` (the burned part of a slash): it leaves the live QSR and is added to `burned`. */
@@ -206,7 +230,7 @@ export class Tx {
     assert(balances + escrow + providers + burned === state.supply, 'conservation: totals + burned != supply');
     assert(burned <= MAX_UINT256, 'burned out of range');
 
-    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), removedSessions: new Set(), burned: this.burnedDelta !== 0n };
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), removedSessions: new Set(), pendingEarnings: new Set(this.pendingTouched), burned: this.burnedDelta !== 0n };
     for (const [k, before] of this.sessionsBefore) {
       const s = state.sessions.get(k)!;
       if (before.status !== 'closed' && s.status === 'closed') enqueueRemoval(state, { removeAt: s.removeAt!, sessionId: k });

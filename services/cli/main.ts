@@ -68,7 +68,7 @@ export function buildProgram(env: Env = process.env): Command {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.workers, ZGAS_API_HOST: o.host, ZGAS_API_PORT: o.port });
       const { assertPortsFree } = await import('./ports.ts');
       await assertPortsFree([{ host: config.apiHost, port: config.apiPort, variable: 'ZGAS_API_PORT', flag: '--port' }]);
-      const [{ loadGenesis }, { startNode }] = await Promise.all([import('./genesis.ts'), import('./node.ts')]);
+      const [{ loadGenesis }, { startNode }] = await Promise.all([import('../node/genesis.ts'), import('../node/index.ts')]);
       const { genesis, source } = await loadGenesis(config.genesisPath);
       log.info({ genesis: source, chainId: genesis.chainId.toString(), contract: genesis.contract }, 'starting zgas node');
       const node = await startNode({ config, genesis, log });
@@ -85,7 +85,7 @@ export function buildProgram(env: Env = process.env): Command {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis, ZGAS_WORKERS: o.concurrency });
       const { assertPortsFree } = await import('./ports.ts');
       if (o.metricsPort !== undefined) await assertPortsFree([{ host: config.apiHost, port: Number(o.metricsPort), variable: '--metrics-port' }]);
-      const [{ loadGenesis }, { startWorkerProcess }] = await Promise.all([import('./genesis.ts'), import('./worker.ts')]);
+      const [{ loadGenesis }, { startWorkerProcess }] = await Promise.all([import('../node/genesis.ts'), import('./worker.ts')]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const worker = await startWorkerProcess({
         config,
@@ -110,7 +110,7 @@ export function buildProgram(env: Env = process.env): Command {
     .option('--workers <n>', 'WASM worker threads', count)
     .action(async (o: { apiUrl?: string; host?: string; port?: string; receiptKey?: string; provider?: string; genesis?: string; gasTable?: string; workers?: string }) => {
       const [{ createLogger }, { loadGenesis }, { addressOf }, { loadRunnerConfig }, { startRunner }, { ConfigError }, { assertPortsFree }] = await Promise.all([
-        import('../log.ts'), import('./genesis.ts'), import('../../contracts/eip712/index.ts'), import('../../unikernel-runner/server/config.ts'), import('../../unikernel-runner/server/main.ts'),
+        import('../log.ts'), import('../node/genesis.ts'), import('../../contracts/eip712/index.ts'), import('../../unikernel-runner/server/config.ts'), import('../../unikernel-runner/server/main.ts'),
         import('../config.ts'), import('./ports.ts'),
       ]);
       const log = createLogger({ name: 'zgas-runner', level: env['ZGAS_LOG_LEVEL'] });
@@ -160,7 +160,7 @@ export function buildProgram(env: Env = process.env): Command {
     .action(async (o: { genesis?: string }) => {
       const { config, log } = await configFrom(env, { ZGAS_GENESIS: o.genesis });
       const [{ loadGenesis }, { replay }, { openStore }, { createReexecutor }] = await Promise.all([
-        import('./genesis.ts'), import('../host/index.ts'), import('./node.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
+        import('../node/genesis.ts'), import('../host/index.ts'), import('../node/index.ts'), import('../../unikernel-runner/runtime/reexecutor.ts'),
       ]);
       const { genesis } = await loadGenesis(config.genesisPath);
       const db = await openStore(config);
@@ -205,7 +205,7 @@ export async function main(argv: string[] = process.argv, env: Env = process.env
       process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
       return;
     }
-    const { startupMessage } = await import('./startup-error.ts');
+    const { startupMessage } = await import('../node/index.ts');
     const level = env['ZGAS_LOG_LEVEL'];
     process.stderr.write(`${startupMessage(err, level === 'debug' || level === 'trace')}\n`);
     process.exitCode = 1;

@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ReceiptQueue } from '../queue/index.ts';
 import { checkGenesis } from '../host/index.ts';
 import { startVerifier } from '../workers/verify.ts';
-import { connect } from './node.ts';
+import { connect } from '../node/index.ts';
 
 /** GET /metrics (Prometheus) and /healthz of a worker process, on a port of its own. */
 async function serveMetrics(metrics: Metrics, queue: ReceiptQueue, host: string, port: number): Promise<Server> {

@@ -3,7 +3,7 @@
  * embedded PGlite), the contract host, the receipt queue and event bus (Redis or in-process), the
  * verification workers and reconciler, the settlement API with the dashboard, and providers'
  * runners. `npm start`, the end-to-end suite and the settlement benchmark start it: a `zgas node`
- * (services/cli/node.ts) with a host clock of its choosing (the demo runs its chain clock faster)
+ * (services/node/) with a host clock of its choosing (the demo runs its chain clock faster)
  * and the runners.
  */
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +15,7 @@ import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
 import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import type { ApiLimits } from '../api/app.ts';
-import { startNode } from '../cli/node.ts';
+import { startNode } from '../node/index.ts';
 import { loadConfig } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
@@ -80,7 +80,7 @@ export interface LocalSystem {
 /** The longest a local system waits for its host to commit (or load) the genesis. */
 const GENESIS_WAIT_MS = 120_000;
 
-/** Starts a node (services/cli/node.ts) and the runners; on any failure stops what already started and rethrows. */
+/** Starts a node (services/node/) and the runners; on any failure stops what already started and rethrows. */
 export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem> {
   const { genesis, log } = opts;
   // Through the node's own configuration reader, so its defaults and checks apply to what is not given here.

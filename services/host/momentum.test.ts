@@ -6,9 +6,10 @@ import { sha3 } from '../../contracts/hash.ts';
 import { utf8Bytes } from '../../contracts/hex.ts';
 import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
-import { noChanges } from '../../contracts/gas/tx.ts';
-import type { Address } from '../../contracts/types.ts';
-import type { Qsr } from '../../contracts/units.ts';
+import { noChanges, pendingKey } from '../../contracts/gas/tx.ts';
+import type { Address, Hash } from '../../contracts/types.ts';
+import type { Gas, Qsr } from '../../contracts/units.ts';
+import type { Provider } from '../../contracts/gas/state.ts';
 import { KEYS, testGenesis } from '../../test/support/chain.ts';
 
 describe('canonical JSON and momentum hashes', () => {
@@ -86,5 +87,30 @@ describe('canonical JSON and momentum hashes', () => {
     twoReversed.accounts.add(owner);
     twoReversed.accounts.add(other);
     expect(changesDigest(ZERO_HASH, state, two)).toBe(changesDigest(ZERO_HASH, state, twoReversed));
+  });
+
+  it('digests a changed provider without its pending list, and the pending entries the momentum names', () => {
+    const state = genesisState(testGenesis({ owner: '100', provider: '200' }));
+    const provider = KEYS.provider.address;
+    const session = `0x${'ab'.repeat(32)}` as Hash;
+    const p: Provider = {
+      receiptSigner: KEYS.receiptSigner.address, pricePerMgas: 1n as Qsr, upfrontGas: 0n as Gas, stake: 1n as Qsr, unbonding: [],
+      pendingEarnings: [{ sessionId: session, amount: 5n as Qsr, claimableAt: 10n }, { sessionId: session, amount: 6n as Qsr, claimableAt: 20n }],
+      pendingTotal: 11n as Qsr, claimable: 0n as Qsr, accepting: true, liveSessions: 0, challengeableUntil: 0n,
+    };
+    state.providers.set(provider, p);
+    const changed = noChanges();
+    changed.providers.add(provider);
+    changed.pendingEarnings.add(pendingKey(provider, 20n, session));
+    const before = changesDigest(ZERO_HASH, state, changed);
+    // An entry the momentum did not name is not covered: the list's length does not enter the digest.
+    p.pendingEarnings[0] = { ...p.pendingEarnings[0]!, amount: 50n as Qsr };
+    expect(changesDigest(ZERO_HASH, state, changed)).toBe(before);
+    // A named one is, and so is its removal.
+    p.pendingEarnings[1] = { ...p.pendingEarnings[1]!, amount: 60n as Qsr };
+    const grown = changesDigest(ZERO_HASH, state, changed);
+    expect(grown).not.toBe(before);
+    p.pendingEarnings.pop();
+    expect(changesDigest(ZERO_HASH, state, changed)).not.toBe(grown);
   });
 });

@@ -1,10 +1,12 @@
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { accountJson, providerJson, sessionJson, zAppJson } from '../../contracts/gas/state.ts';
-import type { State } from '../../contracts/gas/state.ts';
-import type { Changed } from '../../contracts/gas/tx.ts';
+import type { Provider, State } from '../../contracts/gas/state.ts';
+import { pendingEntry } from '../../contracts/gas/ops.ts';
+import { parsePendingKey } from '../../contracts/gas/tx.ts';
+import type { Changed, PendingKey } from '../../contracts/gas/tx.ts';
 import type { CallJson, ReceiptJson } from '../../contracts/json.ts';
-import type { Hash } from '../../contracts/types.ts';
+import type { Address, Hash } from '../../contracts/types.ts';
 import { canonicalHash } from './canonical.ts';
 
 /** The previous hash of momentum 0. */
@@ -50,21 +52,39 @@ function entries<K extends string, V>(keys: ReadonlySet<K>, map: ReadonlyMap<K, 
   });
 }
 
+/** A provider as the digest covers it: its JSON view without the pending list, whose entries are covered one by one. */
+function providerFields(address: Address, p: Provider): unknown {
+  const { pendingEarnings: _entries, ...fields } = providerJson(address, p);
+  return fields;
+}
+
+/** `[provider/claimableAt/sessionId, amount]` per pending entry the momentum wrote or removed (amount null), sorted by key. */
+function pendingEntries(keys: ReadonlySet<PendingKey>, state: State): Entry[] {
+  return [...keys].sort().map((key) => {
+    const { provider, claimableAt, sessionId } = parsePendingKey(key);
+    const p = state.providers.get(provider);
+    const e = p === undefined ? undefined : pendingEntry(p, claimableAt, sessionId);
+    return [key, e === undefined ? null : e.amount.toString()];
+  });
+}
+
 /**
  * The state digest of a momentum after genesis: SHA3-256 of the canonical JSON of
- * `{ prevHash, accounts, zApps, providers, sessions, burned }`, each a list of `[key, view]` for
- * the entities the momentum changed (sorted by key; view null when deleted), `burned` the new total
- * when the momentum burned QSR (else null) — exactly the rows its
- * commit writes. O(changes), not O(state); chained to the previous momentum's hash, so the digests
- * of a chain cover every state row ever written. Replay recomputes it from the re-applied inputs
- * and finally compares the whole state with the rows.
+ * `{ prevHash, accounts, zApps, providers, pendingEarnings, sessions, burned }`, each a list of
+ * `[key, view]` for the entities the momentum changed (sorted by key; view null when deleted) —
+ * providers without their pending list, whose changed entries are listed in `pendingEarnings` as
+ * `[provider/claimableAt/sessionId, amount]` — and `burned` the new total when the momentum burned
+ * QSR (else null): exactly the rows its commit writes. O(changes), not O(state); chained to the
+ * previous momentum's hash, so the digests of a chain cover every state row ever written. Replay
+ * recomputes it from the re-applied inputs and finally compares the whole state with the rows.
  */
 export function changesDigest(prevHash: Hash, state: State, changed: Changed): Hash {
   return canonicalHash({
     prevHash,
     accounts: entries(changed.accounts, state.accounts, accountJson),
     zApps: entries(changed.zApps, state.zApps, zAppJson),
-    providers: entries(changed.providers, state.providers, providerJson),
+    providers: entries(changed.providers, state.providers, providerFields),
+    pendingEarnings: pendingEntries(changed.pendingEarnings, state),
     sessions: entries(changed.sessions, state.sessions, sessionJson),
     burned: changed.burned ? state.burned.toString() : null,
   });

@@ -11,7 +11,7 @@ import { getModule } from '../store/modules.ts';
 import { loadMomentums, MAX_MOMENTUMS_PER_PAGE } from '../store/momentums.ts';
 import { loadState } from '../store/state.ts';
 import { canonicalJson } from './canonical.ts';
-import { GENESIS_META_KEY } from './host.ts';
+import { GENESIS_META_KEY } from './head.ts';
 import { getMeta } from '../store/meta.ts';
 import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
 import type { MomentumInput } from './momentum.ts';

@@ -39,6 +39,7 @@ export function mergeChanged(into: Changed, more: Changed): void {
   for (const k of more.providers) into.providers.add(k);
   for (const k of more.sessions) into.sessions.add(k);
   for (const k of more.removedSessions) into.removedSessions.add(k);
+  for (const k of more.pendingEarnings) into.pendingEarnings.add(k);
   if (more.burned) into.burned = true;
 }
 

@@ -15,7 +15,7 @@ import { buildRunner } from '../../unikernel-runner/server/app.ts';
 import { CallService } from '../../unikernel-runner/server/calls.ts';
 import { MemoryLedger } from '../../unikernel-runner/server/ledger.ts';
 import { buildApi } from '../api/app.ts';
-import { loadGenesis } from '../cli/genesis.ts';
+import { loadGenesis } from '../node/genesis.ts';
 import { openDb } from '../db/index.ts';
 import { openEventBus } from '../events/index.ts';
 import { silentLogger } from '../log.ts';

@@ -5,6 +5,7 @@ import { accountJson, providerJson, sessionJson, stateFromJson, stateToJson, zAp
 import type { State, StateJson } from '../../contracts/gas/state.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Db } from '../db/db.ts';
+import { saveAllPending, savePending, withPending } from './pending.ts';
 
 export type AccountJson = ReturnType<typeof accountJson>;
 export type ZAppJson = ReturnType<typeof zAppJson>;
@@ -22,6 +23,8 @@ interface Table {
   name: string;
   key: string;
   columns: readonly Column[];
+  /** Fields kept in a table of their own (neither columns nor `extra`). */
+  elsewhere?: ReadonlySet<string>;
 }
 
 const ACCOUNTS: Table = {
@@ -43,9 +46,11 @@ const PROVIDERS: Table = {
   columns: [
     ['address', 'address', 'text'], ['receiptSigner', 'receipt_signer', 'text'], ['pricePerMgas', 'price_per_mgas', 'num'],
     ['upfrontGas', 'upfront_gas', 'num'], ['stake', 'stake', 'num'], ['unbonding', 'unbonding', 'json'],
-    ['pendingEarnings', 'pending_earnings', 'json'], ['pendingTotal', 'pending_total', 'num'], ['claimable', 'claimable', 'num'],
+    ['pendingTotal', 'pending_total', 'num'], ['claimable', 'claimable', 'num'],
     ['accepting', 'accepting', 'bool'], ['liveSessions', 'live_sessions', 'int'], ['challengeableUntil', 'challengeable_until', 'num'],
   ],
+  // One row per entry in pending_earnings (pending.ts): a momentum writes the entries it changed.
+  elsewhere: new Set(['pendingEarnings']),
 };
 const SESSIONS: Table = {
   name: 'sessions', key: 'id',
@@ -94,7 +99,7 @@ function toRow(table: Table, view: Record<string, unknown>): Record<string, unkn
   for (const [field, column] of table.columns) row[column] = getPath(view, field) ?? null;
   const extra: Record<string, unknown> = {};
   const known = mapped(table);
-  for (const [field, value] of Object.entries(view)) if (!known.has(field)) extra[field] = value;
+  for (const [field, value] of Object.entries(view)) if (!known.has(field) && table.elsewhere?.has(field) !== true) extra[field] = value;
   row['extra'] = extra;
   return row;
 }
@@ -174,6 +179,7 @@ export async function saveChanged(db: Db, state: State, changed: Changed): Promi
     await upsert(db, table, present);
     await remove(db, table, gone);
   }
+  await savePending(db, state, changed.pendingEarnings);
   if (changed.burned) await saveGlobals(db, state);
 }
 
@@ -191,6 +197,7 @@ export async function saveAll(db: Db, state: State): Promise<void> {
   await upsert(db, ACCOUNTS, json.accounts);
   await upsert(db, ZAPPS, json.zApps);
   await upsert(db, PROVIDERS, json.providers);
+  await saveAllPending(db, state);
   await upsert(db, SESSIONS, json.sessions);
   await saveGlobals(db, state);
 }
@@ -205,7 +212,7 @@ export async function loadState(db: Db, base: State): Promise<State> {
     ...globals,
     accounts: (await selectAll(db, ACCOUNTS)) as AccountJson[],
     zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
-    providers: (await selectAll(db, PROVIDERS)) as ProviderJson[],
+    providers: (await withPending(db, await selectAll(db, PROVIDERS), null)) as ProviderJson[],
     sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
     burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
   };
@@ -222,7 +229,8 @@ export async function getZApp(db: Db, id: string): Promise<ZAppJson | null> {
 }
 
 export async function getProvider(db: Db, address: string): Promise<ProviderJson | null> {
-  return (await selectOne(db, PROVIDERS, parseAddress(address))) as ProviderJson | null;
+  const view = await selectOne(db, PROVIDERS, parseAddress(address));
+  return view === null ? null : ((await withPending(db, [view], [view['address'] as string]))[0] as ProviderJson);
 }
 
 export async function getSession(db: Db, id: string): Promise<SessionJson | null> {
@@ -269,11 +277,16 @@ export async function loadEntities(db: Db, base: State, keys: EntityKeys): Promi
     ...json,
     accounts: (await selectMany(db, ACCOUNTS, keys.accounts)) as AccountJson[],
     zApps: (await selectMany(db, ZAPPS, keys.zApps)) as ZAppJson[],
-    providers: (await selectMany(db, PROVIDERS, keys.providers)) as ProviderJson[],
+    providers: (await withProviderPending(db, await selectMany(db, PROVIDERS, keys.providers))) as ProviderJson[],
     sessions: (await selectMany(db, SESSIONS, keys.sessions)) as SessionJson[],
     burned: '0',
   };
   return stateFromJson({ ...partial, supply: supplyOf(partial) });
+}
+
+/** Provider views with their pending entries. */
+function withProviderPending(db: Db, views: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  return withPending(db, views, views.map((v) => v['address'] as string));
 }
 
 /** What the entities of a state view hold together (the supply of a partial state). */

@@ -3,7 +3,8 @@ import { isZgasError } from '../../contracts/errors.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
 import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES } from '../../contracts/gas/limits.ts';
 import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
-import type { StateJson } from '../../contracts/gas/state.ts';
+import type { PendingEarning, StateJson } from '../../contracts/gas/state.ts';
+import { noChanges, pendingKey } from '../../contracts/gas/tx.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, SettlementReceipt } from '../../contracts/types.ts';
@@ -16,7 +17,7 @@ import { getCall, insertCall, markCalls, pendingCalls, pendingNonce } from './ca
 import { getModule, putModule } from './modules.ts';
 import { expireRejected, insertReceipts, loadReceipts, markRejected, markSettled, markVerified, receiptCopies, receiptCopyKey, unverifiedReceipts, verifiedReceipts } from './receipts.ts';
 import type { ReceiptCopy } from './receipts.ts';
-import { getAccount, loadEntities, loadState, saveAll, sessionSigners } from './state.ts';
+import { getAccount, getProvider, loadEntities, loadState, saveAll, saveChanged, sessionSigners } from './state.ts';
 
 const SESSION = `0x${'cd'.repeat(32)}` as Hash;
 
@@ -166,6 +167,7 @@ function describeStore(name: string, open: () => Promise<Db>): void {
         await db.query('DELETE FROM accounts');
         await db.query('DELETE FROM zapps');
         await db.query('DELETE FROM providers');
+        await db.query('DELETE FROM pending_earnings');
         await db.query('DELETE FROM sessions');
         const state = stateFromJson(maximalState(base, conserved));
         await saveAll(db, state);
@@ -190,6 +192,50 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       await refused(`UPDATE providers SET stake = ${MAX_UINT256 + 1n}`);
       await refused('UPDATE accounts SET balance = -1');
       await refused('UPDATE accounts SET nonce = -1');
+      await refused('UPDATE pending_earnings SET amount = -1');
+      await refused(`UPDATE pending_earnings SET claimable_at = ${MAX_UINT64 + 1n}`);
+    });
+
+    it('a momentum writes the pending entries it changed, not the provider\'s whole list', async () => {
+      const genesis = testGenesis({ owner: '1000000' });
+      const entries = 2_000;
+      const json = maximalState(stateToJson(genesisState(genesis)), 'pending');
+      const earned = (i: number) => ({ sessionId: `0x${i.toString(16).padStart(64, '0')}` as Hash, amount: '5', claimableAt: (1_000n + BigInt(i)).toString() });
+      json.providers[0]!.pendingEarnings = [...Array(entries).keys()].map(earned);
+      json.providers[0]!.pendingTotal = (5n * BigInt(entries)).toString();
+      // The genesis supply: what is not pending is the account's.
+      json.supply = stateToJson(genesisState(genesis)).supply;
+      json.accounts[0]!.balance = (BigInt(json.supply) - BigInt(json.providers[0]!.pendingTotal)).toString();
+      for (const table of ['accounts', 'zapps', 'providers', 'pending_earnings', 'sessions']) await db.query(`DELETE FROM ${table}`);
+      const state = stateFromJson(json);
+      await saveAll(db, state);
+      expect((await db.query('SELECT count(*)::int AS n FROM pending_earnings')).rows[0]).toEqual({ n: entries });
+
+      // One entry matures away, one is added, one grows: three rows change, whatever the list's length.
+      const p = state.providers.get(KEYS.provider.address)!;
+      const [first, second] = p.pendingEarnings as [PendingEarning, PendingEarning];
+      const added = { sessionId: SESSION, amount: 7n as Qsr, claimableAt: 999_999n };
+      p.pendingEarnings = [{ ...second, amount: 9n as Qsr }, ...p.pendingEarnings.slice(2), added];
+      p.pendingTotal = (p.pendingTotal - 5n - 5n + 9n + 7n) as Qsr;
+      p.claimable = (p.claimable + 5n) as Qsr;
+      const payer = state.accounts.get(KEYS.user.address)!;
+      payer.balance = (payer.balance - 11n) as Qsr;
+      const changed = noChanges();
+      changed.accounts.add(KEYS.user.address);
+      changed.providers.add(KEYS.provider.address);
+      for (const e of [first, second, added]) changed.pendingEarnings.add(pendingKey(KEYS.provider.address, e.claimableAt, e.sessionId));
+      const written = await db.transaction(async (tx) => {
+        await saveChanged(tx, state, changed);
+        // Rows this transaction wrote carry its id as xmin.
+        const { rows } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM pending_earnings WHERE xmin::text = (txid_current() % 4294967296)::text");
+        return rows[0]!.n;
+      });
+      expect(written).toBe(2);
+      expect((await db.query('SELECT count(*)::int AS n FROM pending_earnings')).rows[0]).toEqual({ n: entries });
+      expect(stateToJson(await loadState(db, genesisState(genesis)))).toEqual(stateToJson(state));
+      const view = await getProvider(db, KEYS.provider.address);
+      expect(view?.pendingEarnings.at(0)).toEqual({ sessionId: second.sessionId, amount: '9', claimableAt: second.claimableAt.toString() });
+      expect(view?.pendingEarnings.at(-1)).toEqual({ sessionId: SESSION, amount: '7', claimableAt: '999999' });
     });
   });
 }

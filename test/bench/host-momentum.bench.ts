@@ -16,6 +16,7 @@ import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import type { Db } from '../../services/db/db.ts';
 import { startHost } from '../../services/host/host.ts';
+import type { RoundTimings } from '../../services/host/host.ts';
 import { insertCall } from '../../services/store/calls.ts';
 import { insertReceipts, markVerified, receiptCopyKey, receiptCounts } from '../../services/store/receipts.ts';
 import { loadState } from '../../services/store/state.ts';
@@ -38,7 +39,8 @@ async function waitFor(check: () => Promise<boolean>): Promise<void> {
 
 async function measure(kind: string, db: Db): Promise<Record<string, string | number>> {
   const genesis = testGenesis({ owner: (1_000_000n * QSR).toString(), provider: (5_000n * QSR).toString() });
-  const host = await startHost({ db, genesis, clock: () => TEST_GENESIS_TIMESTAMP + 1n, intervalMs: 1 });
+  const rounds: RoundTimings[] = [];
+  const host = await startHost({ db, genesis, clock: () => TEST_GENESIS_TIMESTAMP + 1n, intervalMs: 1, onRound: (t) => void (t.receipts > 0 && rounds.push(t)) });
   try {
     await host.waitForHeight(0n);
     const owner = new TestAccount(KEYS.owner);
@@ -88,12 +90,17 @@ async function measure(kind: string, db: Db): Promise<Record<string, string | nu
     const digestMs = (performance.now() - d0) / reps;
     settleMs.sort((a, b) => a - b);
     ingestMs.sort((a, b) => a - b);
+    // Per receipt, the median over the momentums of each step's time divided by its receipts.
+    const perReceiptUs = (step: (t: RoundTimings) => number): string =>
+      fmt(percentile(rounds.map((t) => (step(t) * 1000) / t.receipts).sort((a, b) => a - b), 50), 1);
     return {
       store: kind, sessions: SESSIONS, 'receipts/momentum': PER_ROUND,
       'ingest ms p50': fmt(percentile(ingestMs, 50), 1),
       'verified→committed ms p50': fmt(percentile(settleMs, 50), 1), 'max': fmt(settleMs[settleMs.length - 1]!, 1),
       'receipts/s': fmt((PER_ROUND * 1000) / percentile(settleMs, 50)),
       'stateDigest ms': fmt(digestMs, 1),
+      'µs/receipt load': perReceiptUs((t) => t.loadMs), 'prepare': perReceiptUs((t) => t.prepareMs), 'apply': perReceiptUs((t) => t.applyMs),
+      'seal': perReceiptUs((t) => t.sealMs), 'commit (SQL)': perReceiptUs((t) => t.commitMs),
     };
   } finally {
     await host.stop();
@@ -116,12 +123,14 @@ export async function run(): Promise<void> {
   }
   const table: BenchTable = {
     title: 'contract host: one momentum of 1,000 verified receipts',
-    columns: ['store', 'sessions', 'receipts/momentum', 'ingest ms p50', 'verified→committed ms p50', 'max', 'receipts/s', 'stateDigest ms'],
+    columns: ['store', 'sessions', 'receipts/momentum', 'ingest ms p50', 'verified→committed ms p50', 'max', 'receipts/s', 'stateDigest ms', 'µs/receipt load', 'prepare', 'apply', 'seal', 'commit (SQL)'],
     rows,
     notes: [
       'ingest = insertReceipts + markVerified of 1,000 receipts (what the API and a worker do);',
       'verified→committed = until the momentum settling them is committed (apply, digest of the changed entities, one transaction).',
       'stateDigest: the full O(state) digest, no longer computed per momentum (only for momentum 0 and at the end of a replay).',
+      'µs/receipt: the host\'s steps per momentum (median) divided by its receipts: load = reading the batch (0 when it loaded while the previous momentum committed),',
+      '  prepare = re-deriving each receipt\'s digest, apply = the contract, seal = results + changes digest + momentum hash, commit = the one transaction.',
     ],
   };
   printTable(table);

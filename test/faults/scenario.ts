@@ -6,7 +6,7 @@
  * lets it delete.
  */
 import { expect } from 'vitest';
-import { loadGenesis } from '../../services/cli/genesis.ts';
+import { loadGenesis } from '../../services/node/genesis.ts';
 import { expireApplied, expireModules, getAccount, getCall, getSession, loadReceipts, receiptCopyKey } from '../../services/store/index.ts';
 import { untilTrue } from '../support/wait.ts';
 import { startCluster } from './cluster.ts';

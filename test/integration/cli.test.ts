@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_GENESIS_JSON } from '../../services/cli/genesis.ts';
+import { BUILTIN_GENESIS_JSON } from '../../services/node/genesis.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';
 import type { TestDb } from '../support/db.ts';
 import { REDIS_URL, testTag } from './fixtures.ts';

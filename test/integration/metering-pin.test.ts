@@ -5,9 +5,9 @@ import { DEFAULT_GAS_TABLE_HASH, genesisToJson, parseGenesis } from '../../contr
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { loadConfig } from '../../services/config.ts';
 import type { Config } from '../../services/config.ts';
-import { startNode } from '../../services/cli/node.ts';
-import type { RunningNode } from '../../services/cli/node.ts';
-import { startupMessage } from '../../services/cli/startup-error.ts';
+import { startNode } from '../../services/node/index.ts';
+import type { RunningNode } from '../../services/node/index.ts';
+import { startupMessage } from '../../services/node/index.ts';
 import { silentLogger } from '../../services/log.ts';
 import { gasTableByName, METERING_VERSION } from '../../unikernel-runner/metering/registry.ts';
 import { EXTENDED_GAS_TABLE, gasTableHash } from '../../unikernel-runner/metering/table.ts';

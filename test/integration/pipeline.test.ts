@@ -17,9 +17,9 @@ import type { Address, Hash, Method, SettlementReceipt } from '../../contracts/t
 import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import { loadConfig } from '../../services/config.ts';
-import { loadGenesis } from '../../services/cli/genesis.ts';
-import { startNode } from '../../services/cli/node.ts';
-import type { RunningNode } from '../../services/cli/node.ts';
+import { loadGenesis } from '../../services/node/genesis.ts';
+import { startNode } from '../../services/node/index.ts';
+import type { RunningNode } from '../../services/node/index.ts';
 import { silentLogger } from '../../services/log.ts';
 import { loadReceipts, receiptCopyKey, receiptCounts } from '../../services/store/index.ts';
 import { TEST_DATABASE_URL, freshSchema } from '../support/db.ts';

@@ -18,7 +18,7 @@ import { request, SettlementClient } from '../../client/index.ts';
 import type { AppliedCall } from '../../client/index.ts';
 import { loadCliConfig } from '../../config.ts';
 import type { CliConfig } from '../../config.ts';
-import { BUILTIN_GENESIS_JSON, loadGenesis } from '../genesis.ts';
+import { BUILTIN_GENESIS_JSON, loadGenesis } from '../../node/genesis.ts';
 import { jsonText } from '../format.ts';
 import { defaultKeystoreDir, Keystore } from '../keystore.ts';
 import { readPassword } from '../password.ts';

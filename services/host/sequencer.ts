@@ -1,0 +1,147 @@
+import type { Domain } from '../../contracts/eip712/index.ts';
+import type { SessionStopEvent } from '../../contracts/events.ts';
+import type { Context } from '../../contracts/gas/apply.ts';
+import type { Genesis } from '../../contracts/gas/genesis.ts';
+import type { Reexecutor } from '../../contracts/gas/reexecutor.ts';
+import type { State } from '../../contracts/gas/state.ts';
+import type { Hash } from '../../contracts/types.ts';
+import type { Db } from '../db/db.ts';
+import type { Logger } from '../log.ts';
+import { getModule } from '../store/modules.ts';
+import type { Momentum } from '../store/momentums.ts';
+import { batchKeys, loadBatch, prepareBatch } from './batch.ts';
+import type { Batch } from './batch.ts';
+import { commitMomentum, commitRefusals, sealMomentum, stopEvents } from './commit.ts';
+import { loadOrCommitGenesis } from './head.ts';
+import type { Heights } from './heights.ts';
+import type { MomentumInput, MomentumResult } from './momentum.ts';
+import { applyAll, modulesNeeded } from './sequence.ts';
+import type { Waker } from './waker.ts';
+
+export type HostEvent =
+  | { type: 'momentum'; height: string; hash: Hash; timestamp: string; inputs: MomentumInput[]; results: MomentumResult[] }
+  | SessionStopEvent;
+
+/** Where one momentum's time went, per step (ms), for benchmarks and metrics. */
+export interface RoundTimings {
+  height: bigint;
+  inputs: number;
+  receipts: number;
+  /** Reading the batch (0 when it was loaded while the previous momentum committed). */
+  loadMs: number;
+  prepareMs: number;
+  applyMs: number;
+  /** Results, state digest and momentum hash. */
+  sealMs: number;
+  /** The momentum's one transaction. */
+  commitMs: number;
+}
+
+export interface SequencerOptions {
+  db: Db;
+  genesis: Genesis;
+  domain: Domain;
+  reexecutor?: Reexecutor;
+  clock: () => bigint;
+  intervalMs: number;
+  publish?: (events: HostEvent[]) => void | Promise<void>;
+  log: Logger;
+  heights: Heights;
+  waker: Waker;
+  /** Whether the host was asked to stop. */
+  stopped: () => boolean;
+  /** Told where each committed momentum's time went. */
+  onRound?: (timings: RoundTimings) => void;
+}
+
+/** What a round leaves for the next: the head, whether the batch was full, and the next batch when it is loading already. */
+interface RoundOutcome {
+  head: Momentum;
+  full: boolean;
+  next: Promise<Batch> | null;
+}
+
+/**
+ * The leader's loop (DESIGN §8): from the committed state, round after round — load a batch,
+ * prepare it, apply it, seal and commit the momentum, publish its events — waiting out the
+ * interval after a batch that was not full. Returns when the host stops or the lead is lost
+ * (`signal`); a failed commit throws, and the next leader (maybe this instance) reloads the state.
+ */
+export async function runSequencer(opts: SequencerOptions, signal: AbortSignal): Promise<void> {
+  const { state, head: start } = await loadOrCommitGenesis(opts.db, opts.genesis, opts.log);
+  let head = start;
+  opts.heights.observe(head.height);
+  opts.log.info({ height: head.height.toString() }, 'leading the sequencer');
+  let preloaded: Promise<Batch> | null = null;
+  while (!opts.stopped() && !signal.aborted) {
+    const started = performance.now();
+    const outcome = await round(opts, state, head, preloaded);
+    head = outcome.head;
+    preloaded = outcome.next;
+    // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
+    if (!outcome.full) await opts.waker.sleep(Math.max(0, opts.intervalMs - (performance.now() - started)), signal);
+  }
+}
+
+/**
+ * One round. `state` is updated in place by apply: if the commit fails, the caller drops it and
+ * the next leader reloads. After a full batch the next one loads on another connection while this
+ * momentum commits (heights stay ordered: one leader, one commit at a time); until the commit,
+ * this batch's rows still look pending/verified, so they are left out by key.
+ */
+async function round(opts: SequencerOptions, state: State, head: Momentum, preloaded: Promise<Batch> | null): Promise<RoundOutcome> {
+  const t0 = performance.now();
+  const batch = await (preloaded ?? loadBatch(opts.db, state));
+  if (batch.calls.length === 0 && batch.stored.length === 0) return { head, full: false, next: null };
+  const t1 = performance.now();
+  const prepared = prepareBatch(opts.domain, batch);
+  if (prepared.inputs.length === 0) {
+    await commitRefusals(opts.db, prepared);
+    return { head, full: false, next: null };
+  }
+
+  const context = await momentumContext(opts, state, head, prepared.inputs);
+  const t2 = performance.now();
+  const applied = applyAll(state, prepared.inputs, context);
+  const t3 = performance.now();
+  const sealed = sealMomentum(head, context.timestamp, prepared, state, applied);
+  const t4 = performance.now();
+
+  let next: Promise<Batch> | null = null;
+  if (prepared.full) {
+    next = loadBatch(opts.db, state, batchKeys(batch, prepared));
+    next.catch(() => undefined); // awaited by the next round; a failure surfaces there
+  }
+  await commitMomentum(opts.db, sealed, state, applied.changed, prepared);
+  opts.onRound?.({
+    height: sealed.momentum.height, inputs: prepared.inputs.length, receipts: prepared.receiptCopies.length,
+    loadMs: t1 - t0, prepareMs: t2 - t1, applyMs: t3 - t2, sealMs: t4 - t3, commitMs: performance.now() - t4,
+  });
+  opts.heights.observe(sealed.momentum.height);
+  await publish(opts, sealed.momentum, prepared.wires, sealed.results, stopEvents(state, prepared.inputs, applied.results, sealed.momentum.height));
+  return { head: sealed.momentum, full: prepared.full, next };
+}
+
+/** The next momentum's height and timestamp (never before the head's), with the modules its challenges re-execute. */
+async function momentumContext(opts: SequencerOptions, state: State, head: Momentum, inputs: Parameters<typeof modulesNeeded>[1]): Promise<Context> {
+  const modules = new Map<Hash, Uint8Array>();
+  for (const hash of modulesNeeded(state, inputs)) {
+    const bytes = await getModule(opts.db, hash);
+    if (bytes !== null) modules.set(hash, bytes);
+  }
+  const now = opts.clock();
+  const context: Context = { height: head.height + 1n, timestamp: now > head.timestamp ? now : head.timestamp, loadModule: (h) => modules.get(h.toLowerCase() as Hash) };
+  if (opts.reexecutor !== undefined) context.reexecutor = opts.reexecutor;
+  return context;
+}
+
+/** Hands the momentum's events to the publisher after the commit; a failure is logged, never retried. */
+async function publish(opts: SequencerOptions, m: Momentum, wires: MomentumInput[], results: MomentumResult[], stops: SessionStopEvent[]): Promise<void> {
+  if (opts.publish === undefined) return;
+  const events: HostEvent[] = [{ type: 'momentum', height: m.height.toString(), hash: m.hash, timestamp: m.timestamp.toString(), inputs: wires, results }, ...stops];
+  try {
+    await opts.publish(events);
+  } catch (error) {
+    opts.log.warn({ err: error, height: m.height.toString() }, 'publishing momentum events failed');
+  }
+}
