@@ -106,7 +106,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   write('');
   write(`API       ${system.apiUrl}/v1/…`);
   write(`API docs  ${system.apiUrl}/docs`);
-  write(`dashboard ${system.apiUrl}/`);
+  write(`dashboard ${system.apiUrl}/  (sign in with a demo key there to act: top up, claim, abort, meet a Fuddor)`);
   write(`runner    ${runnerUrl}/v1/sessions/:id/calls`);
   if (once) {
     await stopAll();
