@@ -99,7 +99,8 @@ var act = {
   client: null,
   escrow: {}, // zAppId -> [{ atMs, total }]
   spend: {}, // zAppId -> [{ atMs, billed }]
-  fuddor: null, // { sessionId, client, gas }
+  fuddor: null, // { session, user }
+  earnings: null, // { address, at, seenMs }: the host's clock when the provider's earnings were read
   busy: false,
 };
 
@@ -387,20 +388,42 @@ function renderProvider(o, nowMs) {
     return tile;
   }, function (tile) {
     setField(tile, 'stake', qsrNode(p.stake));
-    setField(tile, 'pending', qsrNode(p.pending));
-    setField(tile, 'claimable', qsrNode(p.claimable));
-    var button = tile.querySelector('button[data-act="claim"]');
-    var nothing = p.claimable === '0';
-    button.setAttribute('data-off', nothing || !act.signer ? '1' : '0');
-    button.disabled = act.busy || nothing || !act.signer;
-    tile.setAttribute('data-next', p.nextClaimableAt || '');
-    updateCountdown(tile, nowMs);
+    // The overview's figures until the host's (newer) are read for this provider.
+    if (!act.earnings || !sameAddr(act.earnings.address, p.address)) updateEarnings(tile, { at: null, claimableNow: p.claimable, pending: p.pending, nextClaimableAt: p.nextClaimableAt }, nowMs, p.address);
   });
+  loadEarnings(p.address);
+}
+
+/**
+ * The provider's earnings at the host's clock (GET /v1/providers/:address): the overview matures
+ * earnings at the newest momentum's time, and no momentum may come while nothing happens.
+ */
+function loadEarnings(address) {
+  fetch('/v1/providers/' + address, { cache: 'no-store', headers: { accept: 'application/json' } })
+    .then(function (res) { return res.ok ? res.json() : null; })
+    .then(function (p) {
+      var tile = document.querySelector('#provider-earnings .tile');
+      if (!p || !p.earnings || !tile || !sameAddr(act.address, address)) return;
+      updateEarnings(tile, p.earnings, Date.now(), address);
+    })
+    .catch(function () { /* the next overview tries again */ });
+}
+
+function updateEarnings(tile, e, nowMs, address) {
+  if (e.at !== null) act.earnings = { address: address, at: Number(e.at), seenMs: nowMs };
+  setField(tile, 'pending', qsrNode(e.pending));
+  setField(tile, 'claimable', qsrNode(e.claimableNow));
+  var button = tile.querySelector('button[data-act="claim"]');
+  var nothing = e.claimableNow === '0';
+  button.setAttribute('data-off', nothing || !act.signer ? '1' : '0');
+  button.disabled = act.busy || nothing || !act.signer;
+  tile.setAttribute('data-next', e.nextClaimableAt || '');
+  updateCountdown(tile, nowMs);
 }
 
 function updateCountdown(tile, nowMs) {
   var next = tile.getAttribute('data-next');
-  var now = chainNowSeconds(view.overview && view.overview.latest, view.latestSeenMs, nowMs);
+  var now = act.earnings && sameAddr(act.earnings.address, act.address) ? act.earnings.at + Math.max(0, (nowMs - act.earnings.seenMs) / 1000) : chainNowSeconds(view.overview && view.overview.latest, view.latestSeenMs, nowMs);
   var text = !next ? 'nothing pending' : now === null ? '—' : Number(next) <= now ? 'matured: claim it' : formatDuration(Number(next) - now) + ' (chain time)';
   setField(tile, 'countdown', text);
 }

@@ -38,14 +38,15 @@ let building: Promise<WalletBundle> | null = null;
 
 /** The bundle, built on first use and kept for the life of the process. */
 export function walletBundle(): Promise<WalletBundle> {
-  building ??= build().catch((error: unknown) => {
+  building ??= buildWalletBundle().catch((error: unknown) => {
     building = null;
     throw error;
   });
   return building;
 }
 
-async function build(): Promise<WalletBundle> {
+/** Builds the bundle afresh (walletBundle keeps the first build). */
+export async function buildWalletBundle(): Promise<WalletBundle> {
   // esbuild is a development dependency: a production install without it serves the read-only page.
   const esbuild = await import('esbuild');
   const result = await esbuild.build({

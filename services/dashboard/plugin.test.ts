@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Overview } from './overview.ts';
 import { buildOverview } from './overview.ts';
 import { ACT_SCRIPT, CLIENT_SCRIPT } from './page.ts';
+import { buildWalletBundle } from './bundle.ts';
 import { dashboardPlugin } from './plugin.ts';
 import type { DashboardLocal } from './plugin.ts';
 import { sampleCounters, sampleMomentums, sampleState } from './sample.ts';
@@ -135,5 +136,7 @@ describe('dashboard plugin', () => {
     const etag = String(first.headers['etag']);
     expect(etag).toBe(`"${createHash('sha256').update(first.body).digest('base64url')}"`);
     expect((await server.inject({ method: 'GET', url: '/dashboard/wallet.js', headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+    // Deterministic: building again from the same sources gives the same bytes.
+    expect((await buildWalletBundle()).code).toBe(first.body);
   }, 120_000);
 });

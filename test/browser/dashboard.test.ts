@@ -1,10 +1,11 @@
 /**
  * The dashboard in a real browser (Chromium) against a real local system on Postgres and Redis:
- * the page loads, a user meets a Fuddor (a session opened and called from the page, signed in the
- * page with a demo key) and watches it settle live, aborts it; the provider claims once its earnings
- * mature; the owner, signed in through an EIP-1193 wallet, tops a zApp up; and the phone width
- * (390 px) shows it all without sideways scrolling. No console error anywhere. Screenshots go to
- * test/browser/artifacts/. Every wait is for a condition, never a fixed time.
+ * the page loads; a user meets a Fuddor (a session opened and called from the page, signed in the
+ * page with a demo key), watches it settle live and aborts it; the provider claims once its
+ * earnings mature; the owner, signed in through an EIP-1193 wallet, tops a zApp up; at phone width
+ * (390 px) nothing scrolls sideways, and a key generated in the browser, holding nothing, meets a
+ * Fuddor too. No console error anywhere. Screenshots go to test/browser/artifacts/. Every wait is
+ * for a condition, never a fixed time.
  */
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
@@ -207,6 +208,17 @@ describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
     await screenshot(phone, 'phone');
     await phone.evaluate(() => window.scrollTo(0, document.querySelector('#h-sessions')?.getBoundingClientRect().top ?? 0));
     await screenshot(phone, 'phone-sessions');
+    // A key generated in this browser, holding nothing, meets a Fuddor: the zApp pays.
+    await phone.locator('#new-key').click();
+    await phone.locator('#signer').filter({ hasText: 'key in this browser' }).waitFor(WAIT);
+    const address = await phone.locator('#view-address').inputValue();
+    expect(address).not.toBe(DEMO_KEYS.provider.address);
+    await phone.locator('#fuddor-meet').click();
+    await phone.locator('#fuddor-name').waitFor(WAIT);
+    expect(await ctx.api.balance(address)).toBe(0n);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.locator('#fuddor-view').scrollIntoViewIfNeeded();
+    await screenshot(phone, 'phone-fuddor');
     expect(errorsOf(phone)).toEqual([]);
   });
 });
