@@ -115,6 +115,13 @@ function cell(row, content, className) {
   return td;
 }
 
+/** Each cell's column name, for the phone layout where rows stack as labelled lines. */
+function labelCells(body, tr) {
+  var heads = body.parentNode.querySelectorAll('thead th');
+  for (var i = 0; i < tr.children.length && i < heads.length; i++) tr.children[i].setAttribute('data-label', heads[i].textContent);
+  return tr;
+}
+
 function fillTable(id, rows, columns, makeRow) {
   var body = document.getElementById(id);
   var fresh = [];
@@ -125,7 +132,7 @@ function fillTable(id, rows, columns, makeRow) {
     tr.appendChild(td);
     fresh.push(tr);
   } else {
-    rows.forEach(function (row) { fresh.push(makeRow(row)); });
+    rows.forEach(function (row) { fresh.push(labelCells(body, makeRow(row))); });
   }
   body.replaceChildren.apply(body, fresh);
 }
@@ -381,6 +388,8 @@ function render(o) {
   o.sessions.forEach(function (s) {
     if (s.status === 'closing') noteStop({ sessionId: s.id, provider: s.provider, kind: s.stopCall ? 'abort' : 'close', closesAt: s.closesAt }, nowMs);
   });
+  // The views per role (act.js) follow every overview.
+  document.dispatchEvent(new window.CustomEvent('zgas:overview', { detail: o }));
 }
 
 var inFlight = false;

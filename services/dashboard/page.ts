@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 /** The browser script, inlined: the page needs no second request, font, CDN or build step. */
 export const CLIENT_SCRIPT = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
+/** The second script: views per role and the actions, signing in the page (act.js). */
+export const ACT_SCRIPT = readFileSync(new URL('./act.js', import.meta.url), 'utf8');
 
 const STYLES = `
 :root {
@@ -42,6 +44,7 @@ header.top { background: var(--panel); border-bottom: 1px solid var(--line); pos
 @keyframes pulse { 0%, 100% { opacity: 1; } 50% { opacity: 0.35; } }
 @media (prefers-reduced-motion: reduce) { .conn-live .conn-dot { animation: none; } }
 main { max-width: 1480px; margin: 0 auto; padding: 20px 24px 40px; }
+section.act { margin-bottom: 20px; }
 .caption { display: flex; align-items: baseline; gap: 10px; margin: 0 0 8px; }
 .caption h2 { font-size: 13px; margin: 0; text-transform: uppercase; letter-spacing: 0.06em; color: var(--ink-2); }
 .caption span { font-size: 12px; color: var(--muted); }
@@ -114,6 +117,37 @@ ol.feed { list-style: none; margin: 0; padding: 4px 0; max-height: 420px; overfl
 .feed-time { font: 12px var(--mono); color: var(--muted); }
 .feed-empty { padding: 18px 16px; color: var(--muted); font-style: italic; }
 footer { max-width: 1480px; margin: 0 auto; padding: 0 24px 24px; color: var(--muted); font-size: 12px; display: flex; gap: 16px; flex-wrap: wrap; }
+button, select, input { font: inherit; font-size: 13px; }
+button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: 6px 12px; cursor: pointer; font-weight: 600; min-height: 32px; }
+button.ghost { background: var(--grey-soft); color: var(--ink); }
+button.danger { background: var(--bad-soft); color: var(--bad); }
+button:disabled { opacity: 0.45; cursor: default; }
+input, select { border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; background: #fff; color: var(--ink); min-height: 32px; min-width: 0; }
+input.addr { font-family: var(--mono); font-size: 12.5px; flex: 1 1 260px; }
+input.amount { width: 90px; font-family: var(--mono); }
+[hidden] { display: none !important; }
+.act-bar { display: flex; flex-wrap: wrap; gap: 10px 16px; padding: 12px 16px; align-items: center; }
+.row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; min-width: 0; }
+.row.grow { flex: 1 1 320px; }
+.act-status { font-size: 12.5px; color: var(--ink-2); padding: 0 16px 10px; overflow-wrap: anywhere; }
+.act-status.bad { color: var(--bad); }
+.roles { display: grid; gap: 12px; padding: 0 16px 16px; }
+.list { display: grid; gap: 10px; margin-top: 6px; }
+.burn-caption { font-size: 12px; }
+.roles h3 { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--ink-2); margin: 6px 0 0; }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; display: grid; gap: 8px; min-width: 0; }
+.tile-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; }
+.kv { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 6px 14px; }
+.kv .k { font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
+.kv .v { font: 600 14px var(--mono); overflow-wrap: anywhere; }
+svg.burn { width: 100%; height: 90px; background: #fafbfc; border-radius: 6px; display: block; }
+svg.burn polyline { fill: none; stroke: var(--accent); stroke-width: 2; vector-effect: non-scaling-stroke; }
+svg.burn line { stroke: var(--line); stroke-width: 1; vector-effect: non-scaling-stroke; }
+.runway { font-size: 12.5px; color: var(--ink-2); }
+.fuddor-out { display: grid; gap: 8px; }
+.fuddor-name { background: var(--ok-soft); color: var(--ok); font-size: 16px; }
+.meme { font-size: 16px; font-weight: 600; padding: 10px 12px; background: var(--warn-soft); border-radius: 8px; }
+ol.costs { margin: 0; padding-left: 18px; font: 12px var(--mono); color: var(--ink-2); }
 @media (max-width: 1100px) {
   .layout { grid-template-columns: minmax(0, 1fr); }
 }
@@ -125,6 +159,26 @@ footer { max-width: 1480px; margin: 0 auto; padding: 0 24px 24px; color: var(--m
   .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
   .card { padding: 12px; }
   .card-value { font-size: 15px; }
+  header.top { position: static; }
+  .top-inner { padding-top: 6px; padding-bottom: 6px; gap: 4px 12px; }
+  .brand h1 { font-size: 17px; }
+  .brand .sub, .chain span:not(.pill) { display: none; }
+  .momentum { width: auto; margin-left: auto; gap: 10px; }
+  .height .label, .height .meta { display: none; }
+  .height .value { font-size: 17px; }
+  .conn { padding: 2px 8px; }
+  .scroll { overflow-x: visible; }
+  .scroll table, .scroll thead, .scroll tbody, .scroll tr, .scroll td { display: block; width: 100%; }
+  .scroll thead { display: none; }
+  .scroll tr { border-bottom: 1px solid var(--line); padding: 6px 12px; }
+  .scroll td, .scroll td:first-child, .scroll td:last-child { border: 0; padding: 2px 0; white-space: normal; display: flex; justify-content: space-between; gap: 10px; text-align: right; }
+  .scroll td::before { content: attr(data-label); color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em; text-align: left; flex: none; }
+  .scroll td.gas-cell { display: block; }
+  .scroll td.gas-cell::before { display: block; }
+  .scroll tr.empty td { justify-content: center; }
+  .scroll tr.empty td::before { content: none; }
+  .gas-cell { min-width: 0; }
+  .kv { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }
 `;
 
@@ -147,6 +201,32 @@ const BODY = `
   </div>
 </header>
 <main>
+  <section class="panel act" aria-labelledby="h-act">
+    <div class="panel-head"><h2 id="h-act">Your view</h2><span class="hint" id="signer">not signed in</span></div>
+    <div class="act-bar">
+      <div class="row grow"><input class="addr" id="view-address" placeholder="0x… address: owner, provider or user" aria-label="address to view" autocomplete="off" spellcheck="false"><button type="button" class="ghost" id="view-go">View</button></div>
+      <div class="row">
+        <button type="button" id="connect-wallet">Browser wallet</button>
+        <button type="button" class="ghost" id="new-key" title="a key generated and kept in this browser">Key in this browser</button>
+        <select id="demo-keys" hidden aria-label="sign with a demo key"><option value="">demo key…</option></select>
+      </div>
+    </div>
+    <div class="act-status" id="act-status" role="status" aria-live="polite"></div>
+    <div class="roles">
+      <div id="owner-view" hidden><h3>zApps you own</h3><div class="list" id="owner-zapps"></div></div>
+      <div id="provider-view" hidden><h3>Your earnings</h3><div id="provider-earnings"></div></div>
+      <div id="user-view" hidden><h3>Your sessions</h3><div class="list" id="user-sessions"></div></div>
+      <div id="fuddor-view" hidden><h3>fuddor-meme</h3>
+        <div class="tile">
+          <div class="runway">Meet a Fuddor, then click its name for a meme. Each click is a call on the runner, paid from the zApp's escrow: your balance does not move.</div>
+          <div class="kv"><div><div class="k">zApp escrow</div><div class="v" id="fuddor-escrow">—</div></div><div><div class="k">Your balance</div><div class="v" id="fuddor-balance">—</div></div><div><div class="k">Gas so far</div><div class="v" id="fuddor-gas">—</div></div></div>
+          <div class="row"><button type="button" id="fuddor-meet">Meet a Fuddor</button></div>
+          <div class="fuddor-out" id="fuddor-out"></div>
+          <ol class="costs" id="fuddor-costs"></ol>
+        </div>
+      </div>
+    </div>
+  </section>
   <div class="caption"><h2>Totals</h2><span>QSR, 8 decimals · supply = balances + escrow + stake + unbonding + earnings + burned</span></div>
   <div class="cards" id="cards" aria-live="polite"></div>
   <div class="layout">
@@ -203,17 +283,24 @@ const BODY = `
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-/** Allows exactly the page's inline style and script; data comes from this origin only. */
-export const PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(CLIENT_SCRIPT)}`,
-  `style-src ${sha256(STYLES)}`,
-  "connect-src 'self'",
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * Allows exactly the page's inline style and scripts, and the signing bundle of this origin; data
+ * comes from this origin, calls on a session go to the given runners' origins.
+ */
+export function pageCsp(runnerOrigins: readonly string[] = []): string {
+  return [
+    "default-src 'none'",
+    `script-src ${sha256(CLIENT_SCRIPT)} ${sha256(ACT_SCRIPT)} 'self'`,
+    `style-src ${sha256(STYLES)}`,
+    ["connect-src 'self'", ...runnerOrigins].join(' '),
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const PAGE_CSP = pageCsp();
 
 const HEAD = `<!doctype html>
 <html lang="en">
@@ -238,6 +325,7 @@ export function jsonForScript(value: unknown): string {
 export function renderPage(initial: unknown): string {
   return `${HEAD}<script type="application/json" id="initial-overview">${jsonForScript(initial ?? null)}</script>
 <script>${CLIENT_SCRIPT}</script>
+<script>${ACT_SCRIPT}</script>
 </body>
 </html>
 `;

@@ -19,7 +19,9 @@ import { INFLATED_EXTRA_GAS } from './fraud.ts';
 import { amount, createPrinter } from './print.ts';
 import { runDemo } from './steps.ts';
 import type { DemoResult } from './steps.ts';
+import { demoLocalOffer } from './local-offer.ts';
 import { startLocalSystem } from './system.ts';
+import type { DashboardLocal } from '../dashboard/plugin.ts';
 import type { LocalSystem, RunnerSpec } from './system.ts';
 
 export interface StartOptions {
@@ -53,6 +55,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   const schema = ownSchema ? `zgas_demo_${genesis.timestamp.toString()}_${randomBytes(3).toString('hex')}` : config.dbSchema;
 
   write('zgas — gas payment layer for zApps: local system and demo');
+  let offer: DashboardLocal | null = null;
   const system = await startLocalSystem({
     genesis,
     log,
@@ -68,7 +71,9 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
     clock,
     runners: demoRunners(config.runnerPort),
     dashboard: true,
+    dashboardLocal: () => offer,
   });
+  offer = demoLocalOffer(system);
   const runnerUrl = system.runners[0]?.url ?? '';
   const store = system.db.kind === 'pglite' ? `embedded PGlite (${config.dataDir === undefined ? 'in memory' : config.dataDir})` : `Postgres (schema ${schema})`;
   const queue = system.queue.kind === 'memory' ? 'in-process queue' : 'BullMQ on Redis';
@@ -101,7 +106,7 @@ export async function startDemo(opts: StartOptions = {}): Promise<StartedDemo> {
   write('');
   write(`API       ${system.apiUrl}/v1/…`);
   write(`API docs  ${system.apiUrl}/docs`);
-  write(`dashboard ${system.apiUrl}/`);
+  write(`dashboard ${system.apiUrl}/  (sign in with a demo key there to act: top up, claim, abort, meet a Fuddor)`);
   write(`runner    ${runnerUrl}/v1/sessions/:id/calls`);
   if (once) {
     await stopAll();

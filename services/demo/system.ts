@@ -15,6 +15,7 @@ import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
 import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
 import type { ApiLimits } from '../api/app.ts';
+import type { DashboardLocal } from '../dashboard/plugin.ts';
 import { startNode } from '../node/index.ts';
 import { loadConfig } from '../config.ts';
 import type { Db } from '../db/index.ts';
@@ -61,6 +62,8 @@ export interface SystemOptions {
   clock?: () => bigint;
   runners?: RunnerSpec[];
   dashboard?: boolean;
+  /** What the dashboard page is offered to act with (the demo's keys and these runners). */
+  dashboardLocal?: () => DashboardLocal | null;
   apiLimits?: Partial<ApiLimits>;
 }
 
@@ -102,6 +105,7 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
     log,
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.dashboard === undefined ? {} : { dashboard: opts.dashboard }),
+    ...(opts.dashboardLocal === undefined ? {} : { dashboardLocal: opts.dashboardLocal }),
     ...(opts.apiLimits === undefined ? {} : { limits: opts.apiLimits }),
   });
   const runners: StartedRunner[] = [];

@@ -9,6 +9,7 @@ import { createReexecutor } from '../../unikernel-runner/runtime/reexecutor.ts';
 import { buildApi } from '../api/app.ts';
 import { limitsFromConfig } from '../api/deps.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
+import type { DashboardLocal } from '../dashboard/plugin.ts';
 import { storeOverview } from '../dashboard/source.ts';
 import type { ApiLimits } from '../api/app.ts';
 import type { Config } from '../config.ts';
@@ -94,6 +95,8 @@ export interface NodeOptions {
   clock?: () => bigint;
   /** Serve the dashboard on / and /v1/overview (default true). */
   dashboard?: boolean;
+  /** What the local demo offers the dashboard page (demo keys, runners, zApp names); absent: nothing. */
+  dashboardLocal?: () => DashboardLocal | null;
 }
 
 export interface RunningNode {
@@ -167,7 +170,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       },
     });
     stops.push(() => api.close());
-    if (opts.dashboard !== false) await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis) });
+    if (opts.dashboard !== false) await api.register(dashboardPlugin, { overview: () => storeOverview(db, genesis), ...(opts.dashboardLocal === undefined ? {} : { local: opts.dashboardLocal }) });
     const workers = opts.workers ?? config.workers;
     let consumer: QueueConsumer | null = null;
     if (workers > 0) {

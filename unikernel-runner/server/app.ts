@@ -4,6 +4,7 @@
  * `GET /healthz`, and the OpenAPI description at `/docs`. Built apart from listening, so tests drive
  * it through inject().
  */
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
@@ -113,6 +114,9 @@ export async function buildRunner(deps: RunnerAppDeps): Promise<FastifyInstance>
     return reply.status(zgas.status).send(errorBody(zgas));
   });
   app.setNotFoundHandler(async (_request, reply) => reply.status(404).send({ code: 'NotFound', message: errors.NotFound.message }));
+  // Users' clients may run in a browser page served from elsewhere (the dashboard): every request
+  // carries its own signature and no cookie, so any origin may call.
+  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 600 });
 
   await app.register(swagger, {
     openapi: {
