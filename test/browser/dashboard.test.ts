@@ -7,7 +7,6 @@
  * Fuddor too. No console error anywhere. Screenshots go to test/browser/artifacts/. Every wait is
  * for a condition, never a fixed time.
  */
-import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,13 +22,10 @@ import type { LocalSystem } from '../../services/demo/system.ts';
 import type { DashboardLocal } from '../../services/dashboard/plugin.ts';
 import { silentLogger } from '../../services/log.ts';
 import { launchBrowser, screenshot, watchErrors } from '../support/browser.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
-import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
+import { testServers } from '../support/local-system.ts';
 import { WAIT_BOUND_MS } from '../support/wait.ts';
 
-const tag = randomBytes(4).toString('hex');
-const schema = uniqueSchemaName('browser');
-const prefix = `zgas-test-browser-${tag}`;
+const servers = testServers('browser', 'browser');
 const genesis = demoGenesis();
 const clock = acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED);
 const WAIT = { timeout: WAIT_BOUND_MS };
@@ -59,14 +55,7 @@ beforeAll(async () => {
   system = await startLocalSystem({
     genesis,
     log: silentLogger,
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    redisUrl: REDIS_URL,
-    queueName: `browser-${tag}`,
-    redisPrefix: prefix,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    momentumIntervalMs: 50,
+    ...servers.options,
     verifyConcurrency: 2,
     clock,
     runners: demoRunners(0),
@@ -86,8 +75,7 @@ afterAll(async () => {
   await browser?.close();
   await actors?.close();
   await system?.close();
-  await dropSchema(schema);
-  await dropRedisKeys(prefix);
+  await servers.drop();
 });
 
 describe('the dashboard in Chromium', { timeout: 300_000 }, () => {

@@ -3,7 +3,6 @@
  * prefix): every step through the typed client, the runners and the settlement API, every amount
  * checked to the base unit. Waits are for conditions (settled seqs, chain time), never fixed sleeps.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BPS_DENOMINATOR } from '../../contracts/gas/genesis.ts';
 import { CallStatus } from '../../contracts/types.ts';
@@ -22,12 +21,9 @@ import type { DemoActors } from '../../services/demo/start.ts';
 import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
 import { silentLogger } from '../../services/log.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
-import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
+import { testServers } from '../support/local-system.ts';
 
-const tag = randomBytes(4).toString('hex');
-const schema = uniqueSchemaName('e2e_demo');
-const prefix = `zgas-test-e2e-${tag}`;
+const servers = testServers('e2e', 'e2e_demo');
 const genesis = demoGenesis();
 const params = genesis.params;
 const clock = acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED);
@@ -44,14 +40,7 @@ beforeAll(async () => {
   system = await startLocalSystem({
     genesis,
     log: silentLogger,
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    redisUrl: REDIS_URL,
-    queueName: `e2e-${tag}`,
-    redisPrefix: prefix,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    momentumIntervalMs: 50,
+    ...servers.options,
     verifyConcurrency: 2,
     clock,
     runners: demoRunners(0),
@@ -64,8 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await actors?.close();
   await system?.close();
-  await dropSchema(schema);
-  await dropRedisKeys(`${prefix}`);
+  await servers.drop();
 });
 
 const ownerGenesisBalance = genesis.accounts.find((a) => a.address === DEMO_KEYS.owner.address)!.balance;

@@ -7,7 +7,6 @@
  * claims after the challenge window. Waits are for conditions, bounded generously.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +17,10 @@ import { startLocalSystem } from '../../services/demo/system.ts';
 import type { LocalSystem } from '../../services/demo/system.ts';
 import { silentLogger } from '../../services/log.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
-import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
+import { testServers } from '../support/local-system.ts';
 
 const ZGAS = fileURLToPath(new URL('../../bin/zgas.js', import.meta.url));
-const tag = randomBytes(4).toString('hex');
-const schema = uniqueSchemaName('cli_roles');
-const prefix = `zgas-test-cli-roles-${tag}`;
+const servers = testServers('cli-roles', 'cli_roles');
 const genesis = demoGenesis();
 const clock = acceleratedClock(genesis.timestamp, DEMO_CLOCK_SPEED);
 /** One command: a child process that starts TypeScript cold on a busy machine, then talks to the system. */
@@ -69,14 +65,7 @@ beforeAll(async () => {
   system = await startLocalSystem({
     genesis,
     log: silentLogger,
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    redisUrl: REDIS_URL,
-    queueName: `cli-roles-${tag}`,
-    redisPrefix: prefix,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    momentumIntervalMs: 50,
+    ...servers.options,
     verifyConcurrency: 1,
     clock,
     runners: [{ provider: DEMO_KEYS.provider.address, receiptKey: DEMO_KEYS.providerSigner.privateKey, port: 0, workers: 1 }],
@@ -94,8 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.close();
-  await dropSchema(schema);
-  await dropRedisKeys(`${prefix}`);
+  await servers.drop();
 });
 
 const state: { zAppId?: string; sessionId?: string } = {};
