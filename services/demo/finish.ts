@@ -8,8 +8,8 @@ import { genesisSupply } from '../../contracts/gas/genesis.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import { cost } from '../../contracts/units.ts';
 import { request } from '../client/index.ts';
-import type { ProviderEarningsView, ProviderView, SessionView } from '../client/index.ts';
-import { big, chainTime, escrow, eventSum, fundsOf, totalFunds, waitForChainTime, wallet } from './context.ts';
+import type { ProviderEarningsView, ProviderView } from '../client/index.ts';
+import { big, chainTime, escrow, eventsOf, eventSum, fundsOf, totalFunds, waitForChainTime, wallet } from './context.ts';
 import type { DemoContext, Escrow, ProviderFunds } from './context.ts';
 import type { DemoActor } from './genesis.ts';
 import type { OpenedSession, ProvidersStep, ZAppsStep } from './setup.ts';
@@ -27,7 +27,8 @@ export interface FinalizedSession {
   expectedReleased: bigint;
   escrowBefore: Escrow;
   escrowAfter: Escrow;
-  session: SessionView;
+  /** The session's status as the finalizing momentum left it ('closed'), from its SessionFinalized event. */
+  status: string;
 }
 export interface FinalizeStep {
   /** Chain time the finalizer waited for: the latest closesAt. */
@@ -45,11 +46,14 @@ export async function finalizeSessions(ctx: DemoContext, closing: OpenedSession[
     const escrowBefore = await escrow(ctx, opened.zAppId);
     // Anyone may finalize: here the provider, which wants its sessions final.
     const applied = await ctx.api.execute(wallet(ctx, 'provider'), { name: 'FinalizeSession', sessionId: opened.id });
-    const session = await ctx.api.session(opened.id);
-    const billedGas = big(session.billedGas);
+    // The facts come from the momentum that applied it: a finalized session may leave the state
+    // (and the API) soon after, so a later read could find nothing.
+    const finalized = eventsOf(applied, 'SessionFinalized');
+    const billedGas = eventSum(applied, 'SessionFinalized', 'billedGas');
     out.push({
       label: opened.label, sessionId: opened.id, closesAt: closesAt[i] ?? 0n, billedGas, released: eventSum(applied, 'SessionFinalized', 'released'),
-      expectedReleased: opened.hold - cost(billedGas, opened.price), escrowBefore, escrowAfter: await escrow(ctx, opened.zAppId), session,
+      expectedReleased: opened.hold - cost(billedGas, opened.price), escrowBefore, escrowAfter: await escrow(ctx, opened.zAppId),
+      status: finalized.length === 1 ? 'closed' : 'not finalized',
     });
   }
   return { waitedUntil, sessions: out };

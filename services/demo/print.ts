@@ -73,7 +73,7 @@ export function createPrinter(write: (line: string) => void = (line) => process.
     },
     finalize(v) {
       for (const s of v.sessions) {
-        item(`${s.label}: finalized after closesAt ${s.closesAt}; ${amount(s.released)} of the hold returned = hold − cost(billed) ${ok(s.released === s.expectedReleased)}; status ${s.session.status}`);
+        item(`${s.label}: finalized after closesAt ${s.closesAt}; ${amount(s.released)} of the hold returned = hold − cost(billed) ${ok(s.released === s.expectedReleased)}; status ${s.status}`);
       }
     },
     claim(v) {

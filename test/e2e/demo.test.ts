@@ -191,7 +191,7 @@ describe('the demo flow on Postgres and Redis', { timeout: 300_000 }, () => {
       expect(s.released).toBe(s.expectedReleased);
       expect(s.escrowAfter.available - s.escrowBefore.available).toBe(s.released);
       expect(s.escrowBefore.held - s.escrowAfter.held).toBe(s.released);
-      expect(s.session.status).toBe('closed');
+      expect(s.status).toBe('closed');
     }
   });
 
