@@ -121,7 +121,13 @@ describe('retention', () => {
       await untilTrue('the deleted rows to be counted', async () => (await deadRows()) >= rows);
       const vacuumed = await vacuumChurned(db);
       expect(vacuumed.map((v) => v.table)).toContain('meta');
-      expect(await deadRows()).toBe(0);
+      // A transaction of another session of the shared server may still see the rows: until it
+      // ends they stay, counted dead, and the next pass vacuums again.
+      await untilTrue('the vacuum to remove the deleted rows', async () => {
+        if ((await deadRows()) === 0) return true;
+        await vacuumChurned(db);
+        return false;
+      });
     }
     // Every cycle after the first fits in the space the vacuum freed: the table does not grow
     // (without the vacuum each cycle adds its rows' size again).
