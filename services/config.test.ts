@@ -36,17 +36,21 @@ describe('loadConfig', () => {
   it('reads the storage bounds and retentions, with defaults', () => {
     expect(loadConfig({}).storage).toEqual({
       modules: { totalCount: 256, totalBytes: 268_435_456, perUploaderCount: 4, perUploaderBytes: 33_554_432, ttlMs: 3_600_000 },
-      receiptRetentionMs: 86_400_000, duplicateRetentionMs: 3_600_000,
+      receiptRetentionMs: 86_400_000, duplicateRetentionMs: 3_600_000, callRetentionMs: 86_400_000, retentionIntervalMs: 60_000,
     });
     const config = loadConfig({
       ZGAS_MODULE_TTL_SECONDS: '60', ZGAS_MAX_UNREGISTERED_MODULES: '10', ZGAS_MAX_UNREGISTERED_MODULE_BYTES: '1000', ZGAS_MODULES_PER_UPLOADER: '2',
       ZGAS_MODULE_BYTES_PER_UPLOADER: '500', ZGAS_RECEIPT_RETENTION_SECONDS: '7200', ZGAS_DUPLICATE_RETENTION_SECONDS: '600',
+      ZGAS_CALL_RETENTION_SECONDS: '900', ZGAS_RETENTION_INTERVAL_SECONDS: '5',
     });
     expect(config.storage).toEqual({
       modules: { totalCount: 10, totalBytes: 1_000, perUploaderCount: 2, perUploaderBytes: 500, ttlMs: 60_000 },
-      receiptRetentionMs: 7_200_000, duplicateRetentionMs: 600_000,
+      receiptRetentionMs: 7_200_000, duplicateRetentionMs: 600_000, callRetentionMs: 900_000, retentionIntervalMs: 5_000,
     });
     expect(() => loadConfig({ ZGAS_RECEIPT_RETENTION_SECONDS: '0' })).toThrow();
+    expect(() => loadConfig({ ZGAS_CALL_RETENTION_SECONDS: '0' })).toThrow();
+    expect(() => loadConfig({ ZGAS_RETENTION_INTERVAL_SECONDS: '0' })).toThrow();
+    expect(() => loadConfig({ ZGAS_RETENTION_INTERVAL_SECONDS: '86401' })).toThrow();
   });
 
   it('refuses connection strings that are not URLs of the right kind, saying what one looks like', () => {

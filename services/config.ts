@@ -26,6 +26,9 @@ export const DEFAULT_MODULES_PER_UPLOADER = 4;
 export const DEFAULT_MODULE_BYTES_PER_UPLOADER = 32 * 1024 * 1024;
 export const DEFAULT_RECEIPT_RETENTION_SECONDS = 86_400;
 export const DEFAULT_DUPLICATE_RETENTION_SECONDS = 3_600;
+export const DEFAULT_CALL_RETENTION_SECONDS = 86_400;
+export const DEFAULT_RETENTION_INTERVAL_SECONDS = 60;
+const MAX_RETENTION_INTERVAL_SECONDS = 86_400;
 const MAX_RETENTION_SECONDS = 10 * 365 * 86_400;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +88,8 @@ const schema = z.object({
   ZGAS_MODULE_BYTES_PER_UPLOADER: boundedInt(DEFAULT_MODULE_BYTES_PER_UPLOADER, 0, 999_999_999),
   ZGAS_RECEIPT_RETENTION_SECONDS: boundedInt(DEFAULT_RECEIPT_RETENTION_SECONDS, 1, MAX_RETENTION_SECONDS),
   ZGAS_DUPLICATE_RETENTION_SECONDS: boundedInt(DEFAULT_DUPLICATE_RETENTION_SECONDS, 1, MAX_RETENTION_SECONDS),
+  ZGAS_CALL_RETENTION_SECONDS: boundedInt(DEFAULT_CALL_RETENTION_SECONDS, 1, MAX_RETENTION_SECONDS),
+  ZGAS_RETENTION_INTERVAL_SECONDS: boundedInt(DEFAULT_RETENTION_INTERVAL_SECONDS, 1, MAX_RETENTION_INTERVAL_SECONDS),
 });
 
 /** What the API admits: rate, event-stream slots and backpressure bounds. */
@@ -116,6 +121,10 @@ export interface StorageConfig {
   receiptRetentionMs: number;
   /** Rejected copies and copies settled as no-ops (Duplicate) are deleted this long after. */
   duplicateRetentionMs: number;
+  /** Settled calls (applied or failed) are deleted this long after settling (the momentums keep them). */
+  callRetentionMs: number;
+  /** How often the retention deletes what expired and vacuums the tables it churned. */
+  retentionIntervalMs: number;
 }
 
 /** Every setting of a zgas process. Only this module reads the environment. */
@@ -196,6 +205,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       receiptRetentionMs: e.ZGAS_RECEIPT_RETENTION_SECONDS * 1000,
       duplicateRetentionMs: e.ZGAS_DUPLICATE_RETENTION_SECONDS * 1000,
+      callRetentionMs: e.ZGAS_CALL_RETENTION_SECONDS * 1000,
+      retentionIntervalMs: e.ZGAS_RETENTION_INTERVAL_SECONDS * 1000,
     },
   };
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL;

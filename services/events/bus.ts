@@ -3,6 +3,7 @@ import type { SessionStopEvent } from '../../contracts/events.ts';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { redisRetryDelay } from '../queue/queue.ts';
 
 /** A momentum was committed (its inputs are read with GET /v1/momentums/:height). */
 export interface MomentumEvent {
@@ -87,8 +88,8 @@ export function createMemoryBus(log: Logger = silentLogger): EventBus {
 export async function createRedisBus(opts: { url: string; channel: string; log?: Logger }): Promise<EventBus> {
   const log = opts.log ?? silentLogger;
   const fanout = new LocalFanout(log);
-  const pub = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  const sub = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const pub = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: redisRetryDelay });
+  const sub = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: redisRetryDelay });
   pub.on('error', (err) => log.warn({ err: err.message }, 'event bus publisher error'));
   sub.on('error', (err) => log.warn({ err: err.message }, 'event bus subscriber error'));
   await pub.connect();

@@ -4,7 +4,7 @@ import type { Hash } from '../../contracts/types.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { DigestHandler, QueueConsumer, ReceiptQueue } from './queue.ts';
-import { DIGESTS_PER_JOB, JOB_ATTEMPTS, JOB_RETRY_DELAY_MS, chunk } from './queue.ts';
+import { DIGESTS_PER_JOB, JOB_ATTEMPTS, JOB_RETRY_DELAY_MS, chunk, redisRetryDelay } from './queue.ts';
 
 /** Completed jobs kept for inspection; failed ones too (a bounded history, never unbounded growth). */
 const KEEP_COMPLETED_JOBS = 1_000;
@@ -15,7 +15,7 @@ interface JobData {
   digests: Hash[];
 }
 
-/** Redis connection options from a redis:// URL (BullMQ wants options, with retries left to it). */
+/** Redis connection options from a redis:// URL (BullMQ wants options), reconnecting within a bounded delay. */
 export function redisOptions(url: string): ConnectionOptions {
   const u = new URL(url);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
@@ -27,6 +27,7 @@ export function redisOptions(url: string): ConnectionOptions {
     ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
+    retryStrategy: redisRetryDelay,
   };
 }
 

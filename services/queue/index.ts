@@ -6,7 +6,7 @@ import { createMemoryQueue } from './memory.ts';
 import type { ReceiptQueue } from './queue.ts';
 
 export type { DigestHandler, QueueConsumer, ReceiptQueue } from './queue.ts';
-export { DIGESTS_PER_JOB, chunk } from './queue.ts';
+export { DIGESTS_PER_JOB, REDIS_RECONNECT_MAX_MS, chunk, redisRetryDelay } from './queue.ts';
 export { createBullQueue, redisOptions } from './bullmq.ts';
 export { createMemoryQueue } from './memory.ts';
 

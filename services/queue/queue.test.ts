@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Hash } from '../../contracts/types.ts';
-import { DIGESTS_PER_JOB, createBullQueue, createMemoryQueue, openQueue, redisReachable } from './index.ts';
+import { DIGESTS_PER_JOB, REDIS_RECONNECT_MAX_MS, createBullQueue, createMemoryQueue, openQueue, redisOptions, redisReachable, redisRetryDelay } from './index.ts';
 import type { QueueConsumer, ReceiptQueue } from './index.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -67,6 +67,17 @@ describe.each(adapters)('receipt queue (%s)', (_kind, make) => {
     await queue.enqueue([d]);
     await until(() => calls === 2, 'the retry');
     expect(calls).toBe(2);
+  });
+});
+
+describe('reconnecting', () => {
+  it('waits at most REDIS_RECONNECT_MAX_MS between attempts however long Redis is away (BullMQ alone waits up to 20 s)', () => {
+    expect(REDIS_RECONNECT_MAX_MS).toBeLessThanOrEqual(2_000);
+    const delays = Array.from({ length: 1_000 }, (_, i) => redisRetryDelay(i + 1));
+    expect(Math.max(...delays)).toBe(REDIS_RECONNECT_MAX_MS);
+    expect(delays[0]).toBeGreaterThan(0);
+    const options = redisOptions('redis://127.0.0.1:6379') as { retryStrategy?: (times: number) => number | null };
+    expect(options.retryStrategy?.(50)).toBe(REDIS_RECONNECT_MAX_MS);
   });
 });
 

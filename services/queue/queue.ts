@@ -7,6 +7,17 @@ export const JOB_ATTEMPTS = 5;
 /** Delay before the first retry of a failed job; doubled on every further attempt. */
 export const JOB_RETRY_DELAY_MS = 200;
 
+/**
+ * Longest wait between two attempts to reconnect to Redis. BullMQ's own strategy grows the wait
+ * exponentially to 20 s, so after a long outage the queue came back up to 20 s after Redis did.
+ */
+export const REDIS_RECONNECT_MAX_MS = 1_000;
+
+/** ioredis `retryStrategy`: 100 ms more per attempt, capped; never gives up. */
+export function redisRetryDelay(attempt: number): number {
+  return Math.min(Math.max(1, attempt) * 100, REDIS_RECONNECT_MAX_MS);
+}
+
 export type DigestHandler = (digests: Hash[]) => Promise<void>;
 
 /** What `process` returns: a running consumer that can be stopped. */

@@ -16,6 +16,8 @@ export interface CallRecord {
 
 /** Pending calls one sequencer batch takes at most. */
 export const MAX_CALLS_PER_BATCH = 1_000;
+/** Settled calls one expiry deletes at most. */
+export const MAX_CALLS_PER_EXPIRY = 1_000;
 
 /**
  * Stores a signed call (its signature and nonce already checked by the caller) for the sequencer.
@@ -107,7 +109,7 @@ export async function pendingCalls(db: Db, max: number, nextNonce: (from: Addres
 export async function markCalls(db: Db, height: bigint, outcomes: { hash: Hash; ok: boolean; code: string | null; result: unknown }[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
-    `UPDATE calls c SET status = CASE WHEN u.ok THEN 'applied' ELSE 'failed' END, code = u.code, result = u.result::jsonb, momentum_height = $5
+    `UPDATE calls c SET status = CASE WHEN u.ok THEN 'applied' ELSE 'failed' END, code = u.code, result = u.result::jsonb, momentum_height = $5, settled_at = now()
      FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(hash, ok, code, result)
      WHERE c.hash = u.hash AND c.status = 'pending'`,
     [outcomes.map((o) => o.hash), outcomes.map((o) => o.ok), outcomes.map((o) => o.code), outcomes.map((o) => JSON.stringify(o.result ?? null)), height.toString()],
@@ -118,9 +120,29 @@ export async function markCalls(db: Db, height: bigint, outcomes: { hash: Hash; 
 export async function markRefused(db: Db, refused: { hash: Hash; code: string }[]): Promise<void> {
   if (refused.length === 0) return;
   await db.query(
-    `UPDATE calls c SET status = 'failed', code = u.code
+    `UPDATE calls c SET status = 'failed', code = u.code, settled_at = now()
      FROM unnest($1::text[], $2::text[]) AS u(hash, code)
      WHERE c.hash = u.hash AND c.status = 'pending'`,
     [refused.map((r) => r.hash), refused.map((r) => r.code)],
   );
+}
+
+/**
+ * Deletes calls settled (applied or failed) at least `olderThanMs` ago, oldest first, at most
+ * `limit`; how many. Nothing later needs them: `zgas replay` reads the calls from the momentums,
+ * the nonce checks read the accounts' nonces (an applied call's nonce is below its sender's), and
+ * GET /v1/calls/:hash answers NotFound for a call deleted this way, as for one never submitted.
+ * Pending calls are never deleted.
+ */
+export async function expireCalls(db: Db, opts: { olderThanMs: number; limit: number }): Promise<number> {
+  const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_CALLS_PER_EXPIRY));
+  const { rows } = await db.query(
+    `DELETE FROM calls WHERE hash IN (
+       SELECT hash FROM calls
+       WHERE status <> 'pending' AND settled_at <= now() - ($1::bigint * interval '1 millisecond')
+       ORDER BY settled_at LIMIT $2)
+     RETURNING hash`,
+    [Math.max(0, Math.trunc(opts.olderThanMs)), n],
+  );
+  return rows.length;
 }

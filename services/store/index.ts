@@ -3,7 +3,9 @@ export { putModule, getModule, hasModule, claimModule, expireModules, MAX_MODULE
 export type { ModuleBounds } from './modules.ts';
 export { insertReceipts, loadReceipts, receiptCopies, receiptCopyKey, markVerified, markRejected, unverifiedReceipts, expireRejected, expireApplied, receiptCounts, verifiedReceipts, markSettled, MAX_RECEIPTS_PER_CALL, MAX_COPIES_PER_LOOKUP, MAX_UNVERIFIED_COPIES_PER_SUBMITTER, MAX_UNVERIFIED_BYTES_PER_SUBMITTER, REJECTED_COPY_TTL_MS, DEFAULT_INTAKE_BOUNDS } from './receipts.ts';
 export type { InsertOutcome, IntakeBounds, ReceiptCopy, StoredReceipt, ReceiptState } from './receipts.ts';
-export { insertCall, getCall, pendingNonce, pendingCalls, markCalls, markRefused, MAX_CALLS_PER_BATCH } from './calls.ts';
+export { insertCall, getCall, pendingNonce, pendingCalls, markCalls, markRefused, expireCalls, MAX_CALLS_PER_BATCH, MAX_CALLS_PER_EXPIRY } from './calls.ts';
+export { vacuumChurned, VACUUM_MIN_DEAD_ROWS, VACUUM_DEAD_FRACTION } from './retention.ts';
+export type { VacuumedTable } from './retention.ts';
 export type { CallRecord, CallStatus, PendingCall } from './calls.ts';
 export { getAccount, getZApp, getProvider, getSession, providerSessions, loadState, loadEntities, saveAll, saveChanged, MAX_ENTITIES_PER_LOAD } from './state.ts';
 export { sessionSigners } from './state.ts';

@@ -5,12 +5,16 @@ import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
-import { KEYS, TEST_DOMAIN, testReceipt } from '../../test/support/chain.ts';
+import { genesisState } from '../../contracts/gas/genesis.ts';
+import { KEYS, TEST_DOMAIN, testGenesis, testReceipt } from '../../test/support/chain.ts';
 import { freshSchema } from '../../test/support/db.ts';
 import type { TestDb } from '../../test/support/db.ts';
-import { insertCall, markCalls } from './calls.ts';
+import { untilTrue } from '../../test/support/wait.ts';
+import { expireCalls, getCall, insertCall, markCalls, markRefused, pendingNonce } from './calls.ts';
 import { claimModule, DEFAULT_MODULE_BOUNDS, expireModules, getModule, putModule } from './modules.ts';
 import { expireApplied, insertReceipts, loadReceipts, markSettled, markVerified, receiptCopyKey } from './receipts.ts';
+import { VACUUM_MIN_DEAD_ROWS, vacuumChurned } from './retention.ts';
+import { saveAll } from './state.ts';
 
 /** What the store deletes on its own, and what it must keep: on the real Postgres. */
 let db: TestDb;
@@ -70,5 +74,66 @@ describe('retention', () => {
     expect(await expireModules(db, 100)).toBe(1);
     expect(await getModule(db, pendingNamed)).toBeNull();
     expect(await getModule(db, operator)).not.toBeNull();
+  });
+
+  it('deletes settled calls after the call retention, never pending ones; the nonce checks still hold', async () => {
+    await db.query('DELETE FROM calls'); // the calls of the other cases
+    const owner = KEYS.user.address as Address;
+    await saveAll(db, genesisState(testGenesis({ user: '1000000' })));
+    const transfer = (nonce: bigint) => {
+      const call = signCall(TEST_DOMAIN, { from: owner, nonce, data: encodeMethod({ name: 'Transfer', to: KEYS.owner.address as Address, amount: 1n as Qsr }) }, KEYS.user.privateKey);
+      return { call, hash: callHash(TEST_DOMAIN, call) };
+    };
+    const [applied, failed, refused, pending] = [transfer(0n), transfer(1n), transfer(7n), transfer(2n)];
+    for (const c of [applied!, failed!, refused!]) await insertCall(db, c.call, c.hash);
+    await markCalls(db, 1n, [{ hash: applied!.hash, ok: true, code: null, result: null }, { hash: failed!.hash, ok: false, code: 'InsufficientBalance', result: null }]);
+    await markRefused(db, [{ hash: refused!.hash, code: 'InvalidSignature' }]);
+    // What the contract's state says once both took their nonce.
+    await db.query('UPDATE accounts SET nonce = 2 WHERE address = $1', [owner]);
+    await insertCall(db, pending!.call, pending!.hash);
+    expect(await pendingNonce(db, owner)).toBe(3n);
+
+    expect(await expireCalls(db, { olderThanMs: 3_600_000, limit: 10 })).toBe(0);
+    expect(await expireCalls(db, { olderThanMs: 0, limit: 2 })).toBe(2);
+    expect(await expireCalls(db, { olderThanMs: 0, limit: 10 })).toBe(1);
+    for (const gone of [applied!, failed!, refused!]) expect(await getCall(db, gone.hash), gone.hash).toBeNull();
+    expect((await getCall(db, pending!.hash))?.status).toBe('pending');
+    expect(await pendingNonce(db, owner)).toBe(3n);
+
+    // Once applied too, the account's nonce alone carries the count.
+    await markCalls(db, 2n, [{ hash: pending!.hash, ok: true, code: null, result: null }]);
+    await db.query('UPDATE accounts SET nonce = 3 WHERE address = $1', [owner]);
+    expect(await expireCalls(db, { olderThanMs: 0, limit: 10 })).toBe(1);
+    expect(await pendingNonce(db, owner)).toBe(3n);
+  });
+
+  it('vacuums a table whose dead rows pass the threshold, so the space of deleted rows is reused', async () => {
+    const deadRows = async (): Promise<number> =>
+      Number((await db.query<{ n: string }>(`SELECT n_dead_tup::text AS n FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'meta'`)).rows[0]?.n ?? 0);
+    const heapBytes = async (): Promise<number> => Number((await db.query<{ n: string }>(`SELECT pg_relation_size('meta')::text AS n`)).rows[0]?.n);
+    const rows = 4 * VACUUM_MIN_DEAD_ROWS;
+    const sizes: number[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      await db.query(`INSERT INTO meta (key, value) SELECT 'churn-' || i, repeat('x', 200) FROM generate_series(1, $1::int) AS i`, [rows]);
+      await db.query(`DELETE FROM meta WHERE key LIKE 'churn-%'`);
+      sizes.push(await heapBytes());
+      // The counts reach the statistics views within about a second of the statements.
+      await untilTrue('the deleted rows to be counted', async () => (await deadRows()) >= rows);
+      const vacuumed = await vacuumChurned(db);
+      expect(vacuumed.map((v) => v.table)).toContain('meta');
+      // A transaction of another session of the shared server may still see the rows: until it
+      // ends they stay, counted dead, and the next pass vacuums again.
+      await untilTrue('the vacuum to remove the deleted rows', async () => {
+        if ((await deadRows()) === 0) return true;
+        await vacuumChurned(db);
+        return false;
+      });
+    }
+    // Every cycle after the first fits in the space the vacuum freed: the table does not grow
+    // (without the vacuum each cycle adds its rows' size again).
+    expect(sizes[0]).toBeGreaterThan(rows * 200);
+    expect(sizes[3]).toBeLessThanOrEqual(sizes[0]! + 8192);
+    // Below the threshold, nothing is vacuumed.
+    expect((await vacuumChurned(db)).map((v) => v.table)).not.toContain('meta');
   });
 });

@@ -3,11 +3,11 @@
  * receipt batches and transfers driven while the fault happens, and the final check that every
  * receipt and call the API accepted (202) was applied exactly once, that money is conserved to the
  * base unit and that `zgas replay` passes — also after the store deleted everything its retention
- * lets it delete.
+ * lets it delete (applied receipt copies, settled calls, expired uploads).
  */
 import { expect } from 'vitest';
 import { loadGenesis } from '../../services/node/genesis.ts';
-import { expireApplied, expireModules, getAccount, getCall, getSession, loadReceipts, receiptCopyKey } from '../../services/store/index.ts';
+import { expireApplied, expireCalls, expireModules, getAccount, getCall, getSession, loadReceipts, receiptCopyKey } from '../../services/store/index.ts';
 import { untilTrue } from '../support/wait.ts';
 import { startCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
@@ -32,7 +32,8 @@ export interface Figures {
 
 /**
  * Every accepted receipt and call applied exactly once, money conserved, replay reproduces the
- * store (also once applied copies and unregistered modules past any retention are deleted).
+ * store (also once applied copies, settled calls and unregistered modules past any retention are
+ * deleted).
  */
 export async function expectExactlyOnce(c: Cluster, work: Workload): Promise<Figures> {
   const calls = [...work.client.calls];
@@ -96,11 +97,14 @@ export async function expectExactlyOnce(c: Cluster, work: Workload): Promise<Fig
   expect(BigInt(rows[0]!.total)).toBe(genesis.accounts.reduce((sum, a) => sum + a.balance, 0n));
 
   // What a replay needs is the momentums and the registered modules: delete everything else a
-  // retention may delete, then replay.
+  // retention may delete (applied copies, settled calls, expired uploads), then replay.
   let deleted = 0;
   for (let n = -1; n !== 0;) deleted += n = await expireApplied(c.db, { olderThanMs: 0, duplicatesOlderThanMs: 0, limit: 1_000 });
+  let deletedCalls = 0;
+  for (let n = -1; n !== 0;) deletedCalls += n = await expireCalls(c.db, { olderThanMs: 0, limit: 1_000 });
   await expireModules(c.db, 100);
   expect(deleted).toBeGreaterThanOrEqual(copyKeys.length);
+  expect(deletedCalls).toBeGreaterThanOrEqual(calls.length);
   const replay = await c.replay();
   expect(replay.code, replay.output).toBe(0);
   expect(replay.output).toContain('"ok": true');

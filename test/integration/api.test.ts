@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectors } from '../../contracts/abi/index.ts';
-import { signCall } from '../../contracts/eip712/index.ts';
+import { callHash as hashOfCall, signCall } from '../../contracts/eip712/index.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import type { Address, Hash, Hex } from '../../contracts/types.ts';
 import { instrument } from '../../unikernel-runner/metering/index.ts';
@@ -16,7 +16,7 @@ import { silentLogger } from '../../services/log.ts';
 import { createMetrics } from '../../services/metrics.ts';
 import { createBullQueue } from '../../services/queue/index.ts';
 import type { ReceiptQueue } from '../../services/queue/index.ts';
-import { loadReceipts, receiptCopyKey, saveAll } from '../../services/store/index.ts';
+import { expireCalls, loadReceipts, markCalls, receiptCopyKey, saveAll } from '../../services/store/index.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
 import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
 import { receiptDigest } from '../../contracts/eip712/index.ts';
@@ -239,6 +239,24 @@ describe('calls', () => {
 
     const missing = await app.inject({ method: 'GET', url: `/v1/calls/${randomHash()}` });
     expect([missing.statusCode, missing.json().code]).toEqual([404, 'NotFound']);
+  });
+
+  it('answers NotFound for a call deleted by the retention once settled, and BadNonce when it is sent again', async () => {
+    const [first, second] = [transferCall(0n), transferCall(1n)];
+    const hashes = [first, second].map((c) => hashOfCall(domain, c));
+    // What the sequencer does for the two calls the first case stored: applies them, takes their nonces.
+    await markCalls(db, 1n, hashes.map((hash) => ({ hash, ok: true, code: null, result: null })));
+    await db.query('UPDATE accounts SET nonce = 2 WHERE address = $1', [keys.owner.address]);
+    const applied = await app.inject({ method: 'GET', url: `/v1/calls/${hashes[0]}` });
+    expect(applied.json()).toMatchObject({ status: 'applied', momentumHeight: '1' });
+
+    expect(await expireCalls(db, { olderThanMs: 0, limit: 10 })).toBe(2);
+    const gone = await app.inject({ method: 'GET', url: `/v1/calls/${hashes[0]}` });
+    expect([gone.statusCode, gone.json().code]).toEqual([404, 'NotFound']);
+    const again = await post('/v1/calls', callJson(first));
+    expect([again.statusCode, again.json().code]).toEqual([409, 'BadNonce']);
+    const account = await app.inject({ method: 'GET', url: `/v1/accounts/${keys.owner.address.toLowerCase()}` });
+    expect(account.json()).toMatchObject({ nonce: '2', pendingNonce: '2' });
   });
 });
 

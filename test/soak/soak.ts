@@ -1,15 +1,19 @@
 /**
  * Soak (`npm run soak -- --duration 10m`): a real `zgas node` and `zgas worker` on the test
  * Postgres and Redis under a steady load of receipts and calls, sampled every interval: the RSS of
- * each process, the verification queue depth, the work not yet applied, every table's size
- * (pg_total_relation_size) and the p50/p99 time from a receipt's storage to the momentum that
- * applies it. Prints a table, writes JSON under test/soak/results/, and says of each series
- * whether it is flat: its slope over the last half against the first half.
+ * each process, the verification queue depth, the work not yet applied, every table's size split
+ * into heap, TOAST and indexes with its live and dead rows and vacuums, the oldest transaction
+ * holding back the vacuum horizon, and the p50/p99 time from a receipt's storage to the momentum
+ * that applies it. Prints per-minute figures, writes JSON under test/soak/results/, says of each
+ * series whether it is flat (its slope over the last half against the first half), and gives each
+ * table's size slope after the warm-up, flagging every table that grows (exit code 1).
  *
- * The node runs with short retentions (a minute), so the receipt table reaches its steady size
- * within the run; the momentums grow with the load by design (a replay reads all of them).
+ * The node runs with short retentions (a minute), so the receipt and call tables reach their
+ * steady size within the run; the momentums grow with the load by design (a replay reads all of
+ * them).
  */
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { machine, printTable } from '../bench/harness.ts';
@@ -23,6 +27,34 @@ import { transfer } from '../faults/work.ts';
 const RETENTION_SECONDS = '60';
 /** Most samples one run keeps (a 10-minute run at 10 s has 60). */
 const MAX_SAMPLES = 10_000;
+/** Table sizes are judged over the last this long of the run (the last half of a shorter run). */
+const SIZE_WINDOW_MS = 5 * 60_000;
+/**
+ * A table's size is flat when over the window it grows by less than this share of its mean size,
+ * or by less than SIZE_GROWTH_FLOOR_BYTES (a few pages of a small table's index).
+ */
+const SIZE_GROWTH_SHARE = 0.05;
+const SIZE_GROWTH_FLOOR_BYTES = 128 * 1024;
+/** Tables that grow with the load by design: every momentum is kept for `zgas replay`. */
+const GROWS_BY_DESIGN = new Set(['momentums']);
+
+interface TableSample {
+  heap: number;
+  toast: number;
+  indexes: number;
+  live: number;
+  dead: number;
+  vacuums: number;
+  autovacuums: number;
+}
+
+/** The oldest transaction of another session of the database: what holds back the vacuum horizon. */
+interface HorizonSample {
+  /** Transactions since the oldest snapshot (age of backend_xmin), 0 when none is open. */
+  oldestXminAge: number;
+  oldestTransactionSeconds: number;
+  idleInTransaction: number;
+}
 
 interface Sample {
   atSeconds: number;
@@ -35,6 +67,8 @@ interface Sample {
   latencyP50Ms: number | null;
   latencyP99Ms: number | null;
   tableBytes: Record<string, number>;
+  tables: Record<string, TableSample>;
+  horizon: HorizonSample;
 }
 
 function parseDuration(text: string): number {
@@ -74,9 +108,19 @@ async function queueDepth(c: Cluster): Promise<number> {
 }
 
 async function sample(c: Cluster, startedAt: number, windowSeconds: number): Promise<Sample> {
-  const { rows: tables } = await c.db.query<{ name: string; bytes: string }>(
-    `SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const { rows: tables } = await c.db.query<{ name: string; bytes: string; heap: string; toast: string; indexes: string; live: string; dead: string; vacuums: string; autovacuums: string }>(
+    `SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes, pg_relation_size(c.oid)::text AS heap,
+            (CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_total_relation_size(c.reltoastrelid) END)::text AS toast,
+            pg_indexes_size(c.oid)::text AS indexes, coalesce(s.n_live_tup, 0)::text AS live, coalesce(s.n_dead_tup, 0)::text AS dead,
+            coalesce(s.vacuum_count, 0)::text AS vacuums, coalesce(s.autovacuum_count, 0)::text AS autovacuums
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
      WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY c.relname`,
+  );
+  const { rows: [horizon] } = await c.db.query<{ xmin_age: string; xact_seconds: string; idle: string }>(
+    `SELECT coalesce(max(age(backend_xmin)), 0)::text AS xmin_age,
+            coalesce(extract(epoch FROM max(now() - xact_start)), 0)::text AS xact_seconds,
+            count(*) FILTER (WHERE state LIKE 'idle in transaction%')::text AS idle
+     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)`,
   );
   const { rows: [counts] } = await c.db.query<{ unapplied: string; receipts: string; calls: string }>(
     `SELECT (SELECT count(*) FROM receipts WHERE state IN ('stored', 'verified'))
@@ -103,6 +147,87 @@ async function sample(c: Cluster, startedAt: number, windowSeconds: number): Pro
     latencyP50Ms: latency?.p50 === null || latency?.p50 === undefined ? null : Math.round(Number(latency.p50)),
     latencyP99Ms: latency?.p99 === null || latency?.p99 === undefined ? null : Math.round(Number(latency.p99)),
     tableBytes: Object.fromEntries(tables.map((t) => [t.name, Number(t.bytes)])),
+    tables: Object.fromEntries(tables.map((t) => [t.name, {
+      heap: Number(t.heap), toast: Number(t.toast), indexes: Number(t.indexes), live: Number(t.live), dead: Number(t.dead), vacuums: Number(t.vacuums), autovacuums: Number(t.autovacuums),
+    }])),
+    horizon: { oldestXminAge: Number(horizon?.xmin_age ?? 0), oldestTransactionSeconds: Math.round(Number(horizon?.xact_seconds ?? 0)), idleInTransaction: Number(horizon?.idle ?? 0) },
+  };
+}
+
+const mb = (bytes: number): string => (bytes / 1_048_576).toFixed(2);
+
+/**
+ * Each table's size over the window after the warm-up: least-squares slope, growth over the
+ * window, and whether that growth passes the bound (flagged) — momentums are expected to grow.
+ */
+function tableSlopes(samples: Sample[], tables: string[], durationMs: number): BenchTable {
+  const last = samples.at(-1)?.atSeconds ?? 0;
+  const windowSeconds = Math.min(SIZE_WINDOW_MS, durationMs / 2) / 1000;
+  const inWindow = samples.filter((s) => s.atSeconds >= last - windowSeconds);
+  const spanMin = inWindow.length < 2 ? 0 : (inWindow.at(-1)!.atSeconds - inWindow[0]!.atSeconds) / 60;
+  const rows = tables.map((t) => {
+    const points = inWindow.map((s): [number, number] => [s.atSeconds, s.tableBytes[t] ?? 0]);
+    const slope = slopePerMinute(points);
+    const mean = points.reduce((a, p) => a + p[1], 0) / Math.max(1, points.length);
+    const bound = Math.max(SIZE_GROWTH_SHARE * mean, SIZE_GROWTH_FLOOR_BYTES);
+    const growth = slope * spanMin;
+    const first = samples[0]?.tables[t];
+    const end = samples.at(-1)?.tables[t];
+    const verdict = growth <= bound ? 'flat' : GROWS_BY_DESIGN.has(t) ? 'grows (by design)' : 'GROWING';
+    return {
+      table: t,
+      'MB at start': mb(samples[0]?.tableBytes[t] ?? 0),
+      'MB at end': mb(samples.at(-1)?.tableBytes[t] ?? 0),
+      'heap/toast/idx MB at end': end === undefined ? '—' : `${mb(end.heap)}/${mb(end.toast)}/${mb(end.indexes)}`,
+      'slope kB/min': Math.round(slope / 1024),
+      'growth over window kB': Math.round(growth / 1024),
+      'bound kB': Math.round(bound / 1024),
+      'dead rows at end': end?.dead ?? 0,
+      vacuums: end === undefined || first === undefined ? 0 : end.vacuums - first.vacuums,
+      autovacuums: end === undefined || first === undefined ? 0 : end.autovacuums - first.autovacuums,
+      verdict,
+    };
+  });
+  return {
+    title: `table sizes over the last ${Math.round(spanMin * 10) / 10} min (after the warm-up)`,
+    columns: ['table', 'MB at start', 'MB at end', 'heap/toast/idx MB at end', 'slope kB/min', 'growth over window kB', 'bound kB', 'dead rows at end', 'vacuums', 'autovacuums', 'verdict'],
+    rows,
+    notes: [
+      `flat: total size (heap + TOAST + indexes) grows over the window by at most ${SIZE_GROWTH_SHARE * 100}% of its mean there or ${SIZE_GROWTH_FLOOR_BYTES / 1024} kB, whichever is larger (least-squares slope × window)`,
+      'vacuums / autovacuums: counted during the run (pg_stat_user_tables)',
+    ],
+  };
+}
+
+/** One row per minute: the sample closing the minute, with the worst 10-s p99 and the most dead rows of the minute. */
+function perMinute(samples: Sample[], tables: string[]): BenchTable {
+  const byMinute = new Map<number, Sample[]>();
+  for (const s of samples) {
+    const m = Math.max(1, Math.ceil(s.atSeconds / 60));
+    byMinute.set(m, [...(byMinute.get(m) ?? []), s]);
+  }
+  const shown = tables.filter((t) => samples.some((s) => (s.tableBytes[t] ?? 0) > 64 * 1024));
+  const rows = [...byMinute.entries()].map(([minute, group]) => {
+    const end = group.at(-1)!;
+    const p99s = group.flatMap((s) => (s.latencyP99Ms === null ? [] : [s.latencyP99Ms]));
+    const p50s = group.flatMap((s) => (s.latencyP50Ms === null ? [] : [s.latencyP50Ms])).sort((a, b) => a - b);
+    const row: Record<string, string | number> = {
+      min: minute, 'node MB': end.nodeRssMb, 'worker MB': end.workerRssMb, queue: Math.max(...group.map((s) => s.queueDepth)), unapplied: Math.max(...group.map((s) => s.unapplied)),
+      'p50 ms': p50s.length === 0 ? '—' : p50s[Math.floor(p50s.length / 2)]!, 'p99 ms (worst)': p99s.length === 0 ? '—' : Math.max(...p99s),
+      'oldest xact s': Math.max(...group.map((s) => s.horizon.oldestTransactionSeconds)),
+    };
+    for (const t of shown) row[`${t} MB`] = mb(end.tableBytes[t] ?? 0);
+    row['receipts dead'] = Math.max(...group.map((s) => s.tables['receipts']?.dead ?? 0));
+    return row;
+  });
+  return {
+    title: 'per minute',
+    columns: ['min', 'node MB', 'worker MB', 'queue', 'unapplied', 'p50 ms', 'p99 ms (worst)', 'oldest xact s', ...shown.map((t) => `${t} MB`), 'receipts dead'],
+    rows,
+    notes: [
+      'queue, unapplied, receipts dead: the most of the minute; p50: median of the 10-s p50s; p99: the worst 10-s p99',
+      'oldest xact s: the longest open transaction of another session of the database (it holds back what a vacuum may remove)',
+    ],
   };
 }
 
@@ -188,9 +313,13 @@ async function main(): Promise<void> {
   const callsPerSecond = Number(opts.callsPerSecond);
   if (!(receiptsPerSecond > 0 && callsPerSecond > 0)) throw new Error('rates must be positive numbers');
 
-  const cluster = await startCluster('soak', { ZGAS_RECEIPT_RETENTION_SECONDS: RETENTION_SECONDS, ZGAS_DUPLICATE_RETENTION_SECONDS: RETENTION_SECONDS });
+  const cluster = await startCluster('soak', {
+    ZGAS_RECEIPT_RETENTION_SECONDS: RETENTION_SECONDS, ZGAS_DUPLICATE_RETENTION_SECONDS: RETENTION_SECONDS, ZGAS_CALL_RETENTION_SECONDS: RETENTION_SECONDS,
+  });
   const samples: Sample[] = [];
+  let autovacuum = 'unknown';
   try {
+    autovacuum = (await cluster.db.query<{ a: string }>(`SELECT current_setting('autovacuum') AS a`)).rows[0]?.a ?? 'unknown';
     const work = await setup(cluster);
     console.log(`soak: ${opts.duration} at ${receiptsPerSecond} receipts/s and ${callsPerSecond} calls/s, sampled every ${opts.interval}`);
     const startedAt = Date.now();
@@ -200,7 +329,9 @@ async function main(): Promise<void> {
         await during(Math.min(intervalMs, durationMs - (Date.now() - startedAt)));
         const s = await sample(cluster, startedAt, Math.ceil(intervalMs / 1000));
         samples.push(s);
-        console.log(`  ${s.atSeconds}s rss node ${s.nodeRssMb} MB worker ${s.workerRssMb} MB, queue ${s.queueDepth}, unapplied ${s.unapplied}, p50 ${s.latencyP50Ms} ms p99 ${s.latencyP99Ms} ms`);
+        const receipts = s.tables['receipts'];
+        console.log(`  ${s.atSeconds}s rss node ${s.nodeRssMb} MB worker ${s.workerRssMb} MB, queue ${s.queueDepth}, unapplied ${s.unapplied}, p50 ${s.latencyP50Ms} ms p99 ${s.latencyP99Ms} ms, `
+          + `receipts ${mb(s.tableBytes['receipts'] ?? 0)} MB (${receipts?.live ?? 0} live, ${receipts?.dead ?? 0} dead), calls ${mb(s.tableBytes['calls'] ?? 0)} MB, oldest xact ${s.horizon.oldestTransactionSeconds} s`);
       }
     } finally {
       await stop();
@@ -238,23 +369,32 @@ async function main(): Promise<void> {
       return { series: name, 'first half /min': v.firstHalfPerMin, 'last half /min': v.lastHalfPerMin, verdict: v.verdict };
     }),
     notes: [
-      `load: ${receiptsPerSecond} receipts/s and ${callsPerSecond} calls/s for ${opts.duration}; retention of applied and no-op receipt copies ${RETENTION_SECONDS} s`,
+      `load: ${receiptsPerSecond} receipts/s and ${callsPerSecond} calls/s for ${opts.duration}; retention of applied and no-op receipt copies and of settled calls ${RETENTION_SECONDS} s; server autovacuum ${autovacuum}`,
       'flat: moves by under 10% of its level over the last half; falling: goes down; settling: grows at under half its first-half rate',
-      'table sizes do not shrink when rows are deleted: Postgres reuses the space once vacuumed, so a table under retention levels off instead',
+      'table sizes do not shrink when rows are deleted: Postgres reuses the space once vacuumed (the retention vacuums what it churned), so a table under retention levels off instead',
       'the momentums table grows with the load by design: a replay from genesis reads every momentum',
     ],
   };
+  const minutes = perMinute(samples, tables);
+  const sizes = tableSlopes(samples, tables, durationMs);
   printTable(samplesTable);
+  printTable(minutes);
   printTable(verdicts);
+  printTable(sizes);
+  const growing = sizes.rows.filter((r) => r['verdict'] === 'GROWING').map((r) => String(r['table']));
+  const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  console.log(`load average (1, 5, 15 min): ${loadAverage.join(', ')}; server autovacuum: ${autovacuum}`);
+  if (growing.length > 0) console.log(`GROWING tables: ${growing.join(', ')}`);
   const dir = path.join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `soak-${opts.duration}.json`);
-  writeFileSync(file, `${JSON.stringify({ name: 'soak', at: new Date().toISOString(), machine: machine(), options: opts, tables: [samplesTable, verdicts] }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ name: 'soak', at: new Date().toISOString(), machine: machine(), loadAverage, autovacuum, options: opts, growing, tables: [samplesTable, minutes, verdicts, sizes] }, null, 2)}\n`);
   console.log(`results: ${path.relative(process.cwd(), file)}`);
+  if (growing.length > 0) process.exitCode = 1;
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);
