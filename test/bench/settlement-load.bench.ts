@@ -14,8 +14,9 @@
  *
  * Sizes (env): ZGAS_BENCH_SESSIONS (500) × ZGAS_BENCH_RECEIPTS_PER_SESSION (120) raw receipts;
  * ZGAS_BENCH_PACED_RATES ("2500,1000") and ZGAS_BENCH_PACED_SECONDS (8); ZGAS_BENCH_COALESCE_EVERY
- * (10 calls per flush); ZGAS_BENCH_LARGE_SESSIONS (100,000) and ZGAS_BENCH_LARGE_ACCOUNTS (99,000,
- * at most what a genesis holds); ZGAS_BENCH_BREAKDOWN_RECEIPTS (10,000); ZGAS_BENCH_BASELINE_RECEIPTS
+ * (10 calls per flush); ZGAS_BENCH_LARGE_SESSIONS (10,000; seeding
+ * runs at the speed of POST /v1/calls) and ZGAS_BENCH_LARGE_ACCOUNTS (99,000; with the demo's, at
+ * most what a genesis holds, and at least one per seed session); ZGAS_BENCH_BREAKDOWN_RECEIPTS (10,000); ZGAS_BENCH_BASELINE_RECEIPTS
  * (2,000); ZGAS_BENCH_WORKER_PROCESSES (1); ZGAS_BENCH_SCENARIOS (all of
  * "breakdown,raw,paced,coalesced,large").
  */
@@ -34,7 +35,7 @@ const RECEIPTS_PER_SESSION = envInt('ZGAS_BENCH_RECEIPTS_PER_SESSION', 120, 10_0
 const PACED_RATES = (process.env['ZGAS_BENCH_PACED_RATES'] ?? '2500,1000').split(',').map(Number).filter((r) => Number.isFinite(r) && r > 0);
 const PACED_SECONDS = envInt('ZGAS_BENCH_PACED_SECONDS', 8, 600);
 const COALESCE_EVERY = Math.max(1, envInt('ZGAS_BENCH_COALESCE_EVERY', 10, 10_000));
-const LARGE_SESSIONS = envInt('ZGAS_BENCH_LARGE_SESSIONS', 100_000, 100_000);
+const LARGE_SESSIONS = envInt('ZGAS_BENCH_LARGE_SESSIONS', 10_000, 100_000);
 const LARGE_ACCOUNTS = envInt('ZGAS_BENCH_LARGE_ACCOUNTS', 99_000, MAX_GENESIS_ACCOUNTS);
 const BREAKDOWN_RECEIPTS = envInt('ZGAS_BENCH_BREAKDOWN_RECEIPTS', 10_000, 1_000_000);
 const BASELINE_RECEIPTS = envInt('ZGAS_BENCH_BASELINE_RECEIPTS', 2_000, 100_000);
@@ -61,6 +62,7 @@ const ms = (n: number): string => fmt(n, 1);
 const ratio = (x: number, base: number): string => `${fmt(x / base, 2)}x`;
 
 function row(name: string, r: RunResult, naive: number, extra: Record<string, string | number> = {}): Record<string, string | number> {
+  console.log(`${name}: ${fmt(r.applied)} receipts, ${fmt(r.receiptsPerSecond)}/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms; load average ${r.loadAverage.join(' ')}`);
   return {
     scenario: name, receipts: r.applied, 'receipts/s': fmt(r.receiptsPerSecond), 'vs naive': ratio(r.receiptsPerSecond, naive),
     'billed calls/s': fmt(r.billedCallsPerSecond), 'p50 ms': ms(r.p50), 'p99 ms': ms(r.p99), 'submit s': fmt(r.submitMs / 1000, 1), 'settle s': fmt(r.settleMs / 1000, 1),
@@ -151,11 +153,11 @@ export async function run(): Promise<void> {
 
   let large: { run: RunResult; seedMs: number; coldStartMs: number; sessions: number; accounts: number } | null = null;
   if (SCENARIOS.has('large')) {
-    const accounts = Math.min(LARGE_ACCOUNTS, MAX_GENESIS_ACCOUNTS - main.genesis.accounts.length);
-    const big = withSeeds(main, LARGE_SESSIONS, accounts);
+    const room = MAX_GENESIS_ACCOUNTS - main.genesis.accounts.length;
+    const big = withSeeds(main, Math.min(LARGE_SESSIONS, room), Math.min(LARGE_ACCOUNTS, room));
     large = await withSystem(big, async (b, setup) => {
       const r = await submit(b, all, RAW_LOAD);
-      return { run: r, seedMs: setup.seedMs, coldStartMs: b.coldStartToFirstMomentumMs, sessions: LARGE_SESSIONS, accounts: big.genesis.accounts.length };
+      return { run: r, seedMs: setup.seedMs, coldStartMs: b.coldStartToFirstMomentumMs, sessions: big.seeds.length, accounts: big.genesis.accounts.length };
     });
     const vsFresh = raw === null ? '' : ` (${fmt((100 * large.run.receiptsPerSecond) / raw.receiptsPerSecond)}% of fresh)`;
     rows.push(row(`large state: +${fmt(large.sessions)} open sessions, ${fmt(large.accounts)} accounts${vsFresh}`, large.run, naive.receiptsPerSecond));
