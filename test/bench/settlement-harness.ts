@@ -184,10 +184,19 @@ export function coalesced(p: Plan, flushEvery: number): SettlementReceipt[] {
   return out;
 }
 
+/** POSTs JSON; a 503 (admission control) is sent again after the wait it asks for, as a client does. */
 async function postJson(url: string, body: unknown): Promise<Response> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (response.status !== 202) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  return response;
+  for (;;) {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status === 202) return response;
+    const text = await response.text();
+    if (response.status !== 503) throw new Error(`${url}: ${response.status} ${text}`);
+    await new Promise((r) => setTimeout(r, retryAfterMs(response)));
+  }
+}
+
+function retryAfterMs(response: Response): number {
+  return Math.min(Number(response.headers.get('retry-after') ?? 1) * 1000, MAX_BACKOFF_MS);
 }
 
 export async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, everyMs = 20): Promise<void> {
@@ -240,9 +249,8 @@ export interface BenchSystem {
   schema: string;
   /** performance.now() of each momentum's commit (bus event). */
   commitAt: Map<bigint, number>;
-  coldStartToListenMs: number;
-  coldStartToFirstMomentumMs: number;
-  workerProcesses: number;
+  /** Start → the genesis momentum committed and the API listening (startLocalSystem returns then). */
+  coldStartMs: number;
   /** Every receipt of the plan by digest: its session and seq. */
   signed: Map<Hash, { sessionId: string; seq: bigint }>;
   close(): Promise<void>;
@@ -271,7 +279,7 @@ export async function startBenchSystem(p: Plan, opts: BenchSystemOptions): Promi
       redisPrefix: prefix, apiHost: '127.0.0.1', apiPort: 0, momentumIntervalMs: 100, verifyConcurrency: opts.verifyConcurrency, dashboard: false,
       apiLimits: { rateLimitMax: false, intakeCopiesPerSubmitter: 10_000_000, intakeBytesPerSubmitter: 16 * 1024 * 1024 * 1024 },
     });
-    // startLocalSystem returns once the API listens and the genesis momentum is committed.
+    // startLocalSystem returns once the genesis momentum is committed and the API listens.
     const firstMomentumAt = performance.now();
     const s = sys;
     s.bus.subscribe((e) => {
@@ -283,8 +291,7 @@ export async function startBenchSystem(p: Plan, opts: BenchSystemOptions): Promi
     const output: string[] = [];
     for (let i = 0; i < opts.workerProcesses; i++) children.push(await startWorkerProcess(workerEnv, output));
     return {
-      sys: s, plan: p, schema, commitAt, coldStartToListenMs: firstMomentumAt - t0, coldStartToFirstMomentumMs: firstMomentumAt - t0,
-      workerProcesses: opts.workerProcesses, signed: digestsOf(p), close,
+      sys: s, plan: p, schema, commitAt, coldStartMs: firstMomentumAt - t0, signed: digestsOf(p), close,
     };
   } catch (error) {
     await close();
@@ -414,8 +421,7 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
         if (response.status !== 503) throw new Error(`POST /v1/receipts: ${response.status} ${text}`);
         // Admission control: back off as told, as a runner does; the receipt's latency keeps counting.
         refused++;
-        const retryAfterMs = Number(response.headers.get('retry-after') ?? 1) * 1000;
-        await new Promise((r) => setTimeout(r, Math.min(retryAfterMs, MAX_BACKOFF_MS)));
+        await new Promise((r) => setTimeout(r, retryAfterMs(response)));
       }
     }
   };
