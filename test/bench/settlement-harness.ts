@@ -38,7 +38,8 @@ import type { LocalSystem } from '../../services/demo/system.ts';
 import { momentumHash, replay, ZERO_HASH } from '../../services/host/index.ts';
 import { resultJson } from '../../services/host/sequence.ts';
 import { silentLogger } from '../../services/log.ts';
-import { insertMomentum, insertReceipts, loadState, receiptCopyKey, saveAll, saveChanged } from '../../services/store/index.ts';
+import { insertMomentum, insertReceipts, loadReceipts, loadState, MAX_RECEIPTS_PER_CALL, receiptCopyKey, receiptCounts, saveAll, saveChanged } from '../../services/store/index.ts';
+import type { StoredReceipt } from '../../services/store/index.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
@@ -251,8 +252,8 @@ export interface BenchSystem {
   commitAt: Map<bigint, number>;
   /** Start → the genesis momentum committed and the API listening (startLocalSystem returns then). */
   coldStartMs: number;
-  /** Every receipt of the plan by digest: its session and seq. */
-  signed: Map<Hash, { sessionId: string; seq: bigint }>;
+  /** Intake keys of every receipt copy submitted so far. */
+  submitted: Hash[];
   close(): Promise<void>;
 }
 
@@ -291,18 +292,12 @@ export async function startBenchSystem(p: Plan, opts: BenchSystemOptions): Promi
     const output: string[] = [];
     for (let i = 0; i < opts.workerProcesses; i++) children.push(await startWorkerProcess(workerEnv, output));
     return {
-      sys: s, plan: p, schema, commitAt, coldStartMs: firstMomentumAt - t0, signed: digestsOf(p), close,
+      sys: s, plan: p, schema, commitAt, coldStartMs: firstMomentumAt - t0, submitted: [], close,
     };
   } catch (error) {
     await close();
     throw error;
   }
-}
-
-function digestsOf(p: Plan): Map<Hash, { sessionId: string; seq: bigint }> {
-  const out = new Map<Hash, { sessionId: string; seq: bigint }>();
-  for (const row of p.receipts) for (const r of row) out.set(receiptDigest(p.domain, r), { sessionId: r.sessionId, seq: r.seq });
-  return out;
 }
 
 async function callCounts(db: Db): Promise<Record<string, number>> {
@@ -391,13 +386,16 @@ export function percentile(sorted: number[], p: number): number {
 /** POSTs the receipts to /v1/receipts and waits for every one to be applied or rejected. */
 export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load: Load): Promise<RunResult> {
   const { sys } = b;
-  const before = await sys.db.query<{ n: string }>('SELECT count(*) AS n FROM receipts');
-  const already = Number(before.rows[0]!.n);
+  const earlier = [...b.submitted];
+  const before = await receiptCounts(sys.db);
+  const already = before.stored + before.verified + before.applied + before.rejected;
   const submittedAt = new Map<Hash, number>();
   const batches: SettlementReceipt[][] = [];
   for (let i = 0; i < receipts.length; i += load.batch) batches.push(receipts.slice(i, i + load.batch));
   const bodies = batches.map((x) => JSON.stringify({ receipts: x.map(receiptToJson) }));
   const digests = batches.map((x) => x.map((r) => receiptDigest(b.plan.domain, r)));
+  const copyKeys = batches.flatMap((x, i) => x.map((r, j) => receiptCopyKey(digests[i]![j]!, r)));
+  b.submitted.push(...copyKeys);
   const cpu0 = process.cpuUsage();
   const startAt = performance.now();
   let refused = 0;
@@ -430,37 +428,34 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
   const total = already + receipts.length;
   let verifyMs = 0;
   await until('settlement of every receipt', SETTLE_TIMEOUT_MS, async () => {
-    const { rows: counts } = await sys.db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM receipts GROUP BY state');
-    const by = Object.fromEntries(counts.map((c) => [c.state, Number(c.n)]));
-    const done = (by['applied'] ?? 0) + (by['rejected'] ?? 0);
-    if (verifyMs === 0 && done + (by['verified'] ?? 0) >= total) verifyMs = performance.now() - startAt;
+    const by = await receiptCounts(sys.db);
+    const done = by.applied + by.rejected;
+    if (verifyMs === 0 && done + by.verified >= total) verifyMs = performance.now() - startAt;
     return done >= total;
   }, 50);
   const cpu = process.cpuUsage(cpu0);
-  const { rows } = await sys.db.query<{ digest: Hash; momentum_height: string | null; outcome: string | null; state: string; code: string | null }>(
-    'SELECT digest, momentum_height, outcome, state, code FROM receipts',
-  );
-  const ours = rows.filter((r) => submittedAt.has(r.digest));
+  const ours = await stored(sys.db, copyKeys);
   const outcomes: Record<string, number> = {};
   const latencies: number[] = [];
   let settled = 0;
   let applied = 0;
   let lastCommit = startAt;
-  const heights = new Set<string>();
+  const heights = new Set<bigint>();
   for (const r of ours) {
     const key = `${r.state}:${r.outcome ?? r.code ?? '-'}`;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
     if (r.state === 'applied') applied++;
     if (r.outcome === 'Settled') settled++;
-    if (r.momentum_height !== null) heights.add(r.momentum_height);
-    const committed = r.momentum_height === null ? undefined : b.commitAt.get(BigInt(r.momentum_height));
+    if (r.momentumHeight !== null) heights.add(r.momentumHeight);
+    const committed = r.momentumHeight === null ? undefined : b.commitAt.get(r.momentumHeight);
     if (committed !== undefined) {
       latencies.push(committed - submittedAt.get(r.digest)!);
       if (committed > lastCommit) lastCommit = committed;
     }
   }
   latencies.sort((x, y) => x - y);
-  const billedCalls = billed(rows.filter((r) => r.outcome === 'Settled').map((r) => ({ ...b.signed.get(r.digest)!, ours: submittedAt.has(r.digest) })));
+  const settledOf = (rs: StoredReceipt[], ours: boolean) => rs.filter((r) => r.outcome === 'Settled').map((r) => ({ sessionId: r.receipt.sessionId, seq: r.receipt.seq, ours }));
+  const billedCalls = billed([...settledOf(ours, true), ...settledOf(await stored(sys.db, earlier), false)]);
   const settleMs = lastCommit - startAt;
   return {
     receipts: receipts.length, applied, settled, billedCalls, submitMs, verifyMs, settleMs,
@@ -468,6 +463,13 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), momentums: heights.size, outcomes,
     nodeCpuUsPerReceipt: (cpu.user + cpu.system) / Math.max(1, applied), loadAverage: loadAverage(), refused,
   };
+}
+
+/** The stored copies by intake key, through the store (a lookup takes at most MAX_RECEIPTS_PER_CALL). */
+async function stored(db: Db, copyKeys: readonly Hash[]): Promise<StoredReceipt[]> {
+  const out: StoredReceipt[] = [];
+  for (let i = 0; i < copyKeys.length; i += MAX_RECEIPTS_PER_CALL) out.push(...(await loadReceipts(db, copyKeys.slice(i, i + MAX_RECEIPTS_PER_CALL))));
+  return out;
 }
 
 /** Calls billed by this run's settled receipts: per session, its newest settled seq minus the newest one settled before the run. */
