@@ -12,14 +12,18 @@
  * - per-receipt breakdown: intake, verify, host and SQL, each stage alone (settlement-breakdown.ts);
  * - cold start to the first momentum.
  *
- * Sizes (env): ZGAS_BENCH_SESSIONS (500) × ZGAS_BENCH_RECEIPTS_PER_SESSION (120) raw receipts;
- * ZGAS_BENCH_PACED_RATES ("2500,1000") and ZGAS_BENCH_PACED_SECONDS (8); ZGAS_BENCH_COALESCE_EVERY
- * (10 calls per flush); ZGAS_BENCH_LARGE_SESSIONS (10,000; seeding
- * runs at the speed of POST /v1/calls) and ZGAS_BENCH_LARGE_ACCOUNTS (99,000, at least one per seed
- * session; past what a genesis file holds, 100,000 with the demo's, the large state and its fresh
- * reference run without worker processes, which read that file); ZGAS_BENCH_BREAKDOWN_RECEIPTS (10,000); ZGAS_BENCH_BASELINE_RECEIPTS
- * (2,000); ZGAS_BENCH_WORKER_PROCESSES (1); ZGAS_BENCH_REPLAY (1; 0 skips replaying the raw run's store); ZGAS_BENCH_SCENARIOS (all of
- * "breakdown,raw,paced,coalesced,large").
+ * Sizes (env, defaults in brackets; about 3 minutes idle, 6 at load average 12 on 2 cores):
+ * - ZGAS_BENCH_SESSIONS [500] × ZGAS_BENCH_RECEIPTS_PER_SESSION [120]: the raw load (and the
+ *   coalesced run's sessions);
+ * - ZGAS_BENCH_PACED_RATES ["2500,1000"], each offered for ZGAS_BENCH_PACED_SECONDS [8];
+ * - ZGAS_BENCH_COALESCE_EVERY [10]: calls per coalesced flush;
+ * - ZGAS_BENCH_LARGE_SESSIONS [10,000]: seeding runs at the speed of POST /v1/calls (~250/s
+ *   loaded); ZGAS_BENCH_LARGE_ACCOUNTS [99,000], at least one per seed session: past what a
+ *   genesis file holds (100,000 with the demo's) the large state and a fresh reference run without
+ *   worker processes, which read that file;
+ * - ZGAS_BENCH_BREAKDOWN_RECEIPTS [10,000]; ZGAS_BENCH_BASELINE_RECEIPTS [2,000, at most 10 s];
+ * - ZGAS_BENCH_WORKER_PROCESSES [1]; ZGAS_BENCH_REPLAY [1; 0 skips replaying the raw run's store];
+ * - ZGAS_BENCH_SCENARIOS ["breakdown,raw,paced,coalesced,large"]: which to run.
  */
 import { keccakReady } from '../../contracts/eip712/index.ts';
 import { MAX_GENESIS_ACCOUNTS } from '../../contracts/gas/genesis.ts';
