@@ -11,8 +11,8 @@ import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled } from '../store/receipts.ts';
 import { saveChanged } from '../store/state.ts';
 import type { PreparedBatch } from './batch.ts';
-import { changesDigest, momentumHash } from './momentum.ts';
-import type { MomentumResult } from './momentum.ts';
+import { changesDigest, momentumHashOfTexts, momentumTexts } from './momentum.ts';
+import type { MomentumResult, MomentumTexts } from './momentum.ts';
 import { resultJson } from './sequence.ts';
 
 type CallOutcome = { hash: Hash; ok: boolean; code: string | null; result: unknown };
@@ -21,6 +21,8 @@ type ReceiptOutcome = { copyKey: Hash; applied: boolean; outcome: string; code: 
 /** A momentum ready to commit: the record, and what becomes of each call and receipt copy of its batch. */
 export interface SealedMomentum {
   momentum: Momentum;
+  /** The canonical text of its inputs and results: hashed once, stored as it is. */
+  texts: MomentumTexts;
   results: MomentumResult[];
   calls: CallOutcome[];
   receipts: ReceiptOutcome[];
@@ -34,6 +36,7 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
   const height = head.height + 1n;
   const results = applied.results.map(resultJson);
   const fields = { height, prevHash: head.hash, timestamp, inputs: batch.wires as unknown[], results: results as unknown[], stateDigest: changesDigest(head.hash, state, applied.changed) };
+  const texts = momentumTexts(fields.inputs, fields.results);
   const calls: CallOutcome[] = [];
   let receipts: ReceiptOutcome[] = [];
   applied.results.forEach((result, i) => {
@@ -41,7 +44,7 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
     if (callHash !== null && callHash !== undefined) calls.push({ hash: callHash, ok: result.ok, code: result.ok ? null : result.code, result: results[i] });
     else receipts = receiptOutcomes(result, batch.receiptCopies);
   });
-  return { momentum: { ...fields, hash: momentumHash(fields) }, results, calls, receipts };
+  return { momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, calls, receipts };
 }
 
 /**
@@ -52,7 +55,7 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
 export async function commitMomentum(db: Db, sealed: SealedMomentum, state: State, changed: Changed, batch: PreparedBatch): Promise<void> {
   const { height } = sealed.momentum;
   await db.transaction(async (tx) => {
-    await insertMomentum(tx, sealed.momentum);
+    await insertMomentum(tx, sealed.momentum, sealed.texts);
     await saveChanged(tx, state, changed);
     await markCalls(tx, height, sealed.calls);
     await markSettled(tx, height, sealed.receipts);

@@ -7,7 +7,8 @@ import { parsePendingKey } from '../../contracts/gas/tx.ts';
 import type { Changed, PendingKey } from '../../contracts/gas/tx.ts';
 import type { CallJson, ReceiptJson } from '../../contracts/json.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
-import { canonicalHash } from './canonical.ts';
+import { createHash } from 'node:crypto';
+import { canonicalHash, canonicalJson } from './canonical.ts';
 
 /** The previous hash of momentum 0. */
 export const ZERO_HASH: Hash = `0x${'00'.repeat(32)}`;
@@ -42,6 +43,29 @@ export function momentumHash(m: MomentumFields): Hash {
   });
 }
 
+/** A momentum's inputs and results as canonical JSON text: hashed, and stored as they are. */
+export interface MomentumTexts {
+  inputs: string;
+  results: string;
+}
+
+export const momentumTexts = (inputs: readonly unknown[], results: readonly unknown[]): MomentumTexts => ({ inputs: canonicalJson(inputs), results: canonicalJson(results) });
+
+/**
+ * `momentumHash` from the canonical texts of the inputs and results, already made for storing: the
+ * same bytes (the object's keys in sorted order: height, inputs, prevHash, results, stateDigest,
+ * timestamp), without encoding the inputs a second time.
+ */
+export function momentumHashOfTexts(m: Omit<MomentumFields, 'inputs' | 'results'>, texts: MomentumTexts): Hash {
+  const h = createHash('sha3-256');
+  h.update(`{"height":${canonicalJson(m.height.toString())},"inputs":`, 'utf8');
+  h.update(texts.inputs, 'utf8');
+  h.update(`,"prevHash":${canonicalJson(m.prevHash)},"results":`, 'utf8');
+  h.update(texts.results, 'utf8');
+  h.update(`,"stateDigest":${canonicalJson(m.stateDigest)},"timestamp":${canonicalJson(m.timestamp.toString())}}`, 'utf8');
+  return `0x${h.digest('hex')}` as Hash;
+}
+
 /** A changed entity as a momentum's digest covers it: its key and its JSON view after the momentum (null: deleted). */
 type Entry = [key: string, view: unknown];
 
@@ -54,7 +78,8 @@ function entries<K extends string, V>(keys: ReadonlySet<K>, map: ReadonlyMap<K, 
 
 /** A provider as the digest covers it: its JSON view without the pending list, whose entries are covered one by one. */
 function providerFields(address: Address, p: Provider): unknown {
-  const { pendingEarnings: _entries, ...fields } = providerJson(address, p);
+  // The list left out before the view is built: a provider may carry 250,000 entries.
+  const { pendingEarnings: _entries, ...fields } = providerJson(address, { ...p, pendingEarnings: [] });
   return fields;
 }
 

@@ -1,8 +1,10 @@
 import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
-import { accountJson, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
-import type { State, StateJson } from '../../contracts/gas/state.ts';
+import { accountJson, computeTotals, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
+import type { Account, State, StateJson } from '../../contracts/gas/state.ts';
+import { MAX_UINT256, parseQsr, parseUint64 } from '../../contracts/units.ts';
+import { ALL_SESSION_FIELDS, SESSION_FIELDS } from '../../contracts/gas/tx.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Db } from '../db/db.ts';
 import { saveAllPending, savePending, withPending } from './pending.ts';
@@ -157,6 +159,71 @@ async function selectOne(db: Db, table: Table, key: string): Promise<Record<stri
   return rows[0] === undefined ? null : fromRow(table, rows[0]);
 }
 
+/** SQL array type of each column kind, for UPDATE … FROM unnest (JSON travels as text, cast per row). */
+const ARRAY_TYPE: Record<Kind, string> = { text: 'text[]', num: 'numeric[]', bool: 'boolean[]', int: 'int[]', json: 'text[]' };
+
+/** The sessions table's column of each SESSION_FIELDS bit. */
+const SESSION_COLUMN_OF_BIT: readonly Column[] = SESSION_FIELDS.map((field) => {
+  const column = SESSIONS.columns.find(([f]) => f === field);
+  if (column === undefined) throw new Error(`sessions: no column for ${field}`);
+  return column;
+});
+
+/** A column's value as a row of `UPDATE … FROM unnest` carries it. */
+function cell(view: Record<string, unknown>, field: string, kind: Kind): unknown {
+  const value = getPath(view, field) ?? null;
+  return kind === 'json' && value !== null ? JSON.stringify(value) : value;
+}
+
+/**
+ * Writes only the named columns of rows that exist: one UPDATE for the sessions sharing a field
+ * mask (settling receipts changes the same few fields of every session it touches).
+ */
+async function updateSessionColumns(db: Db, mask: number, ids: readonly string[], views: readonly Record<string, unknown>[]): Promise<void> {
+  const columns = SESSION_COLUMN_OF_BIT.filter((_c, i) => (mask & (1 << i)) !== 0);
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    const part = views.slice(i, i + ROWS_PER_STATEMENT);
+    const params: unknown[] = [ids.slice(i, i + ROWS_PER_STATEMENT)];
+    for (const [field, , kind] of columns) params.push(part.map((v) => cell(v, field, kind)));
+    const sets = columns.map(([, column, kind], j) => `${column} = u.c${j}${kind === 'json' ? '::jsonb' : ''}`).join(', ');
+    const arrays = columns.map(([, , kind], j) => `$${j + 2}::${ARRAY_TYPE[kind]}`).join(', ');
+    const names = columns.map((_c, j) => `c${j}`).join(', ');
+    await db.query(`UPDATE sessions s SET ${sets} FROM unnest($1::text[], ${arrays}) AS u (id, ${names}) WHERE s.id = u.id`, params);
+  }
+}
+
+/**
+ * Writes the sessions `changed` names: created ones (and those of unknown change) whole, the others
+ * only in the columns that changed (a Settle moves a few numbers and hashes of a session, not its
+ * lists and fixed terms); untouched in the end, not at all; removed ones deleted.
+ */
+async function saveSessions(db: Db, state: State, changed: Changed): Promise<void> {
+  const whole: Record<string, unknown>[] = [];
+  const gone: string[] = [];
+  const byMask = new Map<number, { ids: string[]; views: Record<string, unknown>[] }>();
+  for (const id of changed.sessions) {
+    const s = state.sessions.get(id);
+    if (s === undefined) {
+      gone.push(id);
+      continue;
+    }
+    const mask = changed.sessionFields.get(id) ?? ALL_SESSION_FIELDS;
+    if (mask === 0) continue;
+    const view = sessionJson(id, s);
+    if (mask === ALL_SESSION_FIELDS) {
+      whole.push(view);
+      continue;
+    }
+    let group = byMask.get(mask);
+    if (group === undefined) byMask.set(mask, (group = { ids: [], views: [] }));
+    group.ids.push(id);
+    group.views.push(view);
+  }
+  await upsert(db, SESSIONS, whole);
+  for (const [mask, { ids, views }] of byMask) await updateSessionColumns(db, mask, ids, views);
+  await remove(db, SESSIONS, gone);
+}
+
 /** Writes the entities `changed` names as they are in `state` (deleting those it no longer holds). Run inside the momentum's transaction. */
 export async function saveChanged(db: Db, state: State, changed: Changed): Promise<void> {
   const split = <K extends string, V>(keys: Iterable<K>, map: Map<K, V>, view: (k: K, v: V) => Record<string, unknown>) => {
@@ -172,13 +239,14 @@ export async function saveChanged(db: Db, state: State, changed: Changed): Promi
   const parts = [
     [ACCOUNTS, split(changed.accounts, state.accounts, accountJson)],
     [ZAPPS, split(changed.zApps, state.zApps, zAppJson)],
-    [PROVIDERS, split(changed.providers, state.providers, providerJson)],
-    [SESSIONS, split(changed.sessions, state.sessions, sessionJson)],
+    // Without the pending list, which has rows of its own (savePending writes the changed entries): O(changes), not O(list).
+    [PROVIDERS, split(changed.providers, state.providers, (k, p) => providerJson(k, { ...p, pendingEarnings: [] }))],
   ] as const;
   for (const [table, { present, gone }] of parts) {
     await upsert(db, table, present);
     await remove(db, table, gone);
   }
+  await saveSessions(db, state, changed);
   await savePending(db, state, changed.pendingEarnings);
   if (changed.burned) await saveGlobals(db, state);
 }
@@ -202,21 +270,65 @@ export async function saveAll(db: Db, state: State): Promise<void> {
   await saveGlobals(db, state);
 }
 
+/** Accounts read per query when the whole state is loaded (keyset pages keep each result small). */
+const ACCOUNTS_PER_PAGE = 50_000;
+/** An address as the sequencer writes it (the contract's checksummed form; see loadAccounts). */
+const STORED_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+const corrupt = (path: string, reason: string): never => {
+  throw new ZgasError('InvalidField', { path, reason });
+};
+
+/**
+ * Every account, page by page, straight into the contract's map. The accounts are most of a large
+ * state (a million rows): each row is checked for form and range as it is read, without building
+ * its JSON view first; the address is taken as stored, being the contract's own key written by
+ * the sequencer (recomputing a million EIP-55 checksums would take seconds of the startup).
+ */
+async function loadAccounts(db: Db): Promise<Map<Address, Account>> {
+  const out = new Map<Address, Account>();
+  let after = '';
+  for (;;) {
+    const { rows } = await db.query<{ address: string; balance: string; nonce: string }>(
+      'SELECT address, balance::text AS balance, nonce::text AS nonce FROM accounts WHERE address > $1 ORDER BY address LIMIT $2',
+      [after, ACCOUNTS_PER_PAGE],
+    );
+    for (const r of rows) {
+      if (!STORED_ADDRESS.test(r.address)) corrupt('accounts.address', 'expected an address');
+      out.set(r.address as Address, { balance: parseQsr(r.balance), nonce: parseUint64(r.nonce) });
+    }
+    if (rows.length < ACCOUNTS_PER_PAGE) return out;
+    after = rows[rows.length - 1]!.address;
+  }
+}
+
 /**
  * Rebuilds the contract state from the tables. `base` supplies what genesis fixes (chain id,
  * contract, gas table, params, supply); the entities come from the rows.
  */
 export async function loadState(db: Db, base: State): Promise<State> {
   const globals = stateToJson(base);
+  const accounts = await loadAccounts(db);
+  let balances = 0n;
+  for (const a of accounts.values()) balances += a.balance;
   const json: StateJson = {
     ...globals,
-    accounts: (await selectAll(db, ACCOUNTS)) as AccountJson[],
+    // The other entities through the contract's strict reader, with the supply the accounts leave them.
+    supply: (base.supply - balances).toString(),
+    accounts: [],
     zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
     providers: (await withPending(db, await selectAll(db, PROVIDERS), null)) as ProviderJson[],
     sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
     burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
   };
-  return stateFromJson(json);
+  if (balances > base.supply) corrupt('supply', 'the accounts hold more than the supply');
+  const state = stateFromJson(json);
+  state.accounts = accounts;
+  state.supply = base.supply;
+  state.totals = computeTotals(state);
+  const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
+  if (total !== state.supply || total > MAX_UINT256) corrupt('supply', 'the entities and burned do not add up to the supply');
+  return state;
 }
 
 // ── reads for the API (JSON views of DESIGN §5) ────────────────────────────────────────
