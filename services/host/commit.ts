@@ -9,7 +9,8 @@ import { markCalls, markRefused } from '../store/calls.ts';
 import { insertMomentum } from '../store/momentums.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled } from '../store/receipts.ts';
-import { saveChanged } from '../store/state.ts';
+import { changedRows, saveChangedRows } from '../store/state.ts';
+import type { ChangedRows } from '../store/state.ts';
 import type { PreparedBatch } from './batch.ts';
 import { changesDigest, momentumHashOfTexts, momentumTexts } from './momentum.ts';
 import type { MomentumResult, MomentumTexts } from './momentum.ts';
@@ -18,19 +19,26 @@ import { resultJson } from './sequence.ts';
 type CallOutcome = { hash: Hash; ok: boolean; code: string | null; result: unknown };
 type ReceiptOutcome = { copyKey: Hash; applied: boolean; outcome: string; code: string | null };
 
-/** A momentum ready to commit: the record, and what becomes of each call and receipt copy of its batch. */
+/**
+ * A momentum ready to commit: the record, the state rows it writes, what becomes of each call and
+ * receipt copy of its batch, and the session stop events to publish once it is committed. Plain
+ * data taken from the state as the momentum left it: the next momentum may be applied meanwhile.
+ */
 export interface SealedMomentum {
   momentum: Momentum;
   /** The canonical text of its inputs and results: hashed once, stored as it is. */
   texts: MomentumTexts;
   results: MomentumResult[];
+  rows: ChangedRows;
   calls: CallOutcome[];
   receipts: ReceiptOutcome[];
+  stops: SessionStopEvent[];
 }
 
 /**
  * Seals an applied batch as the momentum after `head`: its results as recorded, its state digest
- * (the entities `changed` as `state` now holds them, chained to the previous hash) and its hash.
+ * (the entities `changed` as `state` now holds them, chained to the previous hash), its hash, and
+ * the rows its commit writes.
  */
 export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedBatch, state: State, applied: { results: InputResult[]; changed: Changed }): SealedMomentum {
   const height = head.height + 1n;
@@ -44,7 +52,10 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
     if (callHash !== null && callHash !== undefined) calls.push({ hash: callHash, ok: result.ok, code: result.ok ? null : result.code, result: results[i] });
     else receipts = receiptOutcomes(result, batch.receiptCopies);
   });
-  return { momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, calls, receipts };
+  return {
+    momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, rows: changedRows(state, applied.changed), calls, receipts,
+    stops: stopEvents(state, batch.inputs, applied.results, height),
+  };
 }
 
 /**
@@ -52,11 +63,11 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
  * deposed leader), the changed state rows, and the new status of its calls and receipt copies
  * (verified → applied/rejected and pending → applied/failed happen only here: exactly once).
  */
-export async function commitMomentum(db: Db, sealed: SealedMomentum, state: State, changed: Changed, batch: PreparedBatch): Promise<void> {
+export async function commitMomentum(db: Db, sealed: SealedMomentum, batch: PreparedBatch): Promise<void> {
   const { height } = sealed.momentum;
   await db.transaction(async (tx) => {
     await insertMomentum(tx, sealed.momentum, sealed.texts);
-    await saveChanged(tx, state, changed);
+    await saveChangedRows(tx, sealed.rows);
     await markCalls(tx, height, sealed.calls);
     await markSettled(tx, height, sealed.receipts);
     await markRefused(tx, batch.refused);

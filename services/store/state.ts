@@ -7,7 +7,8 @@ import { MAX_UINT256, parseQsr, parseUint64 } from '../../contracts/units.ts';
 import { ALL_SESSION_FIELDS, SESSION_FIELDS } from '../../contracts/gas/tx.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Db } from '../db/db.ts';
-import { saveAllPending, savePending, withPending } from './pending.ts';
+import { pendingRows, saveAllPending, savePendingRows, withPending } from './pending.ts';
+import type { PendingRows } from './pending.ts';
 
 export type AccountJson = ReturnType<typeof accountJson>;
 export type ZAppJson = ReturnType<typeof zAppJson>;
@@ -192,71 +193,99 @@ async function updateSessionColumns(db: Db, mask: number, ids: readonly string[]
   }
 }
 
+/** Rows of one table a momentum writes: views to upsert whole, keys to delete. */
+interface TableRows {
+  present: Record<string, unknown>[];
+  gone: string[];
+}
+
 /**
- * Writes the sessions `changed` names: created ones (and those of unknown change) whole, the others
- * only in the columns that changed (a Settle moves a few numbers and hashes of a session, not its
- * lists and fixed terms); untouched in the end, not at all; removed ones deleted.
+ * What a momentum writes, taken from the state as the momentum left it: plain data, so the state
+ * may move on (the next momentum applied) while these rows are being written.
  */
-async function saveSessions(db: Db, state: State, changed: Changed): Promise<void> {
-  const whole: Record<string, unknown>[] = [];
-  const gone: string[] = [];
-  const byMask = new Map<number, { ids: string[]; views: Record<string, unknown>[] }>();
+export interface ChangedRows {
+  accounts: TableRows;
+  zApps: TableRows;
+  providers: TableRows;
+  /** Sessions created (or of unknown change) whole; the others by field mask, only those columns; removed ones deleted. */
+  sessions: { whole: Record<string, unknown>[]; byMask: Map<number, { ids: string[]; views: Record<string, unknown>[] }>; gone: string[] };
+  pending: PendingRows;
+  /** The new burned total, when the momentum burned QSR. */
+  burned: string | null;
+}
+
+function tableRows<K extends string, V>(keys: Iterable<K>, map: ReadonlyMap<K, V>, view: (k: K, v: V) => Record<string, unknown>): TableRows {
+  const rows: TableRows = { present: [], gone: [] };
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v === undefined) rows.gone.push(k);
+    else rows.present.push(view(k, v));
+  }
+  return rows;
+}
+
+/**
+ * The sessions `changed` names: created ones (and those of unknown change) whole, the others only
+ * in the columns that changed (a Settle moves a few numbers and hashes of a session, not its lists
+ * and fixed terms); a session that ended as it was, not at all; removed ones deleted.
+ */
+function sessionRows(state: State, changed: Changed): ChangedRows['sessions'] {
+  const rows: ChangedRows['sessions'] = { whole: [], byMask: new Map(), gone: [] };
   for (const id of changed.sessions) {
     const s = state.sessions.get(id);
     if (s === undefined) {
-      gone.push(id);
+      rows.gone.push(id);
       continue;
     }
     const mask = changed.sessionFields.get(id) ?? ALL_SESSION_FIELDS;
     if (mask === 0) continue;
     const view = sessionJson(id, s);
     if (mask === ALL_SESSION_FIELDS) {
-      whole.push(view);
+      rows.whole.push(view);
       continue;
     }
-    let group = byMask.get(mask);
-    if (group === undefined) byMask.set(mask, (group = { ids: [], views: [] }));
+    let group = rows.byMask.get(mask);
+    if (group === undefined) rows.byMask.set(mask, (group = { ids: [], views: [] }));
     group.ids.push(id);
     group.views.push(view);
   }
-  await upsert(db, SESSIONS, whole);
-  for (const [mask, { ids, views }] of byMask) await updateSessionColumns(db, mask, ids, views);
-  await remove(db, SESSIONS, gone);
+  return rows;
+}
+
+/** The rows of the entities `changed` names as they are in `state` now (O(changes)). */
+export function changedRows(state: State, changed: Changed): ChangedRows {
+  return {
+    accounts: tableRows(changed.accounts, state.accounts, accountJson),
+    zApps: tableRows(changed.zApps, state.zApps, zAppJson),
+    // Without the pending list, which has rows of its own (the changed entries): O(changes), not O(list).
+    providers: tableRows(changed.providers, state.providers, (k, p) => providerJson(k, { ...p, pendingEarnings: [] })),
+    sessions: sessionRows(state, changed),
+    pending: pendingRows(state, changed.pendingEarnings),
+    burned: changed.burned ? state.burned.toString() : null,
+  };
+}
+
+/** Writes rows made by `changedRows`. Run inside the momentum's transaction. */
+export async function saveChangedRows(db: Db, rows: ChangedRows): Promise<void> {
+  for (const [table, { present, gone }] of [[ACCOUNTS, rows.accounts], [ZAPPS, rows.zApps], [PROVIDERS, rows.providers]] as const) {
+    await upsert(db, table, present);
+    await remove(db, table, gone);
+  }
+  await upsert(db, SESSIONS, rows.sessions.whole);
+  for (const [mask, { ids, views }] of rows.sessions.byMask) await updateSessionColumns(db, mask, ids, views);
+  await remove(db, SESSIONS, rows.sessions.gone);
+  await savePendingRows(db, rows.pending);
+  if (rows.burned !== null) await saveBurned(db, rows.burned);
 }
 
 /** Writes the entities `changed` names as they are in `state` (deleting those it no longer holds). Run inside the momentum's transaction. */
 export async function saveChanged(db: Db, state: State, changed: Changed): Promise<void> {
-  const split = <K extends string, V>(keys: Iterable<K>, map: Map<K, V>, view: (k: K, v: V) => Record<string, unknown>) => {
-    const present: Record<string, unknown>[] = [];
-    const gone: string[] = [];
-    for (const k of keys) {
-      const v = map.get(k);
-      if (v === undefined) gone.push(k);
-      else present.push(view(k, v));
-    }
-    return { present, gone };
-  };
-  const parts = [
-    [ACCOUNTS, split(changed.accounts, state.accounts, accountJson)],
-    [ZAPPS, split(changed.zApps, state.zApps, zAppJson)],
-    // Without the pending list, which has rows of its own (savePending writes the changed entries): O(changes), not O(list).
-    [PROVIDERS, split(changed.providers, state.providers, (k, p) => providerJson(k, { ...p, pendingEarnings: [] }))],
-  ] as const;
-  for (const [table, { present, gone }] of parts) {
-    await upsert(db, table, present);
-    await remove(db, table, gone);
-  }
-  await saveSessions(db, state, changed);
-  await savePending(db, state, changed.pendingEarnings);
-  if (changed.burned) await saveGlobals(db, state);
+  await saveChangedRows(db, changedRows(state, changed));
 }
 
 /** The contract's global counters (one row). */
-async function saveGlobals(db: Db, state: State): Promise<void> {
-  await db.query(
-    'INSERT INTO contract_globals (id, burned) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET burned = EXCLUDED.burned',
-    [state.burned.toString()],
-  );
+async function saveBurned(db: Db, burned: string): Promise<void> {
+  await db.query('INSERT INTO contract_globals (id, burned) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET burned = EXCLUDED.burned', [burned]);
 }
 
 /** Writes every entity of the state (genesis, or a rebuild). */
@@ -267,7 +296,7 @@ export async function saveAll(db: Db, state: State): Promise<void> {
   await upsert(db, PROVIDERS, json.providers);
   await saveAllPending(db, state);
   await upsert(db, SESSIONS, json.sessions);
-  await saveGlobals(db, state);
+  await saveBurned(db, state.burned.toString());
 }
 
 /** Accounts read per query when the whole state is loaded (keyset pages keep each result small). */
