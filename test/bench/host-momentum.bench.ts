@@ -43,6 +43,8 @@ const LARGE = process.env['ZGAS_BENCH_HOST_LARGE'] !== '0';
 const LARGE_SESSIONS = Math.min(MAX_LIVE_SESSIONS_PER_PROVIDER, Number(process.env['ZGAS_BENCH_HOST_LARGE_SESSIONS'] ?? 100_000));
 const LARGE_ACCOUNTS = Number(process.env['ZGAS_BENCH_HOST_LARGE_ACCOUNTS'] ?? 1_000_000);
 const PER_ROUND = 1_000;
+/** Batches of the sustained run: verified back to back while the host runs. */
+const BURST = Number(process.env['ZGAS_BENCH_HOST_BURST'] ?? 5);
 const QSR = 100_000_000n;
 const NOW = TEST_GENESIS_TIMESTAMP + 1n;
 
@@ -63,24 +65,25 @@ class StatementTimes {
     return `${m[1]!.split(' ')[0]!.toLowerCase()} ${m[2]}`;
   }
   wrap(db: Db): Db {
-    const times = this;
-    const wrapped: Db = {
+    const add = (sql: string, t: number): void => {
+      const k = StatementTimes.kind(sql);
+      this.ms.set(k, (this.ms.get(k) ?? 0) + performance.now() - t);
+    };
+    return {
       kind: db.kind,
       async query(sql, params) {
         const t = performance.now();
         try {
           return await db.query(sql, params);
         } finally {
-          const k = StatementTimes.kind(sql);
-          times.ms.set(k, (times.ms.get(k) ?? 0) + performance.now() - t);
+          add(sql, t);
         }
       },
-      transaction: (fn) => db.transaction((tx) => fn(times.wrap(tx))),
+      transaction: (fn) => db.transaction((tx) => fn(this.wrap(tx))),
       withAdvisoryLock: (key, fn, opts) => db.withAdvisoryLock(key, fn, opts),
       withMigrationClient: (fn) => db.withMigrationClient(fn),
       close: () => db.close(),
     };
-    return wrapped;
   }
 }
 
@@ -215,7 +218,7 @@ async function measure(kind: string, db: Db, setup: Setup, hostDb: Db): Promise<
   let before: PgStats | null = null;
   try {
     // Pre-signed: receipts seq 1.. per session, PER_ROUND per round, spread over the sessions.
-    const perSession = Math.ceil((PER_ROUND * (ROUNDS + 1)) / sessions.length);
+    const perSession = Math.ceil((PER_ROUND * (ROUNDS + 1 + BURST)) / sessions.length);
     const bySeq: VerifiedReceipt[][] = [];
     for (let seq = 1; seq <= perSession; seq++) {
       bySeq.push(sessions.map((sessionId) => {
@@ -247,6 +250,28 @@ async function measure(kind: string, db: Db, setup: Setup, hostDb: Db): Promise<
       ingestMs.push(t1 - t0);
       settleMs.push(performance.now() - t1);
     }
+    const measuredRounds = rounds.length;
+    const measuredSql = sql.length;
+
+    // Sustained: BURST batches stored, then verified one statement after another while the host
+    // runs (full batches: the next momentum is applied while the previous one commits).
+    const burst = all.slice((ROUNDS + 1) * PER_ROUND, (ROUNDS + 1 + BURST) * PER_ROUND);
+    const marks: Parameters<typeof markVerified>[1][] = [];
+    for (let i = 0; i < burst.length; i += PER_ROUND) {
+      const part = burst.slice(i, i + PER_ROUND);
+      const copies = part.map((r) => ({ receipt: r.receipt, digest: r.digest, copyKey: receiptCopyKey(r.digest, r.receipt) }));
+      await insertReceipts(db, copies, 'bench');
+      marks.push(part.map((r, j) => ({ copyKey: copies[j]!.copyKey, signer: r.signer, invocationSigner: r.invocationSigner })));
+    }
+    const b0 = performance.now();
+    for (const m of marks) await markVerified(db, m);
+    applied += burst.length;
+    await waitFor(async () => (await receiptCounts(db)).applied >= applied);
+    const burstMs = performance.now() - b0;
+    const burstRounds = rounds.splice(measuredRounds);
+    sql.splice(measuredSql);
+    const burstWait = percentile(burstRounds.map((t) => (t as { waitMs?: number }).waitMs ?? 0).sort((a, b) => a - b), 50);
+
     await host.stop();
     host = null;
     if (db.kind === 'pg') written = await rowsWrittenBy(db, rounds[rounds.length - 1]!.height);
@@ -273,6 +298,7 @@ async function measure(kind: string, db: Db, setup: Setup, hostDb: Db): Promise<
       'ingest ms p50': fmt(percentile(ingestMs, 50), 1),
       'verified→committed ms p50': fmt(percentile(settleMs, 50), 1), 'max': fmt(settleMs[settleMs.length - 1]!, 1),
       'receipts/s': fmt((PER_ROUND * 1000) / percentile(settleMs, 50)),
+      'sustained receipts/s': fmt((burst.length * 1000) / burstMs), 'commit wait ms p50': fmt(burstWait, 1),
       'stateDigest ms': fmt(digestMs, 1), 'startup ms': fmt(startupMs),
       'µs/receipt load': fmt(perReceipt['load']!, 1), 'prepare': fmt(perReceipt['prepare']!, 1), 'apply': fmt(perReceipt['apply']!, 1),
       'seal': fmt(perReceipt['seal']!, 1), 'commit (SQL)': fmt(perReceipt['commit']!, 1),
@@ -302,7 +328,14 @@ async function statsDelta(db: Db, before: PgStats, sessionsUpdated: number): Pro
 async function pgRun(kind: string, large: boolean): Promise<Measured> {
   const db: TestDb = await freshSchema('bench_host');
   try {
-    const setup = await setUp(db);
+    // Set up on a pool of its own, closed at once: its table statistics are flushed before the measured rounds.
+    const setupDb = await openSchema(db.schema);
+    let setup: Setup;
+    try {
+      setup = await setUp(setupDb);
+    } finally {
+      await setupDb.close();
+    }
     if (large) await seedLarge(db, setup.sessions[0]!, LARGE_SESSIONS - setup.sessions.length, LARGE_ACCOUNTS);
     // A settled store, fresh or large: statistics, visibility map and a checkpoint behind it, so
     // autovacuum and full-page writes after the bulk insert do not land in the measured momentums.
@@ -340,13 +373,15 @@ export async function run(): Promise<void> {
   }
   const table: BenchTable = {
     title: 'contract host: one momentum of 1,000 verified receipts',
-    columns: ['store', 'accounts', 'sessions', 'receipts/momentum', 'ingest ms p50', 'verified→committed ms p50', 'max', 'receipts/s', 'stateDigest ms', 'startup ms', 'µs/receipt load', 'prepare', 'apply', 'seal', 'commit (SQL)'],
+    columns: ['store', 'accounts', 'sessions', 'receipts/momentum', 'ingest ms p50', 'verified→committed ms p50', 'max', 'receipts/s', 'sustained receipts/s', 'commit wait ms p50', 'stateDigest ms', 'startup ms', 'µs/receipt load', 'prepare', 'apply', 'seal', 'commit (SQL)'],
     rows: measured.map((m) => m.row),
     notes: [
       'ingest = insertReceipts + markVerified of 1,000 receipts (what the API and a worker do);',
       'verified→committed = until the momentum settling them is committed (apply, digest of the changed entities, one transaction).',
       'stateDigest: the full O(state) digest, no longer computed per momentum (only for momentum 0 and at the end of a replay).',
       'startup: a new leader loading the committed state (loadOrCommitGenesis).',
+      `sustained: ${BURST} batches of 1,000 stored, then verified one statement after another while the host runs, until all are applied;`,
+      '  commit wait: how long a sealed momentum of that run waited for the previous commit (0 when commits are not overlapped).',
       'µs/receipt: the host\'s steps per momentum (median) divided by its receipts: load = reading the batch (0 when it loaded while the previous momentum committed),',
       '  prepare = re-deriving each receipt\'s digest, apply = the contract, seal = results + changes digest + momentum hash, commit = the one transaction.',
       `load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
