@@ -1,7 +1,8 @@
 import { sessionStopEvent } from '../../contracts/events.ts';
 import type { SessionStopEvent } from '../../contracts/events.ts';
 import type { Input, InputResult } from '../../contracts/gas/apply.ts';
-import type { State } from '../../contracts/gas/state.ts';
+import { sessionJson } from '../../contracts/gas/state.ts';
+import type { Session, State } from '../../contracts/gas/state.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Hash } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
@@ -10,7 +11,7 @@ import { insertMomentum } from '../store/momentums.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled } from '../store/receipts.ts';
 import { changedRows, saveChangedRows } from '../store/state.ts';
-import type { ChangedRows } from '../store/state.ts';
+import type { ChangedRows, SessionJson } from '../store/state.ts';
 import type { PreparedBatch } from './batch.ts';
 import { changesDigest, momentumHashOfTexts, momentumTexts } from './momentum.ts';
 import type { MomentumResult, MomentumTexts } from './momentum.ts';
@@ -43,7 +44,14 @@ export interface SealedMomentum {
 export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedBatch, state: State, applied: { results: InputResult[]; changed: Changed }): SealedMomentum {
   const height = head.height + 1n;
   const results = applied.results.map(resultJson);
-  const fields = { height, prevHash: head.hash, timestamp, inputs: batch.wires as unknown[], results: results as unknown[], stateDigest: changesDigest(head.hash, state, applied.changed) };
+  // Each changed session's view is built once, for the digest and for its row.
+  const views = new Map<Hash, SessionJson>();
+  const sessionView = (id: Hash, s: Session): SessionJson => {
+    let view = views.get(id);
+    if (view === undefined) views.set(id, (view = sessionJson(id, s)));
+    return view;
+  };
+  const fields = { height, prevHash: head.hash, timestamp, inputs: batch.wires as unknown[], results: results as unknown[], stateDigest: changesDigest(head.hash, state, applied.changed, sessionView) };
   const texts = momentumTexts(fields.inputs, fields.results);
   const calls: CallOutcome[] = [];
   let receipts: ReceiptOutcome[] = [];
@@ -53,7 +61,7 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
     else receipts = receiptOutcomes(result, batch.receiptCopies);
   });
   return {
-    momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, rows: changedRows(state, applied.changed), calls, receipts,
+    momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, rows: changedRows(state, applied.changed, sessionView), calls, receipts,
     stops: stopEvents(state, batch.inputs, applied.results, height),
   };
 }

@@ -1,7 +1,7 @@
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import { accountJson, providerJson, sessionJson, zAppJson } from '../../contracts/gas/state.ts';
-import type { Provider, State } from '../../contracts/gas/state.ts';
+import type { Provider, Session, State } from '../../contracts/gas/state.ts';
 import { pendingEntry } from '../../contracts/gas/ops.ts';
 import { parsePendingKey } from '../../contracts/gas/tx.ts';
 import type { Changed, PendingKey } from '../../contracts/gas/tx.ts';
@@ -102,15 +102,16 @@ function pendingEntries(keys: ReadonlySet<PendingKey>, state: State): Entry[] {
  * QSR (else null): exactly the rows its commit writes. O(changes), not O(state); chained to the
  * previous momentum's hash, so the digests of a chain cover every state row ever written. Replay
  * recomputes it from the re-applied inputs and finally compares the whole state with the rows.
+ * `sessionView`: sessionJson, or a memo of it shared with the rows the commit writes.
  */
-export function changesDigest(prevHash: Hash, state: State, changed: Changed): Hash {
+export function changesDigest(prevHash: Hash, state: State, changed: Changed, sessionView: (id: Hash, s: Session) => unknown = sessionJson): Hash {
   return canonicalHash({
     prevHash,
     accounts: entries(changed.accounts, state.accounts, accountJson),
     zApps: entries(changed.zApps, state.zApps, zAppJson),
     providers: entries(changed.providers, state.providers, providerFields),
     pendingEarnings: pendingEntries(changed.pendingEarnings, state),
-    sessions: entries(changed.sessions, state.sessions, sessionJson),
+    sessions: entries(changed.sessions, state.sessions, sessionView),
     burned: changed.burned ? state.burned.toString() : null,
   });
 }

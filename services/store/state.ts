@@ -2,7 +2,7 @@ import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import { accountJson, computeTotals, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
-import type { Account, State, StateJson } from '../../contracts/gas/state.ts';
+import type { Account, Session, State, StateJson } from '../../contracts/gas/state.ts';
 import { MAX_UINT256, parseQsr, parseUint64 } from '../../contracts/units.ts';
 import { ALL_SESSION_FIELDS, SESSION_FIELDS } from '../../contracts/gas/tx.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
@@ -229,7 +229,7 @@ function tableRows<K extends string, V>(keys: Iterable<K>, map: ReadonlyMap<K, V
  * in the columns that changed (a Settle moves a few numbers and hashes of a session, not its lists
  * and fixed terms); a session that ended as it was, not at all; removed ones deleted.
  */
-function sessionRows(state: State, changed: Changed): ChangedRows['sessions'] {
+function sessionRows(state: State, changed: Changed, sessionView: (id: Hash, s: Session) => SessionJson): ChangedRows['sessions'] {
   const rows: ChangedRows['sessions'] = { whole: [], byMask: new Map(), gone: [] };
   for (const id of changed.sessions) {
     const s = state.sessions.get(id);
@@ -239,7 +239,7 @@ function sessionRows(state: State, changed: Changed): ChangedRows['sessions'] {
     }
     const mask = changed.sessionFields.get(id) ?? ALL_SESSION_FIELDS;
     if (mask === 0) continue;
-    const view = sessionJson(id, s);
+    const view: Record<string, unknown> = sessionView(id, s);
     if (mask === ALL_SESSION_FIELDS) {
       rows.whole.push(view);
       continue;
@@ -252,14 +252,17 @@ function sessionRows(state: State, changed: Changed): ChangedRows['sessions'] {
   return rows;
 }
 
-/** The rows of the entities `changed` names as they are in `state` now (O(changes)). */
-export function changedRows(state: State, changed: Changed): ChangedRows {
+/**
+ * The rows of the entities `changed` names as they are in `state` now (O(changes)). `sessionView`:
+ * sessionJson, or a memo of it shared with the momentum's digest.
+ */
+export function changedRows(state: State, changed: Changed, sessionView: (id: Hash, s: Session) => SessionJson = sessionJson): ChangedRows {
   return {
     accounts: tableRows(changed.accounts, state.accounts, accountJson),
     zApps: tableRows(changed.zApps, state.zApps, zAppJson),
     // Without the pending list, which has rows of its own (the changed entries): O(changes), not O(list).
     providers: tableRows(changed.providers, state.providers, (k, p) => providerJson(k, { ...p, pendingEarnings: [] })),
-    sessions: sessionRows(state, changed),
+    sessions: sessionRows(state, changed, sessionView),
     pending: pendingRows(state, changed.pendingEarnings),
     burned: changed.burned ? state.burned.toString() : null,
   };
