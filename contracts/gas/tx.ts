@@ -20,6 +20,43 @@ function cloneSession(s: Session): Session {
   };
 }
 
+/**
+ * A session's fields in a fixed order: bit i of a field mask (`sessionFieldMask`) stands for
+ * SESSION_FIELDS[i]. Settling a receipt changes a handful of them; the host writes only those.
+ */
+export const SESSION_FIELDS = [
+  'zAppId', 'provider', 'user', 'openedByOwner', 'price', 'receiptSigner', 'gasLimit', 'hold', 'upfrontGas', 'settledGas',
+  'billedGas', 'lastSeq', 'lastReceiptHash', 'lastPostStateHash', 'lastInvocation', 'coverageFloorSeq', 'coverage',
+  'judgedSeqs', 'status', 'stopCall', 'slashed', 'openedAt', 'expiresAt', 'closesAt', 'finalizedAt', 'removeAt',
+] as const satisfies readonly (keyof Session)[];
+
+/** The mask naming every session field: a session created (or of unknown change) is written whole. */
+export const ALL_SESSION_FIELDS = (1 << SESSION_FIELDS.length) - 1;
+
+function sameField(a: Session, b: Session, field: (typeof SESSION_FIELDS)[number]): boolean {
+  switch (field) {
+    case 'lastInvocation': {
+      const x = a.lastInvocation;
+      const y = b.lastInvocation;
+      if (x === null || y === null) return x === y;
+      return x.callGasLimit === y.callGasLimit && x.inputHash === y.inputHash && x.preStateHash === y.preStateHash && x.ackedGas === y.ackedGas;
+    }
+    case 'coverage':
+      return a.coverage.length === b.coverage.length && a.coverage.every((c, i) => c.upToSeq === b.coverage[i]!.upToSeq && c.challengeDeadline === b.coverage[i]!.challengeDeadline);
+    case 'judgedSeqs':
+      return a.judgedSeqs.length === b.judgedSeqs.length && a.judgedSeqs.every((q, i) => q === b.judgedSeqs[i]);
+    default:
+      return a[field] === b[field];
+  }
+}
+
+/** The fields (bits of SESSION_FIELDS) in which two versions of a session differ. */
+export function sessionFieldMask(before: Session, after: Session): number {
+  let mask = 0;
+  for (let i = 0; i < SESSION_FIELDS.length; i++) if (!sameField(before, after, SESSION_FIELDS[i]!)) mask |= 1 << i;
+  return mask;
+}
+
 /** Keys of the entities an input changed: what the host must persist (`burned`: whether the state's burned total moved). */
 export interface Changed {
   accounts: Set<Address>;
@@ -27,6 +64,12 @@ export interface Changed {
   providers: Set<Address>;
   /** Sessions written or removed (a removed one is no longer in the state: its row is deleted). */
   sessions: Set<Hash>;
+  /**
+   * Per session of `sessions`, the fields that changed (a mask over SESSION_FIELDS; a session
+   * absent here counts as wholly changed, as a created one is). A session named in `sessions`
+   * with mask 0 was touched but ended as it was.
+   */
+  sessionFields: Map<Hash, number>;
   /** Closed sessions removed from the state because their removeAt came (also listed in `sessions`). */
   removedSessions: Set<Hash>;
   /**
@@ -48,7 +91,7 @@ export function parsePendingKey(key: PendingKey): { provider: Address; claimable
   return { provider, claimableAt: BigInt(claimableAt), sessionId };
 }
 
-export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), removedSessions: new Set(), pendingEarnings: new Set(), burned: false });
+export const noChanges = (): Changed => ({ accounts: new Set(), zApps: new Set(), providers: new Set(), sessions: new Set(), sessionFields: new Map(), removedSessions: new Set(), pendingEarnings: new Set(), burned: false });
 
 /**
  * One input's view of the state. Accounts, zApps and providers are copy-on-write: writes go to
@@ -230,11 +273,14 @@ export class Tx {
     assert(balances + escrow + providers + burned === state.supply, 'conservation: totals + burned != supply');
     assert(burned <= MAX_UINT256, 'burned out of range');
 
-    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), removedSessions: new Set(), pendingEarnings: new Set(this.pendingTouched), burned: this.burnedDelta !== 0n };
+    const sessionFields = new Map<Hash, number>();
+    const changed: Changed = { accounts: new Set(this.accounts.keys()), zApps: new Set(this.zApps.keys()), providers: new Set(this.providers.keys()), sessions: new Set([...this.sessionsBefore.keys(), ...this.newSessions.keys()]), sessionFields, removedSessions: new Set(), pendingEarnings: new Set(this.pendingTouched), burned: this.burnedDelta !== 0n };
     for (const [k, before] of this.sessionsBefore) {
       const s = state.sessions.get(k)!;
+      sessionFields.set(k, sessionFieldMask(before, s));
       if (before.status !== 'closed' && s.status === 'closed') enqueueRemoval(state, { removeAt: s.removeAt!, sessionId: k });
     }
+    for (const k of this.newSessions.keys()) sessionFields.set(k, ALL_SESSION_FIELDS);
     for (const [k, d] of this.accounts) state.accounts.set(k, d);
     for (const [k, d] of this.zApps) state.zApps.set(k, d);
     for (const [k, d] of this.providers) state.providers.set(k, d);

@@ -1,7 +1,8 @@
 import { sessionStopEvent } from '../../contracts/events.ts';
 import type { SessionStopEvent } from '../../contracts/events.ts';
 import type { Input, InputResult } from '../../contracts/gas/apply.ts';
-import type { State } from '../../contracts/gas/state.ts';
+import { sessionJson } from '../../contracts/gas/state.ts';
+import type { Session, State } from '../../contracts/gas/state.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Hash } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
@@ -9,31 +10,49 @@ import { markCalls, markRefused } from '../store/calls.ts';
 import { insertMomentum } from '../store/momentums.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { markRejected, markSettled } from '../store/receipts.ts';
-import { saveChanged } from '../store/state.ts';
+import { changedRows, saveChangedRows } from '../store/state.ts';
+import type { ChangedRows, SessionJson } from '../store/state.ts';
 import type { PreparedBatch } from './batch.ts';
-import { changesDigest, momentumHash } from './momentum.ts';
-import type { MomentumResult } from './momentum.ts';
+import { changesDigest, momentumHashOfTexts, momentumTexts } from './momentum.ts';
+import type { MomentumResult, MomentumTexts } from './momentum.ts';
 import { resultJson } from './sequence.ts';
 
 type CallOutcome = { hash: Hash; ok: boolean; code: string | null; result: unknown };
 type ReceiptOutcome = { copyKey: Hash; applied: boolean; outcome: string; code: string | null };
 
-/** A momentum ready to commit: the record, and what becomes of each call and receipt copy of its batch. */
+/**
+ * A momentum ready to commit: the record, the state rows it writes, what becomes of each call and
+ * receipt copy of its batch, and the session stop events to publish once it is committed. Plain
+ * data taken from the state as the momentum left it: the next momentum may be applied meanwhile.
+ */
 export interface SealedMomentum {
   momentum: Momentum;
+  /** The canonical text of its inputs and results: hashed once, stored as it is. */
+  texts: MomentumTexts;
   results: MomentumResult[];
+  rows: ChangedRows;
   calls: CallOutcome[];
   receipts: ReceiptOutcome[];
+  stops: SessionStopEvent[];
 }
 
 /**
  * Seals an applied batch as the momentum after `head`: its results as recorded, its state digest
- * (the entities `changed` as `state` now holds them, chained to the previous hash) and its hash.
+ * (the entities `changed` as `state` now holds them, chained to the previous hash), its hash, and
+ * the rows its commit writes.
  */
 export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedBatch, state: State, applied: { results: InputResult[]; changed: Changed }): SealedMomentum {
   const height = head.height + 1n;
   const results = applied.results.map(resultJson);
-  const fields = { height, prevHash: head.hash, timestamp, inputs: batch.wires as unknown[], results: results as unknown[], stateDigest: changesDigest(head.hash, state, applied.changed) };
+  // Each changed session's view is built once, for the digest and for its row.
+  const views = new Map<Hash, SessionJson>();
+  const sessionView = (id: Hash, s: Session): SessionJson => {
+    let view = views.get(id);
+    if (view === undefined) views.set(id, (view = sessionJson(id, s)));
+    return view;
+  };
+  const fields = { height, prevHash: head.hash, timestamp, inputs: batch.wires as unknown[], results: results as unknown[], stateDigest: changesDigest(head.hash, state, applied.changed, sessionView) };
+  const texts = momentumTexts(fields.inputs, fields.results);
   const calls: CallOutcome[] = [];
   let receipts: ReceiptOutcome[] = [];
   applied.results.forEach((result, i) => {
@@ -41,7 +60,10 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
     if (callHash !== null && callHash !== undefined) calls.push({ hash: callHash, ok: result.ok, code: result.ok ? null : result.code, result: results[i] });
     else receipts = receiptOutcomes(result, batch.receiptCopies);
   });
-  return { momentum: { ...fields, hash: momentumHash(fields) }, results, calls, receipts };
+  return {
+    momentum: { ...fields, hash: momentumHashOfTexts(fields, texts) }, texts, results, rows: changedRows(state, applied.changed, sessionView), calls, receipts,
+    stops: stopEvents(state, batch.inputs, applied.results, height),
+  };
 }
 
 /**
@@ -49,11 +71,11 @@ export function sealMomentum(head: Momentum, timestamp: bigint, batch: PreparedB
  * deposed leader), the changed state rows, and the new status of its calls and receipt copies
  * (verified → applied/rejected and pending → applied/failed happen only here: exactly once).
  */
-export async function commitMomentum(db: Db, sealed: SealedMomentum, state: State, changed: Changed, batch: PreparedBatch): Promise<void> {
+export async function commitMomentum(db: Db, sealed: SealedMomentum, batch: PreparedBatch): Promise<void> {
   const { height } = sealed.momentum;
   await db.transaction(async (tx) => {
-    await insertMomentum(tx, sealed.momentum);
-    await saveChanged(tx, state, changed);
+    await insertMomentum(tx, sealed.momentum, sealed.texts);
+    await saveChangedRows(tx, sealed.rows);
     await markCalls(tx, height, sealed.calls);
     await markSettled(tx, height, sealed.receipts);
     await markRefused(tx, batch.refused);

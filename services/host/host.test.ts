@@ -18,7 +18,7 @@ import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import { getMomentum, latestMomentum } from '../store/momentums.ts';
 import { LEADER_LOCK_KEY, startHost } from './host.ts';
 import { scopedLockKey } from '../db/lock-key.ts';
-import type { Host, HostEvent } from './host.ts';
+import type { Host, HostEvent, RoundTimings } from './host.ts';
 import { replay } from './replay.ts';
 import { isZgasError } from '../../contracts/errors.ts';
 import { contextSeed } from '../../contracts/hash.ts';
@@ -502,4 +502,62 @@ describe('closed sessions leave the store on Postgres', () => {
     expect(report.ok).toBe(true);
     expect(report.height).toBe(host.height());
   });
+});
+
+describe('host committing full batches back to back on Postgres', () => {
+  let db: TestDb;
+  let host: Host;
+  const rounds: RoundTimings[] = [];
+  const events: HostEvent[] = [];
+
+  beforeAll(async () => {
+    db = await freshSchema('host_pipeline');
+    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, onRound: (t) => void rounds.push(t), publish: (e) => void events.push(...e) });
+    await host.waitForHeight(0n);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await db?.close();
+  });
+
+  it('applies and seals the next batch while a full one commits: every receipt settles once, in height order, and replay agrees', async () => {
+    const owner = new TestAccount(KEYS.owner);
+    const provider = new TestAccount(KEYS.provider);
+    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
+    await submit(db, owner, { name: 'TopUp', zAppId, amount: (10n * QSR) as Qsr });
+    await submit(db, provider, { name: 'RegisterProvider', receiptSigner: KEYS.receiptSigner.address, pricePerMgas: PRICE, upfrontGas: UPFRONT_GAS, stake: (1_000n * QSR) as Qsr });
+    const sessions: Hash[] = [];
+    for (let i = 0; i < 4; i++) sessions.push(await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 3_600n, ...ANY_CAPS }));
+    await waitApplied(host, db, sessions[sessions.length - 1]!);
+
+    // 2,400 receipts verified at once: a full batch (1,000), another, then 400, each session's seqs in order.
+    const perSession = 600;
+    const receipts: VerifiedReceipt[] = [];
+    for (const sessionId of sessions) {
+      for (let seq = 1; seq <= perSession; seq++) {
+        const pre = seq === 1 ? EMPTY_STATE_HASH : sha3(new Uint8Array([seq >> 8, seq & 255]));
+        const post = sha3(new Uint8Array([(seq + 1) >> 8, (seq + 1) & 255]));
+        receipts.push(testReceipt({ sessionId, seq: BigInt(seq), callGasLimit: 1_000n as Gas, callGas: 100n as Gas, cumulativeGas: BigInt(100 * seq) as Gas, inputHash: post, preStateHash: pre, postStateHash: post, outputHash: post, status: CallStatus.Ok }));
+      }
+    }
+    // Verified while no host runs (1,000 per statement), so the next leader finds them all at once.
+    await host.stop();
+    for (let i = 0; i < receipts.length; i += 1_000) await submitReceipts(db, receipts.slice(i, i + 1_000));
+    const before = rounds.length;
+    host = await startHost({ db, genesis: genesis(), clock: testClock().clock, intervalMs: 5, onRound: (t) => void rounds.push(t), publish: (e) => void events.push(...e) });
+    const settled = async (): Promise<number> => Number((await db.query<{ n: string }>("SELECT count(*)::text AS n FROM receipts WHERE state = 'applied' AND outcome = 'Settled'")).rows[0]!.n);
+    for (let i = 0; i < 400 && (await settled()) < receipts.length; i++) await host.waitForHeight((host.height() ?? 0n) + 1n, { timeoutMs: 50 }).catch(() => undefined);
+    expect(await settled()).toBe(receipts.length);
+    for (const sessionId of sessions) expect(await getSession(db, sessionId)).toMatchObject({ lastSeq: String(perSession), settledGas: String(100 * perSession) });
+
+    const settling = rounds.slice(before).filter((t) => t.receipts > 0);
+    expect(settling.map((t) => t.receipts)).toEqual([1_000, 1_000, 400]);
+    expect(settling.map((t) => t.height)).toEqual([settling[0]!.height, settling[0]!.height + 1n, settling[0]!.height + 2n]);
+    const published = events.filter((e): e is Extract<HostEvent, { type: 'momentum' }> => e.type === 'momentum').map((e) => BigInt(e.height));
+    expect(published).toEqual([...published].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    const report = await replay(db, genesis());
+    expect(report.mismatches).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.height).toBe(host.height());
+  }, 120_000);
 });

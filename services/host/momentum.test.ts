@@ -4,9 +4,10 @@ import { InvariantViolation } from '../../contracts/errors.ts';
 import { canonicalHash, canonicalJson, toJsonValue } from './canonical.ts';
 import { sha3 } from '../../contracts/hash.ts';
 import { utf8Bytes } from '../../contracts/hex.ts';
-import { changesDigest, genesisHash, momentumHash, ZERO_HASH } from './momentum.ts';
+import { changesDigest, genesisHash, momentumHash, momentumHashOfTexts, momentumTexts, ZERO_HASH } from './momentum.ts';
+import { mergeChanged } from './sequence.ts';
 import { genesisState } from '../../contracts/gas/genesis.ts';
-import { noChanges, pendingKey } from '../../contracts/gas/tx.ts';
+import { ALL_SESSION_FIELDS, noChanges, pendingKey } from '../../contracts/gas/tx.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import type { Provider } from '../../contracts/gas/state.ts';
@@ -55,6 +56,39 @@ describe('canonical JSON and momentum hashes', () => {
       { height: 2n }, { prevHash: `0x${'11'.repeat(32)}` }, { timestamp: 6n }, { inputs: [] }, { results: [{ ok: false }] }, { stateDigest: `0x${'22'.repeat(32)}` },
     ];
     for (const v of variants) expect(momentumHash({ ...base, ...v } as typeof base)).not.toBe(hash);
+  });
+
+  it('hashes a momentum from the canonical texts of its inputs and results as from the data', () => {
+    const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' ? Math.trunc(x) % 1_000_000 : x))) as unknown);
+    const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString('hex')}` as Hash);
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), hex, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.array(json), fc.array(json), hex, (height, prevHash, timestamp, inputs, results, stateDigest) => {
+      const fields = { height, prevHash, timestamp, inputs, results, stateDigest };
+      const texts = momentumTexts(inputs, results);
+      expect(texts.inputs).toBe(canonicalJson(inputs));
+      expect(momentumHashOfTexts(fields, texts)).toBe(momentumHash(fields));
+    }), { numRuns: 200 });
+  });
+
+  it('merges the fields of a session several inputs changed; a created one stays whole', () => {
+    const a = `0x${'0a'.repeat(32)}` as Hash;
+    const b = `0x${'0b'.repeat(32)}` as Hash;
+    const into = noChanges();
+    into.sessions.add(a);
+    into.sessionFields.set(a, ALL_SESSION_FIELDS);
+    into.sessions.add(b);
+    into.sessionFields.set(b, 0b0100);
+    const more = noChanges();
+    for (const k of [a, b]) {
+      more.sessions.add(k);
+      more.sessionFields.set(k, 0b0011);
+    }
+    mergeChanged(into, more);
+    expect(into.sessionFields.get(a)).toBe(ALL_SESSION_FIELDS);
+    expect(into.sessionFields.get(b)).toBe(0b0111);
+    const unknown = noChanges();
+    unknown.sessions.add(b); // no mask: wholly changed
+    mergeChanged(into, unknown);
+    expect(into.sessionFields.get(b)).toBe(ALL_SESSION_FIELDS);
   });
 
   it('identifies a genesis by its content', () => {

@@ -1,7 +1,7 @@
 import { apply, prepareCall, prepareReceipts } from '../../contracts/gas/apply.ts';
 import type { Context, Input, InputResult } from '../../contracts/gas/apply.ts';
 import type { State } from '../../contracts/gas/state.ts';
-import { noChanges } from '../../contracts/gas/tx.ts';
+import { ALL_SESSION_FIELDS, noChanges } from '../../contracts/gas/tx.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { callFromJson, receiptFromJson } from '../../contracts/json.ts';
@@ -37,7 +37,12 @@ export function mergeChanged(into: Changed, more: Changed): void {
   for (const k of more.accounts) into.accounts.add(k);
   for (const k of more.zApps) into.zApps.add(k);
   for (const k of more.providers) into.providers.add(k);
-  for (const k of more.sessions) into.sessions.add(k);
+  for (const k of more.sessions) {
+    // A session changed by several inputs: the union of their fields (absent from a mask map: whole).
+    const had = into.sessions.has(k) ? (into.sessionFields.get(k) ?? ALL_SESSION_FIELDS) : 0;
+    into.sessionFields.set(k, had | (more.sessionFields.get(k) ?? ALL_SESSION_FIELDS));
+    into.sessions.add(k);
+  }
   for (const k of more.removedSessions) into.removedSessions.add(k);
   for (const k of more.pendingEarnings) into.pendingEarnings.add(k);
   if (more.burned) into.burned = true;

@@ -11,7 +11,7 @@ import { getModule } from '../store/modules.ts';
 import type { Momentum } from '../store/momentums.ts';
 import { batchKeys, loadBatch, prepareBatch } from './batch.ts';
 import type { Batch } from './batch.ts';
-import { commitMomentum, commitRefusals, sealMomentum, stopEvents } from './commit.ts';
+import { commitMomentum, commitRefusals, sealMomentum } from './commit.ts';
 import { loadOrCommitGenesis } from './head.ts';
 import type { Heights } from './heights.ts';
 import type { MomentumInput, MomentumResult } from './momentum.ts';
@@ -31,8 +31,13 @@ export interface RoundTimings {
   loadMs: number;
   prepareMs: number;
   applyMs: number;
-  /** Results, state digest and momentum hash. */
+  /** Results, state digest, momentum hash and the rows to write. */
   sealMs: number;
+  /**
+   * Waiting, once sealed, for the previous momentum's commit to end (after a full batch the next
+   * momentum is loaded, applied and sealed while the previous one commits).
+   */
+  waitMs: number;
   /** The momentum's one transaction. */
   commitMs: number;
 }
@@ -54,18 +59,21 @@ export interface SequencerOptions {
   onRound?: (timings: RoundTimings) => void;
 }
 
-/** What a round leaves for the next: the head, whether the batch was full, and the next batch when it is loading already. */
+/** What a round leaves for the next: the head, whether the batch was full, the next batch when it is loading already, and the commit still running. */
 interface RoundOutcome {
   head: Momentum;
   full: boolean;
   next: Promise<Batch> | null;
+  /** The momentum's commit (then its events), still running after a full batch. */
+  committing: Promise<void> | null;
 }
 
 /**
  * The leader's loop (DESIGN §8): from the committed state, round after round — load a batch,
  * prepare it, apply it, seal and commit the momentum, publish its events — waiting out the
  * interval after a batch that was not full. Returns when the host stops or the lead is lost
- * (`signal`); a failed commit throws, and the next leader (maybe this instance) reloads the state.
+ * (`signal`), once the last commit has ended; a failed commit throws, and the next leader (maybe
+ * this instance) reloads the state.
  */
 export async function runSequencer(opts: SequencerOptions, signal: AbortSignal): Promise<void> {
   const { state, head: start } = await loadOrCommitGenesis(opts.db, opts.genesis, opts.log);
@@ -73,31 +81,44 @@ export async function runSequencer(opts: SequencerOptions, signal: AbortSignal):
   opts.heights.observe(head.height);
   opts.log.info({ height: head.height.toString() }, 'leading the sequencer');
   let preloaded: Promise<Batch> | null = null;
-  while (!opts.stopped() && !signal.aborted) {
-    const started = performance.now();
-    const outcome = await round(opts, state, head, preloaded);
-    head = outcome.head;
-    preloaded = outcome.next;
-    // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
-    if (!outcome.full) await opts.waker.sleep(Math.max(0, opts.intervalMs - (performance.now() - started)), signal);
+  let committing: Promise<void> | null = null;
+  try {
+    while (!opts.stopped() && !signal.aborted) {
+      const started = performance.now();
+      const outcome = await round(opts, state, head, preloaded, committing);
+      head = outcome.head;
+      preloaded = outcome.next;
+      committing = outcome.committing;
+      // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
+      if (!outcome.full) await opts.waker.sleep(Math.max(0, opts.intervalMs - (performance.now() - started)), signal);
+    }
+  } finally {
+    if (committing !== null) await committing;
   }
 }
 
 /**
- * One round. `state` is updated in place by apply: if the commit fails, the caller drops it and
- * the next leader reloads. After a full batch the next one loads on another connection while this
- * momentum commits (heights stay ordered: one leader, one commit at a time); until the commit,
- * this batch's rows still look pending/verified, so they are left out by key.
+ * One round. `state` is updated in place by apply: if a commit fails, the caller drops it and the
+ * next leader reloads. After a full batch the next one loads on another connection while this
+ * momentum commits, and is applied and sealed meanwhile: a momentum's rows are taken from the
+ * state when it is sealed, and its commit starts once the previous one has ended (heights stay
+ * ordered: one leader, one commit at a time). Until a commit ends, its batch's rows still look
+ * pending/verified, so the batch loaded meanwhile leaves them out by key.
  */
-async function round(opts: SequencerOptions, state: State, head: Momentum, preloaded: Promise<Batch> | null): Promise<RoundOutcome> {
+async function round(opts: SequencerOptions, state: State, head: Momentum, preloaded: Promise<Batch> | null, committing: Promise<void> | null): Promise<RoundOutcome> {
+  const idle = async (): Promise<RoundOutcome> => {
+    if (committing !== null) await committing;
+    return { head, full: false, next: null, committing: null };
+  };
   const t0 = performance.now();
   const batch = await (preloaded ?? loadBatch(opts.db, state));
-  if (batch.calls.length === 0 && batch.stored.length === 0) return { head, full: false, next: null };
+  if (batch.calls.length === 0 && batch.stored.length === 0) return idle();
   const t1 = performance.now();
   const prepared = prepareBatch(opts.domain, batch);
   if (prepared.inputs.length === 0) {
+    const outcome = await idle();
     await commitRefusals(opts.db, prepared);
-    return { head, full: false, next: null };
+    return outcome;
   }
 
   const context = await momentumContext(opts, state, head, prepared.inputs);
@@ -106,20 +127,29 @@ async function round(opts: SequencerOptions, state: State, head: Momentum, prelo
   const t3 = performance.now();
   const sealed = sealMomentum(head, context.timestamp, prepared, state, applied);
   const t4 = performance.now();
+  if (committing !== null) await committing;
+  const t5 = performance.now();
 
   let next: Promise<Batch> | null = null;
   if (prepared.full) {
     next = loadBatch(opts.db, state, batchKeys(batch, prepared));
     next.catch(() => undefined); // awaited by the next round; a failure surfaces there
   }
-  await commitMomentum(opts.db, sealed, state, applied.changed, prepared);
-  opts.onRound?.({
-    height: sealed.momentum.height, inputs: prepared.inputs.length, receipts: prepared.receiptCopies.length,
-    loadMs: t1 - t0, prepareMs: t2 - t1, applyMs: t3 - t2, sealMs: t4 - t3, commitMs: performance.now() - t4,
-  });
-  opts.heights.observe(sealed.momentum.height);
-  await publish(opts, sealed.momentum, prepared.wires, sealed.results, stopEvents(state, prepared.inputs, applied.results, sealed.momentum.height));
-  return { head: sealed.momentum, full: prepared.full, next };
+  const commit = (async () => {
+    await commitMomentum(opts.db, sealed, prepared);
+    opts.onRound?.({
+      height: sealed.momentum.height, inputs: prepared.inputs.length, receipts: prepared.receiptCopies.length,
+      loadMs: t1 - t0, prepareMs: t2 - t1, applyMs: t3 - t2, sealMs: t4 - t3, waitMs: t5 - t4, commitMs: performance.now() - t5,
+    });
+    opts.heights.observe(sealed.momentum.height);
+    await publish(opts, sealed.momentum, prepared.wires, sealed.results, sealed.stops);
+  })();
+  if (!prepared.full) {
+    await commit;
+    return { head: sealed.momentum, full: false, next: null, committing: null };
+  }
+  commit.catch(() => undefined); // awaited by the next round (or the loop's end); a failure surfaces there
+  return { head: sealed.momentum, full: true, next, committing: commit };
 }
 
 /** The next momentum's height and timestamp (never before the head's), with the modules its challenges re-execute. */

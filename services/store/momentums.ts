@@ -52,11 +52,15 @@ export const momentumJson = (m: Momentum): MomentumJson => ({
   inputs: m.inputs, results: m.results, stateDigest: m.stateDigest,
 });
 
-/** Inserts a momentum; fails (unique violation) if its height is already taken — the fence between two sequencers. */
-export async function insertMomentum(db: Db, m: Momentum): Promise<void> {
+/**
+ * Inserts a momentum; fails (unique violation) if its height is already taken — the fence between
+ * two sequencers. `texts`: its inputs and results as JSON text already made (the canonical text the
+ * sequencer hashed), stored as they are instead of stringified again.
+ */
+export async function insertMomentum(db: Db, m: Momentum, texts?: { inputs: string; results: string }): Promise<void> {
   await db.query(
     `INSERT INTO momentums (${COLUMNS}) VALUES ($1, $2, $3, $4, $5::json, $6::json, $7)`,
-    [m.height.toString(), m.hash, m.prevHash, m.timestamp.toString(), JSON.stringify(m.inputs), JSON.stringify(m.results), m.stateDigest],
+    [m.height.toString(), m.hash, m.prevHash, m.timestamp.toString(), texts?.inputs ?? JSON.stringify(m.inputs), texts?.results ?? JSON.stringify(m.results), m.stateDigest],
   );
 }
 

@@ -44,22 +44,37 @@ async function deleteEntries(db: Db, keys: readonly (readonly [provider: string,
   }
 }
 
+/** The pending entries a momentum changed, as rows: present ones to upsert, the others to delete. */
+export interface PendingRows {
+  present: [provider: string, claimableAt: string, sessionId: string, amount: string][];
+  gone: [provider: string, claimableAt: string, sessionId: string][];
+}
+
+/** The rows of the pending entries `keys` names, as `state` holds them now (a snapshot: later changes to the state do not reach it). */
+export function pendingRows(state: State, keys: ReadonlySet<PendingKey>): PendingRows {
+  const rows: PendingRows = { present: [], gone: [] };
+  for (const key of keys) {
+    const { provider, claimableAt, sessionId } = parsePendingKey(key);
+    const p = state.providers.get(provider);
+    const e = p === undefined ? undefined : pendingEntry(p, claimableAt, sessionId);
+    if (e === undefined) rows.gone.push([provider, claimableAt.toString(), sessionId]);
+    else rows.present.push([provider, claimableAt.toString(), sessionId, e.amount.toString()]);
+  }
+  return rows;
+}
+
+/** Writes pending rows made by `pendingRows`. */
+export async function savePendingRows(db: Db, rows: PendingRows): Promise<void> {
+  await deleteEntries(db, rows.gone);
+  await upsertEntries(db, rows.present);
+}
+
 /**
  * Writes the pending entries a momentum changed (`keys`, from the contract's Changed) as `state`
  * holds them: present ones upserted, the others deleted. O(changes), whatever the lists' length.
  */
 export async function savePending(db: Db, state: State, keys: ReadonlySet<PendingKey>): Promise<void> {
-  const present: [string, string, string, string][] = [];
-  const gone: [string, string, string][] = [];
-  for (const key of keys) {
-    const { provider, claimableAt, sessionId } = parsePendingKey(key);
-    const p = state.providers.get(provider);
-    const e = p === undefined ? undefined : pendingEntry(p, claimableAt, sessionId);
-    if (e === undefined) gone.push([provider, claimableAt.toString(), sessionId]);
-    else present.push([provider, claimableAt.toString(), sessionId, e.amount.toString()]);
-  }
-  await deleteEntries(db, gone);
-  await upsertEntries(db, present);
+  await savePendingRows(db, pendingRows(state, keys));
 }
 
 /** Writes every pending entry of the state (genesis, or a rebuild). */

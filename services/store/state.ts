@@ -1,11 +1,14 @@
 import { ZgasError } from '../../contracts/errors.ts';
 import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import type { Address, Hash } from '../../contracts/types.ts';
-import { accountJson, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
-import type { State, StateJson } from '../../contracts/gas/state.ts';
+import { accountJson, computeTotals, providerJson, sessionJson, stateFromJson, stateToJson, zAppJson } from '../../contracts/gas/state.ts';
+import type { Account, Session, State, StateJson } from '../../contracts/gas/state.ts';
+import { MAX_UINT256, parseQsr, parseUint64 } from '../../contracts/units.ts';
+import { ALL_SESSION_FIELDS, SESSION_FIELDS } from '../../contracts/gas/tx.ts';
 import type { Changed } from '../../contracts/gas/tx.ts';
 import type { Db } from '../db/db.ts';
-import { saveAllPending, savePending, withPending } from './pending.ts';
+import { pendingRows, saveAllPending, savePendingRows, withPending } from './pending.ts';
+import type { PendingRows } from './pending.ts';
 
 export type AccountJson = ReturnType<typeof accountJson>;
 export type ZAppJson = ReturnType<typeof zAppJson>;
@@ -157,38 +160,135 @@ async function selectOne(db: Db, table: Table, key: string): Promise<Record<stri
   return rows[0] === undefined ? null : fromRow(table, rows[0]);
 }
 
-/** Writes the entities `changed` names as they are in `state` (deleting those it no longer holds). Run inside the momentum's transaction. */
-export async function saveChanged(db: Db, state: State, changed: Changed): Promise<void> {
-  const split = <K extends string, V>(keys: Iterable<K>, map: Map<K, V>, view: (k: K, v: V) => Record<string, unknown>) => {
-    const present: Record<string, unknown>[] = [];
-    const gone: string[] = [];
-    for (const k of keys) {
-      const v = map.get(k);
-      if (v === undefined) gone.push(k);
-      else present.push(view(k, v));
+/** SQL array type of each column kind, for UPDATE … FROM unnest (JSON travels as text, cast per row). */
+const ARRAY_TYPE: Record<Kind, string> = { text: 'text[]', num: 'numeric[]', bool: 'boolean[]', int: 'int[]', json: 'text[]' };
+
+/** The sessions table's column of each SESSION_FIELDS bit. */
+const SESSION_COLUMN_OF_BIT: readonly Column[] = SESSION_FIELDS.map((field) => {
+  const column = SESSIONS.columns.find(([f]) => f === field);
+  if (column === undefined) throw new Error(`sessions: no column for ${field}`);
+  return column;
+});
+
+/** A column's value as a row of `UPDATE … FROM unnest` carries it. */
+function cell(view: Record<string, unknown>, field: string, kind: Kind): unknown {
+  const value = getPath(view, field) ?? null;
+  return kind === 'json' && value !== null ? JSON.stringify(value) : value;
+}
+
+/**
+ * Writes only the named columns of rows that exist: one UPDATE for the sessions sharing a field
+ * mask (settling receipts changes the same few fields of every session it touches).
+ */
+async function updateSessionColumns(db: Db, mask: number, ids: readonly string[], views: readonly Record<string, unknown>[]): Promise<void> {
+  const columns = SESSION_COLUMN_OF_BIT.filter((_c, i) => (mask & (1 << i)) !== 0);
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    const part = views.slice(i, i + ROWS_PER_STATEMENT);
+    const params: unknown[] = [ids.slice(i, i + ROWS_PER_STATEMENT)];
+    for (const [field, , kind] of columns) params.push(part.map((v) => cell(v, field, kind)));
+    const sets = columns.map(([, column, kind], j) => `${column} = u.c${j}${kind === 'json' ? '::jsonb' : ''}`).join(', ');
+    const arrays = columns.map(([, , kind], j) => `$${j + 2}::${ARRAY_TYPE[kind]}`).join(', ');
+    const names = columns.map((_c, j) => `c${j}`).join(', ');
+    await db.query(`UPDATE sessions s SET ${sets} FROM unnest($1::text[], ${arrays}) AS u (id, ${names}) WHERE s.id = u.id`, params);
+  }
+}
+
+/** Rows of one table a momentum writes: views to upsert whole, keys to delete. */
+interface TableRows {
+  present: Record<string, unknown>[];
+  gone: string[];
+}
+
+/**
+ * What a momentum writes, taken from the state as the momentum left it: plain data, so the state
+ * may move on (the next momentum applied) while these rows are being written.
+ */
+export interface ChangedRows {
+  accounts: TableRows;
+  zApps: TableRows;
+  providers: TableRows;
+  /** Sessions created (or of unknown change) whole; the others by field mask, only those columns; removed ones deleted. */
+  sessions: { whole: Record<string, unknown>[]; byMask: Map<number, { ids: string[]; views: Record<string, unknown>[] }>; gone: string[] };
+  pending: PendingRows;
+  /** The new burned total, when the momentum burned QSR. */
+  burned: string | null;
+}
+
+function tableRows<K extends string, V>(keys: Iterable<K>, map: ReadonlyMap<K, V>, view: (k: K, v: V) => Record<string, unknown>): TableRows {
+  const rows: TableRows = { present: [], gone: [] };
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v === undefined) rows.gone.push(k);
+    else rows.present.push(view(k, v));
+  }
+  return rows;
+}
+
+/**
+ * The sessions `changed` names: created ones (and those of unknown change) whole, the others only
+ * in the columns that changed (a Settle moves a few numbers and hashes of a session, not its lists
+ * and fixed terms); a session that ended as it was, not at all; removed ones deleted.
+ */
+function sessionRows(state: State, changed: Changed, sessionView: (id: Hash, s: Session) => SessionJson): ChangedRows['sessions'] {
+  const rows: ChangedRows['sessions'] = { whole: [], byMask: new Map(), gone: [] };
+  for (const id of changed.sessions) {
+    const s = state.sessions.get(id);
+    if (s === undefined) {
+      rows.gone.push(id);
+      continue;
     }
-    return { present, gone };
+    const mask = changed.sessionFields.get(id) ?? ALL_SESSION_FIELDS;
+    if (mask === 0) continue;
+    const view: Record<string, unknown> = sessionView(id, s);
+    if (mask === ALL_SESSION_FIELDS) {
+      rows.whole.push(view);
+      continue;
+    }
+    let group = rows.byMask.get(mask);
+    if (group === undefined) rows.byMask.set(mask, (group = { ids: [], views: [] }));
+    group.ids.push(id);
+    group.views.push(view);
+  }
+  return rows;
+}
+
+/**
+ * The rows of the entities `changed` names as they are in `state` now (O(changes)). `sessionView`:
+ * sessionJson, or a memo of it shared with the momentum's digest.
+ */
+export function changedRows(state: State, changed: Changed, sessionView: (id: Hash, s: Session) => SessionJson = sessionJson): ChangedRows {
+  return {
+    accounts: tableRows(changed.accounts, state.accounts, accountJson),
+    zApps: tableRows(changed.zApps, state.zApps, zAppJson),
+    // Without the pending list, which has rows of its own (the changed entries): O(changes), not O(list).
+    providers: tableRows(changed.providers, state.providers, (k, p) => providerJson(k, { ...p, pendingEarnings: [] })),
+    sessions: sessionRows(state, changed, sessionView),
+    pending: pendingRows(state, changed.pendingEarnings),
+    burned: changed.burned ? state.burned.toString() : null,
   };
-  const parts = [
-    [ACCOUNTS, split(changed.accounts, state.accounts, accountJson)],
-    [ZAPPS, split(changed.zApps, state.zApps, zAppJson)],
-    [PROVIDERS, split(changed.providers, state.providers, providerJson)],
-    [SESSIONS, split(changed.sessions, state.sessions, sessionJson)],
-  ] as const;
-  for (const [table, { present, gone }] of parts) {
+}
+
+/** Writes rows made by `changedRows`. Run inside the momentum's transaction. */
+export async function saveChangedRows(db: Db, rows: ChangedRows): Promise<void> {
+  for (const [table, { present, gone }] of [[ACCOUNTS, rows.accounts], [ZAPPS, rows.zApps], [PROVIDERS, rows.providers]] as const) {
     await upsert(db, table, present);
     await remove(db, table, gone);
   }
-  await savePending(db, state, changed.pendingEarnings);
-  if (changed.burned) await saveGlobals(db, state);
+  await upsert(db, SESSIONS, rows.sessions.whole);
+  for (const [mask, { ids, views }] of rows.sessions.byMask) await updateSessionColumns(db, mask, ids, views);
+  await remove(db, SESSIONS, rows.sessions.gone);
+  await savePendingRows(db, rows.pending);
+  if (rows.burned !== null) await saveBurned(db, rows.burned);
+}
+
+/** Writes the entities `changed` names as they are in `state` (deleting those it no longer holds). Run inside the momentum's transaction. */
+export async function saveChanged(db: Db, state: State, changed: Changed): Promise<void> {
+  await saveChangedRows(db, changedRows(state, changed));
 }
 
 /** The contract's global counters (one row). */
-async function saveGlobals(db: Db, state: State): Promise<void> {
-  await db.query(
-    'INSERT INTO contract_globals (id, burned) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET burned = EXCLUDED.burned',
-    [state.burned.toString()],
-  );
+async function saveBurned(db: Db, burned: string): Promise<void> {
+  await db.query('INSERT INTO contract_globals (id, burned) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET burned = EXCLUDED.burned', [burned]);
 }
 
 /** Writes every entity of the state (genesis, or a rebuild). */
@@ -199,7 +299,39 @@ export async function saveAll(db: Db, state: State): Promise<void> {
   await upsert(db, PROVIDERS, json.providers);
   await saveAllPending(db, state);
   await upsert(db, SESSIONS, json.sessions);
-  await saveGlobals(db, state);
+  await saveBurned(db, state.burned.toString());
+}
+
+/** Accounts read per query when the whole state is loaded (keyset pages keep each result small). */
+const ACCOUNTS_PER_PAGE = 50_000;
+/** An address as the sequencer writes it (the contract's checksummed form; see loadAccounts). */
+const STORED_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+const corrupt = (path: string, reason: string): never => {
+  throw new ZgasError('InvalidField', { path, reason });
+};
+
+/**
+ * Every account, page by page, straight into the contract's map. The accounts are most of a large
+ * state (a million rows): each row is checked for form and range as it is read, without building
+ * its JSON view first; the address is taken as stored, being the contract's own key written by
+ * the sequencer (recomputing a million EIP-55 checksums would take seconds of the startup).
+ */
+async function loadAccounts(db: Db): Promise<Map<Address, Account>> {
+  const out = new Map<Address, Account>();
+  let after = '';
+  for (;;) {
+    const { rows } = await db.query<{ address: string; balance: string; nonce: string }>(
+      'SELECT address, balance::text AS balance, nonce::text AS nonce FROM accounts WHERE address > $1 ORDER BY address LIMIT $2',
+      [after, ACCOUNTS_PER_PAGE],
+    );
+    for (const r of rows) {
+      if (!STORED_ADDRESS.test(r.address)) corrupt('accounts.address', 'expected an address');
+      out.set(r.address as Address, { balance: parseQsr(r.balance), nonce: parseUint64(r.nonce) });
+    }
+    if (rows.length < ACCOUNTS_PER_PAGE) return out;
+    after = rows[rows.length - 1]!.address;
+  }
 }
 
 /**
@@ -208,15 +340,27 @@ export async function saveAll(db: Db, state: State): Promise<void> {
  */
 export async function loadState(db: Db, base: State): Promise<State> {
   const globals = stateToJson(base);
+  const accounts = await loadAccounts(db);
+  let balances = 0n;
+  for (const a of accounts.values()) balances += a.balance;
   const json: StateJson = {
     ...globals,
-    accounts: (await selectAll(db, ACCOUNTS)) as AccountJson[],
+    // The other entities through the contract's strict reader, with the supply the accounts leave them.
+    supply: (base.supply - balances).toString(),
+    accounts: [],
     zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
     providers: (await withPending(db, await selectAll(db, PROVIDERS), null)) as ProviderJson[],
     sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
     burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
   };
-  return stateFromJson(json);
+  if (balances > base.supply) corrupt('supply', 'the accounts hold more than the supply');
+  const state = stateFromJson(json);
+  state.accounts = accounts;
+  state.supply = base.supply;
+  state.totals = computeTotals(state);
+  const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
+  if (total !== state.supply || total > MAX_UINT256) corrupt('supply', 'the entities and burned do not add up to the supply');
+  return state;
 }
 
 // ── reads for the API (JSON views of DESIGN §5) ────────────────────────────────────────

@@ -4,7 +4,7 @@ import { genesisState } from '../../contracts/gas/genesis.ts';
 import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_UNBONDING_ENTRIES } from '../../contracts/gas/limits.ts';
 import { stateFromJson, stateToJson } from '../../contracts/gas/state.ts';
 import type { PendingEarning, StateJson } from '../../contracts/gas/state.ts';
-import { noChanges, pendingKey } from '../../contracts/gas/tx.ts';
+import { ALL_SESSION_FIELDS, noChanges, pendingKey, SESSION_FIELDS } from '../../contracts/gas/tx.ts';
 import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, SettlementReceipt } from '../../contracts/types.ts';
@@ -236,6 +236,55 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       const view = await getProvider(db, KEYS.provider.address);
       expect(view?.pendingEarnings.at(0)).toEqual({ sessionId: second.sessionId, amount: '9', claimableAt: second.claimableAt.toString() });
       expect(view?.pendingEarnings.at(-1)).toEqual({ sessionId: SESSION, amount: '7', claimableAt: '999999' });
+    });
+
+    it('writes only the session columns a momentum changed, and nothing for a session that ended as it was', async () => {
+      const genesis = testGenesis({ owner: '1000000' });
+      const json = maximalState(stateToJson(genesisState(genesis)), 'balance');
+      json.sessions[0] = { ...json.sessions[0]!, status: 'open', closesAt: null, finalizedAt: null, removeAt: null };
+      // The genesis supply, all in the one account (loadState takes the supply from genesis).
+      json.supply = stateToJson(genesisState(genesis)).supply;
+      json.accounts[0]!.balance = json.supply;
+      for (const table of ['accounts', 'zapps', 'providers', 'pending_earnings', 'sessions']) await db.query(`DELETE FROM ${table}`);
+      const state = stateFromJson(json);
+      await saveAll(db, state);
+      const bit = (field: (typeof SESSION_FIELDS)[number]): number => 1 << SESSION_FIELDS.indexOf(field);
+      const s = state.sessions.get(SESSION)!;
+      const stored = async () => (await loadState(db, genesisState(genesis))).sessions.get(SESSION)!;
+
+      // The mask names settledGas, lastInvocation and coverage: those columns are written, and only
+      // those (gasLimit changed in memory too, yet its column keeps the stored value).
+      s.settledGas = 7n as Gas;
+      s.lastInvocation = { callGasLimit: 1n as Gas, inputHash: `0x${'55'.repeat(32)}` as Hash, preStateHash: `0x${'66'.repeat(32)}` as Hash, ackedGas: 2n as Gas };
+      s.coverage = [{ upToSeq: 3n, challengeDeadline: 4n }];
+      s.gasLimit = 9n as Gas;
+      const changed = noChanges();
+      changed.sessions.add(SESSION);
+      changed.sessionFields.set(SESSION, bit('settledGas') | bit('lastInvocation') | bit('coverage'));
+      await db.transaction((tx) => saveChanged(tx, state, changed));
+      const partly = await stored();
+      expect(partly.settledGas).toBe(7n);
+      expect(partly.lastInvocation).toEqual(s.lastInvocation);
+      expect(partly.coverage).toEqual([{ upToSeq: 3n, challengeDeadline: 4n }]);
+      expect(partly.gasLimit).toBe(MAX_UINT64);
+
+      // Mask 0: touched, but nothing to write (the row is what the state was).
+      changed.sessionFields.set(SESSION, 0);
+      const written = await db.transaction(async (tx) => {
+        await saveChanged(tx, state, changed);
+        const { rows } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE xmin::text = (txid_current() % 4294967296)::text");
+        return rows[0]!.n;
+      });
+      expect(written).toBe(0);
+
+      // Every field (or no mask: a session of unknown change) writes the whole row.
+      changed.sessionFields.set(SESSION, ALL_SESSION_FIELDS);
+      await db.transaction((tx) => saveChanged(tx, state, changed));
+      expect((await stored()).gasLimit).toBe(9n);
+      s.gasLimit = 8n as Gas;
+      changed.sessionFields.clear();
+      await db.transaction((tx) => saveChanged(tx, state, changed));
+      expect(stateToJson(await loadState(db, genesisState(genesis)))).toEqual(stateToJson(state));
     });
   });
 }
