@@ -13,8 +13,9 @@
  *   `counter -= c; if (counter < 0) counter = refill(counter, c)` (or only `counter -= c` for a
  *   segment with no trap, call, exit or branch that falls through into a checked one), where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
- *   call; `gas = counter` is stored by the charge of a segment that reaches an instruction that can
- *   trap, call or leave the function, so the global is exact wherever the host can read it. At a loop's
+ *   call; `gas = counter` is stored by the charge of a segment that reaches a call or leaves the
+ *   function, so the global is exact wherever the host can read it (an engine trap is charged the
+ *   whole limit, so an instruction that can trap needs no store). At a loop's
  *   start the charge is `counter -= c; br_if <refill path> (counter < 0)`: the refill path sits after
  *   the loop (which gets three labels around it to reach it and come back), so a loop body holds
  *   no call of its own;

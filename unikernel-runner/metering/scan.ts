@@ -52,10 +52,10 @@ function blockType(b: Uint8Array, pos: number, end: number): number {
 
 /**
  * Scans the function bodies of one module, reusing its scratch arrays across bodies. The counter
- * store rule it records: the charge of a segment that reaches an instruction that can trap (loads,
- * stores, div/rem, unreachable, call_indirect, bulk memory), call or leave the function also stores
- * `gas = counter`, so the global is exact wherever the host can read it; after a call the counter is
- * reloaded from the global.
+ * store rule it records: the charge of a segment that reaches a call (the host or the callee reads
+ * the global) or leaves the function also stores `gas = counter`, so the global is exact wherever
+ * the host can read it; after a call the counter is reloaded from the global. An instruction that
+ * can trap needs no store: the runtime charges an engine trap the whole limit (metering version 2).
  */
 export class BlockScanner {
   readonly b: Uint8Array;
@@ -88,8 +88,7 @@ export class BlockScanner {
   /** Whether the global holds the counter at this point of the open segment. */
   flushed = false;
   /**
-   * Whether the open segment so far holds nothing the host can observe (no trap, call or exit) and
-   * no branch: if it then falls through into a segment with a checked charge, its own charge
+   * Whether the open segment so far holds no trap, call, exit or branch: if it then falls through into a segment with a checked charge, its own charge
    * needs no check (see CHARGE_UNCHECKED).
    */
   plain = false;
@@ -187,8 +186,8 @@ export class BlockScanner {
   }
 
   /**
-   * Before an instruction that can trap, call or leave the function: the global must hold the
-   * counter there (the host reads it). The segment's charge then stores it (its edit's last field
+   * Before a call or an exit from the function: the global must hold the counter there (the host
+   * or the caller reads it). The segment's charge then stores it (its edit's last field
    * says so): nothing else moves the counter until the segment ends, and a reload after a call
    * leaves them equal. A segment that reaches no such point stores nothing.
    */
@@ -273,7 +272,6 @@ export class BlockScanner {
       if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
       switch (op) {
         case 0x00: // unreachable
-          this.flush();
           this.kill(cost + c);
           cost = 0;
           break;
@@ -432,7 +430,7 @@ export class BlockScanner {
           r.skipLeb(5); // align
           r.skipLeb(5); // offset
           cost += c;
-          this.flush(); // out of bounds traps
+          this.plain = false; // out of bounds traps
           break;
         case 0x3f: // memory.size
         case 0x40: // memory.grow
@@ -478,14 +476,14 @@ export class BlockScanner {
             this.plain = false;
             if (this.seg >= 0) this.flushed = true;
           } else if (sub !== 0x09) {
-            this.flush(); // out of bounds traps
+            this.plain = false; // out of bounds traps
           }
           break;
         }
         case 0x6d: case 0x6e: case 0x6f: case 0x70: case 0x7f: case 0x80: case 0x81: case 0x82:
           // div/rem: division by zero and overflow trap
           cost += c;
-          this.flush();
+          this.plain = false;
           break;
         default:
           // Every other priced opcode has no immediates.
