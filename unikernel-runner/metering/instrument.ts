@@ -8,7 +8,9 @@
  * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
  * - an imported function `zgas.refill(counter: i64, cost: i32) -> i64`, called only when a charge
  *   drives the counter below zero (the host moves budget into the counter, stores it in the global
- *   and returns it, or throws OutOfGas / Aborted);
+ *   and returns it, or throws OutOfGas / Aborted). The charges call it through an added function,
+ *   last in the index space, that only forwards its arguments: a call to an import inside a loop
+ *   makes the engine keep the import's target and instance in registers across the loop;
  * - at the entry of every segment whose instructions cost c > 0:
  *   `counter -= c; if (counter < 0) counter = refill(counter, c)` (or only `counter -= c` for a
  *   segment with no trap, call, exit or branch that falls through into a checked one), where `counter`
@@ -62,7 +64,7 @@ import { gasTableHash, priceOf } from './table.ts';
 import type { GasTable } from './table.ts';
 import { parseModule, sameSignature, skipConstExpr, validateWithEngine } from './validate.ts';
 import type { ModuleInfo, Section } from './validate.ts';
-import { I32, I64, malformed, Reader, Writer } from './wasm.ts';
+import { I32, I64, malformed, Reader, unsignedLeb, Writer } from './wasm.ts';
 
 export { DEFAULT_POLICY } from './policy.ts';
 export type { MeteringPolicy } from './policy.ts';
@@ -102,7 +104,11 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
   // Indices of what we add.
   const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I64, I32], [I64]));
   const refillType = refillTypeFound >= 0 ? refillTypeFound : info.types.length;
-  const refillIndex = info.funcImports;
+  const refillImport = info.funcImports;
+  // Charges call an added function that calls the import: a call to an import makes the engine keep
+  // the import's target and instance live across every loop that can refill (two registers in hot
+  // loops); a call to a function of the module needs neither.
+  const refillIndex = info.funcImports + 1 + info.funcTypes.length;
   const gasGlobal = info.globals;
   const depthGlobal = info.globals + 1;
   const remap = (f: number): number => (f >= info.funcImports ? f + 1 : f);
@@ -124,6 +130,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
     const s = byId.get(id);
     content.len = 0;
     switch (id) {
+      case 3: { // functions: + the refill trampoline, last
+        const r = s === undefined ? undefined : new Reader(wasm, s.start, s.end);
+        content.u32((r?.u32() ?? 0) + 1);
+        if (r !== undefined) content.bytes(wasm, r.pos, s!.end);
+        content.u32(refillType);
+        break;
+      }
       case 1: { // types: + (i64, i32) -> i64 for refill when missing
         const count = s === undefined ? 0 : new Reader(wasm, s.start, s.end).u32();
         if (refillTypeFound >= 0) {
@@ -184,14 +197,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
         }
         break;
       }
-      case 10: { // code
-        if (s === undefined) continue;
+      case 10: { // code, + the refill trampoline's body
         // Written straight into the output: the bodies are most of the module.
-        const r = new Reader(wasm, s.start, s.end);
-        const count = r.u32();
+        const r = s === undefined ? new Reader(wasm, 0, 0) : new Reader(wasm, s.start, s.end);
+        const count = s === undefined ? 0 : r.u32();
         out.byte(10);
         const slot = out.sizeSlot();
-        out.u32(count);
+        out.u32(count + 1);
         for (let i = 0; i < count; i++) {
           const sizeAt = r.pos;
           const size = r.u32();
@@ -205,7 +217,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
           }
           r.pos += size;
         }
-        if (r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
+        if (s !== undefined && r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
+        // (param i64 i32) (result i64): local.get 0 local.get 1 call $refill end
+        const call = unsignedLeb(refillImport);
+        out.u32(7 + call.length);
+        out.byte(0); out.byte(0x20); out.byte(0); out.byte(0x20); out.byte(1); out.byte(0x10);
+        for (const byte of call) out.byte(byte);
+        out.byte(0x0b);
         out.fillSizeSlot(slot);
         continue;
       }
