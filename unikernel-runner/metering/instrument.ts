@@ -199,7 +199,8 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
       }
       case 10: { // code, + the refill trampoline's body
         // Written straight into the output: the bodies are most of the module.
-        const r = s === undefined ? new Reader(wasm, 0, 0) : new Reader(wasm, s.start, s.end);
+        const codeEnd = s?.end ?? 0;
+        const r = new Reader(wasm, s?.start ?? 0, codeEnd);
         const count = s === undefined ? 0 : r.u32();
         out.byte(10);
         const slot = out.sizeSlot();
@@ -207,7 +208,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
         for (let i = 0; i < count; i++) {
           const sizeAt = r.pos;
           const size = r.u32();
-          if (size > s.end - r.pos) malformed(sizeAt, 'function body runs past the code section');
+          if (size > codeEnd - r.pos) malformed(sizeAt, 'function body runs past the code section');
           limit('maxFunctionBytes', size, p.maxFunctionBytes, sizeAt);
           const bodyAt = out.len;
           emitter.emit(out, scanner.scan(i, r.pos, r.pos + size));
@@ -217,7 +218,7 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
           }
           r.pos += size;
         }
-        if (s !== undefined && r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
+        if (r.pos !== codeEnd) malformed(r.pos, 'trailing bytes in the code section');
         // (param i64 i32) (result i64): local.get 0 local.get 1 call $refill end
         const call = unsignedLeb(refillImport);
         out.u32(7 + call.length);
