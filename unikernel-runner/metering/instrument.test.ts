@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
 import { ZgasError } from '../../contracts/errors.ts';
 import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
@@ -214,6 +215,32 @@ describe('the rewrite', () => {
     expect(r.error).toBeUndefined();
     expect(r.result).toBe(expected);
     expect(r.result).toBe(7 * 2 * 3 + 0x01020304);
+  });
+
+  it('stores the counter to the gas global only before calls and exits, never before an instruction that can trap', async () => {
+    // A loop of loads, stores and a division (each can trap), then a call and the exit.
+    const text = `(module (memory 1) (func $g)
+      (func (export "f") (param i32) (result i32) (local i32)
+        loop
+          local.get 1 local.get 1 i32.load local.get 0 i32.div_u i32.store
+          local.get 1 i32.const 4 i32.add local.tee 1 i32.const 64 i32.lt_u br_if 0
+        end
+        call $g
+        local.get 1))`;
+    const m = instrument(await wat(text), table, { raw: true });
+    const wabt = await wabtInit();
+    const module = wabt.readWasm(m.bytes, { readDebugNames: false });
+    const listing = module.toText({});
+    module.destroy();
+    // Global 0 is the gas counter (the module has none of its own). In "f" (function 2 after the
+    // added import): one store, by the charge of the segment after the loop, which reaches the call
+    // and the exit; none in the loop, from its charge to its back edge.
+    const f = listing.slice(listing.indexOf('(func (;2;)'), listing.indexOf('(func (;3;)'));
+    expect(f.match(/global\.set 0\b/g)).toHaveLength(1);
+    const loop = f.slice(f.lastIndexOf('loop'), f.indexOf('br_if 0'));
+    expect(loop).toMatch(/i32\.div_u/);
+    expect(loop).not.toMatch(/global\.set 0\b/);
+    expect(runExport(m, 'f', [0]).error).toBeInstanceOf(WebAssembly.RuntimeError);
   });
 
   it('is deterministic: same bytes and table give the same output, whatever table object', async () => {
