@@ -65,6 +65,11 @@ export interface ScannedBody {
   end: number;
   /** Whether an edit needs the scratch locals (memory.grow, bulk memory). */
   needsScratch: boolean;
+  /**
+   * Whether the body calls (call, call_indirect). One that does not is a leaf: it cannot make the
+   * stack any deeper than its own frame, so it skips the call-depth check and counter.
+   */
+  calls: boolean;
   edits: Float64Array;
   /** Numbers used in `edits` (EDIT_SIZE per edit). */
   editCount: number;

@@ -46,7 +46,7 @@ export class BodyEmitter {
    * first, and the body moves down over the unused bytes of the slot once its length is known.
    */
   emit(out: Writer, body: ScannedBody): void {
-    const { result, locals, localGroups, groupsStart, bodyStart, end, needsScratch, tableLabels } = body;
+    const { result, locals, localGroups, groupsStart, bodyStart, end, needsScratch, calls, tableLabels } = body;
     const b = this.b;
     const e = body.edits;
     const ne = body.editCount;
@@ -88,7 +88,13 @@ export class BodyEmitter {
       switch (kind) {
         case EDIT_PROLOGUE:
           // depth = global + 1 (kept in a local for the exit); global = depth; if (depth > max)
-          // unreachable; block <result type> (the entry segment's charge loads the counter)
+          // unreachable; block <result type> (the entry segment's charge loads the counter). A
+          // leaf only opens the block.
+          if (!calls) {
+            buf[at++] = 0x02;
+            buf[at++] = result ?? BLOCK_EMPTY;
+            break;
+          }
           buf[at++] = 0x23; at = putBytes(buf, at, this.depth);
           buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6a;
           buf[at++] = 0x22; at = putU32(buf, at, depthLocal);
@@ -225,6 +231,7 @@ export class BodyEmitter {
           // end of the wrapper block; global = depth - 1 (the callees it made put it back to
           // depth); the function's own end follows
           buf[at++] = 0x0b;
+          if (!calls) break;
           buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
           buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6b;
           buf[at++] = 0x24; at = putBytes(buf, at, this.depth);

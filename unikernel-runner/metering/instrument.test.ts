@@ -373,16 +373,17 @@ describe('the instrumented size of a function', () => {
 
 describe('the call-depth limit', () => {
   const RECURSE = `(module
+    (func $leaf (result i32) i32.const 0)
     (func $down (export "down") (param i32) (result i32)
       local.get 0 i32.eqz
-      if (result i32) i32.const 0
+      if (result i32) call $leaf
       else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end)
     (func $forever (export "forever") (param i32) (result i32) local.get 0 call $forever))`;
 
-  it('lets recursion run to exactly maxCallDepth frames and traps one beyond', async () => {
+  it('lets recursion run to exactly maxCallDepth frames and traps one beyond; a leaf is not counted', async () => {
     const m = await rawModule(RECURSE, table);
     const limit = DEFAULT_POLICY.maxCallDepth;
-    const ok = runExport(m, 'down', [limit - 1]); // limit frames
+    const ok = runExport(m, 'down', [limit - 1]); // limit frames, then the leaf (it makes no call: not counted)
     expect(ok.error).toBeUndefined();
     expect(ok.result).toBe(limit - 1);
     const over = runExport(m, 'down', [limit]);
@@ -408,7 +409,9 @@ describe('the call-depth limit', () => {
   it('decrements on every exit: return, br_if, br and br_table to the function label, fallthrough', async () => {
     const m = await rawModule(`(module
       (global $acc (mut i32) (i32.const 0))
+      (func $nop)
       (func $exit (param i32)
+        call $nop ;; not a leaf: it counts its frame
         block
           block
             block

@@ -25,7 +25,8 @@
  *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
  * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
  * - a call-depth counter (a mutable i32 global exported as `zgas_depth`), incremented and checked
- *   at function entry (trap with `unreachable` above `maxCallDepth`) and decremented at every exit:
+ *   at the entry of every function that makes calls (trap with `unreachable` above `maxCallDepth`;
+ *   a leaf adds one frame at most and is not counted) and decremented at every exit:
  *   each body is wrapped in a block with the function's result type, `return` becomes a branch to
  *   that block, and branches to the function label land on it unchanged (same label index).
  *

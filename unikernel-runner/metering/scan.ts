@@ -255,6 +255,7 @@ export class BlockScanner {
     let depth = 0; // open frames inside the function
     let cost = 0;
     let needsScratch = false;
+    let calls = false;
     const memory = info.memory !== undefined;
     const totalGlobals = info.globals;
     const maxBlockDepth = policy.maxBlockDepth;
@@ -387,6 +388,7 @@ export class BlockScanner {
         case 0x10: { // call
           const f = r.u32();
           if (f >= this.totalFuncs) malformed(at, 'call to a function index out of range');
+          calls = true;
           cost += c;
           this.flush();
           this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, r.pos - at, 0);
@@ -403,6 +405,7 @@ export class BlockScanner {
           if (r.pos >= end || b[r.pos] !== 0x00) reject('ForbiddenFeature', 'reference-types', r.pos, { reason: 'call_indirect uses table 0' });
           r.pos++;
           if (info.tables === 0) malformed(at, 'call_indirect without a table');
+          calls = true;
           cost += c;
           this.flush();
           if (this.seg >= 0) this.reload(r.pos);
@@ -493,6 +496,6 @@ export class BlockScanner {
       if (finished) break;
     }
     if (!finished) malformed(end, 'function body not closed by end');
-    return { result: type.results[0], locals, localGroups, groupsStart, bodyStart, end, needsScratch, edits: this.edits, editCount: this.ne, tableLabels: this.tableLabels };
+    return { result: type.results[0], locals, localGroups, groupsStart, bodyStart, end, needsScratch, calls, edits: this.edits, editCount: this.ne, tableLabels: this.tableLabels };
   }
 }
