@@ -318,6 +318,11 @@ describe('the gas global at every point the host can read it', () => {
     { name: 'call_indirect of an empty slot', tail: 'i32.const 0 call_indirect (type $v)', paid: ['i32.const', 'call_indirect', 'end'], traps: true },
     { name: 'a call to a trapping function', tail: 'call $boom', paid: ['call', 'end', 'unreachable'], traps: true },
     { name: 'fallthrough to the end', tail: 'nop', paid: ['nop', 'end'] },
+    // The segment runs through a block whose only branch is its own br_if: taken, it gives back
+    // what it skips (nop, nop, end), after the charge stored the counter; the call must see that.
+    { name: 'a call after a block a taken br_if left', tail: 'block i32.const 1 br_if 0 nop nop end call $nop', paid: ['block', 'i32.const', 'br_if', 'call', 'end', 'end'] },
+    { name: 'the end after a block a taken br_if left', tail: 'block i32.const 1 br_if 0 nop nop end', paid: ['block', 'i32.const', 'br_if', 'end'] },
+    { name: 'a call after a block no branch left', tail: 'block i32.const 0 br_if 0 nop nop end call $nop', paid: ['block', 'i32.const', 'br_if', 'nop', 'nop', 'end', 'call', 'end', 'end'] },
     { name: 'return', tail: 'return', paid: ['return'] },
     { name: 'br to the function label', tail: 'br 0', paid: ['br'] },
     { name: 'br_if to the function label', tail: 'i32.const 1 br_if 0 nop', paid: ['i32.const', 'br_if'] },
@@ -328,6 +333,7 @@ describe('the gas global at every point the host can read it', () => {
     it(`is exact at ${c.name}, whatever the chunk`, async () => {
       const module = await rawModule(`(module (memory 1) (table 1 funcref) (type $v (func))
         (func $boom unreachable)
+        (func $nop)
         (func (export "f") (param i32) ${c.result ?? ''} (local i32) ${loop} ${c.tail}))`, table);
       const expected = BigInt(cost(['loop']) + (ITERATIONS - 1) * cost(LOOP_BODY) + cost([...LOOP_BODY, 'end', ...c.paid]) + (c.surcharge ?? 0));
       if (c.traps === true) {

@@ -44,6 +44,8 @@ export const EDIT_LOOP_END = 15;
 export const EDIT_BR = 16;
 export const EDIT_BR_IF = 17;
 export const EDIT_BR_TABLE = 18;
+/** `gas = counter` before a point the host observes, in a segment a br_if gave gas back to after its charge. */
+export const EDIT_STORE = 19;
 /** Labels a loop adds around itself. */
 export const LOOP_LABELS = 3;
 

@@ -9,7 +9,7 @@
  */
 import { InvariantViolation } from '../../contracts/errors.ts';
 import {
-  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_STORE, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_ROOM, EDIT_SIZE,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -120,6 +120,10 @@ export class BodyEmitter {
           } else {
             at = this.charge(buf, at, counter, arg, kind === EDIT_CHARGE_RELOAD, e[i + 4] === CHARGE_STORE);
           }
+          break;
+        case EDIT_STORE:
+          buf[at++] = 0x20; at = putU32(buf, at, counter);
+          buf[at++] = 0x24; at = putBytes(buf, at, gas);
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);

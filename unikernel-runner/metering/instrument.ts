@@ -33,11 +33,13 @@
  * Gas semantics: an instruction costs its table figure each time control passes over it (a branch
  * jumps past the `end` it targets, so that `end` is not charged). A segment is charged whole at its
  * entry, so a trap inside it has paid for its rest. A segment starts at function entry, after
- * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that some branch
- * targets, after a `br_if` whose target carries a value, and after a `br_if` back to a loop (the
- * hot edge stays a plain branch). It runs on through calls (control comes back only to the next
- * instruction) and through any other `br_if` to a label without values: the
- * taken branch gives the segment's rest back (`counter += rest` on the branch edge), so totals stay
+ * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that a `br` or
+ * `br_table` targets or a `br_if` of another segment, after a `br_if` whose target carries a value,
+ * and after a `br_if` back to a loop (the hot edge stays a plain branch). It runs on through calls
+ * (control comes back only to the next instruction), through any other `br_if` to a label without
+ * values, and through the `end` of a block all of whose branches are such `br_if`s of the segment
+ * itself: a taken branch gives back what it skips (`counter += skipped` on the branch edge: the
+ * segment's rest, or the instructions up to the end of the block it targets), so totals stay
  * exact. Code after `br`, `br_table`, `return` and `unreachable` is dead until the next
  * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
  * (targets + 1)`.
