@@ -44,6 +44,8 @@ export const EDIT_LOOP_END = 15;
 export const EDIT_BR = 16;
 export const EDIT_BR_IF = 17;
 export const EDIT_BR_TABLE = 18;
+/** `gas = counter` before a point the host observes, in a segment a br_if gave gas back to after its charge. */
+export const EDIT_STORE = 19;
 /** Labels a loop adds around itself. */
 export const LOOP_LABELS = 3;
 
@@ -65,6 +67,11 @@ export interface ScannedBody {
   end: number;
   /** Whether an edit needs the scratch locals (memory.grow, bulk memory). */
   needsScratch: boolean;
+  /**
+   * Whether the body calls (call, call_indirect). One that does not is a leaf: it cannot make the
+   * stack any deeper than its own frame, so it skips the call-depth check and counter.
+   */
+  calls: boolean;
   edits: Float64Array;
   /** Numbers used in `edits` (EDIT_SIZE per edit). */
   editCount: number;

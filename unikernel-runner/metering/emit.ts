@@ -9,7 +9,7 @@
  */
 import { InvariantViolation } from '../../contracts/errors.ts';
 import {
-  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_STORE, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_ROOM, EDIT_SIZE,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -46,7 +46,7 @@ export class BodyEmitter {
    * first, and the body moves down over the unused bytes of the slot once its length is known.
    */
   emit(out: Writer, body: ScannedBody): void {
-    const { result, locals, localGroups, groupsStart, bodyStart, end, needsScratch, tableLabels } = body;
+    const { result, locals, localGroups, groupsStart, bodyStart, end, needsScratch, calls, tableLabels } = body;
     const b = this.b;
     const e = body.edits;
     const ne = body.editCount;
@@ -88,7 +88,13 @@ export class BodyEmitter {
       switch (kind) {
         case EDIT_PROLOGUE:
           // depth = global + 1 (kept in a local for the exit); global = depth; if (depth > max)
-          // unreachable; block <result type> (the entry segment's charge loads the counter)
+          // unreachable; block <result type> (the entry segment's charge loads the counter). A
+          // leaf only opens the block.
+          if (!calls) {
+            buf[at++] = 0x02;
+            buf[at++] = result ?? BLOCK_EMPTY;
+            break;
+          }
           buf[at++] = 0x23; at = putBytes(buf, at, this.depth);
           buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6a;
           buf[at++] = 0x22; at = putU32(buf, at, depthLocal);
@@ -114,6 +120,10 @@ export class BodyEmitter {
           } else {
             at = this.charge(buf, at, counter, arg, kind === EDIT_CHARGE_RELOAD, e[i + 4] === CHARGE_STORE);
           }
+          break;
+        case EDIT_STORE:
+          buf[at++] = 0x20; at = putU32(buf, at, counter);
+          buf[at++] = 0x24; at = putBytes(buf, at, gas);
           break;
         case EDIT_RELOAD:
           buf[at++] = 0x23; at = putBytes(buf, at, gas);
@@ -225,6 +235,7 @@ export class BodyEmitter {
           // end of the wrapper block; global = depth - 1 (the callees it made put it back to
           // depth); the function's own end follows
           buf[at++] = 0x0b;
+          if (!calls) break;
           buf[at++] = 0x20; at = putU32(buf, at, depthLocal);
           buf[at++] = 0x41; buf[at++] = 0x01; buf[at++] = 0x6b;
           buf[at++] = 0x24; at = putBytes(buf, at, this.depth);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
 import { ZgasError } from '../../contracts/errors.ts';
 import type { ErrorCode } from '../../contracts/errors.ts';
 import { sha3 } from '../../contracts/hash.ts';
@@ -216,6 +217,32 @@ describe('the rewrite', () => {
     expect(r.result).toBe(7 * 2 * 3 + 0x01020304);
   });
 
+  it('stores the counter to the gas global only before calls and exits, never before an instruction that can trap', async () => {
+    // A loop of loads, stores and a division (each can trap), then a call and the exit.
+    const text = `(module (memory 1) (func $g)
+      (func (export "f") (param i32) (result i32) (local i32)
+        loop
+          local.get 1 local.get 1 i32.load local.get 0 i32.div_u i32.store
+          local.get 1 i32.const 4 i32.add local.tee 1 i32.const 64 i32.lt_u br_if 0
+        end
+        call $g
+        local.get 1))`;
+    const m = instrument(await wat(text), table, { raw: true });
+    const wabt = await wabtInit();
+    const module = wabt.readWasm(m.bytes, { readDebugNames: false });
+    const listing = module.toText({});
+    module.destroy();
+    // Global 0 is the gas counter (the module has none of its own). In "f" (function 2 after the
+    // added import): one store, by the charge of the segment after the loop, which reaches the call
+    // and the exit; none in the loop, from its charge to its back edge.
+    const f = listing.slice(listing.indexOf('(func (;2;)'), listing.indexOf('(func (;3;)'));
+    expect(f.match(/global\.set 0\b/g)).toHaveLength(1);
+    const loop = f.slice(f.lastIndexOf('loop'), f.indexOf('br_if 0'));
+    expect(loop).toMatch(/i32\.div_u/);
+    expect(loop).not.toMatch(/global\.set 0\b/);
+    expect(runExport(m, 'f', [0]).error).toBeInstanceOf(WebAssembly.RuntimeError);
+  });
+
   it('is deterministic: same bytes and table give the same output, whatever table object', async () => {
     const bytes = await zapp(PROGRAM);
     const a = instrument(bytes, table);
@@ -346,16 +373,17 @@ describe('the instrumented size of a function', () => {
 
 describe('the call-depth limit', () => {
   const RECURSE = `(module
+    (func $leaf (result i32) i32.const 0)
     (func $down (export "down") (param i32) (result i32)
       local.get 0 i32.eqz
-      if (result i32) i32.const 0
+      if (result i32) call $leaf
       else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end)
     (func $forever (export "forever") (param i32) (result i32) local.get 0 call $forever))`;
 
-  it('lets recursion run to exactly maxCallDepth frames and traps one beyond', async () => {
+  it('lets recursion run to exactly maxCallDepth frames and traps one beyond; a leaf is not counted', async () => {
     const m = await rawModule(RECURSE, table);
     const limit = DEFAULT_POLICY.maxCallDepth;
-    const ok = runExport(m, 'down', [limit - 1]); // limit frames
+    const ok = runExport(m, 'down', [limit - 1]); // limit frames, then the leaf (it makes no call: not counted)
     expect(ok.error).toBeUndefined();
     expect(ok.result).toBe(limit - 1);
     const over = runExport(m, 'down', [limit]);
@@ -381,7 +409,9 @@ describe('the call-depth limit', () => {
   it('decrements on every exit: return, br_if, br and br_table to the function label, fallthrough', async () => {
     const m = await rawModule(`(module
       (global $acc (mut i32) (i32.const 0))
+      (func $nop)
       (func $exit (param i32)
+        call $nop ;; not a leaf: it counts its frame
         block
           block
             block

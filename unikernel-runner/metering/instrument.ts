@@ -8,13 +8,16 @@
  * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
  * - an imported function `zgas.refill(counter: i64, cost: i32) -> i64`, called only when a charge
  *   drives the counter below zero (the host moves budget into the counter, stores it in the global
- *   and returns it, or throws OutOfGas / Aborted);
+ *   and returns it, or throws OutOfGas / Aborted). The charges call it through an added function,
+ *   last in the index space, that only forwards its arguments: a call to an import inside a loop
+ *   makes the engine keep the import's target and instance in registers across the loop;
  * - at the entry of every segment whose instructions cost c > 0:
  *   `counter -= c; if (counter < 0) counter = refill(counter, c)` (or only `counter -= c` for a
  *   segment with no trap, call, exit or branch that falls through into a checked one), where `counter`
  *   is an added i64 local caching the global (a register in optimised code), reloaded after every
- *   call; `gas = counter` is stored by the charge of a segment that reaches an instruction that can
- *   trap, call or leave the function, so the global is exact wherever the host can read it. At a loop's
+ *   call; `gas = counter` is stored by the charge of a segment that reaches a call or leaves the
+ *   function, so the global is exact wherever the host can read it (an engine trap is charged the
+ *   whole limit, so an instruction that can trap needs no store). At a loop's
  *   start the charge is `counter -= c; br_if <refill path> (counter < 0)`: the refill path sits after
  *   the loop (which gets three labels around it to reach it and come back), so a loop body holds
  *   no call of its own;
@@ -22,18 +25,21 @@
  *   dynamic charge of `delta × memory_grow_per_page` through the same counter;
  * - before bulk memory operations (extended profile): `ceil(n / 32) × bulk_memory_per_32_bytes`;
  * - a call-depth counter (a mutable i32 global exported as `zgas_depth`), incremented and checked
- *   at function entry (trap with `unreachable` above `maxCallDepth`) and decremented at every exit:
+ *   at the entry of every function that makes calls (trap with `unreachable` above `maxCallDepth`;
+ *   a leaf adds one frame at most and is not counted) and decremented at every exit:
  *   each body is wrapped in a block with the function's result type, `return` becomes a branch to
  *   that block, and branches to the function label land on it unchanged (same label index).
  *
  * Gas semantics: an instruction costs its table figure each time control passes over it (a branch
  * jumps past the `end` it targets, so that `end` is not charged). A segment is charged whole at its
  * entry, so a trap inside it has paid for its rest. A segment starts at function entry, after
- * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that some branch
- * targets, after a `br_if` whose target carries a value, and after a `br_if` back to a loop (the
- * hot edge stays a plain branch). It runs on through calls (control comes back only to the next
- * instruction) and through any other `br_if` to a label without values: the
- * taken branch gives the segment's rest back (`counter += rest` on the branch edge), so totals stay
+ * `loop`, `if`, `else`, after the `end` of an `if`, after the `end` of a `block` that a `br` or
+ * `br_table` targets or a `br_if` of another segment, after a `br_if` whose target carries a value,
+ * and after a `br_if` back to a loop (the hot edge stays a plain branch). It runs on through calls
+ * (control comes back only to the next instruction), through any other `br_if` to a label without
+ * values, and through the `end` of a block all of whose branches are such `br_if`s of the segment
+ * itself: a taken branch gives back what it skips (`counter += skipped` on the branch edge: the
+ * segment's rest, or the instructions up to the end of the block it targets), so totals stay
  * exact. Code after `br`, `br_table`, `return` and `unreachable` is dead until the next
  * `else`/`end` and gets no charge. `br_table` adds `br_table_per_target_including_default ×
  * (targets + 1)`.
@@ -61,7 +67,7 @@ import { gasTableHash, priceOf } from './table.ts';
 import type { GasTable } from './table.ts';
 import { parseModule, sameSignature, skipConstExpr, validateWithEngine } from './validate.ts';
 import type { ModuleInfo, Section } from './validate.ts';
-import { I32, I64, malformed, Reader, Writer } from './wasm.ts';
+import { I32, I64, malformed, Reader, unsignedLeb, Writer } from './wasm.ts';
 
 export { DEFAULT_POLICY } from './policy.ts';
 export type { MeteringPolicy } from './policy.ts';
@@ -101,7 +107,11 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
   // Indices of what we add.
   const refillTypeFound = info.types.findIndex((t) => sameSignature(t, [I64, I32], [I64]));
   const refillType = refillTypeFound >= 0 ? refillTypeFound : info.types.length;
-  const refillIndex = info.funcImports;
+  const refillImport = info.funcImports;
+  // Charges call an added function that calls the import: a call to an import makes the engine keep
+  // the import's target and instance live across every loop that can refill (two registers in hot
+  // loops); a call to a function of the module needs neither.
+  const refillIndex = info.funcImports + 1 + info.funcTypes.length;
   const gasGlobal = info.globals;
   const depthGlobal = info.globals + 1;
   const remap = (f: number): number => (f >= info.funcImports ? f + 1 : f);
@@ -123,6 +133,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
     const s = byId.get(id);
     content.len = 0;
     switch (id) {
+      case 3: { // functions: + the refill trampoline, last
+        const r = s === undefined ? undefined : new Reader(wasm, s.start, s.end);
+        content.u32((r?.u32() ?? 0) + 1);
+        if (r !== undefined) content.bytes(wasm, r.pos, s!.end);
+        content.u32(refillType);
+        break;
+      }
       case 1: { // types: + (i64, i32) -> i64 for refill when missing
         const count = s === undefined ? 0 : new Reader(wasm, s.start, s.end).u32();
         if (refillTypeFound >= 0) {
@@ -183,18 +200,18 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
         }
         break;
       }
-      case 10: { // code
-        if (s === undefined) continue;
+      case 10: { // code, + the refill trampoline's body
         // Written straight into the output: the bodies are most of the module.
-        const r = new Reader(wasm, s.start, s.end);
-        const count = r.u32();
+        const codeEnd = s?.end ?? 0;
+        const r = new Reader(wasm, s?.start ?? 0, codeEnd);
+        const count = s === undefined ? 0 : r.u32();
         out.byte(10);
         const slot = out.sizeSlot();
-        out.u32(count);
+        out.u32(count + 1);
         for (let i = 0; i < count; i++) {
           const sizeAt = r.pos;
           const size = r.u32();
-          if (size > s.end - r.pos) malformed(sizeAt, 'function body runs past the code section');
+          if (size > codeEnd - r.pos) malformed(sizeAt, 'function body runs past the code section');
           limit('maxFunctionBytes', size, p.maxFunctionBytes, sizeAt);
           const bodyAt = out.len;
           emitter.emit(out, scanner.scan(i, r.pos, r.pos + size));
@@ -204,7 +221,13 @@ export function instrument(wasm: Uint8Array, table: GasTable, policy?: Partial<M
           }
           r.pos += size;
         }
-        if (r.pos !== s.end) malformed(r.pos, 'trailing bytes in the code section');
+        if (r.pos !== codeEnd) malformed(r.pos, 'trailing bytes in the code section');
+        // (param i64 i32) (result i64): local.get 0 local.get 1 call $refill end
+        const call = unsignedLeb(refillImport);
+        out.u32(7 + call.length);
+        out.byte(0); out.byte(0x20); out.byte(0); out.byte(0x20); out.byte(1); out.byte(0x10);
+        for (const byte of call) out.byte(byte);
+        out.byte(0x0b);
         out.fillSizeSlot(slot);
         continue;
       }

@@ -7,9 +7,11 @@
  * zero; the refill stores the new chunk in the global and returns it. The refill is the only place
  * the host sees a running call, so it is where out-of-gas and abort are decided.
  *
- * Determinism contract: `used()` at the end of a call, at a trap, at out-of-gas and at abort is
- * exact (limit - budget outside the chunk - chunk left) and so depends on (module, table, input,
- * state, limit) only — never on the chunk size, timing or engine tiering. Out-of-gas happens at the
+ * Determinism contract: `used()` at the end of a call, in a host call (so at a host-side trap:
+ * abort, a refused argument), at out-of-gas and at abort is exact (limit - budget outside the chunk
+ * - chunk left) and so depends on (module, table, input, state, limit) only — never on the chunk
+ * size, timing or engine tiering. At an engine trap it is not kept exact: the runtime charges such
+ * a trap the whole limit (metering version 2). Out-of-gas happens at the
  * first charge that takes the total above the limit, whatever the chunk. An abort stops the call at
  * a refill (or a host charge) and reports the gas used before that charge: re-running the call with
  * that as its limit runs out of gas at exactly that charge, which is how an Aborted receipt is judged.

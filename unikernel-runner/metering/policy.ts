@@ -8,7 +8,10 @@ import { ZgasError } from '../../contracts/errors.ts';
 export interface MeteringPolicy {
   /** Memory cap in 64 KiB pages, for the initial size and every grow (256 = 16 MiB). */
   maxMemoryPages: number;
-  /** Frames of guest functions active at once; one more traps. */
+  /**
+   * Frames of guest functions that make calls active at once; one more traps. A function that
+   * makes no call (a leaf) is not counted: it adds one frame at most.
+   */
   maxCallDepth: number;
   maxModuleBytes: number;
   maxFunctions: number;

@@ -18,7 +18,7 @@ import extendedV1 from './tables/zgas-wasm-extended-v1.json' with { type: 'json'
  * and the same version meter every call to the same gas; anything that changes a call's gas for the
  * same table bumps it.
  */
-export const METERING_VERSION = 1;
+export const METERING_VERSION = 2;
 
 const SOURCES: Readonly<Record<string, unknown>> = { [DEFAULT_GAS_TABLE]: zenoV1, [EXTENDED_GAS_TABLE]: extendedV1 };
 /** The names of the shipped tables, the default first. */

@@ -5,7 +5,7 @@
  * br_ifs are fixed here; the body emitter only writes them out.
  */
 import {
-  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
+  CHARGE_STORE, CHARGE_UNCHECKED, EDIT_STORE, EDIT_BR, EDIT_BR_IF, EDIT_BR_IF_REFUND, EDIT_BR_IF_REFUND_EXIT, EDIT_BR_TABLE, EDIT_BULK, EDIT_CALL, EDIT_CHARGE, EDIT_CHARGE_RELOAD, EDIT_END,
   EDIT_GROW, EDIT_LOOP, EDIT_LOOP_CHARGE, EDIT_LOOP_END, EDIT_PROLOGUE, EDIT_RELOAD, EDIT_RETURN, EDIT_SIZE, LOOP_LABELS,
 } from './edits.ts';
 import type { ScannedBody } from './edits.ts';
@@ -52,10 +52,10 @@ function blockType(b: Uint8Array, pos: number, end: number): number {
 
 /**
  * Scans the function bodies of one module, reusing its scratch arrays across bodies. The counter
- * store rule it records: the charge of a segment that reaches an instruction that can trap (loads,
- * stores, div/rem, unreachable, call_indirect, bulk memory), call or leave the function also stores
- * `gas = counter`, so the global is exact wherever the host can read it; after a call the counter is
- * reloaded from the global.
+ * store rule it records: the charge of a segment that reaches a call (the host or the callee reads
+ * the global) or leaves the function also stores `gas = counter`, so the global is exact wherever
+ * the host can read it; after a call the counter is reloaded from the global. An instruction that
+ * can trap needs no store: the runtime charges an engine trap the whole limit (metering version 2).
  */
 export class BlockScanner {
   readonly b: Uint8Array;
@@ -82,14 +82,27 @@ export class BlockScanner {
   /** New labels of rewritten br_tables. */
   tableLabels: number[] = [];
   refunds = new Int32Array(16);
+  /** Per pending refund: the frame its br_if targets, -1 for the function's label. */
+  refundFrames = new Int32Array(16);
+  /**
+   * Per open block frame: the segment (its cost's index in `edits`) the block started in, while
+   * every branch to it so far is a refunding br_if of that segment; -1 otherwise. Such a block's
+   * end starts no segment: the segment runs on, and those br_ifs give back only what they skip.
+   */
+  blockSegs = new Int32Array(64);
   nr = 0;
   /** Index in `edits` of the open segment's cost, -1 when the code is dead. */
   seg = -1;
   /** Whether the global holds the counter at this point of the open segment. */
   flushed = false;
   /**
-   * Whether the open segment so far holds nothing the host can observe (no trap, call or exit) and
-   * no branch: if it then falls through into a segment with a checked charge, its own charge
+   * Whether a br_if of the open segment has given gas back to the counter since its charge (at the
+   * end of a block the segment runs through): a store at the charge would then be stale, so a point
+   * the host observes gets its own store.
+   */
+  refunded = false;
+  /**
+   * Whether the open segment so far holds no trap, call, exit or branch: if it then falls through into a segment with a checked charge, its own charge
    * needs no check (see CHARGE_UNCHECKED).
    */
   plain = false;
@@ -123,8 +136,10 @@ export class BlockScanner {
    */
   private branchTo(label: number, depth: number, at: number): number {
     if (label > depth) malformed(at, 'branch label out of range');
-    if (label < depth) this.frames[depth - 1 - label]! |= FRAME_TARGETED;
-    else this.flush(); // leaves the function
+    if (label < depth) {
+      this.frames[depth - 1 - label]! |= FRAME_TARGETED;
+      this.blockSegs[depth - 1 - label] = -1;
+    } else this.flush(at); // leaves the function
     return label + this.added(label, depth);
   }
 
@@ -139,6 +154,7 @@ export class BlockScanner {
     this.loops = grown(this.loops);
     this.loopCharges = grown(this.loopCharges);
     this.loopTypes = grown(this.loopTypes);
+    this.blockSegs = grown(this.blockSegs);
   }
 
   private push(offset: number, kind: number, arg: number, skip: number, label: number): void {
@@ -181,21 +197,23 @@ export class BlockScanner {
     this.push(at, kind, 0, 0, 0);
     this.seg = this.ne - 3;
     this.flushed = false;
+    this.refunded = false;
     this.plainBefore = before;
     // A segment after a plain one keeps its check: a chain of unchecked charges ends at a check.
     this.plain = kind !== EDIT_LOOP_CHARGE && before < 0;
   }
 
   /**
-   * Before an instruction that can trap, call or leave the function: the global must hold the
-   * counter there (the host reads it). The segment's charge then stores it (its edit's last field
+   * Before a call or an exit from the function: the global must hold the counter there (the host
+   * or the caller reads it). The segment's charge then stores it (its edit's last field
    * says so): nothing else moves the counter until the segment ends, and a reload after a call
    * leaves them equal. A segment that reaches no such point stores nothing.
    */
-  private flush(): void {
+  private flush(at: number): void {
     this.plain = false;
     if (this.seg >= 0 && !this.flushed) {
-      this.edits[this.seg + 2] = CHARGE_STORE;
+      if (this.refunded) this.push(at, EDIT_STORE, 0, 0, 0);
+      else this.edits[this.seg + 2] = CHARGE_STORE;
       this.flushed = true;
     }
   }
@@ -212,14 +230,44 @@ export class BlockScanner {
     this.plain = false;
   }
 
-  private refund(at: number, cost: number, skip: number, label: number, exits: boolean): void {
+  private refund(at: number, cost: number, skip: number, label: number, exits: boolean, frame: number): void {
     this.push(at, exits ? EDIT_BR_IF_REFUND_EXIT : EDIT_BR_IF_REFUND, cost, skip, label);
     if (this.nr === this.refunds.length) {
-      const next = new Int32Array(this.nr * 2);
-      next.set(this.refunds);
-      this.refunds = next;
+      const grown = (a: Int32Array) => {
+        const next = new Int32Array(this.nr * 2);
+        next.set(a);
+        return next;
+      };
+      this.refunds = grown(this.refunds);
+      this.refundFrames = grown(this.refundFrames);
     }
+    this.refundFrames[this.nr] = frame;
     this.refunds[this.nr++] = this.ne - 3;
+  }
+
+  /**
+   * The end of a block whose branches all are refunding br_ifs of the open segment: each gives back
+   * what it skips, up to and including this `end` (`cost`: the segment's cost so far, the end
+   * included), and the segment runs on.
+   */
+  private settleBlock(frame: number, cost: number): void {
+    const e = this.edits;
+    const refunds = this.refunds;
+    const frames = this.refundFrames;
+    let kept = 0;
+    for (let i = 0; i < this.nr; i++) {
+      const r = refunds[i]!;
+      if (frames[i] === frame) {
+        e[r] = cost - e[r]!;
+        // A taken br_if moved the counter after the charge: the global may need a store later.
+        this.refunded = true;
+        this.flushed = false;
+      } else {
+        refunds[kept] = r;
+        frames[kept++] = frames[i]!;
+      }
+    }
+    this.nr = kept;
   }
 
   /**
@@ -256,6 +304,7 @@ export class BlockScanner {
     let depth = 0; // open frames inside the function
     let cost = 0;
     let needsScratch = false;
+    let calls = false;
     const memory = info.memory !== undefined;
     const totalGlobals = info.globals;
     const maxBlockDepth = policy.maxBlockDepth;
@@ -273,7 +322,6 @@ export class BlockScanner {
       if (c < 0 && op !== 0xfc) rejectOpcode(op, at);
       switch (op) {
         case 0x00: // unreachable
-          this.flush();
           this.kill(cost + c);
           cost = 0;
           break;
@@ -291,6 +339,7 @@ export class BlockScanner {
           }
           frames[depth - 1] = (op === 0x02 ? FRAME_BLOCK : op === 0x03 ? FRAME_LOOP : FRAME_IF) | (arity << FRAME_ARITY_SHIFT);
           loops[depth - 1] = (depth === 1 ? 0 : loops[depth - 2]!) + (op === 0x03 ? 1 : 0);
+          this.blockSegs[depth - 1] = op === 0x02 ? this.seg : -1;
           if (op === 0x03) {
             this.push(at, EDIT_LOOP, b[at + 1]!, r.pos - at, 0);
             this.open(r.pos, EDIT_LOOP_CHARGE, cost, true);
@@ -312,7 +361,7 @@ export class BlockScanner {
         case 0x0b: { // end
           cost += c;
           if (depth === 0) {
-            this.flush();
+            this.flush(at);
             this.close(cost);
             this.push(at, EDIT_END, 0, 0, 0);
             if (r.pos !== end) malformed(r.pos, 'bytes after the end of a function body');
@@ -322,7 +371,9 @@ export class BlockScanner {
           const frame = frames[--depth]!;
           const kind = frame & FRAME_KIND;
           if (kind === FRAME_LOOP) this.push(r.pos, EDIT_LOOP_END, this.loopCharges[depth]!, 0, this.loopTypes[depth]!);
-          if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0)) {
+          if (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0 && this.seg >= 0 && this.blockSegs[depth] === this.seg) {
+            this.settleBlock(depth, cost);
+          } else if (kind === FRAME_IF || kind === FRAME_ELSE || (kind === FRAME_BLOCK && (frame & FRAME_TARGETED) !== 0)) {
             this.open(r.pos, EDIT_CHARGE, cost, true);
             cost = 0;
           }
@@ -353,10 +404,11 @@ export class BlockScanner {
           // the next iteration) and the fall-through, taken once, starts a segment.
           if (this.seg >= 0 && carries === 0 && !backward) {
             // The segment goes on past the br_if; a taken branch gets the rest back.
-            this.refund(at, cost, r.pos - at, label + shift, label === depth);
+            this.refund(at, cost, r.pos - at, label + shift, label === depth, label < depth ? depth - 1 - label : -1);
             this.plain = false;
           } else {
-            if (label === depth) this.flush(); // leaves the function
+            if (label < depth) this.blockSegs[depth - 1 - label] = -1;
+            if (label === depth) this.flush(at); // leaves the function
             if (shift > 0) this.push(at, EDIT_BR_IF, label + shift, r.pos - at, 0);
             this.open(r.pos, EDIT_CHARGE, cost, false);
             cost = 0;
@@ -381,7 +433,7 @@ export class BlockScanner {
           break;
         }
         case 0x0f: // return
-          this.flush();
+          this.flush(at);
           this.push(at, EDIT_RETURN, depth + this.added(depth, depth), 1, 0);
           this.kill(cost + c);
           cost = 0;
@@ -389,8 +441,9 @@ export class BlockScanner {
         case 0x10: { // call
           const f = r.u32();
           if (f >= this.totalFuncs) malformed(at, 'call to a function index out of range');
+          calls = true;
           cost += c;
-          this.flush();
+          this.flush(at);
           this.push(at, EDIT_CALL, f >= info.funcImports ? f + 1 : f, r.pos - at, 0);
           if (this.seg >= 0) this.reload(r.pos);
           else {
@@ -405,8 +458,9 @@ export class BlockScanner {
           if (r.pos >= end || b[r.pos] !== 0x00) reject('ForbiddenFeature', 'reference-types', r.pos, { reason: 'call_indirect uses table 0' });
           r.pos++;
           if (info.tables === 0) malformed(at, 'call_indirect without a table');
+          calls = true;
           cost += c;
-          this.flush();
+          this.flush(at);
           if (this.seg >= 0) this.reload(r.pos);
           else {
             this.open(r.pos, EDIT_CHARGE_RELOAD, cost, false);
@@ -432,7 +486,7 @@ export class BlockScanner {
           r.skipLeb(5); // align
           r.skipLeb(5); // offset
           cost += c;
-          this.flush(); // out of bounds traps
+          this.plain = false; // out of bounds traps
           break;
         case 0x3f: // memory.size
         case 0x40: // memory.grow
@@ -478,14 +532,14 @@ export class BlockScanner {
             this.plain = false;
             if (this.seg >= 0) this.flushed = true;
           } else if (sub !== 0x09) {
-            this.flush(); // out of bounds traps
+            this.plain = false; // out of bounds traps
           }
           break;
         }
         case 0x6d: case 0x6e: case 0x6f: case 0x70: case 0x7f: case 0x80: case 0x81: case 0x82:
           // div/rem: division by zero and overflow trap
           cost += c;
-          this.flush();
+          this.plain = false;
           break;
         default:
           // Every other priced opcode has no immediates.
@@ -495,6 +549,6 @@ export class BlockScanner {
       if (finished) break;
     }
     if (!finished) malformed(end, 'function body not closed by end');
-    return { result: type.results[0], locals, localGroups, groupsStart, bodyStart, end, needsScratch, edits: this.edits, editCount: this.ne, tableLabels: this.tableLabels };
+    return { result: type.results[0], locals, localGroups, groupsStart, bodyStart, end, needsScratch, calls, edits: this.edits, editCount: this.ne, tableLabels: this.tableLabels };
   }
 }

@@ -54,6 +54,9 @@ const modules = new Map<string, Uint8Array>();
 const SOURCES = {
   ok: zApp('(i64.const 0)'),
   trap: zApp('(unreachable)'),
+  oob: zApp('(drop (i32.load (i32.const 70000))) (i64.const 0)'),
+  divide: zApp('(drop (i32.div_u (i32.const 1) (local.get $len))) (i64.const 0)'),
+  badKey: zApp('(call $write (i32.const 0) (i32.const 33) (i32.const 0) (i32.const 0)) (i64.const 0)'),
   abort: zApp('(call $abort (i32.const 7)) (i64.const 0)'),
   write: zApp('(call $write (i32.const 0) (i32.const 1) (i32.const 0) (local.get $len)) (i64.const 0)'),
   recurse: zApp('(call $r) (i64.const 0)', { funcs: '(func $r (call $r))' }),
@@ -93,10 +96,24 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
     expect(outcome.callGas).toBe(PAGE + ALLOC + sum('i64.const', 'end') + returnData(0));
   });
 
-  it('Trapped by a wasm trap: the gas charged up to the trap, its whole segment included; no effects', () => {
-    const { outcome } = both('trap');
+  it('Trapped by an engine trap (unreachable, out-of-bounds access, division by zero): the whole gas limit; no effects', () => {
+    for (const name of ['trap', 'oob', 'divide'] as const) {
+      for (const gasLimit of [10_000_000n, 123_456n]) {
+        const { outcome } = both(name, { gasLimit });
+        expect(outcome, name).toMatchObject({ status: CallStatus.Trapped, callGas: gasLimit, output: new Uint8Array(0), writes: [] });
+      }
+    }
+    // The trap's own segment is paid before it runs: one gas short, the call runs out of gas instead.
+    const paid = PAGE + ALLOC + op('unreachable');
+    expect(both('trap', { gasLimit: paid }).outcome).toMatchObject({ status: CallStatus.Trapped, callGas: paid });
+    expect(both('trap', { gasLimit: paid - 1n }).outcome).toMatchObject({ status: CallStatus.OutOfGas, callGas: paid - 1n });
+  });
+
+  it('Trapped by a host call that refuses its arguments: the gas used so far, exactly; the call itself is not charged', () => {
+    const { outcome } = both('badKey');
     expect(outcome.status).toBe(CallStatus.Trapped);
-    expect(outcome.callGas).toBe(PAGE + ALLOC + op('unreachable'));
+    expect(outcome.trap).toMatch(/key of 33 bytes/);
+    expect(outcome.callGas).toBe(PAGE + ALLOC + sum('i32.const', 'i32.const', 'i32.const', 'i32.const', 'call', 'i64.const', 'end'));
   });
 
   it('Trapped by abort(code): the segment that calls it and the abort price; no effects', () => {
@@ -131,12 +148,15 @@ describe('callGas at every end of a call, in the runner and in re-execution', ()
     }
   });
 
-  it('call depth exceeded: Trapped with every level below the limit paid; the refused level pays nothing', () => {
+  it('call depth exceeded: Trapped at the whole gas limit, once every level below the limit has paid its segment', () => {
     const { outcome } = both('recurse');
-    expect(outcome.status).toBe(CallStatus.Trapped);
-    // handle is level 1; $r enters levels 2..maxCallDepth, each paying its segment (call, end); level maxCallDepth + 1 traps in its prologue.
+    expect(outcome).toMatchObject({ status: CallStatus.Trapped, callGas: 10_000_000n });
+    // handle is level 1; $r enters levels 2..maxCallDepth, each paying its segment (call, end); level
+    // maxCallDepth + 1 traps in its prologue, before its charge: with one gas less the deepest level runs out of gas.
     const levels = BigInt(DEFAULT_POLICY.maxCallDepth) - 1n;
-    expect(outcome.callGas).toBe(PAGE + ALLOC + sum('call', 'i64.const', 'end') + levels * sum('call', 'end'));
+    const paid = PAGE + ALLOC + sum('call', 'i64.const', 'end') + levels * sum('call', 'end');
+    expect(both('recurse', { gasLimit: paid }).outcome).toMatchObject({ status: CallStatus.Trapped, callGas: paid });
+    expect(both('recurse', { gasLimit: paid - 1n }).outcome).toMatchObject({ status: CallStatus.OutOfGas, callGas: paid - 1n });
   });
 
   it('memory.grow refused: the call goes on (result -1) and pays memory.grow but no page', () => {

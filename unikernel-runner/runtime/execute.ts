@@ -152,10 +152,14 @@ export function executeCall(prepared: PreparedModule, request: CallRequest, pric
     if (error instanceof OutOfGasTrap) return failed(CallStatus.OutOfGas, request.gasLimit);
     if (error instanceof AbortedTrap) return failed(CallStatus.Aborted, gas(error.gasUsed));
     if (error instanceof ZgasError) throw error;
+    // The guest's abort(code) and a host call's refusal: the host saw the exact gas used so far.
     if (error instanceof GuestTrap) return failed(CallStatus.Trapped, usedGas(), error.message);
-    if (error instanceof WebAssembly.RuntimeError || error instanceof WebAssembly.LinkError) return failed(CallStatus.Trapped, usedGas(), error.message);
-    // The engine's own stack limit: the injected depth limit should always trip first.
-    if (error instanceof RangeError) return failed(CallStatus.Trapped, usedGas(), error.message);
+    if (error instanceof WebAssembly.LinkError) return failed(CallStatus.Trapped, usedGas(), error.message);
+    // An engine trap (metering version 2) is charged the whole limit, as out of gas is: the
+    // instrumented code keeps the exact count out of the global before instructions that can trap,
+    // and a loop can burn the limit anyway. RangeError is the engine's own stack limit (the
+    // injected depth limit should always trip first).
+    if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) return failed(CallStatus.Trapped, request.gasLimit, error.message);
     throw error;
   }
 }
