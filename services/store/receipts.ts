@@ -107,10 +107,14 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   const inserted = new Set<string>();
   if (fresh.length > 0) {
     const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
+    // At most bound + 1 rows: an index scan of the submitter's stored copies (one that also marks
+    // the entries of copies gone from 'stored' as dead, so later counts skip them).
     const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
-      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM receipts r
-       WHERE submitter = $1 AND state = 'stored' AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)`,
-      [submitter],
+      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM (
+         SELECT size_bytes FROM receipts r
+         WHERE submitter = $1 AND state = 'stored' AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)
+         LIMIT $2) AS waiting`,
+      [submitter, bounds.copies + 1],
     );
     const pendingCopies = Number(pending?.copies ?? '0');
     const pendingBytes = Number(pending?.bytes ?? '0');
