@@ -1,7 +1,7 @@
 // Every SQL statement of zgas lives in this directory.
 export { putModule, getModule, hasModule, claimModule, expireModules, MAX_MODULE_BYTES, MAX_MODULES_PER_EXPIRY, DEFAULT_MODULE_BOUNDS } from './modules.ts';
 export type { ModuleBounds } from './modules.ts';
-export { insertReceipts, loadReceipts, receiptCopies, receiptCopyKey, markVerified, markRejected, unverifiedReceipts, expireRejected, expireApplied, expireStrayVerifications, receiptCounts, verifiedReceipts, markSettled, MAX_RECEIPTS_PER_CALL, MAX_COPIES_PER_LOOKUP, MAX_UNVERIFIED_COPIES_PER_SUBMITTER, MAX_UNVERIFIED_BYTES_PER_SUBMITTER, REJECTED_COPY_TTL_MS, DEFAULT_INTAKE_BOUNDS } from './receipts.ts';
+export { insertReceipts, loadReceipts, receiptCopies, receiptCopyKey, markVerified, markRejected, unverifiedReceipts, expireRejected, expireApplied, receiptCounts, verifiedReceipts, markSettled, MAX_RECEIPTS_PER_CALL, MAX_COPIES_PER_LOOKUP, MAX_UNVERIFIED_COPIES_PER_SUBMITTER, MAX_UNVERIFIED_BYTES_PER_SUBMITTER, REJECTED_COPY_TTL_MS, DEFAULT_INTAKE_BOUNDS } from './receipts.ts';
 export type { InsertOutcome, IntakeBounds, ReceiptCopy, StoredReceipt, ReceiptState } from './receipts.ts';
 export { insertCall, getCall, pendingNonce, pendingCalls, markCalls, markRefused, MAX_CALLS_PER_BATCH } from './calls.ts';
 export type { CallRecord, CallStatus, PendingCall } from './calls.ts';

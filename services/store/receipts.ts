@@ -107,8 +107,10 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   const inserted = new Set<string>();
   if (fresh.length > 0) {
     const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
-    // At most bound + 1 rows: an index scan of the submitter's stored copies (one that also marks
-    // the entries of copies gone from 'stored' as dead, so later counts skip them).
+    // At most bound + 1 copies, through an index scan: it marks the entries of copies gone from
+    // 'stored' as dead on the way, so later counts skip them (a bitmap scan would visit them all
+    // until a vacuum). Each is looked up among the verified by primary key: a verification's row
+    // churns (inserted, deleted at settlement), so reading that table whole would read its dead rows.
     const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
       `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM (
          SELECT size_bytes FROM receipts r
@@ -255,6 +257,13 @@ export async function markRejected(db: Db, rejected: readonly { copyKey: Hash; c
   return rows.length;
 }
 
+/**
+ * With the deleted copies (`gone`), any verification left of them: a worker that verified a copy
+ * again just as the sequencer settled it can leave one. It never counts (a verification counts only
+ * while its copy is stored) and lives no longer than its copy.
+ */
+const DROP_STRAY_VERIFICATIONS = `strays AS (DELETE FROM receipt_verifications WHERE copy_key IN (SELECT copy_key FROM gone))`;
+
 /** Copies stored at least `olderThanMs` ago and still unverified, oldest first: what the reconciler enqueues again. */
 export async function unverifiedReceipts(db: Db, opts: { olderThanMs: number; limit: number }): Promise<Hash[]> {
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
@@ -274,11 +283,12 @@ export async function expireRejected(db: Db, opts: { olderThanMs: number; limit:
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const olderThanMs = Math.max(0, Math.trunc(opts.olderThanMs));
   const { rows } = await db.query(
-    `DELETE FROM receipts WHERE copy_key IN (
+    `WITH gone AS (DELETE FROM receipts WHERE copy_key IN (
        SELECT copy_key FROM receipts
        WHERE state = 'rejected' AND updated_at <= now() - ($1::bigint * interval '1 millisecond')
        ORDER BY updated_at LIMIT $2)
-     RETURNING copy_key`,
+     RETURNING copy_key), ${DROP_STRAY_VERIFICATIONS}
+     SELECT copy_key FROM gone`,
     [olderThanMs, n],
   );
   return rows.length;
@@ -294,12 +304,13 @@ export async function expireRejected(db: Db, opts: { olderThanMs: number; limit:
 export async function expireApplied(db: Db, opts: { olderThanMs: number; duplicatesOlderThanMs: number; limit: number }): Promise<number> {
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const { rows } = await db.query(
-    `DELETE FROM receipts WHERE copy_key IN (
+    `WITH gone AS (DELETE FROM receipts WHERE copy_key IN (
        SELECT copy_key FROM receipts
        WHERE state = 'applied' AND (updated_at <= now() - ($1::bigint * interval '1 millisecond')
              OR (outcome = 'Duplicate' AND updated_at <= now() - ($2::bigint * interval '1 millisecond')))
        ORDER BY updated_at LIMIT $3)
-     RETURNING copy_key`,
+     RETURNING copy_key), ${DROP_STRAY_VERIFICATIONS}
+     SELECT copy_key FROM gone`,
     [Math.max(0, Math.trunc(opts.olderThanMs)), Math.max(0, Math.trunc(opts.duplicatesOlderThanMs)), n],
   );
   return rows.length;
@@ -324,7 +335,7 @@ export async function verifiedReceipts(db: Db, max: number, exclude: readonly Ha
   const n = Math.max(0, Math.min(Math.trunc(max), MAX_RECEIPTS_PER_CALL));
   limit(exclude.length, 'excluded copies');
   // A verification whose copy is no longer stored (verified again just as it settled) is stray:
-  // it never counts, and the reconciler deletes it. One primary-key lookup per verification (see
+  // it never counts, and goes with its copy when it expires. One primary-key lookup per verification (see
   // markVerified).
   const { rows } = await db.query<ReceiptRow>(
     `SELECT ${RECEIPT_COLUMNS} FROM receipt_verifications v
@@ -346,7 +357,8 @@ export async function verifiedReceipts(db: Db, max: number, exclude: readonly Ha
 export async function markSettled(db: Db, height: bigint, outcomes: readonly { copyKey: Hash; applied: boolean; outcome: string; code: string | null }[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
-    `WITH settled AS (DELETE FROM receipt_verifications WHERE copy_key = ANY($1::text[]) RETURNING copy_key, signer, invocation_signer)
+    `WITH settled AS (DELETE FROM receipt_verifications v USING unnest($1::text[]) AS k(copy_key) WHERE v.copy_key = k.copy_key
+                      RETURNING v.copy_key, v.signer, v.invocation_signer)
      UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
        signer = s.signer, invocation_signer = s.invocation_signer,
        outcome = u.outcome, code = u.code, momentum_height = $5, updated_at = now()
@@ -354,22 +366,4 @@ export async function markSettled(db: Db, height: bigint, outcomes: readonly { c
      WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = s.copy_key`,
     [outcomes.map((o) => o.copyKey), outcomes.map((o) => o.applied), outcomes.map((o) => o.outcome), outcomes.map((o) => o.code), height.toString()],
   );
-}
-
-/**
- * Deletes verifications (at most `limit`) whose copy is no longer stored: a worker that verified a
- * copy again just as the sequencer settled it can leave one. They never count; this only frees
- * the room. Returns how many.
- */
-export async function expireStrayVerifications(db: Db, opts: { limit: number }): Promise<number> {
-  const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
-  const { rows } = await db.query(
-    `DELETE FROM receipt_verifications WHERE copy_key IN (
-       SELECT v.copy_key FROM receipt_verifications v
-       WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.copy_key = v.copy_key AND r.state = 'stored')
-       LIMIT $1)
-     RETURNING copy_key`,
-    [n],
-  );
-  return rows.length;
 }

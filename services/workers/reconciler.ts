@@ -2,7 +2,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ReceiptQueue } from '../queue/index.ts';
-import { expireRejected, expireStrayVerifications, REJECTED_COPY_TTL_MS, unverifiedReceipts } from '../store/index.ts';
+import { expireRejected, REJECTED_COPY_TTL_MS, unverifiedReceipts } from '../store/index.ts';
 
 /** How often the reconciler looks for stranded receipts. */
 export const RECONCILE_INTERVAL_MS = 5_000;
@@ -33,7 +33,7 @@ export interface ReconcilerOptions {
 export interface Reconciler {
   /** One pass: re-enqueues every stranded receipt (bounded); returns how many. */
   runOnce(): Promise<number>;
-  /** Deletes rejected copies past their time to live and stray verifications (bounded); returns how many. */
+  /** Deletes rejected copies past their time to live (bounded); returns how many. */
   expireOnce(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -44,8 +44,7 @@ export interface Reconciler {
  * is harmless: verification and settlement are idempotent. A copy whose verification was lost (it
  * is committed without waiting for the WAL flush) is stored and unverified again, so it is found
  * the same way. Also expires copies rejected longer ago than their time to live (what failed
- * verification is dropped; only the momentums keep a record), and verifications left behind by a
- * copy that settled as it was verified again.
+ * verification is dropped; only the momentums keep a record).
  */
 export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log ?? silentLogger;
@@ -84,14 +83,7 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
       if (n < batch) break;
     }
     if (total > 0) log.info({ receipts: total }, 'reconciler expired rejected receipt copies');
-    let stray = 0;
-    for (let i = 0; i < MAX_PASSES_PER_TICK; i++) {
-      const n = await expireStrayVerifications(opts.db, { limit: batch });
-      stray += n;
-      if (n < batch) break;
-    }
-    if (stray > 0) log.debug({ receipts: stray }, 'reconciler deleted verifications of copies no longer stored');
-    return total + stray;
+    return total;
   };
 
   const runOnce = (): Promise<number> => {
