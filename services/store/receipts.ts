@@ -107,21 +107,13 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   const inserted = new Set<string>();
   if (fresh.length > 0) {
     const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
-    // At most bound + 1 copies, through an index scan: it marks the entries of copies gone from
-    // 'stored' as dead on the way, so later counts skip them (a bitmap scan would visit them all
-    // until a vacuum). Each is looked up among the verified by primary key: a verification's row
-    // churns (inserted, deleted at settlement), so reading that table whole would read its dead rows.
-    const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
-      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM (
-         SELECT size_bytes FROM receipts r
-         WHERE submitter = $1 AND state = 'stored' AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)
-         LIMIT $2) AS waiting`,
-      [submitter, bounds.copies + 1],
-    );
-    const pendingCopies = Number(pending?.copies ?? '0');
-    const pendingBytes = Number(pending?.bytes ?? '0');
-    if (pendingCopies + fresh.length > bounds.copies || pendingBytes + bytes > bounds.bytes) {
-      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pendingCopies, maxCopies: bounds.copies, unverifiedBytes: pendingBytes, maxBytes: bounds.bytes });
+    // Stored copies bound the unverified ones from above: only when they do not fit are the
+    // verified ones left out, a lookup each.
+    const fits = (p: IntakeCount): boolean => p.copies + fresh.length <= bounds.copies && p.bytes + bytes <= bounds.bytes;
+    const stored = await storedIntake(db, submitter, bounds, 'with verified');
+    const pending = fits(stored) ? stored : await storedIntake(db, submitter, bounds, 'unverified');
+    if (!fits(pending)) {
+      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pending.copies, maxCopies: bounds.copies, unverifiedBytes: pending.bytes, maxBytes: bounds.bytes });
     }
     // Column arrays: Postgres checks each receipt's JSON once (the cast) and stores it as written.
     const { rows } = await db.query<{ copy_key: Hash }>(
@@ -149,6 +141,26 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
     } else duplicates.push(digest);
   });
   return { accepted, duplicates, stored };
+}
+
+interface IntakeCount {
+  copies: number;
+  bytes: number;
+}
+
+/**
+ * A submitter's stored copies (all, or only those not verified yet) and their bytes, counted up to
+ * bound + 1 copies. An index scan: it marks the entries of copies gone from 'stored' as dead on the
+ * way, so later counts skip them (a bitmap scan would visit them all until a vacuum).
+ */
+async function storedIntake(db: Db, submitter: string, bounds: IntakeBounds, which: 'with verified' | 'unverified'): Promise<IntakeCount> {
+  const unverified = which === 'unverified' ? 'AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)' : '';
+  const { rows: [row] } = await db.query<{ copies: string; bytes: string }>(
+    `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM (
+       SELECT size_bytes FROM receipts r WHERE submitter = $1 AND state = 'stored' ${unverified} LIMIT $2) AS waiting`,
+    [submitter, bounds.copies + 1],
+  );
+  return { copies: Number(row?.copies ?? '0'), bytes: Number(row?.bytes ?? '0') };
 }
 
 function toStored(row: ReceiptRow): StoredReceipt {
