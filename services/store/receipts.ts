@@ -107,24 +107,25 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   const inserted = new Set<string>();
   if (fresh.length > 0) {
     const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
-    const { rows: [pending] } = await db.query<{ copies: string; bytes: string }>(
-      `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM receipts WHERE submitter = $1 AND state = 'stored'`,
-      [submitter],
-    );
-    const pendingCopies = Number(pending?.copies ?? '0');
-    const pendingBytes = Number(pending?.bytes ?? '0');
-    if (pendingCopies + fresh.length > bounds.copies || pendingBytes + bytes > bounds.bytes) {
-      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pendingCopies, maxCopies: bounds.copies, unverifiedBytes: pendingBytes, maxBytes: bounds.bytes });
+    // Stored copies bound the unverified ones from above: only when they do not fit are the
+    // verified ones left out, a lookup each.
+    const fits = (p: IntakeCount): boolean => p.copies + fresh.length <= bounds.copies && p.bytes + bytes <= bounds.bytes;
+    const stored = await storedIntake(db, submitter, bounds, 'with verified');
+    const pending = fits(stored) ? stored : await storedIntake(db, submitter, bounds, 'unverified');
+    if (!fits(pending)) {
+      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pending.copies, maxCopies: bounds.copies, unverifiedBytes: pending.bytes, maxBytes: bounds.bytes });
     }
-    // One JSON document for the whole batch: text arrays of JSON would cost the driver an escaping
-    // pass over every character of every receipt.
+    // Column arrays: Postgres checks each receipt's JSON once (the cast) and stores it as written.
     const { rows } = await db.query<{ copy_key: Hash }>(
       `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
-       SELECT e->>'k', e->>'d', e->'r'->>'sessionId', (e->'r'->>'seq')::numeric, e->'r', $2, (e->>'n')::integer
-       FROM jsonb_array_elements($1::jsonb) AS e
+       SELECT u.copy_key, u.digest, u.session_id, u.seq, u.signed::json, $6, octet_length(u.signed)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS u(copy_key, digest, session_id, seq, signed)
        ON CONFLICT (copy_key) DO NOTHING
        RETURNING copy_key`,
-      [`[${fresh.map((b) => `{"k":"${keys[b.i]!}","d":"${parseHash(copies[b.i]!.digest)}","n":${b.text.length},"r":${b.text}}`).join(',')}]`, submitter],
+      [
+        fresh.map((b) => keys[b.i]!), fresh.map((b) => parseHash(copies[b.i]!.digest)), fresh.map((b) => parseHash(copies[b.i]!.receipt.sessionId)),
+        fresh.map((b) => copies[b.i]!.receipt.seq.toString()), fresh.map((b) => b.text), submitter,
+      ],
     );
     for (const r of rows) inserted.add(r.copy_key);
   }
@@ -142,6 +143,26 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   return { accepted, duplicates, stored };
 }
 
+interface IntakeCount {
+  copies: number;
+  bytes: number;
+}
+
+/**
+ * A submitter's stored copies (all, or only those not verified yet) and their bytes, counted up to
+ * bound + 1 copies. An index scan: it marks the entries of copies gone from 'stored' as dead on the
+ * way, so later counts skip them (a bitmap scan would visit them all until a vacuum).
+ */
+async function storedIntake(db: Db, submitter: string, bounds: IntakeBounds, which: 'with verified' | 'unverified'): Promise<IntakeCount> {
+  const unverified = which === 'unverified' ? 'AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)' : '';
+  const { rows: [row] } = await db.query<{ copies: string; bytes: string }>(
+    `SELECT count(*)::text AS copies, coalesce(sum(size_bytes), 0)::text AS bytes FROM (
+       SELECT size_bytes FROM receipts r WHERE submitter = $1 AND state = 'stored' ${unverified} LIMIT $2) AS waiting`,
+    [submitter, bounds.copies + 1],
+  );
+  return { copies: Number(row?.copies ?? '0'), bytes: Number(row?.bytes ?? '0') };
+}
+
 function toStored(row: ReceiptRow): StoredReceipt {
   return {
     copyKey: row.copy_key as Hash,
@@ -156,14 +177,24 @@ function toStored(row: ReceiptRow): StoredReceipt {
   };
 }
 
-const RECEIPT_COLUMNS = 'copy_key, digest, signed, state, signer, invocation_signer, code, outcome, momentum_height';
+/**
+ * A copy's columns as the readers see them (`r`: receipts, `v`: its receipt_verifications row, if
+ * any): a stored copy with a verification is 'verified', with the signers recorded there.
+ */
+const RECEIPT_COLUMNS = `r.copy_key, r.digest, r.signed, CASE WHEN v.copy_key IS NULL THEN r.state ELSE 'verified' END AS state,
+  coalesce(v.signer, r.signer) AS signer, coalesce(v.invocation_signer, r.invocation_signer) AS invocation_signer, r.code, r.outcome, r.momentum_height`;
+/** Receipts with their verification, if any (only a stored copy has one that counts). */
+const RECEIPTS_WITH_VERIFICATION = `receipts r LEFT JOIN receipt_verifications v ON v.copy_key = r.copy_key AND r.state = 'stored'`;
+/** The same for a few receipts: one primary-key lookup each (see markVerified), however many are verified. */
+const FEW_RECEIPTS_WITH_VERIFICATION = `receipts r LEFT JOIN LATERAL
+  (SELECT * FROM receipt_verifications WHERE copy_key = r.copy_key AND r.state = 'stored' OFFSET 0) v ON true`;
 
 /** The stored copies among `copyKeys` (unknown keys are left out), in the order asked. */
 export async function loadReceipts(db: Db, copyKeys: readonly Hash[]): Promise<StoredReceipt[]> {
   limit(copyKeys.length, 'copy keys');
   if (copyKeys.length === 0) return [];
   const wanted = copyKeys.map((d) => parseHash(d));
-  const { rows } = await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE copy_key = ANY($1::text[])`, [wanted]);
+  const { rows } = await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM ${FEW_RECEIPTS_WITH_VERIFICATION} WHERE r.copy_key = ANY($1::text[])`, [wanted]);
   const byKey = new Map(rows.map((r) => [r.copy_key, r]));
   const out: StoredReceipt[] = [];
   for (const d of new Set(wanted)) {
@@ -182,53 +213,77 @@ export const MAX_COPIES_PER_LOOKUP = 100;
  */
 export async function receiptCopies(db: Db, digest: Hash): Promise<StoredReceipt[]> {
   const { rows } = await db.query<ReceiptRow>(
-    `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE digest = $1
-     ORDER BY CASE state WHEN 'applied' THEN 0 WHEN 'verified' THEN 1 WHEN 'stored' THEN 2 ELSE 3 END, submitted_at, copy_key
+    `SELECT ${RECEIPT_COLUMNS} FROM ${FEW_RECEIPTS_WITH_VERIFICATION} WHERE r.digest = $1
+     ORDER BY CASE WHEN r.state = 'applied' THEN 0 WHEN v.copy_key IS NOT NULL THEN 1 WHEN r.state = 'stored' THEN 2 ELSE 3 END, r.submitted_at, r.copy_key
      LIMIT $2`,
     [parseHash(digest), MAX_COPIES_PER_LOOKUP],
   );
   return rows.map(toStored);
 }
 
-/** Marks stored copies as verified with their recovered signers; copies past 'stored' are left as they are. Returns how many changed. */
+/**
+ * Records stored copies as verified with their recovered signers (a row of receipt_verifications
+ * each; the receipt row is left as it is); copies past 'stored' or verified already are left as
+ * they are. Returns how many changed.
+ *
+ * Committed without waiting for the WAL flush: a verification lost in a crash leaves the copy
+ * stored, and the reconciler sends it to verification again.
+ */
 export async function markVerified(db: Db, verified: readonly { copyKey: Hash; signer: Address; invocationSigner: Address }[]): Promise<number> {
   limit(verified.length, 'receipts');
   if (verified.length === 0) return 0;
+  const keys = verified.map((v) => parseHash(v.copyKey));
+  // One primary-key lookup per copy (the OFFSET 0 keeps the lookup a subquery of its own): a
+  // join lets the planner scan every stored copy when its statistics are stale.
   const { rows } = await db.query(
-    `UPDATE receipts r SET state = 'verified', signer = u.signer, invocation_signer = u.invocation_signer, updated_at = now()
-     FROM unnest($1::text[], $2::text[], $3::text[]) AS u(copy_key, signer, invocation_signer)
-     WHERE r.copy_key = u.copy_key AND r.state = 'stored'
-     RETURNING r.copy_key`,
-    [verified.map((v) => parseHash(v.copyKey)), verified.map((v) => parseAddress(v.signer)), verified.map((v) => parseAddress(v.invocationSigner))],
+    `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))
+     INSERT INTO receipt_verifications (copy_key, session_id, seq, signer, invocation_signer)
+     SELECT u.copy_key, r.session_id, r.seq, u.signer, u.invocation_signer
+     FROM unflushed, unnest($1::text[], $2::text[], $3::text[]) AS u(copy_key, signer, invocation_signer)
+     CROSS JOIN LATERAL (SELECT session_id, seq FROM receipts WHERE copy_key = u.copy_key AND state = 'stored' OFFSET 0) r
+     ON CONFLICT (copy_key) DO NOTHING
+     RETURNING copy_key`,
+    [keys, verified.map((v) => parseAddress(v.signer)), verified.map((v) => parseAddress(v.invocationSigner))],
   );
   return rows.length;
 }
 
 /**
- * Marks copies that failed verification as rejected with the error code; applied copies are never
- * changed. A rejected copy is final for itself only: other copies of the receipt are rows of their
- * own. Returns how many changed.
+ * Marks copies that failed verification as rejected with the error code, and drops their
+ * verification if they had one (the sequencer found its signers or digest wrong); applied copies
+ * are never changed. A rejected copy is final for itself only: other copies of the receipt are
+ * rows of their own. Returns how many changed.
  */
 export async function markRejected(db: Db, rejected: readonly { copyKey: Hash; code: ErrorCode }[]): Promise<number> {
   limit(rejected.length, 'receipts');
   if (rejected.length === 0) return 0;
+  const keys = rejected.map((v) => parseHash(v.copyKey));
   const { rows } = await db.query(
-    `UPDATE receipts r SET state = 'rejected', code = u.code, outcome = u.code, updated_at = now()
+    `WITH dropped AS (DELETE FROM receipt_verifications WHERE copy_key = ANY($1::text[]))
+     UPDATE receipts r SET state = 'rejected', code = u.code, outcome = u.code, updated_at = now()
      FROM unnest($1::text[], $2::text[]) AS u(copy_key, code)
-     WHERE r.copy_key = u.copy_key AND r.state IN ('stored', 'verified')
+     WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = u.copy_key AND r.state = 'stored'
      RETURNING r.copy_key`,
-    [rejected.map((v) => parseHash(v.copyKey)), rejected.map((v) => v.code)],
+    [keys, rejected.map((v) => v.code)],
   );
   return rows.length;
 }
+
+/**
+ * With the deleted copies (`gone`), any verification left of them: a worker that verified a copy
+ * again just as the sequencer settled it can leave one. It never counts (a verification counts only
+ * while its copy is stored) and lives no longer than its copy.
+ */
+const DROP_STRAY_VERIFICATIONS = `strays AS (DELETE FROM receipt_verifications WHERE copy_key IN (SELECT copy_key FROM gone))`;
 
 /** Copies stored at least `olderThanMs` ago and still unverified, oldest first: what the reconciler enqueues again. */
 export async function unverifiedReceipts(db: Db, opts: { olderThanMs: number; limit: number }): Promise<Hash[]> {
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const olderThanMs = Math.max(0, Math.trunc(opts.olderThanMs));
   const { rows } = await db.query<{ copy_key: Hash }>(
-    `SELECT copy_key FROM receipts
+    `SELECT copy_key FROM receipts r
      WHERE state = 'stored' AND submitted_at <= now() - ($1::bigint * interval '1 millisecond')
+       AND NOT EXISTS (SELECT 1 FROM receipt_verifications v WHERE v.copy_key = r.copy_key)
      ORDER BY submitted_at, copy_key LIMIT $2`,
     [olderThanMs, n],
   );
@@ -240,11 +295,12 @@ export async function expireRejected(db: Db, opts: { olderThanMs: number; limit:
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const olderThanMs = Math.max(0, Math.trunc(opts.olderThanMs));
   const { rows } = await db.query(
-    `DELETE FROM receipts WHERE copy_key IN (
+    `WITH gone AS (DELETE FROM receipts WHERE copy_key IN (
        SELECT copy_key FROM receipts
        WHERE state = 'rejected' AND updated_at <= now() - ($1::bigint * interval '1 millisecond')
        ORDER BY updated_at LIMIT $2)
-     RETURNING copy_key`,
+     RETURNING copy_key), ${DROP_STRAY_VERIFICATIONS}
+     SELECT copy_key FROM gone`,
     [olderThanMs, n],
   );
   return rows.length;
@@ -260,12 +316,13 @@ export async function expireRejected(db: Db, opts: { olderThanMs: number; limit:
 export async function expireApplied(db: Db, opts: { olderThanMs: number; duplicatesOlderThanMs: number; limit: number }): Promise<number> {
   const n = Math.max(0, Math.min(Math.trunc(opts.limit), MAX_RECEIPTS_PER_CALL));
   const { rows } = await db.query(
-    `DELETE FROM receipts WHERE copy_key IN (
+    `WITH gone AS (DELETE FROM receipts WHERE copy_key IN (
        SELECT copy_key FROM receipts
        WHERE state = 'applied' AND (updated_at <= now() - ($1::bigint * interval '1 millisecond')
              OR (outcome = 'Duplicate' AND updated_at <= now() - ($2::bigint * interval '1 millisecond')))
        ORDER BY updated_at LIMIT $3)
-     RETURNING copy_key`,
+     RETURNING copy_key), ${DROP_STRAY_VERIFICATIONS}
+     SELECT copy_key FROM gone`,
     [Math.max(0, Math.trunc(opts.olderThanMs)), Math.max(0, Math.trunc(opts.duplicatesOlderThanMs)), n],
   );
   return rows.length;
@@ -273,7 +330,9 @@ export async function expireApplied(db: Db, opts: { olderThanMs: number; duplica
 
 /** Counts of receipt copies by state (for metrics and readiness). */
 export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number>> {
-  const { rows } = await db.query<{ state: ReceiptState; n: string }>('SELECT state, count(*) AS n FROM receipts GROUP BY state');
+  const { rows } = await db.query<{ state: ReceiptState; n: string }>(
+    `SELECT CASE WHEN v.copy_key IS NULL THEN r.state ELSE 'verified' END AS state, count(*) AS n FROM ${RECEIPTS_WITH_VERIFICATION} GROUP BY 1`,
+  );
   const out: Record<ReceiptState, number> = { stored: 0, verified: 0, applied: 0, rejected: 0 };
   for (const r of rows) out[r.state] = Number(r.n);
   return out;
@@ -287,23 +346,36 @@ export async function receiptCounts(db: Db): Promise<Record<ReceiptState, number
 export async function verifiedReceipts(db: Db, max: number, exclude: readonly Hash[] = []): Promise<StoredReceipt[]> {
   const n = Math.max(0, Math.min(Math.trunc(max), MAX_RECEIPTS_PER_CALL));
   limit(exclude.length, 'excluded copies');
-  const { rows } = exclude.length === 0
-    ? await db.query<ReceiptRow>(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' ORDER BY session_id, seq, copy_key LIMIT $1`, [n])
-    : await db.query<ReceiptRow>(
-      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE state = 'verified' AND copy_key <> ALL($2::text[]) ORDER BY session_id, seq, copy_key LIMIT $1`,
-      [n, [...exclude]],
-    );
+  // A verification whose copy is no longer stored (verified again just as it settled) is stray:
+  // it never counts, and goes with its copy when it expires. One primary-key lookup per verification (see
+  // markVerified).
+  const { rows } = await db.query<ReceiptRow>(
+    `SELECT ${RECEIPT_COLUMNS} FROM receipt_verifications v
+     CROSS JOIN LATERAL (SELECT * FROM receipts WHERE copy_key = v.copy_key AND state = 'stored' OFFSET 0) r
+     WHERE v.copy_key <> ALL($2::text[])
+     ORDER BY v.session_id, v.seq, v.copy_key LIMIT $1`,
+    [n, [...exclude]],
+  );
   return rows.map(toStored);
 }
 
-/** Records settlement outcomes per copy: applied copies with their outcome; those the contract rejected with their code. */
+/**
+ * Records settlement outcomes per verified copy: applied copies with their outcome, those the
+ * contract rejected with their code. Each copy's verification is consumed (deleted) and its
+ * signers move onto the receipt row, so an outcome is recorded exactly once: a copy without a
+ * verification is left as it is. The keys are primary-key lookups: a stored copy's state is not
+ * tested again (the sequencer loaded them stored, and only it moves a verified copy on).
+ */
 export async function markSettled(db: Db, height: bigint, outcomes: readonly { copyKey: Hash; applied: boolean; outcome: string; code: string | null }[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
-    `UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
+    `WITH settled AS (DELETE FROM receipt_verifications v USING unnest($1::text[]) AS k(copy_key) WHERE v.copy_key = k.copy_key
+                      RETURNING v.copy_key, v.signer, v.invocation_signer)
+     UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
+       signer = s.signer, invocation_signer = s.invocation_signer,
        outcome = u.outcome, code = u.code, momentum_height = $5, updated_at = now()
-     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(copy_key, applied, outcome, code)
-     WHERE r.copy_key = u.copy_key AND r.state = 'verified'`,
+     FROM settled s JOIN unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(copy_key, applied, outcome, code) ON u.copy_key = s.copy_key
+     WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = s.copy_key`,
     [outcomes.map((o) => o.copyKey), outcomes.map((o) => o.applied), outcomes.map((o) => o.outcome), outcomes.map((o) => o.code), height.toString()],
   );
 }

@@ -41,8 +41,10 @@ export interface Reconciler {
 /**
  * Re-enqueues receipt copies that are stored but were never verified, e.g. after Redis lost its
  * jobs or a process died between storing and enqueueing. Re-enqueueing a copy that is merely slow
- * is harmless: verification and settlement are idempotent. Also expires copies rejected longer ago
- * than their time to live (what failed verification is dropped; only the momentums keep a record).
+ * is harmless: verification and settlement are idempotent. A copy whose verification was lost (it
+ * is committed without waiting for the WAL flush) is stored and unverified again, so it is found
+ * the same way. Also expires copies rejected longer ago than their time to live (what failed
+ * verification is dropped; only the momentums keep a record).
  */
 export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log ?? silentLogger;

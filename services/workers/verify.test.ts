@@ -6,7 +6,7 @@ import { freshSchema } from '../../test/support/db.ts';
 import type { TestDb } from '../../test/support/db.ts';
 import { domain, highS, keys, randomHash, receipt, settlementOf } from '../../test/integration/fixtures.ts';
 import { createMemoryQueue } from '../queue/index.ts';
-import { expireRejected, insertReceipts, loadReceipts, receiptCopyKey } from '../store/index.ts';
+import { expireApplied, expireRejected, insertReceipts, loadReceipts, markSettled, receiptCopyKey, unverifiedReceipts, verifiedReceipts } from '../store/index.ts';
 import type { ReceiptCopy } from '../store/index.ts';
 import { startReconciler } from './reconciler.ts';
 import { verifyCopies } from './verify.ts';
@@ -94,7 +94,7 @@ describe('reconciler', () => {
     // Until the worker has verified them (not merely received them), they still count as stranded.
     const keys = stranded.map((c) => c.copyKey);
     await untilTrue('the re-enqueued copies to be verified', async () =>
-      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM receipts WHERE copy_key = ANY($1::text[]) AND state = 'verified'", [keys])).rows[0]!.n === keys.length);
+      (await loadReceipts(db, keys)).every((r) => r.state === 'verified'));
     expect(new Set(seen)).toEqual(new Set(stranded.map((c) => c.copyKey)));
     // Verified now: nothing left to reconcile.
     expect(await reconciler.runOnce()).toBe(0);
@@ -114,5 +114,44 @@ describe('reconciler', () => {
     await backlogged.stop();
     await reconciler.stop();
     await queue.close();
+  });
+
+  it('sends a copy whose verification was lost (a crash before it was flushed) to verification again', async () => {
+    const session = await openSession();
+    const copy = copyOf(receipt(session, 1n));
+    await insertReceipts(db, [copy], 'test');
+    expect(await verifyCopies({ db, domain }, [copy.copyKey])).toMatchObject({ verified: 1 });
+    const reconciler = startReconciler({ db, queue: createMemoryQueue(), intervalMs: 3_600_000, olderThanMs: 0 });
+    const drained = async (): Promise<void> => {
+      // Other tests' copies may be stranded too: verify whatever this pass enqueues.
+      for (let i = 0; i < 10 && (await unverifiedReceipts(db, { olderThanMs: 0, limit: 1_000 })).length > 0; i++) {
+        await verifyCopies({ db, domain }, await unverifiedReceipts(db, { olderThanMs: 0, limit: 1_000 }));
+      }
+    };
+    await drained();
+    expect(await unverifiedReceipts(db, { olderThanMs: 0, limit: 1_000 })).not.toContain(copy.copyKey);
+    // Verifications are committed without waiting for the WAL flush: a crash can lose one.
+    await db.query('DELETE FROM receipt_verifications WHERE copy_key = $1', [copy.copyKey]);
+    expect((await loadReceipts(db, [copy.copyKey]))[0]?.state).toBe('stored');
+    expect(await unverifiedReceipts(db, { olderThanMs: 0, limit: 1_000 })).toContain(copy.copyKey);
+    expect(await reconciler.runOnce()).toBeGreaterThan(0);
+    await drained();
+    expect((await loadReceipts(db, [copy.copyKey]))[0]).toMatchObject({ state: 'verified', signer: keys.receiptSigner.address, invocationSigner: keys.user.address });
+    await reconciler.stop();
+  });
+
+  it('never counts a verification whose copy settled meanwhile, and drops it with the copy', async () => {
+    const session = await openSession();
+    const copy = copyOf(receipt(session, 1n));
+    await insertReceipts(db, [copy], 'test');
+    await verifyCopies({ db, domain }, [copy.copyKey]);
+    await markSettled(db, 1n, [{ copyKey: copy.copyKey, applied: true, outcome: 'Settled', code: null }]);
+    // A worker verifying it again just as it settled (its statement saw the copy still stored).
+    await db.query(`INSERT INTO receipt_verifications (copy_key, session_id, seq, signer, invocation_signer) VALUES ($1, $2, 1, $3, $4)`,
+      [copy.copyKey, session, keys.receiptSigner.address, keys.user.address]);
+    expect((await loadReceipts(db, [copy.copyKey]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled', momentumHeight: 1n });
+    expect((await verifiedReceipts(db, 1_000)).map((r) => r.copyKey)).not.toContain(copy.copyKey);
+    expect(await expireApplied(db, { olderThanMs: 0, duplicatesOlderThanMs: 0, limit: 1_000 })).toBeGreaterThanOrEqual(1);
+    expect((await db.query('SELECT 1 FROM receipt_verifications WHERE copy_key = $1', [copy.copyKey])).rows).toEqual([]);
   });
 });
