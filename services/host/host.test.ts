@@ -20,6 +20,7 @@ import { LEADER_LOCK_KEY, startHost } from './host.ts';
 import { scopedLockKey } from '../db/lock-key.ts';
 import type { Host, HostEvent, RoundTimings } from './host.ts';
 import { replay } from './replay.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 import { isZgasError } from '../../contracts/errors.ts';
 import { contextSeed } from '../../contracts/hash.ts';
 import { bytesToHex } from '../../contracts/hex.ts';
@@ -285,7 +286,7 @@ describe('host fail-over on Postgres', () => {
     const time = testClock(TEST_GENESIS_TIMESTAMP + 100n);
     const a = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
     await a.waitForHeight(0n);
-    for (let i = 0; i < 200 && !a.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
+    await untilTrue('the first host leads', () => a.isLeader());
     const b = await startHost({ db: second, genesis: genesis(), clock: time.clock, intervalMs: 5, followerRetryMs: 20 });
     try {
       expect(a.isLeader()).toBe(true);
