@@ -50,6 +50,13 @@ function blockType(b: Uint8Array, pos: number, end: number): number {
   return reject('ForbiddenType', 'multi-value', pos, { reason: 'block types are empty, i32 or i64' });
 }
 
+/** A copy of `a` in a longer array (the scanner's scratch arrays double when a body needs more). */
+function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(length);
+  next.set(a);
+  return next;
+}
+
 /**
  * Scans the function bodies of one module, reusing its scratch arrays across bodies. The counter
  * store rule it records: the charge of a segment that reaches a call (the host or the callee reads
@@ -145,16 +152,11 @@ export class BlockScanner {
 
   private growFrames(): void {
     const size = this.frames.length * 2;
-    const grown = (a: Int32Array) => {
-      const next = new Int32Array(size);
-      next.set(a);
-      return next;
-    };
-    this.frames = grown(this.frames);
-    this.loops = grown(this.loops);
-    this.loopCharges = grown(this.loopCharges);
-    this.loopTypes = grown(this.loopTypes);
-    this.blockSegs = grown(this.blockSegs);
+    this.frames = grown(this.frames, size);
+    this.loops = grown(this.loops, size);
+    this.loopCharges = grown(this.loopCharges, size);
+    this.loopTypes = grown(this.loopTypes, size);
+    this.blockSegs = grown(this.blockSegs, size);
   }
 
   private push(offset: number, kind: number, arg: number, skip: number, label: number): void {
@@ -233,13 +235,8 @@ export class BlockScanner {
   private refund(at: number, cost: number, skip: number, label: number, exits: boolean, frame: number): void {
     this.push(at, exits ? EDIT_BR_IF_REFUND_EXIT : EDIT_BR_IF_REFUND, cost, skip, label);
     if (this.nr === this.refunds.length) {
-      const grown = (a: Int32Array) => {
-        const next = new Int32Array(this.nr * 2);
-        next.set(a);
-        return next;
-      };
-      this.refunds = grown(this.refunds);
-      this.refundFrames = grown(this.refundFrames);
+      this.refunds = grown(this.refunds, this.nr * 2);
+      this.refundFrames = grown(this.refundFrames, this.nr * 2);
     }
     this.refundFrames[this.nr] = frame;
     this.refunds[this.nr++] = this.ne - 3;
