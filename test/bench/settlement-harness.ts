@@ -43,6 +43,7 @@ import type { StoredReceipt } from '../../services/store/index.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
+import { percentile } from './harness.ts';
 
 export const envInt = (name: string, fallback: number, max: number): number => {
   const raw = process.env[name];
@@ -378,12 +379,6 @@ export interface RunResult {
   loadAverage: number[];
   /** POSTs refused by admission control (503 Overloaded) and sent again after the wait it asked for. */
   refused: number;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 /** POSTs the receipts to /v1/receipts and waits for every one to be applied or rejected. */
