@@ -4,9 +4,10 @@ import type { Address, Hash } from './types.ts';
 import { parseUint64 } from './units.ts';
 
 /**
- * The sequencer's announcement that a session stops (DESIGN §5 `Abort` / `CloseSession`, §8 *Abort*),
- * as it travels from the contract host over the event bus and Server-Sent Events to runners. One
- * wire shape everywhere: integers as decimal strings, the provider EIP-55.
+ * The sequencer's announcement that a session stops (`Abort` / `CloseSession`:
+ * docs/contract.md §Methods; docs/protocol.md §Abort and close), as it travels from the contract
+ * host over the event bus and Server-Sent Events to runners. One wire shape everywhere: integers as
+ * decimal strings, the provider EIP-55.
  *
  * - `kind` 'abort': `stopCall` is true — the runner stops the running call at its next checkpoint
  *   and runs no new invocation.

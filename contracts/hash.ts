@@ -3,7 +3,7 @@ import { ZgasError } from './errors.ts';
 import { bytesToHex, compareBytes, hexToBytes, u64be } from './hex.ts';
 import type { Hash } from './types.ts';
 
-/** Keys of a zApp's state are at most 32 bytes (DESIGN §7). */
+/** Keys of a zApp's state are at most 32 bytes (docs/protocol.md §Hashes). */
 export const MAX_STATE_KEY_BYTES = 32;
 
 /**

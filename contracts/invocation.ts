@@ -5,9 +5,10 @@ import type { GasReceipt, Invocation, InvocationRequest } from './types.ts';
 import type { Gas } from './units.ts';
 
 /**
- * The invocation a receipt answers, derived from the receipt's own fields (DESIGN §4): what the
- * session's user must have signed for the receipt to be billable. `ackedGas = cumulativeGas - callGas`,
- * so a receipt whose callGas exceeds its cumulativeGas answers no invocation (InvalidReceipt).
+ * The invocation a receipt answers, derived from the receipt's own fields
+ * (docs/protocol.md §Signatures): what the session's user must have signed for the receipt to be
+ * billable. `ackedGas = cumulativeGas - callGas`, so a receipt whose callGas exceeds its
+ * cumulativeGas answers no invocation (InvalidReceipt).
  */
 export function invocationOf(r: GasReceipt): Invocation {
   if (r.callGas > r.cumulativeGas) {

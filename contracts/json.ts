@@ -7,10 +7,10 @@ import type { CallStatus, Hex, SettlementReceipt, SignedCall, SignedInvocation, 
 import { parseGas, parseUint64 } from './units.ts';
 
 /**
- * Strict JSON codecs of the signed wire objects (DESIGN §6): integers as decimal strings (status,
- * a uint8, as a JSON number), bytes and hashes as 0x lowercase hex, addresses any case in and
- * EIP-55 out. Parsers take `unknown`, require exactly the listed fields and throw a ZgasError whose
- * details name the offending `path`.
+ * Strict JSON codecs of the signed wire objects (docs/protocol.md §JSON forms): integers as decimal
+ * strings (status, a uint8, as a JSON number), bytes and hashes as 0x lowercase hex, addresses any
+ * case in and EIP-55 out. Parsers take `unknown`, require exactly the listed fields and throw a
+ * ZgasError whose details name the offending `path`.
  */
 
 /** The most bytes an invocation's input may carry on the wire (genesis maxInputBytes may set less, never more). */

@@ -10,7 +10,7 @@ export type Address = Hex;
 export const CallStatus = { Ok: 1, Trapped: 2, OutOfGas: 3, Aborted: 4 } as const;
 export type CallStatus = (typeof CallStatus)[keyof typeof CallStatus];
 
-/** The ten signed fields of a gas receipt (DESIGN §4), in order; signed by the provider's receipt signer. */
+/** The ten signed fields of a gas receipt (docs/protocol.md §Signatures), in order; signed by the provider's receipt signer. */
 export interface GasReceipt {
   sessionId: Hash;
   seq: bigint;
@@ -32,8 +32,9 @@ export interface SignedReceipt extends GasReceipt {
 }
 
 /**
- * What the contract bills (DESIGN §4): the provider-signed receipt plus the session user's signature
- * over the invocation derived from the receipt's own fields (`invocationOf`).
+ * What the contract bills (docs/protocol.md §Signatures): the provider-signed receipt plus the
+ * session user's signature over the invocation derived from the receipt's own fields
+ * (`invocationOf`).
  */
 export interface SettlementReceipt extends SignedReceipt {
   invocationSignature: Hex;
@@ -61,8 +62,9 @@ export interface SignedCall extends Call {
 }
 
 /**
- * The request to run one call, signed by the session's user (DESIGN §4). `preStateHash` and
- * `ackedGas` acknowledge receipt `seq - 1` (for seq 1: the empty state's hash and 0).
+ * The request to run one call, signed by the session's user (docs/protocol.md §Signatures).
+ * `preStateHash` and `ackedGas` acknowledge receipt `seq - 1` (for seq 1: the empty state's hash
+ * and 0).
  */
 export interface Invocation {
   sessionId: Hash;
@@ -93,7 +95,7 @@ export interface StateWrite {
   value: Hex | null;
 }
 
-/** A method of the gas contract with its decoded arguments (DESIGN §6). */
+/** A method of the gas contract with its decoded arguments (docs/protocol.md §Call data). */
 export type Method<R = SettlementReceipt> =
   | { name: 'Transfer'; to: Address; amount: Qsr }
   | { name: 'RegisterZApp'; moduleHash: Hash; maxPricePerMgas: Qsr; maxGasPerSession: Gas; openToAll: boolean; openGasPerDay: Gas }

@@ -59,9 +59,10 @@ CREATE TABLE momentums (
   committed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- ── the gas contract's state (DESIGN §5): one row per entity, every field of its JSON view;
--- nested lists are JSONB arrays with decimal strings. Written only by the sequencer. `extra`
--- keeps any field of the view that has no column of its own (so the row always round-trips).
+-- ── the gas contract's state (docs/contract.md §State): one row per entity, every field of its
+-- JSON view; nested lists are JSONB arrays with decimal strings. Written only by the sequencer.
+-- `extra` keeps any field of the view that has no column of its own (so the row always
+-- round-trips).
 CREATE TABLE accounts (
   address TEXT PRIMARY KEY,
   balance NUMERIC(78,0) NOT NULL CHECK (balance >= 0),

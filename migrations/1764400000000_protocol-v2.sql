@@ -1,12 +1,12 @@
 -- Up Migration
--- Protocol v2 (DESIGN §5.4): a new EIP-712 domain version, new state, new receipts. Nothing of a
--- v1 store is valid in v2 (its signatures, momentums and state), so every v1 table but the
--- content-addressed modules is replaced.
+-- Protocol v2 (docs/contract.md §Version 2): a new EIP-712 domain version, new state, new receipts.
+-- Nothing of a v1 store is valid in v2 (its signatures, momentums and state), so every v1 table but
+-- the content-addressed modules is replaced.
 --
 -- Amounts and gas are NUMERIC(78,0) with CHECK (>= 0) through three domains that also carry the
 -- upper bound of their protocol type: a value the contract cannot hold is refused at commit, so a
--- state the host commits always loads (DESIGN §5.3). Hashes and addresses are 0x text; the
--- columns the sequencer orders by compare bytewise (COLLATE "C").
+-- state the host commits always loads (docs/contract.md §Invariants). Hashes and addresses are 0x
+-- text; the columns the sequencer orders by compare bytewise (COLLATE "C").
 
 DROP TABLE IF EXISTS user_gas, sessions, providers, zapps, accounts, momentums, receipts, calls, meta;
 
@@ -41,7 +41,8 @@ CREATE INDEX calls_pending ON calls (status, from_address, nonce);
 -- Settlement receipts as submitted. A row is one copy: the receipt (identity: its EIP-712 digest)
 -- with its two signatures, keyed by SHA3-256(digest ‖ signature ‖ invocationSignature). Copies of
 -- one receipt with other signatures are other rows, so a wrongly signed copy posted first never
--- suppresses the right one (DESIGN §8); the contract de-duplicates by digest.
+-- suppresses the right one (docs/protocol.md §The settlement pipeline); the contract de-duplicates
+-- by digest.
 CREATE TABLE receipts (
   copy_key          TEXT PRIMARY KEY CHECK (copy_key ~ '^0x[0-9a-f]{64}$'),
   digest            TEXT COLLATE "C" NOT NULL CHECK (digest ~ '^0x[0-9a-f]{64}$'),
@@ -77,10 +78,10 @@ CREATE TABLE momentums (
   committed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- ── the gas contract's state (DESIGN §5): one row per entity, one column per field of its JSON
--- view (nested objects flattened), lists as JSONB arrays of decimal strings. Written only by the
--- sequencer. `extra` would keep a field of a view that has no column yet, so a row always
--- round-trips; with every field mapped it stays '{}'.
+-- ── the gas contract's state (docs/contract.md §State): one row per entity, one column per field
+-- of its JSON view (nested objects flattened), lists as JSONB arrays of decimal strings. Written
+-- only by the sequencer. `extra` would keep a field of a view that has no column yet, so a row
+-- always round-trips; with every field mapped it stays '{}'.
 CREATE TABLE accounts (
   address TEXT PRIMARY KEY,
   balance qsr_amount NOT NULL,

@@ -18,7 +18,7 @@ export const MAX_CALL_DATA_BYTES = 8 * 1024 * 1024;
 
 type Param = readonly [name: string, type: string];
 
-/** The parameters of every method, in order (DESIGN §6). */
+/** The parameters of every method, in order (docs/protocol.md §Call data). */
 export const METHOD_PARAMS = {
   Transfer: [['to', 'address'], ['amount', 'uint256']],
   RegisterZApp: [['moduleHash', 'bytes32'], ['maxPricePerMgas', 'uint256'], ['maxGasPerSession', 'uint64'], ['openToAll', 'bool'], ['openGasPerDay', 'uint64']],

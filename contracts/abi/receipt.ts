@@ -5,12 +5,12 @@ import { MAX_UINT64 } from '../units.ts';
 import type { Gas } from '../units.ts';
 
 /**
- * The settlement-receipt encoding used inside Settle and Challenge (DESIGN §6): Solidity
- * `abi.encode(bytes32 sessionId, uint64 seq, uint64 callGasLimit, uint64 callGas, uint64 cumulativeGas,
- * bytes32 inputHash, bytes32 preStateHash, bytes32 postStateHash, bytes32 outputHash, uint8 status,
- * bytes signature, bytes invocationSignature)` with two 65-byte signatures. Its canonical form has a
- * fixed size and layout, so it is encoded and decoded by hand (the hot path of settlement) and
- * checked against ethers' AbiCoder in tests.
+ * The settlement-receipt encoding used inside Settle and Challenge (docs/protocol.md §Call data):
+ * Solidity `abi.encode(bytes32 sessionId, uint64 seq, uint64 callGasLimit, uint64 callGas, uint64
+ * cumulativeGas, bytes32 inputHash, bytes32 preStateHash, bytes32 postStateHash, bytes32
+ * outputHash, uint8 status, bytes signature, bytes invocationSignature)` with two 65-byte
+ * signatures. Its canonical form has a fixed size and layout, so it is encoded and decoded by hand
+ * (the hot path of settlement) and checked against ethers' AbiCoder in tests.
  */
 export const RECEIPT_ABI_TYPES = ['bytes32', 'uint64', 'uint64', 'uint64', 'uint64', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'uint8', 'bytes', 'bytes'] as const;
 

@@ -1,4 +1,5 @@
-// EIP-712 typed data of zgas (DESIGN §4): domain, types, digests, signature backends, signing.
+// EIP-712 typed data of zgas (docs/protocol.md §Signatures): domain, types, digests, signature
+// backends, signing.
 export * from './typed.ts';
 export * from './backends.ts';
 export * from './sign.ts';

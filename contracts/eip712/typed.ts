@@ -4,7 +4,7 @@ import { bytesToHex, hexToBytes, parseAddress, utf8Bytes, writeHash } from '../h
 import type { Address, Call, GasReceipt, Hash, Invocation } from '../types.ts';
 import { MAX_UINT256, MAX_UINT64 } from '../units.ts';
 
-/** The EIP-712 domain of every zgas signature (DESIGN §4). */
+/** The EIP-712 domain of every zgas signature (docs/protocol.md §Signatures). */
 export interface Domain {
   name: 'zgas';
   version: '2';

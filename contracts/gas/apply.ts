@@ -44,12 +44,12 @@ type Handlers = { [N in Method['name']]: Handler<Extract<Method<VerifiedReceipt>
 const failure = (error: ZgasError): InputResult => ({ ok: false, code: error.code, message: error.message, details: error.details });
 
 /**
- * Applies one input (DESIGN §5). Pure and deterministic: time comes from `context`. Only the
- * entities the input touches are copied; on success they replace the committed ones in `state`
- * (which is updated in place and returned), after the invariants are checked on them. A failed
- * call changes nothing but its sender's nonce; a bad nonce or a bad batch changes nothing.
- * Errors other than ZgasError (invariant violations) are bugs and propagate. First, whatever the
- * input's outcome, closed sessions whose removeAt has come leave the state (at most
+ * Applies one input (docs/contract.md §Applying inputs). Pure and deterministic: time comes from
+ * `context`. Only the entities the input touches are copied; on success they replace the committed
+ * ones in `state` (which is updated in place and returned), after the invariants are checked on
+ * them. A failed call changes nothing but its sender's nonce; a bad nonce or a bad batch changes
+ * nothing. Errors other than ZgasError (invariant violations) are bugs and propagate. First,
+ * whatever the input's outcome, closed sessions whose removeAt has come leave the state (at most
  * MAX_SESSION_REMOVALS_PER_INPUT; `changed.removedSessions` names them).
  */
 export function apply(state: State, input: Input, context: Context): ApplyOutput {

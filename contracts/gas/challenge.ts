@@ -18,10 +18,11 @@ export type ChallengeOutcome =
   | { outcome: 'Upheld'; sessionId: Hash; seq: bigint; bond: Qsr };
 
 /**
- * Until when the receipt with `seq` can be challenged (DESIGN §5.2): the deadline of the first
- * settlement that covered it; when none did, `challengeWindowSeconds` after the session was
- * finalized; null while it can be challenged with no deadline yet (not covered, session not final).
- * Receipts at or below the coverage floor were covered by settlements whose deadline has passed.
+ * Until when the receipt with `seq` can be challenged (docs/contract.md §Challenge deadlines): the
+ * deadline of the first settlement that covered it; when none did, `challengeWindowSeconds` after
+ * the session was finalized; null while it can be challenged with no deadline yet (not covered,
+ * session not final). Receipts at or below the coverage floor were covered by settlements whose
+ * deadline has passed.
  */
 export function receiptChallengeDeadline(s: Readonly<Session>, seq: bigint, params: GenesisParams): bigint | null {
   if (seq <= s.coverageFloorSeq) return 0n;
@@ -44,10 +45,10 @@ function disproves(r: VerifiedReceipt['receipt'], rerun: RerunResult): boolean {
 }
 
 /**
- * Judges a Challenge (DESIGN §5.2). Anything that keeps the receipt from being judged is an error
- * (only the sender's nonce moves). Judged: re-execution under the receipt's own callGasLimit
- * either disproves it — the provider is slashed, the challenger keeps its bond and gets the
- * reward — or upholds it — the bond goes to the provider and the seq is not judged again.
+ * Judges a Challenge (docs/contract.md §Judging). Anything that keeps the receipt from being judged
+ * is an error (only the sender's nonce moves). Judged: re-execution under the receipt's own
+ * callGasLimit either disproves it — the provider is slashed, the challenger keeps its bond and
+ * gets the reward — or upholds it — the bond goes to the provider and the seq is not judged again.
  */
 export function judgeChallenge(tx: Tx, from: Address, vr: VerifiedReceipt, inputHex: Hex, preStateHex: Hex, context: Context): ChallengeOutcome {
   const r = vr.receipt;

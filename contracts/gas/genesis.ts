@@ -151,7 +151,7 @@ function parseMeteringVersion(version: bigint): number {
   return Number(version);
 }
 
-/** The rules a genesis must satisfy (DESIGN §5.2, §7); InvalidGenesis names the parameter. */
+/** The rules a genesis must satisfy (docs/contract.md §Parameters); InvalidGenesis names the parameter. */
 export function validateParams(params: GenesisParams): void {
   if (params.challengeWindowSeconds < 1n) bad('params.challengeWindowSeconds', 'must be at least 1');
   if (params.challengeWindowSeconds > MAX_CHALLENGE_WINDOW_SECONDS) bad('params.challengeWindowSeconds', `at most ${MAX_CHALLENGE_WINDOW_SECONDS}`);

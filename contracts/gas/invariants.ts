@@ -14,8 +14,8 @@ const inRange = (v: bigint): boolean => v >= 0n && v <= MAX_UINT256;
 const inGas = (v: bigint): boolean => v >= 0n && v <= MAX_UINT64;
 
 /**
- * The per-session rules of DESIGN §5.3; O(1) apart from its lists. Given the committed version
- * `base`, the hold is recomputed only when its terms changed.
+ * The per-session rules of docs/contract.md §Invariants; O(1) apart from its lists. Given the
+ * committed version `base`, the hold is recomputed only when its terms changed.
  */
 export function checkSession(id: Hash, s: Session, base?: Session): void {
   const where = `session ${id}`;
@@ -101,8 +101,8 @@ export function checkPending(address: string, p: Provider): void {
 }
 
 /**
- * Every invariant of DESIGN §5.3 over the whole state (O(state)); apply() checks the same rules
- * incrementally on what an input touched. Throws InvariantViolation.
+ * Every invariant of docs/contract.md §Invariants over the whole state (O(state)); apply() checks
+ * the same rules incrementally on what an input touched. Throws InvariantViolation.
  */
 export function checkInvariants(state: State): void {
   const t = computeTotals(state);

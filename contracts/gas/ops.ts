@@ -51,7 +51,7 @@ export function autoTopUp(tx: Tx, zAppId: Hash): void {
 /**
  * Moves `needed` from the zApp's `available` to `held`. When `available` cannot cover it, one
  * refill is tried first (so an auto-topped-up zApp does not fail its first session); after the
- * hold, auto top-up runs as DESIGN §5 says.
+ * hold, auto top-up runs as docs/contract.md §Holds and auto top-up says.
  */
 export function takeHold(tx: Tx, zAppId: Hash, needed: Qsr): void {
   const z = tx.getZApp(zAppId);

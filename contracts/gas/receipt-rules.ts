@@ -12,9 +12,9 @@ export const EMPTY_OUTPUT_HASH = sha3(new Uint8Array(0));
 const isGas = (v: unknown): boolean => typeof v === 'bigint' && v >= 0n && v <= MAX_UINT64;
 
 /**
- * The status rules of DESIGN §4 on the receipt alone: seq ≥ 1, callGas ≤ callGasLimit ≤
- * MAX_CALL_GAS_LIMIT, callGas ≤ cumulativeGas, a known status; OutOfGas used its whole limit; a
- * call that did not end Ok keeps its pre-state and has no output.
+ * The status rules (docs/protocol.md §Signatures) on the receipt alone: seq ≥ 1, callGas ≤
+ * callGasLimit ≤ MAX_CALL_GAS_LIMIT, callGas ≤ cumulativeGas, a known status; OutOfGas used its
+ * whole limit; a call that did not end Ok keeps its pre-state and has no output.
  */
 export function receiptShapeOk(r: GasReceipt): boolean {
   const status: number = r.status;
@@ -30,9 +30,9 @@ export function receiptShapeOk(r: GasReceipt): boolean {
 }
 
 /**
- * §5.1 step 1 against a session (its existence and status are the caller's): the receipt signer,
- * the user's invocation signature, the receipt's shape, and Aborted only once the session was
- * aborted. Null when the receipt passes.
+ * docs/contract.md §Settling receipts, step 1, against a session (its existence and status are the
+ * caller's): the receipt signer, the user's invocation signature, the receipt's shape, and Aborted
+ * only once the session was aborted. Null when the receipt passes.
  */
 export function receiptProblem(vr: VerifiedReceipt, s: Readonly<Session>): ErrorCode | null {
   if (vr.signer !== s.receiptSigner && vr.signer.toLowerCase() !== s.receiptSigner.toLowerCase()) return 'InvalidSigner';

@@ -28,9 +28,9 @@ export interface RerunRequest {
 }
 
 /**
- * The contract's port to deterministic re-execution (DESIGN §5.2). Synchronous on purpose: apply()
- * stays a plain function (Node compiles and runs wasm synchronously). The host injects the runner's
- * metered runtime; the contract never imports it.
+ * The contract's port to deterministic re-execution (docs/contract.md §Judging). Synchronous on
+ * purpose: apply() stays a plain function (Node compiles and runs wasm synchronously). The host
+ * injects the runner's metered runtime; the contract never imports it.
  */
 export interface Reexecutor {
   rerun(request: RerunRequest): RerunResult;

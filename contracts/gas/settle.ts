@@ -10,7 +10,7 @@ import { receiptProblem } from './receipt-rules.ts';
 import type { Coverage, Session } from './state.ts';
 import type { Tx } from './tx.ts';
 
-/** What happened to one receipt of a batch (DESIGN §5.1). A rejected receipt changes nothing. */
+/** What happened to one receipt of a batch (docs/contract.md §Settling receipts). A rejected receipt changes nothing. */
 export type ReceiptOutcome =
   | { outcome: 'Settled'; digest: Hash; sessionId: Hash; seq: bigint; charge: Qsr; billedGas: Gas }
   | { outcome: 'Duplicate'; digest: Hash; sessionId: Hash; seq: bigint }

@@ -6,7 +6,7 @@ import { formatUnits, MAX_UINT256, parseGas, parseQsr, parseUint256, parseUint64
 import type { Gas, Qsr } from '../units.ts';
 import { MAX_COVERAGE_ENTRIES, MAX_JUDGED_SEQS_PER_SESSION, MAX_LIVE_SESSIONS_PER_PROVIDER, MAX_PENDING_EARNINGS_PER_PROVIDER, MAX_STATE_ENTITIES, MAX_UNBONDING_ENTRIES } from './limits.ts';
 
-/** The contract's tunable rules, fixed at genesis (DESIGN §5, §9). Durations are unix seconds. */
+/** The contract's tunable rules, fixed at genesis (docs/contract.md §Parameters). Durations are unix seconds. */
 export interface GenesisParams {
   /** The least stake a provider must hold to be offered sessions; Unbond keeps it while sessions are live. */
   minProviderStake: Qsr;
@@ -14,7 +14,7 @@ export interface GenesisParams {
   unbondingPeriodSeconds: bigint;
   /** How long after its settlement bucket a receipt can be challenged; earnings become claimable when it ends. */
   challengeWindowSeconds: bigint;
-  /** The most gas a call that did not finish may bill once its session was aborted (§5.1 step 5). */
+  /** The most gas a call that did not finish may bill once its session was aborted (docs/contract.md §Settling receipts, step 5). */
   abortGraceGas: Gas;
   /** How long a closing session (CloseSession, Abort) or an expired one waits before FinalizeSession. */
   closeGracePeriodSeconds: bigint;
@@ -150,7 +150,7 @@ export interface Session {
   coverageFloorSeq: bigint;
   /** Live coverage, oldest first, one entry per settlement bucket. */
   coverage: Coverage[];
-  /** Seqs judged by a failed challenge, oldest first (bounded; §5.2 each (session, seq) is judged once). */
+  /** Seqs judged by a failed challenge, oldest first (bounded: docs/contract.md §Judging). */
   judgedSeqs: bigint[];
   status: SessionStatus;
   /** Set by Abort: the runner stops the running call and runs no new invocation. */

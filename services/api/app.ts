@@ -40,9 +40,9 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 }
 
 /**
- * The settlement API (DESIGN §9) as a fastify instance, not yet listening: tests drive it through
- * `inject`, processes call `listen`. Every failure leaves as `{ code, message }` with the status of
- * its code in the error registry.
+ * The settlement API (docs/protocol.md §Fixed surfaces) as a fastify instance, not yet listening:
+ * tests drive it through `inject`, processes call `listen`. Every failure leaves as
+ * `{ code, message }` with the status of its code in the error registry.
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -55,7 +55,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { strict: false } },
   });
   app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
-  // JSON as on the wire everywhere (DESIGN §6): bigints leave as decimal strings.
+  // JSON as on the wire everywhere (docs/protocol.md §JSON forms): bigints leave as decimal
+  // strings.
   app.setReplySerializer((payload) => JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString(10) : value)));
 
   app.setErrorHandler((err: FastifyError | ZgasError, request, reply) => {

@@ -6,7 +6,7 @@ import { MAX_CALL_DATA_BYTES } from '../../contracts/abi/index.ts';
 import { MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 
-/** Receipts in one POST /v1/receipts (DESIGN: at most 1,000 per batch). */
+/** Receipts in one POST /v1/receipts: at most a Settle batch's 1,000 (docs/protocol.md §Fixed surfaces). */
 export const MAX_RECEIPTS_PER_REQUEST = 1_000;
 /** Largest call data accepted in a signed call: the contract's own limit. */
 export { MAX_CALL_DATA_BYTES };
@@ -43,7 +43,7 @@ export const bytesText = (maxBytes: number) =>
     .refine((t) => t.length % 2 === 0, 'bytes: 0x followed by an even number of hex digits')
     .refine((t) => t.length <= 2 + 2 * maxBytes, `at most ${maxBytes} bytes`);
 
-/** A settlement receipt (DESIGN §6): the ten GasReceipt fields, the provider's signature and the user's invocation signature. */
+/** A settlement receipt (docs/protocol.md §JSON forms): the ten GasReceipt fields, the provider's signature and the user's invocation signature. */
 export const receiptJson = z.strictObject({
   sessionId: hashText,
   seq: uint64Text,

@@ -1,11 +1,11 @@
 /**
  * What the user's client checks of receipt `seq` before it signs invocation `seq + 1` — which
- * acknowledges it (DESIGN §4): the signer is the session's receipt signer; the receipt answers the
- * very invocation the client signed (session, seq, callGasLimit, inputHash, preStateHash); its
- * outputHash is the hash of the output the client got; its postStateHash is the hash of the
- * client's own state after the returned writes; cumulativeGas = ackedGas + callGas; and the status
- * rules hold. A receipt that fails any of them is refused with the field that does not add up, and
- * the client's state is left as it was.
+ * acknowledges it (docs/protocol.md §What the user's client checks): the signer is the session's
+ * receipt signer; the receipt answers the very invocation the client signed (session, seq,
+ * callGasLimit, inputHash, preStateHash); its outputHash is the hash of the output the client got;
+ * its postStateHash is the hash of the client's own state after the returned writes;
+ * cumulativeGas = ackedGas + callGas; and the status rules hold. A receipt that fails any of them
+ * is refused with the field that does not add up, and the client's state is left as it was.
  */
 import type { Domain } from '../../contracts/eip712/index.ts';
 import { defaultBackend, recoverReceiptSigner } from '../../contracts/eip712/index.ts';

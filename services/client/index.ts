@@ -1,6 +1,6 @@
 // The zgas client: what a zApp ships to its users and what integrators import. It speaks the fixed
-// surfaces (DESIGN §9) with the wire types, codecs and signatures of contracts/, and, in verify
-// mode, re-executes calls with the runner's metered runtime.
+// surfaces (docs/protocol.md §Fixed surfaces) with the wire types, codecs and signatures of
+// contracts/, and, in verify mode, re-executes calls with the runner's metered runtime.
 export { SettlementClient, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS } from './settlement.ts';
 export type { AppliedCall, SettlementClientOptions } from './settlement.ts';
 export { SessionClient, DEFAULT_CALL_GAS_LIMIT, MAX_RESYNC_ATTEMPTS } from './session.ts';

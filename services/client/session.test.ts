@@ -1,7 +1,8 @@
 /**
- * The session client against a runner and an API speaking the fixed surfaces (DESIGN §9) over real
- * HTTP: a small in-test runner that keeps a log per seq like a real one, so the test can drop an
- * answer, tamper with one, or check the invocation the client signed with an ethers Wallet.
+ * The session client against a runner and an API speaking the fixed surfaces
+ * (docs/protocol.md §Fixed surfaces) over real HTTP: a small in-test runner that keeps a log per
+ * seq like a real one, so the test can drop an answer, tamper with one, or check the invocation the
+ * client signed with an ethers Wallet.
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';

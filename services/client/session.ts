@@ -1,10 +1,11 @@
 /**
- * A session as its user drives it on a provider's runner (DESIGN §4, §8): each call is a signed
- * invocation that also acknowledges the previous receipt, so the client checks every receipt
- * (check.ts) against what it asked for and the state it holds before it signs the next one. It
- * keeps the session's state from the returned writes, recovers from a lost answer by asking the
- * runner for its latest receipt and sending the very same invocation again (the runner answers a
- * retry with the same receipt), and aborts through the API and the runner at once.
+ * A session as its user drives it on a provider's runner (docs/protocol.md §Calls on a runner,
+ * §What the user's client checks): each call is a signed invocation that also acknowledges the
+ * previous receipt, so the client checks every receipt (check.ts) against what it asked for and the
+ * state it holds before it signs the next one. It keeps the session's state from the returned
+ * writes, recovers from a lost answer by asking the runner for its latest receipt and sending the
+ * very same invocation again (the runner answers a retry with the same receipt), and aborts through
+ * the API and the runner at once.
  */
 import { ZgasError, isZgasError } from '../../contracts/errors.ts';
 import { bytesToHex, hexToBytes, parseAddress, parseHash, sameAddress } from '../../contracts/hex.ts';

@@ -1,7 +1,8 @@
 /**
- * The settlement API client (DESIGN §9): state reads, signed calls, receipts, modules and events.
- * Calls are signed by an ethers `Signer` the caller holds (a wallet, a browser or hardware wallet);
- * the client only picks the nonce and speaks the wire JSON of contracts/json.ts.
+ * The settlement API client (docs/protocol.md §Fixed surfaces): state reads, signed calls,
+ * receipts, modules and events. Calls are signed by an ethers `Signer` the caller holds (a wallet,
+ * a browser or hardware wallet); the client only picks the nonce and speaks the wire JSON of
+ * contracts/json.ts.
  */
 import { encodeMethod } from '../../contracts/abi/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';

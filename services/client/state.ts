@@ -1,7 +1,8 @@
 /**
- * The user's copy of a session's state (DESIGN §4): rebuilt from the writes the runner returns with
- * each receipt, hashed and encoded with contracts/hash.ts exactly as the runner and a challenger do.
- * Immutable: applying writes gives a new state, so a receipt the client refuses leaves its state as it was.
+ * The user's copy of a session's state (docs/protocol.md §What the user's client checks): rebuilt
+ * from the writes the runner returns with each receipt, hashed and encoded with contracts/hash.ts
+ * exactly as the runner and a challenger do. Immutable: applying writes gives a new state, so a
+ * receipt the client refuses leaves its state as it was.
  */
 import { encodeState, EMPTY_STATE_HASH, stateHash } from '../../contracts/hash.ts';
 import { hexToBytes } from '../../contracts/hex.ts';

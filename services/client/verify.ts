@@ -1,6 +1,6 @@
 /**
- * Verify mode (DESIGN §8 *Verify*): the user's client re-executes its calls with the runner's own
- * metered runtime — it holds the module, every input and every pre-state — and challenges any
+ * Verify mode (docs/protocol.md §Verify): the user's client re-executes its calls with the runner's
+ * own metered runtime — it holds the module, every input and every pre-state — and challenges any
  * receipt the re-execution disproves. Every call at once, or a random sample at once and the rest
  * later (`verifyPending`, before the challenge deadline). This is how the zApp, which pays, is
  * protected by the users who hold the data.
@@ -60,7 +60,7 @@ export interface Verification {
   challengeError?: ZgasError | Error;
 }
 
-/** Whether and where a re-execution disproves a receipt, by the contract's own rule (DESIGN §5.2). */
+/** Whether and where a re-execution disproves a receipt, by the contract's own rule (docs/contract.md §Judging). */
 export function disprovedFields(claimed: RerunResult, rerun: RerunResult): Array<keyof RerunResult> {
   // An Aborted receipt claims only that the call does not finish within its callGas.
   if (claimed.status === CallStatus.Aborted) return rerun.status === CallStatus.OutOfGas ? [] : ['status'];

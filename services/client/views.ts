@@ -1,7 +1,7 @@
 /**
- * What the settlement API answers (DESIGN §9): the contract's JSON views of its state, which the
- * contract itself defines (so the client and the contract cannot disagree on a field), and the
- * API's own records of calls and momentums.
+ * What the settlement API answers (docs/protocol.md §Fixed surfaces): the contract's JSON views of
+ * its state, which the contract itself defines (so the client and the contract cannot disagree on a
+ * field), and the API's own records of calls and momentums.
  */
 import type { ProviderViewJson } from '../../contracts/gas/provider-view.ts';
 import type { accountJson, paramsJson, providerJson, sessionJson, zAppJson } from '../../contracts/gas/state.ts';

@@ -1,7 +1,7 @@
 /**
  * The demo as a sequence of steps: each drives the system through the typed client (settlement API
- * and runners, DESIGN §9) as the demo's actors would, and returns what it saw, so the printer can
- * narrate it and the end-to-end suite can check it to the base unit.
+ * and runners, docs/protocol.md §Fixed surfaces) as the demo's actors would, and returns what it
+ * saw, so the printer can narrate it and the end-to-end suite can check it to the base unit.
  */
 import type { AbortStep, CallsStep, CloseStep } from './calls.ts';
 import { abortLongCall, closeWithReceiptsInFlight, runCalls } from './calls.ts';

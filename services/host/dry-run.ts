@@ -55,12 +55,13 @@ function namedKeys(from: Address, callHash: Hash, method: ReturnType<typeof prep
 }
 
 /**
- * Applies a signed call to the latest committed state without committing anything (DESIGN §5: a
- * call from an account that does not exist yet is refused when it would fail). Only the entities
- * the call can read are loaded — those it names, the zApps, providers and users of the sessions it
- * names, and the owners of those zApps (auto top-up) — in one snapshot; the contract reads nothing
- * else. `timestamp` is the chain time to judge it at. Challenges are judged without re-execution
- * (a sender with nothing cannot put up the bond anyway). Returns the contract's result.
+ * Applies a signed call to the latest committed state without committing anything
+ * (docs/protocol.md §Calls to the contract: a call from an account that does not exist yet is
+ * refused when it would fail). Only the entities the call can read are loaded — those it names, the
+ * zApps, providers and users of the sessions it names, and the owners of those zApps (auto top-up)
+ * — in one snapshot; the contract reads nothing else. `timestamp` is the chain time to judge it at.
+ * Challenges are judged without re-execution (a sender with nothing cannot put up the bond anyway).
+ * Returns the contract's result.
  */
 export async function dryRunCall(db: Db, domain: Domain, base: () => State, signed: SignedCall, timestamp: () => bigint): Promise<InputResult> {
   const input = prepareCall(domain, signed);

@@ -1,6 +1,6 @@
 /**
- * The contract host (DESIGN §8): one sequencer at a time applies signed inputs to the gas contract
- * and commits momentums.
+ * The contract host (docs/protocol.md §The settlement pipeline): one sequencer at a time applies
+ * signed inputs to the gas contract and commits momentums.
  *
  * - Leadership (this file): a session-level advisory lock (LEADER_LOCK_KEY, scoped to the store's
  *   schema) held on a dedicated connection for as long as the instance leads. Followers try every

@@ -69,11 +69,11 @@ interface RoundOutcome {
 }
 
 /**
- * The leader's loop (DESIGN §8): from the committed state, round after round — load a batch,
- * prepare it, apply it, seal and commit the momentum, publish its events — waiting out the
- * interval after a batch that was not full. Returns when the host stops or the lead is lost
- * (`signal`), once the last commit has ended; a failed commit throws, and the next leader (maybe
- * this instance) reloads the state.
+ * The leader's loop (docs/protocol.md §The settlement pipeline): from the committed state, round
+ * after round — load a batch, prepare it, apply it, seal and commit the momentum, publish its
+ * events — waiting out the interval after a batch that was not full. Returns when the host stops or
+ * the lead is lost (`signal`), once the last commit has ended; a failed commit throws, and the next
+ * leader (maybe this instance) reloads the state.
  */
 export async function runSequencer(opts: SequencerOptions, signal: AbortSignal): Promise<void> {
   const { state, head: start } = await loadOrCommitGenesis(opts.db, opts.genesis, opts.log);

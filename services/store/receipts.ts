@@ -23,8 +23,9 @@ export type ReceiptState = 'stored' | 'verified' | 'applied' | 'rejected';
 
 /**
  * The intake key of one submitted copy: SHA3-256(digest ‖ signature ‖ invocationSignature). The
- * receipt's identity (its digest) leaves the signatures out (DESIGN §4); the intake keeps them, so
- * a copy signed by anyone else never takes the place of the copy the session's parties signed.
+ * receipt's identity (its digest) leaves the signatures out (docs/protocol.md §Signatures); the
+ * intake keeps them, so a copy signed by anyone else never takes the place of the copy the
+ * session's parties signed.
  */
 export function receiptCopyKey(digest: Hash, receipt: SettlementReceipt): Hash {
   return sha3(concatBytes(hexToBytes(digest), hexToBytes(receipt.signature), hexToBytes(receipt.invocationSignature)));

@@ -363,7 +363,7 @@ export async function loadState(db: Db, base: State): Promise<State> {
   return state;
 }
 
-// ── reads for the API (JSON views of DESIGN §5) ────────────────────────────────────────
+// ── reads for the API (JSON views of docs/contract.md §State) ─────────────────────────────
 export async function getAccount(db: Db, address: string): Promise<AccountJson | null> {
   return (await selectOne(db, ACCOUNTS, parseAddress(address))) as AccountJson | null;
 }

@@ -1,7 +1,7 @@
 // Status Aborted bills at most the abort grace and is hard to dispute (re-execution shows only that
 // the call "does not finish within callGas"), so a runner may produce it only for a call it stopped
-// because of that very session's abort (DESIGN §8). v1 aborted any call that ran past a wall-clock
-// limit (ZGAS_CALL_TIME_LIMIT_MS) and signed it Aborted with no abort at all.
+// because of that very session's abort (docs/protocol.md §Runner rules). v1 aborted any call that
+// ran past a wall-clock limit (ZGAS_CALL_TIME_LIMIT_MS) and signed it Aborted with no abort at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallStatus } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';

@@ -1,7 +1,8 @@
 // A closing session runs no new invocation but lets the running call finish, and its receipts must
-// settle before closesAt (DESIGN §5, §8). A call whose limit lets it outlast the close grace would be
-// work the provider can never bill, or a reason to keep a session open: the runner refuses a
-// callGasLimit it could not run and settle within closeGracePeriodSeconds. v1 had no per-call limit.
+// settle before closesAt (docs/contract.md §Methods; docs/protocol.md §Runner rules). A call whose
+// limit lets it outlast the close grace would be work the provider can never bill, or a reason to
+// keep a session open: the runner refuses a callGasLimit it could not run and settle within
+// closeGracePeriodSeconds. v1 had no per-call limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CALL_GAS_LIMIT } from '../../contracts/gas/limits.ts';
 import { CallStatus } from '../../contracts/types.ts';

@@ -1,7 +1,8 @@
 // A provider pushing only the newest receipt of each session (coalesced) must bill exactly what
-// pushing every receipt bills (DESIGN §8 Settlement, §5.1 step 3): the newest receipt's invocation
-// acknowledges every call before it. OutOfGas receipts go at once, never held back (§5.1 step 5).
-// The runner's ReceiptPusher feeds the gas contract in both modes over the same calls.
+// pushing every receipt bills (docs/protocol.md §Runner rules; docs/contract.md §Settling receipts,
+// step 3): the newest receipt's invocation acknowledges every call before it. OutOfGas receipts go
+// at once, never held back (docs/contract.md §Settling receipts, step 5). The runner's
+// ReceiptPusher feeds the gas contract in both modes over the same calls.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stateDigest } from '../../contracts/gas/state.ts';

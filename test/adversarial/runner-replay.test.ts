@@ -1,7 +1,8 @@
-// One seq, one call (DESIGN §8): a runner that ran two invocations for one seq would sign two
-// receipts the contract treats as fraud, and a user who retries after a lost answer must not pay
-// twice. A retry of the same invocation gets the very receipt logged for it — also after a restart —
-// and any other invocation for a logged seq is refused without running. v1 refused the retry too.
+// One seq, one call (docs/protocol.md §Runner rules): a runner that ran two invocations for one seq
+// would sign two receipts the contract treats as fraud, and a user who retries after a lost answer
+// must not pay twice. A retry of the same invocation gets the very receipt logged for it — also
+// after a restart — and any other invocation for a logged seq is refused without running. v1
+// refused the retry too.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

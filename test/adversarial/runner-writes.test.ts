@@ -1,6 +1,7 @@
 // A runner answers each call with its state writes, so the user holds every state it acknowledges
-// (DESIGN §4): applying the writes must give exactly the receipt's postStateHash, and a runner that
-// drops or changes a write is caught before the next invocation is signed. v1 returned no writes.
+// (docs/protocol.md §What the user's client checks): applying the writes must give exactly the
+// receipt's postStateHash, and a runner that drops or changes a write is caught before the next
+// invocation is signed. v1 returned no writes.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, utf8Bytes } from '../../contracts/hex.ts';

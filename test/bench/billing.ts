@@ -1,9 +1,9 @@
 /**
  * What settlement bills, read from a contract state: every balance, escrow, stake and earning, and
- * each session's settled position. Two runs that settle the same calls — every receipt, or only
- * the newest of each session (DESIGN §8 coalescing) — must leave these equal; what depends on when
- * a settlement happened (challenge deadlines, coverage buckets, when earnings mature) is left out,
- * and earnings are compared as pending + claimable for the same reason.
+ * each session's settled position. Two runs that settle the same calls — every receipt, or only the
+ * newest of each session (docs/protocol.md §Runner rules: coalescing) — must leave these equal;
+ * what depends on when a settlement happened (challenge deadlines, coverage buckets, when earnings
+ * mature) is left out, and earnings are compared as pending + claimable for the same reason.
  */
 import type { State } from '../../contracts/gas/state.ts';
 

@@ -7,7 +7,8 @@
  * - raw: every receipt a distinct call of a session (no coalescing), offered as fast as answered;
  * - paced: a steady offered rate (2,500/s, then a lower one), for latency without a backlog;
  * - coalesced: on the same sessions, only the newest receipt of each session every few calls (as
- *   coalescing runners push, DESIGN §8); its billed state must equal the raw run's exactly;
+ *   coalescing runners push, docs/protocol.md §Runner rules); its billed state must equal the raw
+ *   run's exactly;
  * - large state: the raw load with many open sessions and funded accounts already in the state;
  * - per-receipt breakdown: intake, verify, host and SQL, each stage alone (settlement-breakdown.ts);
  * - cold start to the first momentum.

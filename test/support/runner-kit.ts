@@ -1,7 +1,8 @@
 /**
  * Test support for the runner: a runner on an in-memory ledger driven through inject(), and a
  * user's client that signs invocations acknowledging the previous receipt and keeps the session's
- * state from the returned writes, as DESIGN §4 asks of a client.
+ * state from the returned writes, as a client must
+ * (docs/protocol.md §What the user's client checks).
  */
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 import type { FastifyInstance } from 'fastify';
@@ -184,7 +185,7 @@ export class TestClient {
     return { ...answer, receipt, writes };
   }
 
-  /** Applies a receipt's writes and acknowledges it (the checks of §4 are the test's to make). */
+  /** Applies a receipt's writes and acknowledges it (the checks of docs/protocol.md §What the user's client checks are the test's to make). */
   accept(receipt: SettlementReceipt, writes: readonly StateWrite[]): void {
     this.state = applyWrites(this.state, writes);
     this.seq = receipt.seq;

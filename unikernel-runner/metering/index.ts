@@ -1,4 +1,4 @@
-/** WASM metering: gas tables, the instrumenter and the host side of the gas counter (DESIGN §7). */
+/** WASM metering: gas tables, the instrumenter and the host side of the gas counter (docs/metering.md). */
 export { DEFAULT_POLICY, DEPTH_EXPORT, GAS_EXPORT, instrument, REFILL_FIELD, REFILL_MODULE } from './instrument.ts';
 export type { InstrumentedModule, MeteringPolicy } from './instrument.ts';
 export { AbortedTrap, createMeter, DEFAULT_CHUNK_GAS, OutOfGasTrap } from './meter.ts';

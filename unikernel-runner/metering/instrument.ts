@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 // The WebAssembly JS API types live in the DOM lib; Node implements the same API.
 /**
- * The metering instrumenter: a deterministic, streaming, byte-level rewrite of a WebAssembly
- * module (DESIGN §7). It validates the module against the determinism profile (the gas table's
- * priced opcodes plus fixed structural rules), then injects:
+ * The metering instrumenter: a deterministic, streaming, byte-level rewrite of a WebAssembly module
+ * (docs/metering.md §Instrumentation). It validates the module against the determinism profile (the
+ * gas table's priced opcodes plus fixed structural rules), then injects:
  *
  * - a mutable i64 global exported as `zgas_gas`: the gas left in the current chunk;
  * - an imported function `zgas.refill(counter: i64, cost: i32) -> i64`, called only when a charge

@@ -1,6 +1,7 @@
 /**
- * The host ABI a zApp imports from `env` (DESIGN §7): storage over a copy-on-write view of the
- * session state, the call's seed, and abort. Every host operation is charged before it runs.
+ * The host ABI a zApp imports from `env` (docs/first-zapp.md §The module interface): storage over a
+ * copy-on-write view of the session state, the call's seed, and abort. Every host operation is
+ * charged before it runs.
  */
 import { bytesToHex } from '../../contracts/hex.ts';
 import type { Hex } from '../../contracts/types.ts';

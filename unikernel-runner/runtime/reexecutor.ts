@@ -1,8 +1,9 @@
 /**
- * The contract's re-execution port (DESIGN §5.2), implemented with the very function the pool's
- * workers run: synchronous and in-process, so a Challenge is judged by the same code that produced
- * the receipt. The gas limit is the one the contract passes: the receipt's callGasLimit (the limit
- * the user signed and the runner ran under), or callGas to judge an Aborted receipt.
+ * The contract's re-execution port (docs/contract.md §Judging), implemented with the very function
+ * the pool's workers run: synchronous and in-process, so a Challenge is judged by the same code
+ * that produced the receipt. The gas limit is the one the contract passes: the receipt's
+ * callGasLimit (the limit the user signed and the runner ran under), or callGas to judge an Aborted
+ * receipt.
  *
  * It is built from what the genesis pins (the gas table by hash, the metering version) and refuses
  * to exist when this build cannot reproduce them: a re-executor metering otherwise would call

@@ -1,5 +1,5 @@
 /**
- * The runner's durable session log (DESIGN §8, runner rules): every call's invocation, its
+ * The runner's durable session log (docs/protocol.md §Runner rules): every call's invocation, its
  * settlement receipt, output and state writes, written before the runner answers. A retry of a
  * logged invocation is answered from it, and after a restart a session continues from it.
  *

@@ -110,7 +110,7 @@ export class SessionBook {
   }
 }
 
-/** The state writes of a call outcome, as they travel (DESIGN §6). */
+/** The state writes of a call outcome, as they travel (docs/protocol.md §JSON forms). */
 export function writesOf(outcome: CallOutcome): StateWrite[] {
   return outcome.writes.map(([key, value]) => ({ key, value: value === null ? null : bytesToHex(value) }));
 }

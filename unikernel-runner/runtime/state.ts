@@ -1,7 +1,7 @@
 /**
  * A zApp's state in the runner: key → value, keyed by the key's hex so a Map can hold it. The
- * canonical encoding and hash come from contracts/hash.ts (DESIGN §7), so what the runner signs is
- * exactly what a challenger recomputes.
+ * canonical encoding and hash come from contracts/hash.ts (docs/protocol.md §Hashes), so what the
+ * runner signs is exactly what a challenger recomputes.
  */
 import { ZgasError } from '../../contracts/errors.ts';
 import { decodeState, encodeState, MAX_STATE_KEY_BYTES, stateHash } from '../../contracts/hash.ts';

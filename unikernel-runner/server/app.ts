@@ -1,8 +1,8 @@
 /**
- * The runner's HTTP API (DESIGN §9): `POST /v1/sessions/:id/calls` with a signed invocation,
- * `GET /v1/sessions/:id/receipts/latest`, `POST /v1/sessions/:id/abort` with the signed Abort call,
- * `GET /healthz`, and the OpenAPI description at `/docs`. Built apart from listening, so tests drive
- * it through inject().
+ * The runner's HTTP API (docs/protocol.md §Fixed surfaces): `POST /v1/sessions/:id/calls` with a
+ * signed invocation, `GET /v1/sessions/:id/receipts/latest`, `POST /v1/sessions/:id/abort` with the
+ * signed Abort call, `GET /healthz`, and the OpenAPI description at `/docs`. Built apart from
+ * listening, so tests drive it through inject().
  */
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';

@@ -1,7 +1,7 @@
 /**
- * The largest `callGasLimit` a runner accepts (DESIGN §8): a call it could not run and settle within
- * the genesis `closeGracePeriodSeconds` is refused, so closing a session never leaves a call that
- * outlasts the grace and cannot be billed.
+ * The largest `callGasLimit` a runner accepts (docs/protocol.md §Runner rules): a call it could not
+ * run and settle within the genesis `closeGracePeriodSeconds` is refused, so closing a session
+ * never leaves a call that outlasts the grace and cannot be billed.
  */
 import { MAX_CALL_GAS_LIMIT } from '../../contracts/gas/limits.ts';
 import { gas } from '../../contracts/units.ts';

@@ -1,10 +1,11 @@
 /**
- * The runner's call service (DESIGN §8, Call and Runner rules). For each signed invocation, under
- * the session's lock: checks the signer, the seq, the acknowledged receipt and the session on the
- * ledger, runs the call metered under the user's callGasLimit, signs the receipt, writes the call
- * to the session log, then answers and pushes the settlement receipt. A retry of a logged
- * invocation gets the logged answer. Aborts — signed by the user or the zApp owner and sent here,
- * or announced by the ledger — stop the session's running call at its next checkpoint.
+ * The runner's call service (docs/protocol.md §Calls on a runner, §Runner rules). For each signed
+ * invocation, under the session's lock: checks the signer, the seq, the acknowledged receipt and
+ * the session on the ledger, runs the call metered under the user's callGasLimit, signs the
+ * receipt, writes the call to the session log, then answers and pushes the settlement receipt. A
+ * retry of a logged invocation gets the logged answer. Aborts — signed by the user or the zApp
+ * owner and sent here, or announced by the ledger — stop the session's running call at its next
+ * checkpoint.
  */
 import { ZgasError } from '../../contracts/errors.ts';
 import { recoverCallSigner, recoverInvocationRequestSigner } from '../../contracts/eip712/index.ts';

@@ -1,7 +1,8 @@
 /**
- * The ledger over the settlement API's fixed surface (DESIGN §9): sessions, zApps and modules by
- * GET, receipts by POST /v1/receipts (retried; duplicates are harmless), aborts and closes from
- * the `sessionStop` Server-Sent Events of GET /v1/events?provider=… (reconnecting).
+ * The ledger over the settlement API's fixed surface (docs/protocol.md §Fixed surfaces): sessions,
+ * zApps and modules by GET, receipts by POST /v1/receipts (retried; duplicates are harmless),
+ * aborts and closes from the `sessionStop` Server-Sent Events of GET /v1/events?provider=…
+ * (reconnecting).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * The runner's port to the settlement side: what it reads about sessions and modules, where it
  * pushes receipts, and how it learns of aborts. An in-memory ledger serves tests; the HTTP ledger
- * (http-ledger.ts) speaks the settlement API of DESIGN §9.
+ * (http-ledger.ts) speaks the settlement API (docs/protocol.md §Fixed surfaces).
  */
 import { sha3 } from '../../contracts/hash.ts';
 import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
@@ -9,7 +9,7 @@ import type { Gas } from '../../contracts/units.ts';
 
 export type LedgerSessionStatus = 'open' | 'closing' | 'closed';
 
-/** The part of a session (DESIGN §5) a runner needs, with its zApp's module hash and owner. */
+/** The part of a session (docs/contract.md §State) a runner needs, with its zApp's module hash and owner. */
 export interface LedgerSession {
   id: Hash;
   status: LedgerSessionStatus;

@@ -1,8 +1,9 @@
 /**
- * Pushes settlement receipts to the settlement API (DESIGN §8, Settlement): every receipt at once,
- * or coalesced — only the newest receipt of each session, every flush interval and at the
- * session's end. A newer receipt acknowledges every call before it (§5.1 step 3), so both bill the
- * same. OutOfGas receipts are always pushed at once, never held back (§5.1 step 5).
+ * Pushes settlement receipts to the settlement API (docs/protocol.md §Runner rules): every receipt
+ * at once, or coalesced — only the newest receipt of each session, every flush interval and at the
+ * session's end. A newer receipt acknowledges every call before it
+ * (docs/contract.md §Settling receipts, step 3), so both bill the same. OutOfGas receipts are
+ * always pushed at once, never held back (docs/contract.md §Settling receipts, step 5).
  */
 import { CallStatus } from '../../contracts/types.ts';
 import type { Hash, SettlementReceipt } from '../../contracts/types.ts';

@@ -12,12 +12,12 @@ import type { RouteOptions } from '../deps.ts';
 import { callFromBody, callJson, hashParams, openApiSchema, parseRequest } from '../schemas.ts';
 
 /**
- * POST /v1/calls, GET /v1/calls/:hash: signed contract calls for the sequencer (DESIGN §4, §5).
- * Before a call is stored: its signature, its data, its nonce; a RegisterZApp's module must be
- * uploaded (ModuleNotUploaded); and a call from an account that does not exist yet is applied to
- * the latest state without committing and refused with the contract's code when it would fail — a
- * failed call takes its sender's nonce, which would create the account, so keys that hold nothing
- * could otherwise fill the state with accounts.
+ * POST /v1/calls, GET /v1/calls/:hash: signed contract calls for the sequencer
+ * (docs/protocol.md §Calls to the contract). Before a call is stored: its signature, its data, its
+ * nonce; a RegisterZApp's module must be uploaded (ModuleNotUploaded); and a call from an account
+ * that does not exist yet is applied to the latest state without committing and refused with the
+ * contract's code when it would fail — a failed call takes its sender's nonce, which would create
+ * the account, so keys that hold nothing could otherwise fill the state with accounts.
  */
 export async function callRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
   const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));

@@ -10,7 +10,7 @@ import { MAX_RECEIPTS_PER_REQUEST, digestParams, openApiSchema, parseRequest, re
 /** Longest wait for the queue after the receipts are stored. */
 export const ENQUEUE_TIMEOUT_MS = 2_000;
 
-/** Half the secp256k1 curve order: a signature's s above it is high (DESIGN §4 rejects it). */
+/** Half the secp256k1 curve order: a signature's s above it is high (refused: docs/protocol.md §Signatures). */
 const HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 /** What can be checked of a signature without elliptic-curve work: low s and v of 27 or 28. */

@@ -15,7 +15,7 @@ function found<T>(value: T | null | undefined, code: ErrorCode, details: Record<
   return value;
 }
 
-/** GET the gas contract state of DESIGN §5 as JSON (decimal strings, 0x hex, EIP-55 addresses). */
+/** GET the gas contract state (docs/contract.md §State) as JSON (decimal strings, 0x hex, EIP-55 addresses). */
 export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
   const { db } = deps;
   const tags = ['state'];

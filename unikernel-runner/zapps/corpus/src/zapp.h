@@ -1,8 +1,8 @@
 /*
- * The zApp interface (DESIGN section 7) for integer-only C programs built with
- * clang --target=wasm32 -nostdlib -mcpu=mvp: a bump allocator exported as alloc(len), the input
- * and output conventions of handle(ptr, len), and the few libc routines the compiler may call.
- * Each program is one translation unit that includes this header once.
+ * The zApp interface (docs/first-zapp.md §The module interface) for integer-only C programs built
+ * with clang --target=wasm32 -nostdlib -mcpu=mvp: a bump allocator exported as alloc(len), the
+ * input and output conventions of handle(ptr, len), and the few libc routines the compiler may
+ * call. Each program is one translation unit that includes this header once.
  */
 #ifndef ZAPP_H
 #define ZAPP_H
