@@ -13,6 +13,8 @@ export interface MomentumEvent {
   timestamp?: bigint | number | string;
   /** How many inputs it applied. */
   inputCount?: number;
+  /** How many receipt copies its inputs carried (each one applied or refused by the contract). */
+  receiptCount?: number;
 }
 
 /** A session was aborted or closed: its provider's runner stops (contracts/events.ts, the one wire shape). */

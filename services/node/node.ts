@@ -18,7 +18,7 @@ import type { Db } from '../db/index.ts';
 import { openEventBus } from '../events/index.ts';
 import type { EventBus, ZgasEvent } from '../events/index.ts';
 import { startHost } from '../host/index.ts';
-import type { Host, HostEvent } from '../host/index.ts';
+import type { Host, HostEvent, MomentumInput } from '../host/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { createMetrics } from '../metrics.ts';
@@ -46,7 +46,15 @@ export function pinnedGenesis(genesis: Genesis, metering: Metering): Genesis {
 
 /** Host events as they travel on the bus: momentum inputs stay in the store (GET /v1/momentums/:height). */
 export function busEvents(events: readonly HostEvent[]): ZgasEvent[] {
-  return events.map((e): ZgasEvent => (e.type === 'momentum' ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length } : e));
+  return events.map((e): ZgasEvent => (e.type === 'momentum'
+    ? { type: 'momentum', height: e.height, hash: e.hash, timestamp: e.timestamp, inputCount: e.inputs.length, receiptCount: receiptsOf(e.inputs) }
+    : e));
+}
+
+function receiptsOf(inputs: readonly MomentumInput[]): number {
+  let n = 0;
+  for (const input of inputs) if (input.type === 'receipts') n += input.receipts.length;
+  return n;
 }
 
 /** The store the configuration names; a database that cannot be opened is reported as DATABASE_URL to fix. */

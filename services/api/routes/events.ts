@@ -16,6 +16,7 @@ function frame(event: ZgasEvent): string {
           hash: event.hash,
           ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
           ...(event.inputCount !== undefined ? { inputCount: event.inputCount } : {}),
+          ...(event.receiptCount !== undefined ? { receiptCount: event.receiptCount } : {}),
         };
   return `event: ${event.type}\ndata: ${jsonText(data)}\n\n`;
 }
