@@ -23,7 +23,8 @@
  *   genesis file holds (100,000 with the demo's) the large state and a fresh reference run without
  *   worker processes, which read that file;
  * - ZGAS_BENCH_BREAKDOWN_RECEIPTS [10,000]; ZGAS_BENCH_BASELINE_RECEIPTS [2,000, at most 10 s];
- * - ZGAS_BENCH_WORKER_PROCESSES [1]; ZGAS_BENCH_REPLAY [1; 0 skips replaying the raw run's store];
+ * - ZGAS_BENCH_WORKER_PROCESSES [1]; ZGAS_BENCH_VERIFY_CONCURRENCY [2]: the node's own verification jobs;
+ *   ZGAS_BENCH_REPLAY [1; 0 skips replaying the raw run's store];
  * - ZGAS_BENCH_SCENARIOS ["breakdown,raw,paced,coalesced,large"]: which to run.
  */
 import { keccakReady } from '../../contracts/eip712/index.ts';
@@ -48,7 +49,7 @@ const BASELINE_RECEIPTS = envInt('ZGAS_BENCH_BASELINE_RECEIPTS', 2_000, 100_000)
 const BASELINE_TIME_LIMIT_MS = 10_000;
 const WORKER_PROCESSES = envInt('ZGAS_BENCH_WORKER_PROCESSES', 1, 16);
 /** The node's own verification jobs at once, beside the worker processes. */
-const VERIFY_CONCURRENCY = 2;
+const VERIFY_CONCURRENCY = envInt('ZGAS_BENCH_VERIFY_CONCURRENCY', 2, 16);
 /** Whether the raw run's store is replayed from genesis at its end (ZGAS_BENCH_REPLAY=0 skips it). */
 const REPLAY = process.env['ZGAS_BENCH_REPLAY'] !== '0';
 const SCENARIOS = new Set((process.env['ZGAS_BENCH_SCENARIOS'] ?? 'breakdown,raw,paced,coalesced,large').split(','));
