@@ -82,6 +82,8 @@ export interface InsertOutcome {
   duplicates: Hash[];
   /** Copy keys of the copies stored now: what the verification queue carries. */
   stored: Hash[];
+  /** The submitter's unverified copies before this batch, if they were counted (from above), and what this batch added. */
+  intake: { counted: IntakeCount | null; added: IntakeCount };
 }
 
 /**
@@ -89,8 +91,12 @@ export interface InsertOutcome {
  * signatures, in any state) is a duplicate, as is a repeat within the batch and any copy of a
  * receipt the contract has already applied. A copy with other signatures than a stored one is
  * stored too. The submitter's unverified copies are bounded (IntakeFull past the bound).
+ *
+ * Counting them costs a visit to each (a long backlog makes every batch pay for all of it), so a
+ * caller may give a recent `estimate` from above (an earlier outcome's `intake`): while the
+ * estimate with this batch stays within half of each bound, nothing is counted.
  */
-export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], submitter: string, bounds: IntakeBounds = DEFAULT_INTAKE_BOUNDS): Promise<InsertOutcome> {
+export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], submitter: string, bounds: IntakeBounds = DEFAULT_INTAKE_BOUNDS, estimate?: IntakeCount): Promise<InsertOutcome> {
   limit(copies.length, 'receipts');
   const keys = copies.map((c) => parseHash(c.copyKey));
   const firstAt = new Map<string, number>();
@@ -106,15 +112,21 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
   const fresh = candidates.filter((i) => !applied.has(copies[i]!.digest)).map((i) => ({ i, text: JSON.stringify(receiptToJson(copies[i]!.receipt)) }));
 
   const inserted = new Set<string>();
+  let counted: IntakeCount | null = null;
+  let insertedBytes = 0;
   if (fresh.length > 0) {
     const bytes = fresh.reduce((n, b) => n + b.text.length, 0);
-    // Stored copies bound the unverified ones from above: only when they do not fit are the
-    // verified ones left out, a lookup each.
-    const fits = (p: IntakeCount): boolean => p.copies + fresh.length <= bounds.copies && p.bytes + bytes <= bounds.bytes;
-    const stored = await storedIntake(db, submitter, bounds, 'with verified');
-    const pending = fits(stored) ? stored : await storedIntake(db, submitter, bounds, 'unverified');
-    if (!fits(pending)) {
-      throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pending.copies, maxCopies: bounds.copies, unverifiedBytes: pending.bytes, maxBytes: bounds.bytes });
+    const withinHalf = estimate !== undefined && 2 * (estimate.copies + fresh.length) <= bounds.copies && 2 * (estimate.bytes + bytes) <= bounds.bytes;
+    if (!withinHalf) {
+      // Stored copies bound the unverified ones from above: only when they do not fit are the
+      // verified ones left out, a lookup each.
+      const fits = (p: IntakeCount): boolean => p.copies + fresh.length <= bounds.copies && p.bytes + bytes <= bounds.bytes;
+      const stored = await storedIntake(db, submitter, bounds, 'with verified');
+      const pending = fits(stored) ? stored : await storedIntake(db, submitter, bounds, 'unverified');
+      if (!fits(pending)) {
+        throw new ZgasError('IntakeFull', { submitter, unverifiedCopies: pending.copies, maxCopies: bounds.copies, unverifiedBytes: pending.bytes, maxBytes: bounds.bytes });
+      }
+      counted = pending;
     }
     // Column arrays: Postgres checks each receipt's JSON once (the cast) and stores it as written.
     const { rows } = await db.query<{ copy_key: Hash }>(
@@ -129,6 +141,7 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
       ],
     );
     for (const r of rows) inserted.add(r.copy_key);
+    for (const b of fresh) if (inserted.has(keys[b.i]!)) insertedBytes += b.text.length;
   }
   // In input order: the first occurrence of a copy stored now is accepted, everything else a duplicate.
   const accepted: Hash[] = [];
@@ -141,7 +154,7 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
       stored.push(k);
     } else duplicates.push(digest);
   });
-  return { accepted, duplicates, stored };
+  return { accepted, duplicates, stored, intake: { counted, added: { copies: stored.length, bytes: insertedBytes } } };
 }
 
 interface IntakeCount {

@@ -139,6 +139,21 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       await expect(insertReceipts(db, [copy(7n)], '10.0.0.9', { copies: 100, bytes: 10 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'IntakeFull'));
     });
 
+    it('takes a caller\'s estimate of the unverified copies instead of counting them while it stays within half the bounds', async () => {
+      const bounds = { copies: 6, bytes: 1_000_000 };
+      const [a, b, c, d] = [8n, 9n, 10n, 11n].map((seq) => copy(seq));
+      const first = await insertReceipts(db, [a!, b!], '10.0.0.11', bounds);
+      expect(first.intake.counted).toEqual({ copies: 0, bytes: 0 });
+      expect(first.intake.added.copies).toBe(2);
+      // Estimate 0 + 1 copy: within half of 6, nothing counted (the estimate is the caller's to keep honest).
+      const trusted = await insertReceipts(db, [c!], '10.0.0.11', bounds, { copies: 0, bytes: 0 });
+      expect(trusted.intake).toMatchObject({ counted: null, added: { copies: 1 } });
+      // Estimate 3 + 1: past half, counted: the store's own figure stands.
+      const checked = await insertReceipts(db, [d!], '10.0.0.11', bounds, { copies: 3, bytes: 0 });
+      expect(checked.intake.counted?.copies).toBe(3);
+      await expect(insertReceipts(db, [copy(12n), copy(13n), copy(14n)], '10.0.0.11', bounds, { copies: 2, bytes: 0 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'IntakeFull'));
+    });
+
     it('ingests calls: duplicates, one call per nonce, pending nonce, outcomes', async () => {
       const owner = new TestAccount(KEYS.owner);
       expect(await pendingNonce(db, KEYS.owner.address)).toBe(0n);

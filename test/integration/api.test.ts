@@ -163,6 +163,25 @@ describe('receipts', () => {
     }
   });
 
+  it('holds a submitter that keeps posting to its bound exactly, though it counts its copies only near the bound', async () => {
+    const bounded = await buildApi({ ...deps, limits: { ...deps.limits, intakeCopiesPerSubmitter: 10 } });
+    try {
+      const postN = async (n: number): Promise<{ status: number; code?: string }> => {
+        const res = await bounded.inject({ method: 'POST', url: '/v1/receipts', remoteAddress: '10.20.30.40', payload: { receipts: Array.from({ length: n }, () => receiptJson(receipt(randomHash(), 1n))) } });
+        return { status: res.statusCode, ...(res.statusCode === 202 ? {} : { code: res.json().code as string }) };
+      };
+      // 4 (counted: 0 before), 1 (estimate 4 + 1 within half of 10: not counted), 4 (counted: 5 + 4 fits), then 2 over.
+      expect(await postN(4)).toEqual({ status: 202 });
+      expect(await postN(1)).toEqual({ status: 202 });
+      expect(await postN(4)).toEqual({ status: 202 });
+      expect(await postN(2)).toEqual({ status: 429, code: 'IntakeFull' });
+      expect(await postN(1)).toEqual({ status: 202 });
+      expect(await postN(1)).toEqual({ status: 429, code: 'IntakeFull' });
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('refuses a bad envelope, an empty batch, an oversized batch and malformed JSON', async () => {
     const extra = await post('/v1/receipts', { receipts: [receiptJson(receipt(randomHash(), 1n))], more: true });
     expect(extra.json()).toMatchObject({ code: 'InvalidRequest', path: 'more' });

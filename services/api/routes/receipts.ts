@@ -5,6 +5,7 @@ import type { Hash, Hex } from '../../../contracts/types.ts';
 import { insertReceipts, receiptCopies, receiptCopyKey } from '../../store/index.ts';
 import type { ReceiptCopy } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
+import { IntakeEstimates } from '../intake-estimates.ts';
 import { MAX_RECEIPTS_PER_REQUEST, digestParams, openApiSchema, parseRequest, receiptFromBody, receiptsBody } from '../schemas.ts';
 
 /** Longest wait for the queue after the receipts are stored. */
@@ -31,6 +32,7 @@ function checkSignatureForm(signature: Hex, path: string): void {
  */
 export async function receiptRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
   const bounds = { copies: limits.intakeCopiesPerSubmitter, bytes: limits.intakeBytesPerSubmitter };
+  const estimates = new IntakeEstimates();
   app.post(
     '/v1/receipts',
     {
@@ -64,7 +66,8 @@ export async function receiptRoutes(app: FastifyInstance, { deps, limits }: Rout
         const digest = receiptDigest(deps.domain, receipt);
         return { digest, copyKey: receiptCopyKey(digest, receipt), receipt };
       });
-      const { accepted, duplicates, stored } = await insertReceipts(deps.db, copies, request.ip, bounds);
+      const { accepted, duplicates, stored, intake } = await insertReceipts(deps.db, copies, request.ip, bounds, estimates.get(request.ip, performance.now()));
+      estimates.record(request.ip, intake, performance.now());
       deps.metrics.receiptsAccepted.inc(accepted.length);
       deps.metrics.receiptsDuplicate.inc(duplicates.length);
       if (stored.length > 0) {
