@@ -128,16 +128,18 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
       }
       counted = pending;
     }
-    // Column arrays: Postgres checks each receipt's JSON once (the cast) and stores it as written.
+    // Column arrays, and the receipts as one JSON array: Postgres checks the JSON once and stores
+    // each element as written (a text[] of JSON would be escaped element by element on the way).
     const { rows } = await db.query<{ copy_key: Hash }>(
       `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
-       SELECT u.copy_key, u.digest, u.session_id, u.seq, u.signed::json, $6, octet_length(u.signed)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS u(copy_key, digest, session_id, seq, signed)
+       SELECT u.copy_key, u.digest, u.session_id, u.seq, s.signed, $6, octet_length(s.signed::text)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[]) WITH ORDINALITY AS u(copy_key, digest, session_id, seq, i)
+       JOIN json_array_elements($5::json) WITH ORDINALITY AS s(signed, i) ON s.i = u.i
        ON CONFLICT (copy_key) DO NOTHING
        RETURNING copy_key`,
       [
         fresh.map((b) => keys[b.i]!), fresh.map((b) => parseHash(copies[b.i]!.digest)), fresh.map((b) => parseHash(copies[b.i]!.receipt.sessionId)),
-        fresh.map((b) => copies[b.i]!.receipt.seq.toString()), fresh.map((b) => b.text), submitter,
+        fresh.map((b) => copies[b.i]!.receipt.seq.toString()), `[${fresh.map((b) => b.text).join(',')}]`, submitter,
       ],
     );
     for (const r of rows) inserted.add(r.copy_key);
