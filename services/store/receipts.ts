@@ -131,12 +131,14 @@ export async function insertReceipts(db: Db, copies: readonly ReceiptCopy[], sub
     // Column arrays, and the receipts as one JSON array: Postgres checks the JSON once and stores
     // each element as written (a text[] of JSON would be escaped element by element on the way).
     const { rows } = await db.query<{ copy_key: Hash }>(
-      `INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
-       SELECT u.copy_key, u.digest, u.session_id, u.seq, s.signed, $6, octet_length(s.signed::text)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[]) WITH ORDINALITY AS u(copy_key, digest, session_id, seq, i)
-       JOIN json_array_elements($5::json) WITH ORDINALITY AS s(signed, i) ON s.i = u.i
-       ON CONFLICT (copy_key) DO NOTHING
-       RETURNING copy_key`,
+      `WITH stored AS (
+         INSERT INTO receipts (copy_key, digest, session_id, seq, signed, submitter, size_bytes)
+         SELECT u.copy_key, u.digest, u.session_id, u.seq, s.signed, $6, octet_length(s.signed::text)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[]) WITH ORDINALITY AS u(copy_key, digest, session_id, seq, i)
+         JOIN json_array_elements($5::json) WITH ORDINALITY AS s(signed, i) ON s.i = u.i
+         ON CONFLICT (copy_key) DO NOTHING
+         RETURNING copy_key), ${tally('stored', 'stored')}
+       SELECT copy_key FROM stored`,
       [
         fresh.map((b) => keys[b.i]!), fresh.map((b) => parseHash(copies[b.i]!.digest)), fresh.map((b) => parseHash(copies[b.i]!.receipt.sessionId)),
         fresh.map((b) => copies[b.i]!.receipt.seq.toString()), `[${fresh.map((b) => b.text).join(',')}]`, submitter,
@@ -275,14 +277,25 @@ export async function markRejected(db: Db, rejected: readonly { copyKey: Hash; c
   if (rejected.length === 0) return 0;
   const keys = rejected.map((v) => parseHash(v.copyKey));
   const { rows } = await db.query(
-    `WITH dropped AS (DELETE FROM receipt_verifications WHERE copy_key = ANY($1::text[]))
-     UPDATE receipts r SET state = 'rejected', code = u.code, outcome = u.code, updated_at = now()
-     FROM unnest($1::text[], $2::text[]) AS u(copy_key, code)
-     WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = u.copy_key AND r.state = 'stored'
-     RETURNING r.copy_key`,
+    `WITH dropped AS (DELETE FROM receipt_verifications WHERE copy_key = ANY($1::text[])),
+     rejected AS (
+       UPDATE receipts r SET state = 'rejected', code = u.code, outcome = u.code, updated_at = now()
+       FROM unnest($1::text[], $2::text[]) AS u(copy_key, code)
+       WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = u.copy_key AND r.state = 'stored'
+       RETURNING r.copy_key), ${tally('moved', 'rejected')}
+     SELECT copy_key FROM rejected`,
     [keys, rejected.map((v) => v.code)],
   );
   return rows.length;
+}
+
+/**
+ * A statement's part that adds the rows of its CTE `from` to a tally of receipt_tallies (in the
+ * statement itself, so the tally and the change it counts commit together): 'stored' counts every
+ * copy stored, 'moved' every copy that left 'stored'. What waits is their difference.
+ */
+function tally(name: 'stored' | 'moved', from: string): string {
+  return `counted AS (UPDATE receipt_tallies SET copies = copies + (SELECT count(*) FROM ${from}) WHERE name = '${name}' AND EXISTS (SELECT 1 FROM ${from}))`;
 }
 
 /**
@@ -386,12 +399,15 @@ export async function markSettled(db: Db, height: bigint, outcomes: readonly { c
   if (outcomes.length === 0) return;
   await db.query(
     `WITH settled AS (DELETE FROM receipt_verifications v USING unnest($1::text[]) AS k(copy_key) WHERE v.copy_key = k.copy_key
-                      RETURNING v.copy_key, v.signer, v.invocation_signer)
-     UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
-       signer = s.signer, invocation_signer = s.invocation_signer,
-       outcome = u.outcome, code = u.code, momentum_height = $5, updated_at = now()
-     FROM settled s JOIN unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(copy_key, applied, outcome, code) ON u.copy_key = s.copy_key
-     WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = s.copy_key`,
+                      RETURNING v.copy_key, v.signer, v.invocation_signer),
+     moved AS (
+       UPDATE receipts r SET state = CASE WHEN u.applied THEN 'applied' ELSE 'rejected' END,
+         signer = s.signer, invocation_signer = s.invocation_signer,
+         outcome = u.outcome, code = u.code, momentum_height = $5, updated_at = now()
+       FROM settled s JOIN unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) AS u(copy_key, applied, outcome, code) ON u.copy_key = s.copy_key
+       WHERE r.copy_key = ANY($1::text[]) AND r.copy_key = s.copy_key
+       RETURNING r.copy_key), ${tally('moved', 'moved')}
+     SELECT count(*) FROM moved`,
     [outcomes.map((o) => o.copyKey), outcomes.map((o) => o.applied), outcomes.map((o) => o.outcome), outcomes.map((o) => o.code), height.toString()],
   );
 }

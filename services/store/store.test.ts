@@ -17,6 +17,7 @@ import { getCall, insertCall, markCalls, pendingCalls, pendingNonce } from './ca
 import { getModule, putModule } from './modules.ts';
 import { expireRejected, insertReceipts, loadReceipts, markRejected, markSettled, markVerified, receiptCopies, receiptCopyKey, unverifiedReceipts, verifiedReceipts } from './receipts.ts';
 import type { ReceiptCopy } from './receipts.ts';
+import { unappliedWork } from './backlog.ts';
 import { getAccount, getProvider, loadEntities, loadState, saveAll, saveChanged, sessionSigners } from './state.ts';
 
 const SESSION = `0x${'cd'.repeat(32)}` as Hash;
@@ -137,6 +138,33 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       const again = copyOf(testSettlementReceipt(fields(6n), KEYS.receiptSigner, undefined, KEYS.owner), copies[2]!.digest);
       expect((await insertReceipts(db, [again], '10.0.0.9', bounds)).stored).toHaveLength(1);
       await expect(insertReceipts(db, [copy(7n)], '10.0.0.9', { copies: 100, bytes: 10 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'IntakeFull'));
+    });
+
+    it('keeps the count of copies waiting to be applied as they arrive and leave, exactly as a scan counts them', async () => {
+      const scanned = async (): Promise<number> => {
+        const { rows: [r] } = await db.query<{ n: string }>(
+          `SELECT ((SELECT count(*) FROM receipts WHERE state = 'stored') + (SELECT count(*) FROM calls WHERE status = 'pending'))::text AS n`,
+        );
+        return Number(r!.n);
+      };
+      const expectTallied = async (): Promise<void> => expect(await unappliedWork(db, 1_000_000)).toBe(await scanned());
+      await expectTallied();
+      const [a, b, c, d] = [40n, 41n, 42n, 43n].map((seq) => copy(seq));
+      await insertReceipts(db, [a!, b!, c!, a!], '10.0.0.12');
+      await insertReceipts(db, [b!, d!], '10.0.0.12'); // b: a duplicate, not counted twice
+      await expectTallied();
+      await markVerified(db, [a!, b!].map((x) => ({ copyKey: x.copyKey, signer: KEYS.receiptSigner.address, invocationSigner: KEYS.user.address })));
+      await expectTallied(); // verified copies still wait
+      await markRejected(db, [{ copyKey: c!.copyKey, code: 'InvalidSigner' }]);
+      await markRejected(db, [{ copyKey: c!.copyKey, code: 'InvalidSigner' }]); // rejected already: nothing moves
+      await expectTallied();
+      const outcomes = [{ copyKey: a!.copyKey, applied: true, outcome: 'Settled', code: null }, { copyKey: b!.copyKey, applied: false, outcome: 'BadSeq', code: 'BadSeq' }];
+      await db.transaction(async (tx) => markSettled(tx, 9n, outcomes));
+      await db.transaction(async (tx) => markSettled(tx, 10n, outcomes)); // settled already: nothing moves
+      await expectTallied();
+      // Capped like a count: above the cap reads as cap + 1.
+      const waiting = await scanned();
+      if (waiting > 0) expect(await unappliedWork(db, waiting - 1)).toBe(waiting);
     });
 
     it('takes a caller\'s estimate of the unverified copies instead of counting them while it stays within half the bounds', async () => {
