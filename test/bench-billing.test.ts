@@ -8,7 +8,7 @@ import { genesisState } from '../contracts/gas/genesis.ts';
 import type { State } from '../contracts/gas/state.ts';
 import type { SettlementReceipt } from '../contracts/types.ts';
 import { billingDiff, billingView } from './bench/billing.ts';
-import { coalesced, everyReceipt, plan } from './bench/settlement-harness.ts';
+import { coalesced, everyCallBilling, everyReceipt, plan, UNSIGNED } from './bench/settlement-harness.ts';
 import type { Plan } from './bench/settlement-harness.ts';
 
 await keccakReady;
@@ -53,5 +53,20 @@ describe('coalesced settlement bills what every receipt bills', () => {
     const diff = billingDiff(billingView(every), billingView(short));
     expect(diff.some((d) => d.includes(`session ${p.sessionIds[2]} billedGas: 12000 ≠ 10000`))).toBe(true);
     expect(diff.some((d) => d.includes('earned'))).toBe(true);
+  });
+
+  it('signs only what a coalescing runner pushes when asked to, and the in-process reference bills what settling every receipt bills', () => {
+    const sparse = plan({ sessions: 2, receiptsPerSession: 12, signEvery: 5 });
+    const signedSeqs = sparse.receipts.filter((row) => row.every((r) => r.signature !== UNSIGNED && r.invocationSignature !== UNSIGNED)).map((row) => Number(row[0]!.seq));
+    expect(signedSeqs).toEqual([5, 10, 12]);
+    expect(sparse.receipts.flat().filter((r) => r.signature === UNSIGNED)).toHaveLength(2 * 9);
+    expect(coalesced(sparse, 5).every((r) => r.signature !== UNSIGNED)).toBe(true);
+
+    // On a fully signed plan the reference equals applying every receipt with its signatures recovered.
+    expect(billingDiff(everyCallBilling(p), billingView(settle(p, everyReceipt(p), 4, 1n)))).toEqual([]);
+    // On the sparse plan, the pushed receipts bill what the reference bills, and a short run is told apart.
+    const reference = everyCallBilling(sparse);
+    expect(billingDiff(reference, billingView(settle(sparse, coalesced(sparse, 5), 2, 30n)))).toEqual([]);
+    expect(billingDiff(reference, billingView(settle(sparse, coalesced(sparse, 5).slice(0, -1), 2, 30n)))).not.toEqual([]);
   });
 });

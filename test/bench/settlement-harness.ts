@@ -26,7 +26,7 @@ import { EMPTY_STATE_HASH, sha3 } from '../../contracts/hash.ts';
 import { addressFromBytes, concatBytes, hexToBytes, u64be, utf8Bytes } from '../../contracts/hex.ts';
 import { invocationOf } from '../../contracts/invocation.ts';
 import { callToJson, receiptToJson } from '../../contracts/json.ts';
-import type { Address, GasReceipt, Hash, Hex, Method, SettlementReceipt, SignedCall } from '../../contracts/types.ts';
+import type { Address, GasReceipt, Hash, Hex, Method, SettlementReceipt, SignedCall, VerifiedReceipt } from '../../contracts/types.ts';
 import { gas, MAX_UINT256, MAX_UINT64, qsr, wholeQsr } from '../../contracts/units.ts';
 import type { Gas } from '../../contracts/units.ts';
 import { migrate } from '../../services/db/index.ts';
@@ -43,6 +43,8 @@ import type { StoredReceipt } from '../../services/store/index.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
+import { billingView } from './billing.ts';
+import type { BillingView } from './billing.ts';
 import { percentile } from './harness.ts';
 
 export const envInt = (name: string, fallback: number, max: number): number => {
@@ -73,9 +75,18 @@ const SEED_IN_FLIGHT = 16;
 export interface PlanOptions {
   /** Sessions the load settles receipts of (opened by the zApp owner). */
   sessions: number;
-  /** Receipts signed per session (seq 1..n). */
+  /** Calls per session (seq 1..n), each answered by a receipt. */
   receiptsPerSession: number;
+  /**
+   * Receipts signed: those whose seq is a multiple of this, and each session's last (default 1:
+   * every one). The others carry no signatures: a runner that coalesces every `signEvery` calls
+   * never pushes them, and only the in-process reference (`everyCallBilling`) applies them.
+   */
+  signEvery?: number;
 }
+
+/** The signatures of a receipt no runner pushes (see PlanOptions.signEvery). */
+export const UNSIGNED: Hex = `0x${'00'.repeat(65)}`;
 
 export interface Plan {
   genesis: Genesis;
@@ -127,7 +138,10 @@ export function plan(opts: PlanOptions): Plan {
   }
   const receipts: SettlementReceipt[][] = [];
   const post = (s: Hash, seq: bigint): Hash => sha3(concatBytes(utf8Bytes(s), u64be(seq)));
-  for (let seq = 1n; seq <= BigInt(opts.receiptsPerSession); seq++) {
+  const every = BigInt(Math.max(1, opts.signEvery ?? 1));
+  const last = BigInt(opts.receiptsPerSession);
+  for (let seq = 1n; seq <= last; seq++) {
+    const signed = seq % every === 0n || seq === last;
     const row: SettlementReceipt[] = [];
     for (const sessionId of sessionIds) {
       const fields: GasReceipt = {
@@ -136,7 +150,9 @@ export function plan(opts: PlanOptions): Plan {
         outputHash: post(sessionId, seq + 2_000_000n), status: 1,
       };
       // The provider signs the receipt, the session's user (alice) the invocation it answers.
-      row.push(settlementReceipt(signReceipt(domain, fields, DEMO_KEYS.providerSigner.privateKey), signInvocation(domain, invocationOf(fields), DEMO_KEYS.alice.privateKey)));
+      row.push(signed
+        ? settlementReceipt(signReceipt(domain, fields, DEMO_KEYS.providerSigner.privateKey), signInvocation(domain, invocationOf(fields), DEMO_KEYS.alice.privateKey))
+        : { ...fields, signature: UNSIGNED, invocationSignature: UNSIGNED });
     }
     receipts.push(row);
   }
@@ -521,6 +537,36 @@ export async function replayCheck(b: BenchSystem): Promise<{ ok: boolean; ms: nu
   const started = performance.now();
   const r = await replay(b.sys.db, b.plan.genesis);
   return { ok: r.ok, ms: performance.now() - started, mismatches: r.mismatches.length };
+}
+
+/**
+ * The billed state settling every call's receipt leaves: the plan's setup and then every receipt,
+ * a Settle batch per seq, applied in process by the contract with the signers taken as verified
+ * (the unsigned receipts of a coalescing plan have no signatures to recover). Their identity is a
+ * stand-in hash for the unsigned ones: only the last receipt's, which is signed, stays in the state.
+ */
+export function everyCallBilling(p: Plan): BillingView {
+  const state = genesisState(p.genesis);
+  const timestamp = p.genesis.timestamp;
+  let height = 1n;
+  for (const c of [...p.before, ...p.opens]) {
+    const out = apply(state, prepareCall(p.domain, c), { height, timestamp });
+    if (!out.result.ok) throw new Error(`reference setup: ${out.result.code}`);
+  }
+  for (const row of p.receipts) {
+    height += 1n;
+    const verified = row.map((receipt): VerifiedReceipt => ({
+      receipt, signer: DEMO_KEYS.providerSigner.address, invocationSigner: DEMO_KEYS.alice.address,
+      digest: receipt.signature === UNSIGNED ? sha3(concatBytes(utf8Bytes(`unsigned ${receipt.sessionId}`), u64be(receipt.seq))) : receiptDigest(p.domain, receipt),
+    }));
+    for (let i = 0; i < verified.length; i += MAX_RECEIPTS_PER_CALL) {
+      const out = apply(state, { kind: 'receipts', receipts: verified.slice(i, i + MAX_RECEIPTS_PER_CALL) }, { height, timestamp });
+      if (!out.result.ok) throw new Error(`reference settlement: ${out.result.code}`);
+      const refused = out.result.outcomes?.find((o) => o.outcome === 'Rejected');
+      if (refused !== undefined) throw new Error(`reference settlement refused a receipt: ${JSON.stringify(refused)}`);
+    }
+  }
+  return billingView(state);
 }
 
 /** The committed contract state, as the store holds it. */

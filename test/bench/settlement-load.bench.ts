@@ -6,9 +6,9 @@
  * receipt). Scenarios:
  * - raw: every receipt a distinct call of a session (no coalescing), offered as fast as answered;
  * - paced: a steady offered rate (2,500/s, then a lower one), for latency without a backlog;
- * - coalesced: on the same sessions, only the newest receipt of each session every few calls (as
- *   coalescing runners push, docs/protocol.md §Runner rules); its billed state must equal the raw
- *   run's exactly;
+ * - coalesced: as many receipts as the raw run, each the newest of a session's last few calls (as
+ *   coalescing runners push, docs/protocol.md §Runner rules); its billed state must equal exactly
+ *   what settling every call's receipt bills (the contract applied in process);
  * - large state: the raw load with many open sessions and funded accounts already in the state;
  * - per-receipt breakdown: intake, verify, host and SQL, each stage alone (settlement-breakdown.ts);
  * - cold start to the first momentum.
@@ -34,7 +34,7 @@ import type { BenchTable } from './harness.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
 import { breakdown } from './settlement-breakdown.ts';
 import type { Breakdown } from './settlement-breakdown.ts';
-import { coalesced, committedState, envInt, everyReceipt, loadAverage, naiveBaseline, plan, replayCheck, setUp, startBenchSystem, submit, withSeeds } from './settlement-harness.ts';
+import { coalesced, committedState, envInt, everyCallBilling, everyReceipt, loadAverage, naiveBaseline, plan, replayCheck, setUp, startBenchSystem, submit, UNSIGNED, withSeeds } from './settlement-harness.ts';
 import type { BenchSystem, Load, RunResult } from './settlement-harness.ts';
 
 const SESSIONS = envInt('ZGAS_BENCH_SESSIONS', 500, 10_000);
@@ -149,12 +149,26 @@ export async function run(): Promise<void> {
   }
 
   if (SCENARIOS.has('coalesced')) {
-    const pushed = coalesced(main, COALESCE_EVERY);
-    const c = await withSystem(main, async (b) => {
+    // As many receipts pushed as in the raw run, each the newest of COALESCE_EVERY calls of its
+    // session: the same sessions with COALESCE_EVERY times the calls, only the pushed ones signed.
+    const coal = plan({ sessions: SESSIONS, receiptsPerSession: RECEIPTS_PER_SESSION * COALESCE_EVERY, signEvery: COALESCE_EVERY });
+    const pushed = coalesced(coal, COALESCE_EVERY);
+    if (pushed.some((r) => r.signature === UNSIGNED)) throw new Error('coalesced: a pushed receipt is unsigned');
+    const calls = coal.receipts.length * coal.sessionIds.length;
+    const referenceStart = performance.now();
+    // What settling every call's receipt bills, applied in process; the method is checked first
+    // against the pipeline itself: on the raw plan it must bill what the raw run committed.
+    if (rawBilling !== null) {
+      const diff = billingDiff(rawBilling, everyCallBilling(main));
+      if (diff.length > 0) throw new Error(`the in-process reference differs from the raw run's committed state:\n${diff.join('\n')}`);
+    }
+    const reference = everyCallBilling(coal);
+    const referenceMs = performance.now() - referenceStart;
+    const c = await withSystem(coal, async (b) => {
       const r = await submit(b, pushed, RAW_LOAD);
-      const diff = billingDiff(rawBilling!, billingView(await committedState(b)));
+      const diff = billingDiff(reference, billingView(await committedState(b)));
       if (diff.length > 0) throw new Error(`coalesced settlement billed differently from settling every receipt:\n${diff.join('\n')}`);
-      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${pushed.length} receipts for ${all.length} calls); balances, escrow, stakes, earnings and every session's settled position equal the raw run's exactly.`);
+      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(coal.signMs)} ms); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
       return r;
     });
     rows.push(row(`coalesced: newest of each session every ${COALESCE_EVERY} calls`, c, naive.receiptsPerSecond, { 'billed calls/s': `${fmt(c.billedCallsPerSecond)} (${ratio(c.billedCallsPerSecond, naive.receiptsPerSecond)})` }));
