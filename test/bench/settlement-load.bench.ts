@@ -29,13 +29,15 @@
  */
 import { keccakReady } from '../../contracts/eip712/index.ts';
 import { MAX_GENESIS_ACCOUNTS } from '../../contracts/gas/genesis.ts';
+import type { SettlementReceipt } from '../../contracts/types.ts';
 import { billingDiff, billingView } from './billing.ts';
+import type { BillingView } from './billing.ts';
 import type { BenchTable } from './harness.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
 import { breakdown } from './settlement-breakdown.ts';
 import type { Breakdown } from './settlement-breakdown.ts';
 import { coalesced, committedState, envInt, everyCallBilling, everyReceipt, loadAverage, naiveBaseline, plan, replayCheck, setUp, startBenchSystem, submit, UNSIGNED, withSeeds } from './settlement-harness.ts';
-import type { BenchSystem, Load, RunResult } from './settlement-harness.ts';
+import type { BenchSystem, Load, Plan, RunResult } from './settlement-harness.ts';
 
 const SESSIONS = envInt('ZGAS_BENCH_SESSIONS', 500, 10_000);
 const RECEIPTS_PER_SESSION = envInt('ZGAS_BENCH_RECEIPTS_PER_SESSION', 120, 10_000);
@@ -76,6 +78,23 @@ function row(name: string, r: RunResult, naive: number, extra: Record<string, st
     scenario: name, receipts: r.applied, settled: r.settled, 'receipts/s': fmt(r.receiptsPerSecond), 'vs naive': ratio(r.receiptsPerSecond, naive),
     'billed calls/s': fmt(r.billedCallsPerSecond), 'p50 ms': ms(r.p50), 'p99 ms': ms(r.p99), 'submit s': fmt(r.submitMs / 1000, 1), 'settle s': fmt(r.settleMs / 1000, 1),
     '503s': r.refused, load: r.loadAverage[0]!.toFixed(2), ...extra,
+  };
+}
+
+/**
+ * The coalesced load: as many receipts pushed as in the raw run, each the newest of COALESCE_EVERY
+ * calls of its session (the same sessions with COALESCE_EVERY times the calls, only the pushed
+ * ones signed), and what settling every one of those calls bills. The system runs on the plan
+ * without its receipts: the unpushed ones would only weigh on the heap the node shares with it.
+ */
+function coalescedLoad(): { coal: Plan; pushed: SettlementReceipt[]; reference: BillingView; calls: number; signMs: number; referenceMs: number } {
+  const full = plan({ sessions: SESSIONS, receiptsPerSession: RECEIPTS_PER_SESSION * COALESCE_EVERY, signEvery: COALESCE_EVERY });
+  const pushed = coalesced(full, COALESCE_EVERY);
+  if (pushed.some((r) => r.signature === UNSIGNED)) throw new Error('coalesced: a pushed receipt is unsigned');
+  const started = performance.now();
+  const reference = everyCallBilling(full);
+  return {
+    coal: { ...full, receipts: [] }, pushed, reference, calls: full.receipts.length * full.sessionIds.length, signMs: full.signMs, referenceMs: performance.now() - started,
   };
 }
 
@@ -149,26 +168,18 @@ export async function run(): Promise<void> {
   }
 
   if (SCENARIOS.has('coalesced')) {
-    // As many receipts pushed as in the raw run, each the newest of COALESCE_EVERY calls of its
-    // session: the same sessions with COALESCE_EVERY times the calls, only the pushed ones signed.
-    const coal = plan({ sessions: SESSIONS, receiptsPerSession: RECEIPTS_PER_SESSION * COALESCE_EVERY, signEvery: COALESCE_EVERY });
-    const pushed = coalesced(coal, COALESCE_EVERY);
-    if (pushed.some((r) => r.signature === UNSIGNED)) throw new Error('coalesced: a pushed receipt is unsigned');
-    const calls = coal.receipts.length * coal.sessionIds.length;
-    const referenceStart = performance.now();
     // What settling every call's receipt bills, applied in process; the method is checked first
     // against the pipeline itself: on the raw plan it must bill what the raw run committed.
     if (rawBilling !== null) {
       const diff = billingDiff(rawBilling, everyCallBilling(main));
       if (diff.length > 0) throw new Error(`the in-process reference differs from the raw run's committed state:\n${diff.join('\n')}`);
     }
-    const reference = everyCallBilling(coal);
-    const referenceMs = performance.now() - referenceStart;
+    const { coal, pushed, reference, calls, signMs, referenceMs } = coalescedLoad();
     const c = await withSystem(coal, async (b) => {
       const r = await submit(b, pushed, RAW_LOAD);
       const diff = billingDiff(reference, billingView(await committedState(b)));
       if (diff.length > 0) throw new Error(`coalesced settlement billed differently from settling every receipt:\n${diff.join('\n')}`);
-      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(coal.signMs)} ms); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
+      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(signMs)} ms); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
       return r;
     });
     rows.push(row(`coalesced: newest of each session every ${COALESCE_EVERY} calls`, c, naive.receiptsPerSecond, { 'billed calls/s': `${fmt(c.billedCallsPerSecond)} (${ratio(c.billedCallsPerSecond, naive.receiptsPerSecond)})` }));
