@@ -18,3 +18,22 @@ export async function unappliedWork(db: Db, cap: number): Promise<number> {
   if (!(receipts >= 0)) throw new InvariantViolation(`receipt tallies: more copies moved on than were stored (${rows[0]?.receipts})`);
   return Math.min(bound, receipts + Number(rows[0]?.calls ?? 0));
 }
+
+/**
+ * Sets the receipt tallies to what the store holds: 'stored' to the copies still stored, 'moved'
+ * to 0. Both rows are locked first, so a statement that stores or settles copies meanwhile waits
+ * for this transaction and then adds its own copies to the values set here, while the count sees
+ * every copy whose tally change committed before. Nothing the pipeline does makes them drift; a
+ * change made to the receipts table by hand, or by a process of an earlier version, would.
+ * Returns the drift it corrected (tallied − counted).
+ */
+export async function resyncReceiptTallies(db: Db): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows: tallies } = await tx.query<{ name: string; copies: string }>(`SELECT name, copies::text AS copies FROM receipt_tallies ORDER BY name FOR UPDATE`);
+    const tallied = tallies.reduce((n, t) => (t.name === 'stored' ? n + BigInt(t.copies) : n - BigInt(t.copies)), 0n);
+    const { rows: [counted] } = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM receipts WHERE state = 'stored'`);
+    const n = BigInt(counted?.n ?? '0');
+    if (tallied !== n) await tx.query(`UPDATE receipt_tallies SET copies = CASE WHEN name = 'stored' THEN $1::bigint ELSE 0 END`, [n.toString()]);
+    return Number(tallied - n);
+  });
+}

@@ -14,4 +14,4 @@ export type { AccountJson, ZAppJson, ProviderJson, SessionJson } from './state.t
 export { getMomentum, latestMomentum, latestMomentumHead, momentumByHash, insertMomentum, loadMomentum, loadLatestMomentum, loadMomentums, momentumJson, MAX_MOMENTUMS_PER_PAGE } from './momentums.ts';
 export type { Momentum, MomentumJson } from './momentums.ts';
 export { getMeta, initMeta } from './meta.ts';
-export { unappliedWork } from './backlog.ts';
+export { resyncReceiptTallies, unappliedWork } from './backlog.ts';

@@ -17,7 +17,7 @@ import { getCall, insertCall, markCalls, pendingCalls, pendingNonce } from './ca
 import { getModule, putModule } from './modules.ts';
 import { expireRejected, insertReceipts, loadReceipts, markRejected, markSettled, markVerified, receiptCopies, receiptCopyKey, unverifiedReceipts, verifiedReceipts } from './receipts.ts';
 import type { ReceiptCopy } from './receipts.ts';
-import { unappliedWork } from './backlog.ts';
+import { resyncReceiptTallies, unappliedWork } from './backlog.ts';
 import { getAccount, getProvider, loadEntities, loadState, saveAll, saveChanged, sessionSigners } from './state.ts';
 
 const SESSION = `0x${'cd'.repeat(32)}` as Hash;
@@ -165,6 +165,34 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       // Capped like a count: above the cap reads as cap + 1.
       const waiting = await scanned();
       if (waiting > 0) expect(await unappliedWork(db, waiting - 1)).toBe(waiting);
+    });
+
+    it('sets drifted tallies back to a count of the copies, also while copies are stored and settled beside it', async () => {
+      const scanned = async (): Promise<number> => {
+        const { rows: [r] } = await db.query<{ n: string }>(
+          `SELECT ((SELECT count(*) FROM receipts WHERE state = 'stored') + (SELECT count(*) FROM calls WHERE status = 'pending'))::text AS n`,
+        );
+        return Number(r!.n);
+      };
+      expect(await resyncReceiptTallies(db)).toBe(0);
+      // A change outside the pipeline (by hand): the tallies no longer match.
+      await db.query(`UPDATE receipt_tallies SET copies = copies + 5 WHERE name = 'stored'`);
+      expect(await unappliedWork(db, 1_000_000)).toBe((await scanned()) + 5);
+      expect(await resyncReceiptTallies(db)).toBe(5);
+      expect(await unappliedWork(db, 1_000_000)).toBe(await scanned());
+      // Side by side with intake and settlement, the result is still exact.
+      const copies = [50n, 51n, 52n, 53n, 54n, 55n].map((seq) => copy(seq));
+      await insertReceipts(db, copies.slice(0, 2), '10.0.0.13');
+      await markVerified(db, copies.slice(0, 2).map((x) => ({ copyKey: x.copyKey, signer: KEYS.receiptSigner.address, invocationSigner: KEYS.user.address })));
+      await Promise.all([
+        resyncReceiptTallies(db),
+        insertReceipts(db, copies.slice(2, 4), '10.0.0.13'),
+        db.transaction(async (tx) => markSettled(tx, 11n, copies.slice(0, 2).map((x) => ({ copyKey: x.copyKey, applied: true, outcome: 'Settled', code: null })))),
+        resyncReceiptTallies(db),
+        insertReceipts(db, copies.slice(4), '10.0.0.13'),
+      ]);
+      expect(await unappliedWork(db, 1_000_000)).toBe(await scanned());
+      expect(await resyncReceiptTallies(db)).toBe(0);
     });
 
     it('takes a caller\'s estimate of the unverified copies instead of counting them while it stays within half the bounds', async () => {

@@ -2,7 +2,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ReceiptQueue } from '../queue/index.ts';
-import { expireRejected, REJECTED_COPY_TTL_MS, unverifiedReceipts } from '../store/index.ts';
+import { expireRejected, REJECTED_COPY_TTL_MS, resyncReceiptTallies, unverifiedReceipts } from '../store/index.ts';
 
 /** How often the reconciler looks for stranded receipts. */
 export const RECONCILE_INTERVAL_MS = 5_000;
@@ -15,6 +15,11 @@ export const RECONCILE_BATCH = 1_000;
  * workers are down), and re-enqueueing would only pile duplicates onto it.
  */
 export const RECONCILE_MAX_QUEUE_DEPTH = 50;
+/**
+ * How often the tallies of copies waiting to be applied are checked against a count of them (and
+ * at start). The pipeline keeps them exact; this only undoes a change made outside it.
+ */
+export const TALLY_RESYNC_INTERVAL_MS = 10 * 60_000;
 /** Passes per tick at most, so one tick stays bounded even after a long outage. */
 const MAX_PASSES_PER_TICK = 20;
 
@@ -35,6 +40,8 @@ export interface Reconciler {
   runOnce(): Promise<number>;
   /** Deletes rejected copies past their time to live (bounded); returns how many. */
   expireOnce(): Promise<number>;
+  /** Sets the tallies of copies waiting to be applied to a count of them; returns the drift corrected. */
+  resyncOnce(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +51,8 @@ export interface Reconciler {
  * is harmless: verification and settlement are idempotent. A copy whose verification was lost (it
  * is committed without waiting for the WAL flush) is stored and unverified again, so it is found
  * the same way. Also expires copies rejected longer ago than their time to live (what failed
- * verification is dropped; only the momentums keep a record).
+ * verification is dropped; only the momentums keep a record), and now and then sets the tallies
+ * admission control reads back to a count of the copies they tally.
  */
 export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log ?? silentLogger;
@@ -86,6 +94,18 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     return total;
   };
 
+  const resyncOnce = async (): Promise<number> => {
+    const drift = await resyncReceiptTallies(opts.db);
+    if (drift !== 0) log.warn({ drift }, 'the tallies of receipt copies waiting to be applied had drifted: set to a count of them');
+    return drift;
+  };
+  let resyncedAt = -Infinity;
+  const resyncDue = (): void => {
+    if (performance.now() - resyncedAt < TALLY_RESYNC_INTERVAL_MS) return;
+    resyncedAt = performance.now();
+    resyncOnce().catch((err: unknown) => log.warn({ err }, 'resyncing the receipt tallies failed'));
+  };
+
   const runOnce = (): Promise<number> => {
     if (running !== null) return running;
     running = pass().finally(() => {
@@ -98,12 +118,14 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     if (stopped) return;
     runOnce().catch((err: unknown) => log.warn({ err }, 'reconciler pass failed'));
     expireOnce().catch((err: unknown) => log.warn({ err }, 'expiring rejected receipt copies failed'));
+    resyncDue();
   }, intervalMs);
   timer.unref();
 
   return {
     runOnce,
     expireOnce,
+    resyncOnce,
     async stop() {
       stopped = true;
       clearInterval(timer);
