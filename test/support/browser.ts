@@ -27,6 +27,13 @@ export function watchErrors(page: Page): string[] {
     if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`exception: ${error.message}`));
+  // The console names only the status of a failed request: the request and the answer say which and why.
+  page.on('response', (response) => {
+    if (response.status() < 400) return;
+    const what = `response: ${response.status()} ${response.request().method()} ${response.url()}`;
+    errors.push(what);
+    void response.text().then((body) => errors.push(`${what} answered ${body.slice(0, 500)}`), () => undefined);
+  });
   return errors;
 }
 
