@@ -11,12 +11,16 @@ export const DASHBOARD_MOMENTUMS = 50;
 
 /** The dashboard's data read from the store: the contract state, the newest momentums and the receipt pipeline. */
 export async function storeOverview(db: Db, genesis: Genesis): Promise<Overview> {
-  const state = stateToJson(await loadState(db, genesisState(genesis)));
-  const latest = await latestMomentum(db);
-  const top = latest === null ? 0n : BigInt(latest.height);
-  const from = top >= BigInt(DASHBOARD_MOMENTUMS) ? top - BigInt(DASHBOARD_MOMENTUMS - 1) : 0n;
-  const momentums = (await loadMomentums(db, from, DASHBOARD_MOMENTUMS)).reverse();
-  const counts = await receiptCounts(db);
+  // One snapshot: a momentum committing between the reads would leave them disagreeing (a
+  // provider's total and its pending entries read on either side of it).
+  const { state, momentums, counts } = await db.snapshot(async (s) => {
+    const state = stateToJson(await loadState(s, genesisState(genesis)));
+    const latest = await latestMomentum(s);
+    const top = latest === null ? 0n : BigInt(latest.height);
+    const from = top >= BigInt(DASHBOARD_MOMENTUMS) ? top - BigInt(DASHBOARD_MOMENTUMS - 1) : 0n;
+    const momentums = (await loadMomentums(s, from, DASHBOARD_MOMENTUMS)).reverse();
+    return { state, momentums, counts: await receiptCounts(s) };
+  });
   return buildOverview(
     state,
     momentums.map((m) => ({ height: m.height, hash: m.hash, timestamp: m.timestamp, inputs: m.inputs })),

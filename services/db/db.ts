@@ -16,6 +16,11 @@ export interface Db {
   /** BEGIN … COMMIT on one connection; ROLLBACK when fn throws. Called on a transaction, joins it. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /**
+   * Runs fn's reads on one snapshot of the store (a read-only, repeatable-read transaction), so a
+   * commit between two of its statements is seen by neither or by both. Called on a transaction, joins it.
+   */
+  snapshot<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
    * Runs fn while holding a session-level advisory lock on a dedicated connection. With
    * `{ wait: false }` (the default) resolves `{ acquired: false }` at once when another holder has it.
    * Keys are scoped to the store (pg: the schema), so stores in different schemas never contend.

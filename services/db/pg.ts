@@ -67,34 +67,38 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
     return { rows: result.rows as R[] };
   };
 
+  /** One transaction on one pooled connection, opened by `begin`; ROLLBACK when fn throws. */
+  async function inTransaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await checkOut();
+    let broken: Error | undefined = undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query(begin);
+      const tx = txDb(client, db);
+      const value = await fn(tx);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
   const db: Db = {
     kind: 'pg',
     query: (sql, params) => run(pool, sql, params),
-    async transaction(fn) {
-      const client = await checkOut();
-      let broken: Error | undefined = undefined;
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
-        await client.query('BEGIN');
-        const tx = txDb(client, db);
-        const value = await fn(tx);
-        await client.query('COMMIT');
-        return value;
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          broken = rollbackError as Error;
-        }
-        throw error;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    },
+    transaction: (fn) => inTransaction('BEGIN', fn),
+    snapshot: (fn) => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn),
     async withAdvisoryLock(key, fn, opts = { wait: false }) {
       const lockKey = scopedLockKey(schema, key).toString();
       const client = new pg.Client(clientConfig);
@@ -154,6 +158,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       kind: 'pg',
       query: (sql, params) => run(client, sql, params),
       transaction: (fn) => fn(tx),
+      snapshot: (fn) => fn(tx),
       withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
       withMigrationClient: (fn) => fn(migrationClient(client)),
       close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),

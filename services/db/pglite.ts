@@ -58,6 +58,8 @@ export async function openPgliteDb(opts: { dataDir?: string; templateDir?: strin
       return { rows: result.rows };
     },
     transaction: (fn) => pglite.transaction((tx) => fn(txDb(tx, db))),
+    // One process, one statement at a time: a transaction is a snapshot already.
+    snapshot: (fn) => pglite.transaction((tx) => fn(txDb(tx, db))),
     async withAdvisoryLock(key, fn, o = { wait: false }) {
       assertLockKey(key);
       if (!(await acquire(key, o.wait))) return { acquired: false };
@@ -90,6 +92,7 @@ function txDb(tx: Transaction, root: Db): Db {
       return { rows: result.rows };
     },
     transaction: (fn) => fn(db),
+    snapshot: (fn) => fn(db),
     withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
     withMigrationClient: (fn) => fn(migrationClient(tx)),
     close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),

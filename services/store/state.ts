@@ -339,28 +339,31 @@ async function loadAccounts(db: Db): Promise<Map<Address, Account>> {
  * contract, gas table, params, supply); the entities come from the rows.
  */
 export async function loadState(db: Db, base: State): Promise<State> {
-  const globals = stateToJson(base);
-  const accounts = await loadAccounts(db);
-  let balances = 0n;
-  for (const a of accounts.values()) balances += a.balance;
-  const json: StateJson = {
-    ...globals,
-    // The other entities through the contract's strict reader, with the supply the accounts leave them.
-    supply: (base.supply - balances).toString(),
-    accounts: [],
-    zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
-    providers: (await withPending(db, await selectAll(db, PROVIDERS), null)) as ProviderJson[],
-    sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
-    burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
-  };
-  if (balances > base.supply) corrupt('supply', 'the accounts hold more than the supply');
-  const state = stateFromJson(json);
-  state.accounts = accounts;
-  state.supply = base.supply;
-  state.totals = computeTotals(state);
-  const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
-  if (total !== state.supply || total > MAX_UINT256) corrupt('supply', 'the entities and burned do not add up to the supply');
-  return state;
+  // All reads on one snapshot: a momentum committing between two of them would leave them disagreeing.
+  return db.snapshot(async (db) => {
+    const globals = stateToJson(base);
+    const accounts = await loadAccounts(db);
+    let balances = 0n;
+    for (const a of accounts.values()) balances += a.balance;
+    const json: StateJson = {
+      ...globals,
+      // The other entities through the contract's strict reader, with the supply the accounts leave them.
+      supply: (base.supply - balances).toString(),
+      accounts: [],
+      zApps: (await selectAll(db, ZAPPS)) as ZAppJson[],
+      providers: (await withPending(db, await selectAll(db, PROVIDERS), null)) as ProviderJson[],
+      sessions: (await selectAll(db, SESSIONS)) as SessionJson[],
+      burned: (await db.query<{ burned: string }>('SELECT burned::text AS burned FROM contract_globals WHERE id = 1')).rows[0]?.burned ?? '0',
+    };
+    if (balances > base.supply) corrupt('supply', 'the accounts hold more than the supply');
+    const state = stateFromJson(json);
+    state.accounts = accounts;
+    state.supply = base.supply;
+    state.totals = computeTotals(state);
+    const total = state.totals.balances + state.totals.escrow + state.totals.providers + state.burned;
+    if (total !== state.supply || total > MAX_UINT256) corrupt('supply', 'the entities and burned do not add up to the supply');
+    return state;
+  });
 }
 
 // ── reads for the API (JSON views of docs/contract.md §State) ─────────────────────────────
@@ -373,8 +376,11 @@ export async function getZApp(db: Db, id: string): Promise<ZAppJson | null> {
 }
 
 export async function getProvider(db: Db, address: string): Promise<ProviderJson | null> {
-  const view = await selectOne(db, PROVIDERS, parseAddress(address));
-  return view === null ? null : ((await withPending(db, [view], [view['address'] as string]))[0] as ProviderJson);
+  // The row and its pending entries on one snapshot, so that they agree however momentums commit.
+  return db.snapshot(async (s) => {
+    const view = await selectOne(s, PROVIDERS, parseAddress(address));
+    return view === null ? null : ((await withPending(s, [view], [view['address'] as string]))[0] as ProviderJson);
+  });
 }
 
 export async function getSession(db: Db, id: string): Promise<SessionJson | null> {
@@ -416,16 +422,19 @@ async function selectMany(db: Db, table: Table, keys: Iterable<string>): Promise
  * state without loading all of it: the contract only reads the entities a call names.
  */
 export async function loadEntities(db: Db, base: State, keys: EntityKeys): Promise<State> {
-  const json = stateToJson(base);
-  const partial: StateJson = {
-    ...json,
-    accounts: (await selectMany(db, ACCOUNTS, keys.accounts)) as AccountJson[],
-    zApps: (await selectMany(db, ZAPPS, keys.zApps)) as ZAppJson[],
-    providers: (await withProviderPending(db, await selectMany(db, PROVIDERS, keys.providers))) as ProviderJson[],
-    sessions: (await selectMany(db, SESSIONS, keys.sessions)) as SessionJson[],
-    burned: '0',
-  };
-  return stateFromJson({ ...partial, supply: supplyOf(partial) });
+  // On one snapshot, like loadState.
+  return db.snapshot(async (db) => {
+    const json = stateToJson(base);
+    const partial: StateJson = {
+      ...json,
+      accounts: (await selectMany(db, ACCOUNTS, keys.accounts)) as AccountJson[],
+      zApps: (await selectMany(db, ZAPPS, keys.zApps)) as ZAppJson[],
+      providers: (await withProviderPending(db, await selectMany(db, PROVIDERS, keys.providers))) as ProviderJson[],
+      sessions: (await selectMany(db, SESSIONS, keys.sessions)) as SessionJson[],
+      burned: '0',
+    };
+    return stateFromJson({ ...partial, supply: supplyOf(partial) });
+  });
 }
 
 /** Provider views with their pending entries. */

@@ -267,6 +267,41 @@ function describeStore(name: string, open: () => Promise<Db>): void {
       await refused(`UPDATE pending_earnings SET claimable_at = ${MAX_UINT64 + 1n}`);
     });
 
+    // Postgres only: PGlite runs one statement at a time, and a transaction there is a snapshot already.
+    it.runIf(name === 'Postgres')('reads a provider and the state on one snapshot: a momentum committing between two reads is never half seen', async () => {
+      const genesis = testGenesis({ owner: '1000000' });
+      const json = maximalState(stateToJson(genesisState(genesis)), 'pending');
+      json.providers[0]!.pendingEarnings = [{ sessionId: SESSION, amount: '10', claimableAt: '1000' }];
+      json.providers[0]!.pendingTotal = '10';
+      json.supply = stateToJson(genesisState(genesis)).supply;
+      json.accounts[0]!.balance = (BigInt(json.supply) - 10n).toString();
+      for (const table of ['accounts', 'zapps', 'providers', 'pending_earnings', 'sessions']) await db.query(`DELETE FROM ${table}`);
+      await saveAll(db, stateFromJson(json));
+      // A commit that moves 1 from the account into the provider's pending entry and total, run
+      // right after each read of the providers table, before the pending entries are read.
+      const commitBetween = (): Promise<void> => db.transaction(async (tx) => {
+        await tx.query('UPDATE accounts SET balance = balance - 1');
+        await tx.query('UPDATE pending_earnings SET amount = amount + 1');
+        await tx.query('UPDATE providers SET pending_total = pending_total + 1');
+      });
+      const interleaved = (inner: Db): Db => ({
+        ...inner,
+        async query<R>(sql: string, params?: unknown[]) {
+          const result = await inner.query<R>(sql, params);
+          if (/FROM providers/.test(sql)) await commitBetween();
+          return result;
+        },
+        transaction: (fn) => inner.transaction((tx) => fn(interleaved(tx))),
+        snapshot: (fn) => inner.snapshot((tx) => fn(interleaved(tx))),
+      });
+      const provider = await getProvider(interleaved(db), KEYS.provider.address);
+      expect(provider).toMatchObject({ pendingTotal: '10', pendingEarnings: [{ amount: '10' }] });
+      const state = await loadState(interleaved(db), genesisState(genesis));
+      expect(state.providers.get(KEYS.provider.address)).toMatchObject({ pendingTotal: 11n });
+      // Both commits happened, and the store agrees with itself.
+      expect(await getProvider(db, KEYS.provider.address)).toMatchObject({ pendingTotal: '12', pendingEarnings: [{ amount: '12' }] });
+    });
+
     it('a momentum writes the pending entries it changed, not the provider\'s whole list', async () => {
       const genesis = testGenesis({ owner: '1000000' });
       const entries = 2_000;

@@ -80,6 +80,7 @@ class StatementTimes {
         }
       },
       transaction: (fn) => db.transaction((tx) => fn(this.wrap(tx))),
+      snapshot: (fn) => db.snapshot((tx) => fn(this.wrap(tx))),
       withAdvisoryLock: (key, fn, opts) => db.withAdvisoryLock(key, fn, opts),
       withMigrationClient: (fn) => db.withMigrationClient(fn),
       close: () => db.close(),
