@@ -67,31 +67,38 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
     return { rows: result.rows as R[] };
   };
 
-  /** One transaction on one pooled connection, opened by `begin`; ROLLBACK when fn throws. */
-  async function inTransaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on a pooled connection of its own; a connection that failed (its 'error' event, or
+   * `fail`) is dropped from the pool on release instead of being reused.
+   */
+  async function withClient<T>(fn: (client: pg.PoolClient, fail: (error: Error) => void) => Promise<T>): Promise<T> {
     const client = await checkOut();
     let broken: Error | undefined = undefined;
-    const onError = (error: Error): void => {
+    const fail = (error: Error): void => {
       broken = error;
     };
-    client.on('error', onError);
+    client.on('error', fail);
     try {
-      await client.query(begin);
-      const tx = txDb(client, db);
-      const value = await fn(tx);
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
-      throw error;
+      return await fn(client, fail);
     } finally {
-      client.off('error', onError);
+      client.off('error', fail);
       client.release(broken);
     }
+  }
+
+  /** One transaction on one pooled connection, opened by `begin`; ROLLBACK when fn throws. */
+  function inTransaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+    return withClient(async (client, fail) => {
+      try {
+        await client.query(begin);
+        const value = await fn(txDb(client, db));
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => fail(rollbackError as Error));
+        throw error;
+      }
+    });
   }
 
   const db: Db = {
@@ -130,20 +137,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
         await client.end().catch(() => undefined);
       }
     },
-    async withMigrationClient(fn) {
-      const client = await checkOut();
-      let broken: Error | undefined = undefined;
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
-        return await fn(migrationClient(client));
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    },
+    withMigrationClient: (fn) => withClient((client) => fn(migrationClient(client))),
     async close() {
       if (closed) return;
       closed = true;
