@@ -7,10 +7,13 @@ import type { Db } from '../db/db.ts';
  * counted up to `cap` + 1 so the count stays cheap however large the backlog: the answer is exact
  * up to the cap, and `cap + 1` means "above it".
  */
+/** The copies the tallies say wait: every copy stored less every copy that left 'stored'. */
+const TALLIED_WAITING = `SELECT sum(CASE WHEN name = 'stored' THEN copies ELSE -copies END) FROM receipt_tallies`;
+
 export async function unappliedWork(db: Db, cap: number): Promise<number> {
   const bound = Math.max(0, Math.trunc(cap)) + 1;
   const { rows } = await db.query<{ receipts: string; calls: string }>(
-    `SELECT (SELECT sum(CASE WHEN name = 'stored' THEN copies ELSE -copies END) FROM receipt_tallies)::text AS receipts,
+    `SELECT (${TALLIED_WAITING})::text AS receipts,
             (SELECT count(*) FROM (SELECT 1 FROM calls WHERE status = 'pending' LIMIT $1) c)::text AS calls`,
     [bound],
   );
@@ -29,11 +32,13 @@ export async function unappliedWork(db: Db, cap: number): Promise<number> {
  */
 export async function resyncReceiptTallies(db: Db): Promise<number> {
   return db.transaction(async (tx) => {
-    const { rows: tallies } = await tx.query<{ name: string; copies: string }>(`SELECT name, copies::text AS copies FROM receipt_tallies ORDER BY name FOR UPDATE`);
-    const tallied = tallies.reduce((n, t) => (t.name === 'stored' ? n + BigInt(t.copies) : n - BigInt(t.copies)), 0n);
-    const { rows: [counted] } = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM receipts WHERE state = 'stored'`);
-    const n = BigInt(counted?.n ?? '0');
-    if (tallied !== n) await tx.query(`UPDATE receipt_tallies SET copies = CASE WHEN name = 'stored' THEN $1::bigint ELSE 0 END`, [n.toString()]);
-    return Number(tallied - n);
+    await tx.query(`SELECT 1 FROM receipt_tallies ORDER BY name FOR UPDATE`);
+    const { rows: [row] } = await tx.query<{ tallied: string; counted: string }>(
+      `SELECT (${TALLIED_WAITING})::text AS tallied, (SELECT count(*) FROM receipts WHERE state = 'stored')::text AS counted`,
+    );
+    const tallied = BigInt(row?.tallied ?? '0');
+    const counted = BigInt(row?.counted ?? '0');
+    if (tallied !== counted) await tx.query(`UPDATE receipt_tallies SET copies = CASE WHEN name = 'stored' THEN $1::bigint ELSE 0 END`, [counted.toString()]);
+    return Number(tallied - counted);
   });
 }
