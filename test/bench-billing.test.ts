@@ -3,12 +3,11 @@
 // settled at other times; and the comparison sees a difference in what was billed.
 import { describe, expect, it } from 'vitest';
 import { keccakReady, verifyReceipt } from '../contracts/eip712/index.ts';
-import { apply, prepareCall } from '../contracts/gas/apply.ts';
-import { genesisState } from '../contracts/gas/genesis.ts';
+import { apply } from '../contracts/gas/apply.ts';
 import type { State } from '../contracts/gas/state.ts';
 import type { SettlementReceipt } from '../contracts/types.ts';
 import { billingDiff, billingView } from './bench/billing.ts';
-import { coalesced, everyCallBilling, everyReceipt, plan, UNSIGNED } from './bench/settlement-harness.ts';
+import { coalesced, everyCallBilling, everyReceipt, plan, setUpInProcess, UNSIGNED } from './bench/settlement-harness.ts';
 import type { Plan } from './bench/settlement-harness.ts';
 
 await keccakReady;
@@ -16,13 +15,9 @@ const p = plan({ sessions: 3, receiptsPerSession: 12 });
 
 /** Applies the setup, then the receipts in Settle batches of `batch`, `step` seconds apart. */
 function settle(pl: Plan, receipts: SettlementReceipt[], batch: number, step: bigint): State {
-  const state = genesisState(pl.genesis);
+  const state = setUpInProcess(pl);
   let timestamp = pl.genesis.timestamp;
   let height = 1n;
-  for (const c of [...pl.before, ...pl.opens]) {
-    const out = apply(state, prepareCall(pl.domain, c), { height, timestamp });
-    if (!out.result.ok) throw new Error(`setup: ${out.result.code}`);
-  }
   for (let i = 0; i < receipts.length; i += batch) {
     height += 1n;
     timestamp += step;

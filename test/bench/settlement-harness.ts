@@ -539,6 +539,16 @@ export async function replayCheck(b: BenchSystem): Promise<{ ok: boolean; ms: nu
   return { ok: r.ok, ms: performance.now() - started, mismatches: r.mismatches.length };
 }
 
+/** The genesis state with the plan's setup calls and session openings applied by the contract in process (all at height 1, at the genesis time). */
+export function setUpInProcess(p: Plan): State {
+  const state = genesisState(p.genesis);
+  for (const c of [...p.before, ...p.opens]) {
+    const out = apply(state, prepareCall(p.domain, c), { height: 1n, timestamp: p.genesis.timestamp });
+    if (!out.result.ok) throw new Error(`in-process setup: ${out.result.code}`);
+  }
+  return state;
+}
+
 /**
  * The billed state settling every call's receipt leaves: the plan's setup and then every receipt,
  * a Settle batch per seq, applied in process by the contract with the signers taken as verified
@@ -546,13 +556,9 @@ export async function replayCheck(b: BenchSystem): Promise<{ ok: boolean; ms: nu
  * stand-in hash for the unsigned ones: only the last receipt's, which is signed, stays in the state.
  */
 export function everyCallBilling(p: Plan): BillingView {
-  const state = genesisState(p.genesis);
+  const state = setUpInProcess(p);
   const timestamp = p.genesis.timestamp;
   let height = 1n;
-  for (const c of [...p.before, ...p.opens]) {
-    const out = apply(state, prepareCall(p.domain, c), { height, timestamp });
-    if (!out.result.ok) throw new Error(`reference setup: ${out.result.code}`);
-  }
   for (const row of p.receipts) {
     height += 1n;
     const verified = row.map((receipt): VerifiedReceipt => ({
@@ -581,13 +587,9 @@ export async function naiveBaseline(p: Plan, receipts: SettlementReceipt[], limi
   try {
     db = await openPgDb({ databaseUrl: TEST_DATABASE_URL, schema });
     await migrate(db);
-    const state = genesisState(p.genesis);
+    const state = setUpInProcess(p);
     let timestamp = p.genesis.timestamp;
     let height = 0n;
-    for (const c of [...p.before, ...p.opens]) {
-      const out = apply(state, { ...prepareCall(p.domain, c) }, { height: 1n, timestamp });
-      if (!out.result.ok) throw new Error(`baseline setup: ${out.result.code}`);
-    }
     await saveAll(db, state);
     let prevHash = ZERO_HASH;
     const latencies: number[] = [];
