@@ -141,7 +141,11 @@ export async function startLocalSystem(opts: SystemOptions): Promise<LocalSystem
         ZGAS_RECEIPT_PUSH: spec.receiptPush,
         ZGAS_RECEIPT_FLUSH_MS: spec.receiptFlushMs === undefined ? undefined : String(spec.receiptFlushMs),
       });
-      runners.push(await startRunner(runnerConfig, { log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message) }));
+      runners.push(await startRunner(runnerConfig, {
+        log: (message, details) => log.child({ component: 'runner' }).info(details ?? {}, message),
+        // The host's clock: a runner of an accelerated chain sees its sessions expire when the chain does.
+        ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+      }));
     }
     const { db, host, queue, bus, metrics, api, domain } = node;
     return { apiUrl, runners, db, host, queue, bus, metrics, api, domain, close: closeAll };

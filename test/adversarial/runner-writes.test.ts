@@ -10,7 +10,7 @@ import { CallStatus } from '../../contracts/types.ts';
 import { gas } from '../../contracts/units.ts';
 import { applyWrites } from '../../unikernel-runner/runtime/sessions.ts';
 import { hashState } from '../../unikernel-runner/runtime/state.ts';
-import { keys, TestClient, testRunner } from '../support/runner-kit.ts';
+import { keys, TEST_SESSION_EXPIRES_AT, TestClient, testRunner } from '../support/runner-kit.ts';
 import type { TestRunner } from '../support/runner-kit.ts';
 import { compileWat } from '../../unikernel-runner/zapps/load.ts';
 import { sha3 } from '../../contracts/hash.ts';
@@ -82,7 +82,7 @@ function openKvSession(): TestClient {
   runner.ledger.putSession({
     id, status: 'open', stopCall: false, user: keys.user.address as Address, provider: keys.provider.address as Address,
     zAppId: sha3(utf8Bytes('kv')), zAppOwner: keys.owner.address as Address, moduleHash, gasLimit: gas(10n ** 12n),
-    settledGas: gas(0n), lastSeq: 0n, receiptSigner: keys.receiptSigner.address as Address,
+    settledGas: gas(0n), lastSeq: 0n, receiptSigner: keys.receiptSigner.address as Address, expiresAt: TEST_SESSION_EXPIRES_AT,
   });
   return new TestClient(runner.app, id);
 }

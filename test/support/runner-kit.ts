@@ -50,6 +50,8 @@ export type TestRunnerOptions = Partial<Pick<CallServiceDeps, 'maxCallGasLimit' 
   ledger?: MemoryLedger;
   log?: SessionLog;
   pool?: WorkerPool;
+  /** Unix seconds the runner compares with a session's expiresAt; default the system clock. */
+  clock?: () => bigint;
 };
 
 /** A runner for the vectors' provider and receipt signer over an in-memory ledger. */
@@ -71,6 +73,7 @@ export async function testRunner(options: TestRunnerOptions = {}): Promise<TestR
     maxStateBytes: DEFAULT_MAX_STATE_BYTES,
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.push === undefined ? {} : { push: options.push }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const app = await buildRunner({ calls, pool });
   return {
@@ -110,6 +113,9 @@ export async function startTestRunner(ledger: MemoryLedger, env: Record<string, 
 
 let sessionCount = 0;
 
+/** A test session's expiresAt unless told: 2100-01-01, past any test's clock. */
+export const TEST_SESSION_EXPIRES_AT = 4_102_444_800n;
+
 /** Opens a session of the vectors' user on the ledger with a fresh id. */
 export function openTestSession(ledger: MemoryLedger, zApp: ZAppName, overrides: Partial<LedgerSession> = {}): Hash {
   sessionCount++;
@@ -127,6 +133,7 @@ export function openTestSession(ledger: MemoryLedger, zApp: ZAppName, overrides:
     settledGas: gas(0n),
     lastSeq: 0n,
     receiptSigner: keys.receiptSigner.address as Address,
+    expiresAt: TEST_SESSION_EXPIRES_AT,
     ...overrides,
   });
   return sessionId;

@@ -48,7 +48,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === `/v1/sessions/${sessionId}`) {
     return json(200, {
       zAppId, status: 'open', stopCall: false, user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address,
-      gasLimit: '10000000', settledGas: '0', lastSeq: '0',
+      gasLimit: '10000000', settledGas: '0', lastSeq: '0', expiresAt: '4102444800',
     });
   }
   if (url.pathname === `/v1/zapps/${zAppId}`) return json(200, { owner: keys.owner.address, moduleHash });

@@ -171,7 +171,7 @@ export async function buildRunner(deps: RunnerAppDeps): Promise<FastifyInstance>
           400: { ...errorSchema, description: 'InvalidRequest (path: the field)' },
           401: { ...errorSchema, description: 'NotSessionUser: the invocation is not signed by the session user' },
           404: { ...errorSchema, description: 'SessionNotFound' },
-          409: { ...errorSchema, description: 'InvocationOutOfOrder, InvocationReplayed, InvocationStale (with latest: the newest receipt), SessionNotOpen, SessionOutOfGas, CallGasLimitTooHigh, NotThisProvider, ReceiptSignerMismatch' },
+          409: { ...errorSchema, description: 'InvocationOutOfOrder, InvocationReplayed, InvocationStale (with latest: the newest receipt), SessionNotOpen, SessionExpired, SessionOutOfGas, CallGasLimitTooHigh, NotThisProvider, ReceiptSignerMismatch' },
           410: { ...errorSchema, description: 'SessionStateLost: this runner lost the session log and runs no more of its calls' },
           413: { ...errorSchema, description: 'LimitExceeded, PayloadTooLarge' },
           503: { ...errorSchema, description: 'RunnerBusy, ModuleUnavailable: retry' },

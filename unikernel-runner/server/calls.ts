@@ -58,7 +58,11 @@ export interface CallServiceDeps {
   push?: { mode: ReceiptPushMode; flushIntervalMs: number };
   /** Receipts that could not be delivered after all retries (logged by the caller). */
   onPushError?: (error: unknown, receipts: SettlementReceipt[]) => void;
+  /** Unix seconds, compared with a session's expiresAt; default the system clock. */
+  clock?: () => bigint;
 }
+
+const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1_000));
 
 export interface CallResult {
   output: Hex;
@@ -142,6 +146,13 @@ export class CallService {
         this.pusher.flushSession(sessionId);
         const status = session.aborted || ledgerSession.stopCall ? 'aborted' : ledgerSession.status;
         throw new ZgasError('SessionNotOpen', { sessionId, status });
+      }
+      const now = (deps.clock ?? systemClock)();
+      if (now >= ledgerSession.expiresAt) {
+        // The close grace after expiresAt is for calls already running; a call started now could
+        // still be running when anyone may finalize the session, and then never be billed.
+        this.pusher.flushSession(sessionId);
+        throw new ZgasError('SessionExpired', { sessionId, expiresAt: ledgerSession.expiresAt.toString(), now: now.toString() });
       }
       if (cumulativeGasOf(session) + invocation.callGasLimit > ledgerSession.gasLimit) {
         throw new ZgasError('SessionOutOfGas', {

@@ -97,7 +97,7 @@ describe('HttpLedger', () => {
     const ledger = new HttpLedger({ apiUrl: `${base}/`, provider });
     expect(await ledger.getSession(sessionId)).toEqual({
       id: sessionId, status: 'closing', stopCall: true, user: vectors.keys.user.address, provider, zAppId, zAppOwner: vectors.keys.owner.address, moduleHash,
-      gasLimit: 1_000_000n, settledGas: 12_345n, lastSeq: 4n, receiptSigner: vectors.keys.receiptSigner.address,
+      gasLimit: 1_000_000n, settledGas: 12_345n, lastSeq: 4n, receiptSigner: vectors.keys.receiptSigner.address, expiresAt: 100n,
     });
     expect(await ledger.getSession(sha3(utf8Bytes('other')))).toBeNull();
     await ledger.close();

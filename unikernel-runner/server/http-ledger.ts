@@ -49,6 +49,7 @@ const sessionJson = z.looseObject({
   settledGas: z.string(),
   lastSeq: z.string(),
   receiptSigner: z.string(),
+  expiresAt: z.string(),
 });
 const zAppJson = z.looseObject({ owner: z.string(), moduleHash: z.string() });
 
@@ -73,6 +74,7 @@ export function ledgerSessionFromJson(id: Hash, value: unknown, zApp: ZAppFacts)
     settledGas: parseGas(s.settledGas),
     lastSeq: parseUint64(s.lastSeq),
     receiptSigner: parseAddress(s.receiptSigner),
+    expiresAt: parseUint64(s.expiresAt),
   };
 }
 

@@ -25,6 +25,11 @@ export interface LedgerSession {
   /** The seq of the newest settled receipt (0 before the first). */
   lastSeq: bigint;
   receiptSigner: Address;
+  /**
+   * Unix seconds from which the session runs no new call: the close grace that follows is for the
+   * calls already running to end and settle, not for new ones.
+   */
+  expiresAt: bigint;
 }
 
 /** The ledger announced that a session stops (contracts/events.ts): with stopCall (Abort) the running call stops too. */

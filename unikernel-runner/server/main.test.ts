@@ -64,7 +64,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   if (session !== undefined) {
     return json(200, {
       zAppId: zAppId(session.zApp), status: session.status, stopCall: session.stopCall, user: keys.user.address, provider: keys.provider.address,
-      receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0', lastSeq: session.lastSeq,
+      receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0', lastSeq: session.lastSeq, expiresAt: '4102444800',
     });
   }
   for (const zApp of ['spin', 'counter'] as const) {

@@ -42,6 +42,8 @@ export interface StartOptions {
   /** Serve the Swagger UI at /docs (default true; the bundle has no UI files). */
   docsUi?: boolean;
   log?: (message: string, details?: Record<string, unknown>) => void;
+  /** Unix seconds the runner compares with a session's expiresAt: the chain's clock. Default the system clock. */
+  clock?: () => bigint;
 }
 
 export async function startRunner(config: RunnerConfig, options: StartOptions = {}): Promise<StartedRunner> {
@@ -90,6 +92,7 @@ export async function startRunner(config: RunnerConfig, options: StartOptions = 
     maxStateBytes,
     log: sessionLog,
     push: { mode: config.receiptPush, flushIntervalMs: config.receiptFlushMs },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     onPushError: (error, receipts) => log('receipt push failed', { error: String(error), seqs: receipts.map((r) => r.seq.toString()) }),
   });
   const app = await buildRunner({
