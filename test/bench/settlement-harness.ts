@@ -46,6 +46,8 @@ import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
 import { billingView } from './billing.ts';
 import type { BillingView } from './billing.ts';
 import { percentile } from './harness.ts';
+import { cpuBetween, sampleCpu, shareOfCores } from './process-cpu.ts';
+import type { CpuParts } from './process-cpu.ts';
 
 export const envInt = (name: string, fallback: number, max: number): number => {
   const raw = process.env[name];
@@ -277,6 +279,8 @@ export interface BenchSystem {
   coldStartMs: number;
   /** Intake keys of every receipt copy submitted so far. */
   submitted: Hash[];
+  /** Process ids of the `zgas worker` processes. */
+  workerPids: number[];
   close(): Promise<void>;
 }
 
@@ -322,6 +326,7 @@ export async function startBenchSystem(p: Plan, opts: BenchSystemOptions): Promi
     for (let i = 0; i < opts.workerProcesses; i++) children.push(await startWorkerProcess(workerEnv, output));
     return {
       sys: s, plan: p, schema, commitAt, inMomentums, coldStartMs: firstMomentumAt - t0, submitted: [], close,
+      workerPids: children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined),
     };
   } catch (error) {
     await close();
@@ -401,6 +406,10 @@ export interface RunResult {
   outcomes: Record<string, number>;
   /** Host CPU (this process: API, in-process verifier, sequencer) per settled receipt, µs. */
   nodeCpuUsPerReceipt: number;
+  /** CPU per settled receipt, µs, of each part of the run (process-cpu.ts); `self` also holds the client's POSTs. */
+  cpuUsPerReceipt: CpuParts;
+  /** The parts' CPU over the run as a share of the machine's cores over the same wall time (null: not all parts readable). */
+  cpuShareOfCores: number | null;
   loadAverage: number[];
   /** POSTs refused by admission control (503 Overloaded) and sent again after the wait it asked for. */
   refused: number;
@@ -421,6 +430,7 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
   const copyKeys = batches.flatMap((x, i) => x.map((r, j) => receiptCopyKey(digests[i]![j]!, r)));
   b.submitted.push(...copyKeys);
   const cpu0 = process.cpuUsage();
+  const parts0 = sampleCpu(b.workerPids);
   const startAt = performance.now();
   let refused = 0;
   let next = 0;
@@ -471,6 +481,8 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
     return by.applied + by.rejected >= total;
   }, 50);
   const cpu = process.cpuUsage(cpu0);
+  const parts1 = sampleCpu(b.workerPids);
+  const wallMs = performance.now() - startAt;
   const ours = await stored(sys.db, copyKeys);
   const outcomes: Record<string, number> = {};
   const latencies: number[] = [];
@@ -499,6 +511,7 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
     receiptsPerSecond: (applied * 1000) / settleMs, billedCallsPerSecond: (billedCalls * 1000) / settleMs,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), momentums: heights.size, outcomes,
     nodeCpuUsPerReceipt: (cpu.user + cpu.system) / Math.max(1, applied), loadAverage: loadAverage(), refused,
+    cpuUsPerReceipt: cpuBetween(parts0, parts1, applied), cpuShareOfCores: shareOfCores(parts0, parts1, wallMs),
   };
 }
 

@@ -27,6 +27,7 @@
  *   ZGAS_BENCH_REPLAY [1; 0 skips replaying the raw run's store];
  * - ZGAS_BENCH_SCENARIOS ["breakdown,raw,paced,coalesced,large"]: which to run.
  */
+import { availableParallelism } from 'node:os';
 import { keccakReady } from '../../contracts/eip712/index.ts';
 import { MAX_GENESIS_ACCOUNTS } from '../../contracts/gas/genesis.ts';
 import type { SettlementReceipt } from '../../contracts/types.ts';
@@ -127,6 +128,14 @@ export async function run(): Promise<void> {
     });
   }
 
+  /** Where a run's CPU went, per receipt applied: the parts share the machine's cores. */
+  const cpuNote = (r: RunResult): string => {
+    const c = r.cpuUsPerReceipt;
+    const part = (us: number | null): string => (us === null ? 'n/a' : `${fmt(us)} µs`);
+    const share = r.cpuShareOfCores === null ? '' : `, together ${fmt(100 * r.cpuShareOfCores)}% of the ${availableParallelism()} cores over the run`;
+    return `CPU per receipt: node process (API, sequencer, in-process verification, the POSTing client) ${part(c.self)}, worker processes ${part(c.workers)}, Postgres ${part(c.postgres)}, Redis ${part(c.redis)}${share}`;
+  };
+
   // The naive baseline first: every ratio below is read against it.
   const naive = await naiveBaseline(main, all, { receipts: BASELINE_RECEIPTS, ms: BASELINE_TIME_LIMIT_MS });
   const rows: Record<string, string | number>[] = [];
@@ -143,7 +152,7 @@ export async function run(): Promise<void> {
       rawBilling = billingView(await committedState(b));
       const rp = REPLAY ? await replayCheck(b) : null;
       const replayed = rp === null ? 'not replayed' : `replay from genesis ${rp.ok ? 'ok' : `FAILED (${rp.mismatches} mismatches)`} in ${fmt(rp.ms)} ms`;
-      notes.push(`raw: ${replayed}; stages from the first POST: all stored ${fmt(r.submitMs)} ms, all verified ${fmt(r.verifyMs)} ms, all in momentums ${fmt(r.settleMs)} ms; node CPU ${fmt(r.nodeCpuUsPerReceipt)} µs/receipt; outcomes ${JSON.stringify(r.outcomes)}.`);
+      notes.push(`raw: ${replayed}; stages from the first POST: all stored ${fmt(r.submitMs)} ms, all verified ${fmt(r.verifyMs)} ms, all in momentums ${fmt(r.settleMs)} ms; ${cpuNote(r)}; outcomes ${JSON.stringify(r.outcomes)}.`);
       if (rp?.ok === false) throw new Error('raw: replay from genesis did not reproduce the store');
       return r;
     });
@@ -179,7 +188,7 @@ export async function run(): Promise<void> {
       const r = await submit(b, pushed, RAW_LOAD);
       const diff = billingDiff(reference, billingView(await committedState(b)));
       if (diff.length > 0) throw new Error(`coalesced settlement billed differently from settling every receipt:\n${diff.join('\n')}`);
-      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(signMs)} ms); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
+      notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(signMs)} ms; ${cpuNote(r)}); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
       return r;
     });
     rows.push(row(`coalesced: newest of each session every ${COALESCE_EVERY} calls`, c, naive.receiptsPerSecond, { 'billed calls/s': `${fmt(c.billedCallsPerSecond)} (${ratio(c.billedCallsPerSecond, naive.receiptsPerSecond)})` }));
