@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, openSchema, uniqueSchemaName, dropSchema } from '../../test/support/db.ts';
 import type { TestDb } from '../../test/support/db.ts';
 import type { Db } from './db.ts';
+import { INPUTS_CHANNEL } from './db.ts';
+import { NOTIFY_INPUTS } from '../store/notices.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 import { scopedLockKey } from './lock-key.ts';
 import { migrate } from './migrate.ts';
-import { openPgDb } from './pg.ts';
+import { listenerName, openPgDb } from './pg.ts';
 import { openPgliteDb } from './pglite.ts';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +105,30 @@ function describeDb(name: string, adapter: Adapter): void {
       expect((await adapter.other().withAdvisoryLock(7n, async () => 1)).acquired).toBe(true);
     });
 
+    it('tells a listener of each commit that raised its channel, of no rolled-back one, and of nothing once stopped', async () => {
+      const notices: string[] = [];
+      const stop = await db().listen(INPUTS_CHANNEL, () => notices.push('first'));
+      await adapter.other().query(`SELECT ${NOTIFY_INPUTS}`);
+      await untilTrue('the first notice', () => notices.length === 1);
+      await expect(db().transaction(async (tx) => {
+        await tx.query(`SELECT ${NOTIFY_INPUTS}`);
+        throw new Error('rolled back');
+      })).rejects.toThrow('rolled back');
+      // Raised twice in one transaction: delivered once, on commit.
+      await db().transaction(async (tx) => {
+        await tx.query(`SELECT ${NOTIFY_INPUTS}`);
+        await tx.query(`SELECT ${NOTIFY_INPUTS}`);
+      });
+      await untilTrue('the committed notice', () => notices.length === 2);
+      await stop();
+      const later: string[] = [];
+      const stopLater = await db().listen(INPUTS_CHANNEL, () => later.push('later'));
+      await db().query(`SELECT ${NOTIFY_INPUTS}`);
+      await untilTrue('the notice after the first listener stopped', () => later.length === 1);
+      await stopLater();
+      expect(notices).toEqual(['first', 'first']);
+    });
+
     it('applies migrations idempotently', async () => {
       expect(await migrate(db())).toEqual([]);
       const { rows } = await db().query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
@@ -141,6 +168,37 @@ describe('pg', () => {
     });
     expect(outcome).toEqual({ acquired: true, value: 'aborted' });
     expect((await other.withAdvisoryLock(key, async () => 'taken')).value).toBe('taken');
+  });
+
+  it('tells a listener only of its own store: another schema in the database raises its own notices', async () => {
+    const elsewhere = await freshSchema('db_suite_notices', { migrate: false });
+    const ours: string[] = [];
+    const theirs: string[] = [];
+    const stopOurs = await main.listen(INPUTS_CHANNEL, () => ours.push('ours'));
+    const stopTheirs = await elsewhere.listen(INPUTS_CHANNEL, () => theirs.push('theirs'));
+    try {
+      await elsewhere.query(`SELECT ${NOTIFY_INPUTS}`);
+      await main.query(`SELECT ${NOTIFY_INPUTS}`);
+      // Delivered in commit order: once ours has its notice, theirs was seen by every listener.
+      await untilTrue('both notices', () => ours.length === 1 && theirs.length === 1);
+      expect([ours, theirs]).toEqual([['ours'], ['theirs']]);
+    } finally {
+      await stopOurs();
+      await stopTheirs();
+      await elsewhere.close();
+    }
+  });
+
+  it('tells the listener when its connection is lost', async () => {
+    const lost = new Promise<Error>((resolve) => {
+      void main.listen(INPUTS_CHANNEL, () => undefined, resolve);
+    });
+    await untilTrue('the listening connection', async () => {
+      const { rows } = await other.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [listenerName(main.schema)]);
+      for (const row of rows) await other.query('SELECT pg_terminate_backend($1)', [row.pid]);
+      return rows.length > 0;
+    });
+    expect(await lost).toBeInstanceOf(Error);
   });
 
   it('keeps locks of different schemas apart', async () => {

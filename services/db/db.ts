@@ -32,8 +32,19 @@ export interface Db {
    * services/db: the store never uses it.
    */
   withMigrationClient<T>(fn: (client: MigrationClient) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotice` after each commit of this store that raised `channel` (`pg_notify(channel,
+   * current_schema())` in a statement), until the returned function stops it; `onLost` is told when
+   * the listening connection is lost (nothing more arrives then). A notice is a hint, never a
+   * record: one may be lost, and several commits may arrive as one.
+   */
+  listen(channel: StoreChannel, onNotice: () => void, onLost?: (error: Error) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** Channels a store raises: INPUTS_CHANNEL when inputs for a momentum were committed (verified receipts, calls). */
+export type StoreChannel = typeof INPUTS_CHANNEL;
+export const INPUTS_CHANNEL = 'zgas_inputs';
 
 /** The client shape the migration library drives: a text query with optional values (no values: multi-statement). */
 export interface MigrationClient {

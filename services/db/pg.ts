@@ -52,7 +52,8 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   const pool = new pg.Pool({ ...clientConfig, max: opts.maxConnections ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: IDLE_TIMEOUT_MS });
   // An idle pooled connection that dies is dropped by the pool; without a listener the error would crash the process.
   pool.on('error', () => undefined);
-  const lockClients = new Set<pg.Client>();
+  /** Connections of their own (advisory locks, listeners), ended by close(). */
+  const dedicatedClients = new Set<pg.Client>();
   let closed = false;
 
   /**
@@ -118,7 +119,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
         await client.end().catch(() => undefined);
         throw error;
       }
-      lockClients.add(client);
+      dedicatedClients.add(client);
       try {
         if (opts.wait) {
           await client.query('SELECT pg_advisory_lock($1::bigint)', [lockKey]);
@@ -133,15 +134,47 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
           if (!controller.signal.aborted) await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKey]).catch(() => undefined);
         }
       } finally {
-        lockClients.delete(client);
+        dedicatedClients.delete(client);
         await client.end().catch(() => undefined);
       }
     },
     withMigrationClient: (fn) => withClient((client) => fn(migrationClient(client))),
+    async listen(channel, onNotice, onLost) {
+      // Named for whoever reads pg_stat_activity (an operator, a test): which store listens.
+      const client = new pg.Client({ ...clientConfig, application_name: listenerName(schema) });
+      let stopped = false;
+      const lost = (error: Error): void => {
+        if (stopped || closed) return;
+        stopped = true;
+        dedicatedClients.delete(client);
+        onLost?.(error);
+      };
+      client.on('error', lost);
+      client.on('end', () => lost(new Error('the listening connection ended')));
+      // Several stores may share a database: each commit names its schema.
+      client.on('notification', (notice) => {
+        if (!stopped && notice.channel === channel && notice.payload === schema) onNotice();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${channel}`);
+      } catch (error) {
+        stopped = true;
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      dedicatedClients.add(client);
+      return async () => {
+        if (stopped) return;
+        stopped = true;
+        dedicatedClients.delete(client);
+        await client.end().catch(() => undefined);
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;
-      for (const client of lockClients) await client.end().catch(() => undefined);
+      for (const client of dedicatedClients) await client.end().catch(() => undefined);
       await pool.end();
     },
   };
@@ -155,6 +188,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       snapshot: (fn) => fn(tx),
       withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
       withMigrationClient: (fn) => fn(migrationClient(client)),
+      listen: (channel, onNotice, onLost) => root.listen(channel, onNotice, onLost),
       close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),
     };
     return tx;
@@ -163,6 +197,11 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
 
 function migrationClient(client: pg.PoolClient): MigrationClient {
   return { query: async (text, values) => ({ rows: (await client.query(text, values)).rows as Record<string, unknown>[] }) };
+}
+
+/** The application_name of a store's listening connection (at most 63 bytes, as Postgres keeps). */
+export function listenerName(schema: string): string {
+  return `zgas listen ${schema}`.slice(0, 63);
 }
 
 /** Drops a schema and everything in it (a per-run or per-test store); the name is checked first. */

@@ -74,6 +74,17 @@ export async function openPgliteDb(opts: { dataDir?: string; templateDir?: strin
     },
     // The migration runs inside one PGlite transaction; its own BEGIN/COMMIT become no-ops.
     withMigrationClient: (fn) => pglite.transaction((tx) => fn(migrationClient(tx))),
+    async listen(channel, onNotice) {
+      // One process, one connection: a notice is raised by this very instance, on commit.
+      const { rows } = await pglite.query<{ schema: string }>('SELECT current_schema() AS schema');
+      const schema = rows[0]?.schema;
+      const unlisten = await pglite.listen(channel, (payload) => {
+        if (payload === schema) onNotice();
+      });
+      return async () => {
+        if (!closed) await unlisten();
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -95,6 +106,7 @@ function txDb(tx: Transaction, root: Db): Db {
     snapshot: (fn) => fn(db),
     withAdvisoryLock: (key, fn, o) => root.withAdvisoryLock(key, fn, o),
     withMigrationClient: (fn) => fn(migrationClient(tx)),
+    listen: (channel, onNotice, onLost) => root.listen(channel, onNotice, onLost),
     close: () => Promise.reject(new InvariantViolation('close the database, not a transaction')),
   };
   return db;

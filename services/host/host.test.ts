@@ -241,6 +241,32 @@ describe('host on Postgres', () => {
   });
 });
 
+/**
+ * With an interval of an hour, every momentum of the flow comes from the store's notices: a call
+ * stored, a receipt verified. Without them the first call would wait out the hour.
+ */
+for (const kind of ['Postgres', 'PGlite'] as const) {
+  describe(`host woken by the store's notices of new inputs on ${kind}`, () => {
+    let db: Db;
+    let host: Host;
+    const events: HostEvent[] = [];
+    const time = testClock();
+    beforeAll(async () => {
+      db = kind === 'Postgres' ? await freshSchema('host_notices') : await freshPglite();
+      host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 3_600_000, publish: (e) => void events.push(...e) });
+      await host.waitForHeight(0n);
+    });
+    afterAll(async () => {
+      await host?.stop();
+      await db?.close();
+    });
+
+    it('settles the whole flow though its interval is an hour', async () => {
+      await settlementScenario(db, host, events, time);
+    });
+  });
+}
+
 describe('host fail-over on Postgres', () => {
   let db: TestDb;
   let second: Db;

@@ -9,9 +9,11 @@
  * - Momentum 0 is the genesis (head.ts): the first leader of an empty store commits it; a store
  *   made from another genesis refuses to start (GenesisMismatch).
  * - The leader's loop (sequencer.ts): load a batch and prepare it (batch.ts), apply it, seal and
- *   commit the momentum (commit.ts). Each later momentum records its inputs in their signed wire
- *   form, one result per input, and as its stateDigest the digest of the entities it changed,
- *   chained to the previous hash (momentum.ts: O(changes), not O(state)).
+ *   commit the momentum (commit.ts). While it leads it listens for the store's notices of committed
+ *   inputs (verified receipts, calls), which start the next round before the interval is out.
+ *   Each later momentum records its inputs in their signed wire form, one result per input, and as
+ *   its stateDigest the digest of the entities it changed, chained to the previous hash
+ *   (momentum.ts: O(changes), not O(state)).
  * - Exactly once: a receipt row moves verified → applied/rejected only in its momentum's
  *   transaction, a call row pending → applied/failed likewise, and the contract's per-session
  *   high-water marks make a receipt applied twice a Duplicate.
@@ -21,6 +23,7 @@ import { isZgasError, ZgasError } from '../../contracts/errors.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import type { Reexecutor } from '../../contracts/gas/reexecutor.ts';
 import type { Hash } from '../../contracts/types.ts';
+import { INPUTS_CHANNEL } from '../db/db.ts';
 import type { Db } from '../db/db.ts';
 import { silentLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
@@ -47,7 +50,10 @@ export interface HostOptions {
   reexecutor?: Reexecutor;
   /** Unix seconds; default the system clock. Momentum timestamps never go backwards whatever it says. */
   clock?: () => bigint;
-  /** The shortest time between two momentums (a full batch does not wait). */
+  /**
+   * The longest an input waits for a momentum to start: inputs committed sooner (the store's
+   * notice) start one after MIN_MOMENTUM_SPACING_MS; a full batch does not wait.
+   */
   intervalMs: number;
   /** Receives momentum and session stop events after each commit; failures are logged, never retried. */
   publish?: (events: HostEvent[]) => void | Promise<void>;
@@ -99,12 +105,26 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     ...(opts.onRound === undefined ? {} : { onRound: opts.onRound }),
   };
 
+  /** Notices of committed inputs wake the leader's sleeps; without them it keeps to the interval. */
+  const listenForInputs = async (): Promise<() => Promise<void>> => {
+    try {
+      return await db.listen(INPUTS_CHANNEL, () => waker.inputsArrived(), (error) => {
+        log.warn({ err: error }, 'notices of new inputs lost: momentums follow the interval until the lead is taken again');
+      });
+    } catch (error) {
+      log.warn({ err: error }, 'cannot listen for new inputs: momentums follow the interval');
+      return async () => undefined;
+    }
+  };
+
   const lead = async (signal: AbortSignal): Promise<void> => {
     leader = true;
+    const unlisten = await listenForInputs();
     try {
       await runSequencer(sequencer, signal);
     } finally {
       leader = false;
+      await unlisten();
     }
   };
 

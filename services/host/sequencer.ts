@@ -59,6 +59,13 @@ export interface SequencerOptions {
   onRound?: (timings: RoundTimings) => void;
 }
 
+/**
+ * The shortest time between the starts of two rounds that were not full: inputs committed one by
+ * one still share momentums (at most 50 a second), whose fixed cost would otherwise grow with
+ * every verification job and call.
+ */
+export const MIN_MOMENTUM_SPACING_MS = 20;
+
 /** What a round leaves for the next: the head, whether the batch was full, the next batch when it is loading already, and the commit still running. */
 interface RoundOutcome {
   head: Momentum;
@@ -71,9 +78,10 @@ interface RoundOutcome {
 /**
  * The leader's loop (docs/protocol.md §The settlement pipeline): from the committed state, round
  * after round — load a batch, prepare it, apply it, seal and commit the momentum, publish its
- * events — waiting out the interval after a batch that was not full. Returns when the host stops or
- * the lead is lost (`signal`), once the last commit has ended; a failed commit throws, and the next
- * leader (maybe this instance) reloads the state.
+ * events. After a batch that was not full it waits for inputs to be committed (the store's notice):
+ * at least MIN_MOMENTUM_SPACING_MS and at most the interval from the round's start. Returns when
+ * the host stops or the lead is lost (`signal`), once the last commit has ended; a failed commit
+ * throws, and the next leader (maybe this instance) reloads the state.
  */
 export async function runSequencer(opts: SequencerOptions, signal: AbortSignal): Promise<void> {
   const { state, head: start } = await loadOrCommitGenesis(opts.db, opts.genesis, opts.log);
@@ -85,12 +93,19 @@ export async function runSequencer(opts: SequencerOptions, signal: AbortSignal):
   try {
     while (!opts.stopped() && !signal.aborted) {
       const started = performance.now();
+      opts.waker.clearInputs();
       const outcome = await round(opts, state, head, preloaded, committing);
       head = outcome.head;
       preloaded = outcome.next;
       committing = outcome.committing;
-      // The interval runs from the round's start: a slow commit does not add a whole interval to the next batch's wait.
-      if (!outcome.full) await opts.waker.sleep(Math.max(0, opts.intervalMs - (performance.now() - started)), signal);
+      if (outcome.full) continue;
+      // Both waits run from the round's start: a slow commit does not add to the next batch's wait.
+      // Inputs committed meanwhile start the next round once MIN_MOMENTUM_SPACING_MS has passed;
+      // without a notice (none came, or the store cannot send them) it starts after the interval.
+      const since = (): number => performance.now() - started;
+      await opts.waker.sleep(Math.max(0, Math.min(MIN_MOMENTUM_SPACING_MS, opts.intervalMs) - since()), signal);
+      if (opts.stopped() || signal.aborted) break;
+      await opts.waker.sleep(Math.max(0, opts.intervalMs - since()), signal, { untilInputs: true });
     }
   } finally {
     if (committing !== null) await committing;

@@ -3,6 +3,7 @@ import { parseAddress, parseHash } from '../../contracts/hex.ts';
 import { callFromJson, callToJson } from '../../contracts/json.ts';
 import type { Address, Hash, SignedCall } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
+import { NOTIFY_INPUTS } from './notices.ts';
 
 export type CallStatus = 'pending' | 'applied' | 'failed';
 
@@ -27,8 +28,10 @@ export async function insertCall(db: Db, signed: SignedCall, callHash: Hash): Pr
   const hash = parseHash(callHash);
   const from = parseAddress(signed.from);
   const { rows } = await db.query(
-    `INSERT INTO calls (hash, from_address, nonce, signed) VALUES ($1, $2, $3, $4::jsonb)
-     ON CONFLICT DO NOTHING RETURNING hash`,
+    `WITH stored AS (
+       INSERT INTO calls (hash, from_address, nonce, signed) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT DO NOTHING RETURNING hash)
+     SELECT hash, ${NOTIFY_INPUTS} FROM stored`,
     [hash, from, signed.nonce.toString(), JSON.stringify(callToJson(signed))],
   );
   if (rows.length > 0) return 'accepted';

@@ -5,6 +5,7 @@ import { concatBytes, hexToBytes, parseAddress, parseHash } from '../../contract
 import { receiptFromJson, receiptToJson } from '../../contracts/json.ts';
 import type { Address, Hash, SettlementReceipt } from '../../contracts/types.ts';
 import type { Db } from '../db/db.ts';
+import { NOTIFY_INPUTS } from './notices.ts';
 
 /** Receipt copies one call may insert, load or mark (a Settle batch's size). */
 export const MAX_RECEIPTS_PER_CALL = 1_000;
@@ -254,13 +255,15 @@ export async function markVerified(db: Db, verified: readonly { copyKey: Hash; s
   // One primary-key lookup per copy (the OFFSET 0 keeps the lookup a subquery of its own): a
   // join lets the planner scan every stored copy when its statistics are stale.
   const { rows } = await db.query(
-    `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))
-     INSERT INTO receipt_verifications (copy_key, session_id, seq, signer, invocation_signer)
-     SELECT u.copy_key, r.session_id, r.seq, u.signer, u.invocation_signer
-     FROM unflushed, unnest($1::text[], $2::text[], $3::text[]) AS u(copy_key, signer, invocation_signer)
-     CROSS JOIN LATERAL (SELECT session_id, seq FROM receipts WHERE copy_key = u.copy_key AND state = 'stored' OFFSET 0) r
-     ON CONFLICT (copy_key) DO NOTHING
-     RETURNING copy_key`,
+    `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
+     verified AS (
+       INSERT INTO receipt_verifications (copy_key, session_id, seq, signer, invocation_signer)
+       SELECT u.copy_key, r.session_id, r.seq, u.signer, u.invocation_signer
+       FROM unflushed, unnest($1::text[], $2::text[], $3::text[]) AS u(copy_key, signer, invocation_signer)
+       CROSS JOIN LATERAL (SELECT session_id, seq FROM receipts WHERE copy_key = u.copy_key AND state = 'stored' OFFSET 0) r
+       ON CONFLICT (copy_key) DO NOTHING
+       RETURNING copy_key)
+     SELECT copy_key, ${NOTIFY_INPUTS} FROM verified`,
     [keys, verified.map((v) => parseAddress(v.signer)), verified.map((v) => parseAddress(v.invocationSigner))],
   );
   return rows.length;

@@ -83,6 +83,7 @@ class StatementTimes {
       snapshot: (fn) => db.snapshot((tx) => fn(this.wrap(tx))),
       withAdvisoryLock: (key, fn, opts) => db.withAdvisoryLock(key, fn, opts),
       withMigrationClient: (fn) => db.withMigrationClient(fn),
+      listen: (channel, onNotice, onLost) => db.listen(channel, onNotice, onLost),
       close: () => db.close(),
     };
   }
