@@ -168,76 +168,81 @@ async function settlementScenario(db: Db, host: Host, events: HostEvent[], time:
   return sessionId;
 }
 
-describe('host on Postgres', () => {
-  let db: TestDb;
-  let host: Host;
-  const events: HostEvent[] = [];
-  const time = testClock();
-
+/**
+ * A host on a fresh store for the tests of one describe block, with the flow's clock and the events
+ * it publishes; its store and host are set before the first test and closed after the last.
+ */
+function hostOnFreshStore<D extends Db>(open: () => Promise<D>, intervalMs = 5): { db: D; host: Host; events: HostEvent[]; time: ReturnType<typeof testClock> } {
+  const f = { db: undefined as unknown as D, host: undefined as unknown as Host, events: [] as HostEvent[], time: testClock() };
   beforeAll(async () => {
-    db = await freshSchema('host');
-    host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, publish: (e) => void events.push(...e) });
-    await host.waitForHeight(0n);
+    f.db = await open();
+    f.host = await startHost({ db: f.db, genesis: genesis(), clock: f.time.clock, intervalMs, publish: (e) => void f.events.push(...e) });
+    await f.host.waitForHeight(0n);
   });
   afterAll(async () => {
-    await host?.stop();
-    await db?.close();
+    await f.host?.stop();
+    await f.db?.close();
   });
+  return f;
+}
+
+describe('host on Postgres', () => {
+  const f = hostOnFreshStore(() => freshSchema('host'));
 
   it('settles real signed calls and receipts, to the base unit, and replays to the same hashes and state', async () => {
-    await settlementScenario(db, host, events, time);
-    const report = await replay(db, genesis());
+    await settlementScenario(f.db, f.host, f.events, f.time);
+    const report = await replay(f.db, genesis());
     expect(report.mismatches).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.height).toBe(host.height());
+    expect(report.height).toBe(f.host.height());
   });
 
   it('publishes a session stop event for the provider when a session is aborted', async () => {
     const owner = new TestAccount(KEYS.owner);
     owner.nonce = 6n;
-    const registered = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
-    await submit(db, owner, { name: 'TopUp', zAppId: registered, amount: QSR as Qsr });
-    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId: registered, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 60n, ...ANY_CAPS });
-    await waitApplied(host, db, sessionId);
-    const abort = await submit(db, owner, { name: 'Abort', sessionId });
-    await waitApplied(host, db, abort);
-    const applied = await getCall(db, abort);
+    const registered = await submit(f.db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
+    await submit(f.db, owner, { name: 'TopUp', zAppId: registered, amount: QSR as Qsr });
+    const sessionId = await submit(f.db, owner, { name: 'OpenSession', zAppId: registered, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 60n, ...ANY_CAPS });
+    await waitApplied(f.host, f.db, sessionId);
+    const abort = await submit(f.db, owner, { name: 'Abort', sessionId });
+    await waitApplied(f.host, f.db, abort);
+    const applied = await getCall(f.db, abort);
     expect(applied).toMatchObject({ status: 'applied' });
-    const session = await getSession(db, sessionId);
+    const session = await getSession(f.db, sessionId);
     expect(session).toMatchObject({ status: 'closing', stopCall: true });
-    expect(events).toContainEqual({ type: 'sessionStop', kind: 'abort', sessionId, provider: KEYS.provider.address, stopCall: true, closesAt: session!.closesAt, height: applied!.momentumHeight!.toString() });
+    expect(f.events).toContainEqual({ type: 'sessionStop', kind: 'abort', sessionId, provider: KEYS.provider.address, stopCall: true, closesAt: session!.closesAt, height: applied!.momentumHeight!.toString() });
   });
 
   it('replay reports a tampered state row and a tampered momentum', async () => {
-    await db.query('UPDATE accounts SET balance = balance + 1 WHERE address = $1', [KEYS.owner.address]);
-    const state = await replay(db, genesis());
+    await f.db.query('UPDATE accounts SET balance = balance + 1 WHERE address = $1', [KEYS.owner.address]);
+    const state = await replay(f.db, genesis());
     expect(state.ok).toBe(false);
     expect(state.mismatches.map((m) => m.field)).toEqual(['state']);
-    await db.query('UPDATE accounts SET balance = balance - 1 WHERE address = $1', [KEYS.owner.address]);
-    expect((await replay(db, genesis())).ok).toBe(true);
+    await f.db.query('UPDATE accounts SET balance = balance - 1 WHERE address = $1', [KEYS.owner.address]);
+    expect((await replay(f.db, genesis())).ok).toBe(true);
 
     // Rewrite a recorded result (a failed call reported as applied).
-    const { rows } = await db.query<{ height: string }>("SELECT height FROM momentums WHERE results::text LIKE '%InsufficientAvailable%'");
+    const { rows } = await f.db.query<{ height: string }>("SELECT height FROM momentums WHERE results::text LIKE '%InsufficientAvailable%'");
     const height = rows[0]!.height;
-    await db.query(`UPDATE momentums SET results = replace(results::text, '"InsufficientAvailable"', '"ZeroAmount"')::json WHERE height = $1`, [height]);
-    const tampered = await replay(db, genesis());
+    await f.db.query(`UPDATE momentums SET results = replace(results::text, '"InsufficientAvailable"', '"ZeroAmount"')::json WHERE height = $1`, [height]);
+    const tampered = await replay(f.db, genesis());
     expect(tampered.ok).toBe(false);
     expect(tampered.mismatches).toContainEqual(expect.objectContaining({ height, field: 'results' }));
-    await db.query(`UPDATE momentums SET results = replace(results::text, '"ZeroAmount"', '"InsufficientAvailable"')::json WHERE height = $1`, [height]);
-    expect((await replay(db, genesis())).ok).toBe(true);
+    await f.db.query(`UPDATE momentums SET results = replace(results::text, '"ZeroAmount"', '"InsufficientAvailable"')::json WHERE height = $1`, [height]);
+    expect((await replay(f.db, genesis())).ok).toBe(true);
 
     // Rewrite a recorded state digest (of a momentum that changed state).
-    const latest = await db.query<{ height: string }>('SELECT max(height) AS height FROM momentums');
+    const latest = await f.db.query<{ height: string }>('SELECT max(height) AS height FROM momentums');
     const last = latest.rows[0]!.height;
-    await db.query(`UPDATE momentums SET state_digest = $2 WHERE height = $1`, [last, `0x${'ab'.repeat(32)}`]);
-    const digestTampered = await replay(db, genesis());
+    await f.db.query(`UPDATE momentums SET state_digest = $2 WHERE height = $1`, [last, `0x${'ab'.repeat(32)}`]);
+    const digestTampered = await replay(f.db, genesis());
     expect(digestTampered.ok).toBe(false);
     expect(digestTampered.mismatches).toEqual([expect.objectContaining({ height: last, field: 'stateDigest', actual: `0x${'ab'.repeat(32)}` })]);
   });
 
   it('refuses to start on a store made from another genesis', async () => {
     const other = testGenesis({ owner: '1' });
-    await expect(startHost({ db, genesis: other, intervalMs: 5 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'GenesisMismatch'));
+    await expect(startHost({ db: f.db, genesis: other, intervalMs: 5 })).rejects.toSatisfy((e: unknown) => isZgasError(e, 'GenesisMismatch'));
   });
 });
 
@@ -247,22 +252,10 @@ describe('host on Postgres', () => {
  */
 for (const kind of ['Postgres', 'PGlite'] as const) {
   describe(`host woken by the store's notices of new inputs on ${kind}`, () => {
-    let db: Db;
-    let host: Host;
-    const events: HostEvent[] = [];
-    const time = testClock();
-    beforeAll(async () => {
-      db = kind === 'Postgres' ? await freshSchema('host_notices') : await freshPglite();
-      host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 3_600_000, publish: (e) => void events.push(...e) });
-      await host.waitForHeight(0n);
-    });
-    afterAll(async () => {
-      await host?.stop();
-      await db?.close();
-    });
+    const f = hostOnFreshStore(() => (kind === 'Postgres' ? freshSchema('host_notices') : freshPglite()), 3_600_000);
 
     it('settles the whole flow though its interval is an hour', async () => {
-      await settlementScenario(db, host, events, time);
+      await settlementScenario(f.db, f.host, f.events, f.time);
     });
   });
 }
@@ -338,39 +331,27 @@ describe('host fail-over on Postgres', () => {
 });
 
 describe('host on PGlite', () => {
-  let db: Db;
-  let host: Host;
-  const events: HostEvent[] = [];
-  const time = testClock();
-  beforeAll(async () => {
-    db = await freshPglite();
-    host = await startHost({ db, genesis: genesis(), clock: time.clock, intervalMs: 5, publish: (e) => void events.push(...e) });
-    await host.waitForHeight(0n);
-  });
-  afterAll(async () => {
-    await host?.stop();
-    await db?.close();
-  });
+  const f = hostOnFreshStore(() => freshPglite());
 
   it('settles the same flow to the same balances and replays', async () => {
-    await settlementScenario(db, host, events, time);
-    expect((await replay(db, genesis())).ok).toBe(true);
+    await settlementScenario(f.db, f.host, f.events, f.time);
+    expect((await replay(f.db, genesis())).ok).toBe(true);
   });
 
   it('replay recovers every signature again: a receipt passed with a wrong signer is reported', async () => {
     const owner = new TestAccount(KEYS.owner);
     owner.nonce = 6n;
-    const zAppId = await submit(db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
-    await submit(db, owner, { name: 'TopUp', zAppId, amount: QSR as Qsr });
-    const sessionId = await submit(db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 600n, ...ANY_CAPS });
-    await waitApplied(host, db, sessionId);
+    const zAppId = await submit(f.db, owner, { name: 'RegisterZApp', moduleHash: sha3(MODULE), maxPricePerMgas: 1_000_000n as Qsr, maxGasPerSession: 10_000_000n as Gas, openToAll: false, openGasPerDay: 0n as Gas });
+    await submit(f.db, owner, { name: 'TopUp', zAppId, amount: QSR as Qsr });
+    const sessionId = await submit(f.db, owner, { name: 'OpenSession', zAppId, provider: KEYS.provider.address, user: KEYS.user.address, gasLimit: GAS_LIMIT, durationSeconds: 600n, ...ANY_CAPS });
+    await waitApplied(f.host, f.db, sessionId);
     const h = sha3(new Uint8Array([9]));
     // Signed by the user's key, but recorded as verified with the receipt signer's address.
     const forged = testReceipt({ sessionId, seq: 1n, callGasLimit: 10n as Gas, callGas: 10n as Gas, cumulativeGas: 10n as Gas, inputHash: h, preStateHash: EMPTY_STATE_HASH, postStateHash: h, outputHash: h, status: CallStatus.Ok }, KEYS.user);
-    await submitReceipts(db, [{ ...forged, signer: KEYS.receiptSigner.address }]);
-    await waitSettled(host, db, [forged]);
-    expect((await loadReceipts(db, [keyOf(forged)]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
-    const report = await replay(db, genesis());
+    await submitReceipts(f.db, [{ ...forged, signer: KEYS.receiptSigner.address }]);
+    await waitSettled(f.host, f.db, [forged]);
+    expect((await loadReceipts(f.db, [keyOf(forged)]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+    const report = await replay(f.db, genesis());
     expect(report.ok).toBe(false);
     expect(report.mismatches.map((m) => m.field)).toEqual(expect.arrayContaining(['results', 'stateDigest', 'hash', 'state']));
   });
