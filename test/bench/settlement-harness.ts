@@ -404,8 +404,6 @@ export interface RunResult {
   momentums: number;
   /** Receipts by state:outcome. */
   outcomes: Record<string, number>;
-  /** Host CPU (this process: API, in-process verifier, sequencer) per settled receipt, µs. */
-  nodeCpuUsPerReceipt: number;
   /** CPU per settled receipt, µs, of each part of the run (process-cpu.ts); `self` also holds the client's POSTs. */
   cpuUsPerReceipt: CpuParts;
   /** The parts' CPU over the run as a share of the machine's cores over the same wall time (null: not all parts readable). */
@@ -429,7 +427,6 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
   const digests = batches.map((x) => x.map((r) => receiptDigest(b.plan.domain, r)));
   const copyKeys = batches.flatMap((x, i) => x.map((r, j) => receiptCopyKey(digests[i]![j]!, r)));
   b.submitted.push(...copyKeys);
-  const cpu0 = process.cpuUsage();
   const parts0 = sampleCpu(b.workerPids);
   const startAt = performance.now();
   let refused = 0;
@@ -480,7 +477,6 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
     if (verifyMs === 0 && by.applied + by.rejected + by.verified >= total) verifyMs = performance.now() - startAt;
     return by.applied + by.rejected >= total;
   }, 50);
-  const cpu = process.cpuUsage(cpu0);
   const parts1 = sampleCpu(b.workerPids);
   const wallMs = performance.now() - startAt;
   const ours = await stored(sys.db, copyKeys);
@@ -510,7 +506,7 @@ export async function submit(b: BenchSystem, receipts: SettlementReceipt[], load
     receipts: receipts.length, applied, settled, billedCalls, submitMs, verifyMs, settleMs,
     receiptsPerSecond: (applied * 1000) / settleMs, billedCallsPerSecond: (billedCalls * 1000) / settleMs,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), momentums: heights.size, outcomes,
-    nodeCpuUsPerReceipt: (cpu.user + cpu.system) / Math.max(1, applied), loadAverage: loadAverage(), refused,
+    loadAverage: loadAverage(), refused,
     cpuUsPerReceipt: cpuBetween(parts0, parts1, applied), cpuShareOfCores: shareOfCores(parts0, parts1, wallMs),
   };
 }
