@@ -25,7 +25,7 @@ import { loadZApp } from '../zapps/load.ts';
 import type { ZAppName } from '../zapps/load.ts';
 import { startRunner } from './main.ts';
 import type { StartedRunner } from './main.ts';
-import { testRunnerConfig, until } from '../../test/support/runner-kit.ts';
+import { TEST_SESSION_EXPIRES_AT, testRunnerConfig, until } from '../../test/support/runner-kit.ts';
 import { testGenesis } from '../../test/support/chain.ts';
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 
@@ -64,7 +64,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   if (session !== undefined) {
     return json(200, {
       zAppId: zAppId(session.zApp), status: session.status, stopCall: session.stopCall, user: keys.user.address, provider: keys.provider.address,
-      receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0', lastSeq: session.lastSeq, expiresAt: '4102444800',
+      receiptSigner: keys.receiptSigner.address, gasLimit: '1000000000000000', settledGas: '0', lastSeq: session.lastSeq, expiresAt: TEST_SESSION_EXPIRES_AT.toString(),
     });
   }
   for (const zApp of ['spin', 'counter'] as const) {
