@@ -11,8 +11,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-globals': ['error', { name: 'parseFloat', message: 'money and gas are bigint' }],
+      'no-restricted-syntax': ['error', {
+        selector: "BinaryExpression[operator='/'][left.type='CallExpression'][left.callee.object.name='Date'][left.callee.property.name='now']",
+        message: 'Unix seconds come from systemClock (unikernel-runner/clock.ts), or from a Clock passed in',
+      }],
     },
   },
+  { files: ['unikernel-runner/clock.ts'], rules: { 'no-restricted-syntax': 'off' } },
   {
     // The contract is pure: no clock, no randomness, no environment, no I/O.
     files: ['contracts/**/*.ts'],

@@ -12,6 +12,7 @@ import {
 import type { AdmissionConfig } from '../config.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import type { Db } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
@@ -102,7 +103,7 @@ export interface ApiDeps {
   /** The chain's genesis: the parameters calls are checked against before they are stored. */
   genesis: Genesis;
   /** Chain time in unix seconds (the host's clock; default the system clock), never before the latest momentum. */
-  clock?: () => bigint;
+  clock?: Clock;
   metrics: Metrics;
   log: Logger;
   limits?: Partial<ApiLimits>;

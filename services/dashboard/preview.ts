@@ -4,6 +4,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../unikernel-runner/clock.ts';
 import { buildOverview } from './overview.ts';
 import { dashboardPlugin } from './plugin.ts';
 import { sampleAddresses, sampleCounters, sampleMomentums, sampleState } from './sample.ts';
@@ -14,8 +15,7 @@ const MOMENTUM_EVERY_MS = 2_000;
 export async function buildPreview(opts: { startHeight?: bigint; live?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify();
   let height = opts.startHeight ?? 1_284n;
-  const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
-  let momentums = sampleMomentums(height, nowSeconds());
+  let momentums = sampleMomentums(height, systemClock());
   await dashboardPlugin(app, { overview: async () => buildOverview(sampleState(), momentums, sampleCounters) });
 
   const clients = new Set<(event: string, data: unknown) => void>();
@@ -33,11 +33,11 @@ export async function buildPreview(opts: { startHeight?: bigint; live?: boolean 
   if (opts.live !== false) {
     const timer = setInterval(() => {
       height += 1n;
-      momentums = sampleMomentums(height, nowSeconds());
+      momentums = sampleMomentums(height, systemClock());
       const latest = momentums[0];
-      for (const send of clients) send('momentum', { height: height.toString(10), hash: latest?.hash, timestamp: nowSeconds().toString(10), inputCount: Number(height % 5n) });
+      for (const send of clients) send('momentum', { height: height.toString(10), hash: latest?.hash, timestamp: systemClock().toString(10), inputCount: Number(height % 5n) });
       if (height % 7n === 0n) {
-        const stop = { kind: 'abort', sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], stopCall: true, closesAt: (nowSeconds() + 60n).toString(10), height: height.toString(10) };
+        const stop = { kind: 'abort', sessionId: `0x${height.toString(16).padStart(64, '0')}`, provider: sampleAddresses.providers[1], stopCall: true, closesAt: (systemClock() + 60n).toString(10), height: height.toString(10) };
         for (const send of clients) send('sessionStop', stop);
       }
     }, MOMENTUM_EVERY_MS);

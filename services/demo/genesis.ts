@@ -11,6 +11,7 @@ import { utf8Bytes } from '../../contracts/hex.ts';
 import type { Address, Hex } from '../../contracts/types.ts';
 import { formatUnits, wholeQsr } from '../../contracts/units.ts';
 import type { Qsr } from '../../contracts/units.ts';
+import { systemClock } from '../../unikernel-runner/clock.ts';
 
 export const DEMO_CHAIN_ID = 73405n;
 export const DEMO_CONTRACT = '0x00000000000000000000000000000000007a6761';
@@ -75,8 +76,7 @@ export const DEMO_CHALLENGE_BOND = wholeQsr(1);
  */
 export function demoGenesis(opts: { timestamp?: bigint } = {}): Genesis {
   const bucket = SETTLEMENT_BUCKET_SECONDS;
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const timestamp = opts.timestamp ?? (now / bucket) * bucket;
+  const timestamp = opts.timestamp ?? (systemClock() / bucket) * bucket;
   const accounts = DEMO_ACTORS.flatMap((name) => {
     const whole = DEMO_BALANCES_QSR[name];
     return whole === undefined ? [] : [{ address: DEMO_KEYS[name].address, balance: formatUnits(wholeQsr(whole)) }];

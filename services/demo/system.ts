@@ -11,6 +11,7 @@ import { InvariantViolation } from '../../contracts/errors.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import type { Address } from '../../contracts/types.ts';
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import { startRunner } from '../../unikernel-runner/server/main.ts';
 import type { StartedRunner } from '../../unikernel-runner/server/main.ts';
 import { loadRunnerConfig } from '../../unikernel-runner/server/config.ts';
@@ -59,7 +60,7 @@ export interface SystemOptions {
   /** Concurrent verification jobs of this process. */
   verifyConcurrency: number;
   /** The host's clock (unix seconds); default the system clock. */
-  clock?: () => bigint;
+  clock?: Clock;
   runners?: RunnerSpec[];
   dashboard?: boolean;
   /** What the dashboard page is offered to act with (the demo's keys and these runners). */

@@ -23,6 +23,8 @@ import { isZgasError, ZgasError } from '../../contracts/errors.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
 import type { Reexecutor } from '../../contracts/gas/reexecutor.ts';
 import type { Hash } from '../../contracts/types.ts';
+import { systemClock } from '../../unikernel-runner/clock.ts';
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import { INPUTS_CHANNEL } from '../db/db.ts';
 import type { Db } from '../db/db.ts';
 import { silentLogger } from '../log.ts';
@@ -49,7 +51,7 @@ export interface HostOptions {
   /** The runner's metered runtime, for challenges. Without it a Challenge fails with ModuleUnavailable. */
   reexecutor?: Reexecutor;
   /** Unix seconds; default the system clock. Momentum timestamps never go backwards whatever it says. */
-  clock?: () => bigint;
+  clock?: Clock;
   /**
    * The longest an input waits for a momentum to start: inputs committed sooner (the store's
    * notice) start one after MIN_MOMENTUM_SPACING_MS; a full batch does not wait.
@@ -76,8 +78,6 @@ export interface Host {
   /** Stops sequencing, releases the lead and waits for the loop to end. */
   stop(): Promise<void>;
 }
-
-const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 /**
  * Starts the contract host: one sequencer at a time across every instance on the store (a

@@ -5,6 +5,7 @@ import type { Genesis } from '../../contracts/gas/genesis.ts';
 import type { Reexecutor } from '../../contracts/gas/reexecutor.ts';
 import type { State } from '../../contracts/gas/state.ts';
 import type { Hash } from '../../contracts/types.ts';
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../log.ts';
 import { getModule } from '../store/modules.ts';
@@ -47,7 +48,7 @@ export interface SequencerOptions {
   genesis: Genesis;
   domain: Domain;
   reexecutor?: Reexecutor;
-  clock: () => bigint;
+  clock: Clock;
   intervalMs: number;
   publish?: (events: HostEvent[]) => void | Promise<void>;
   log: Logger;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { keccakReady, makeDomain } from '../../contracts/eip712/index.ts';
 import type { Domain } from '../../contracts/eip712/index.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import { instrument } from '../../unikernel-runner/metering/index.ts';
 import { meteringFor } from '../../unikernel-runner/metering/registry.ts';
 import type { Metering } from '../../unikernel-runner/metering/registry.ts';
@@ -100,7 +101,7 @@ export interface NodeOptions {
   reconcileIntervalMs?: number;
   reconcileAfterMs?: number;
   /** The host's clock (unix seconds); default the system clock. */
-  clock?: () => bigint;
+  clock?: Clock;
   /** Serve the dashboard on / and /v1/overview (default true). */
   dashboard?: boolean;
   /** What the local demo offers the dashboard page (demo keys, runners, zApp names); absent: nothing. */

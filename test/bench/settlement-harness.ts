@@ -40,6 +40,7 @@ import { resultJson } from '../../services/host/sequence.ts';
 import { silentLogger } from '../../services/log.ts';
 import { insertMomentum, insertReceipts, loadReceipts, loadState, MAX_RECEIPTS_PER_CALL, receiptCopyKey, receiptCounts, saveAll, saveChanged } from '../../services/store/index.ts';
 import type { StoredReceipt } from '../../services/store/index.ts';
+import { systemClock } from '../../unikernel-runner/clock.ts';
 import { loadZApp } from '../../unikernel-runner/zapps/load.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/db.ts';
 import { dropRedisKeys, REDIS_URL } from '../support/redis.ts';
@@ -122,7 +123,7 @@ function signer(domain: Domain): (key: Key, method: Method) => SignedCall {
 /** The genesis, the setup calls and every receipt, signed before any clock starts. */
 export function plan(opts: PlanOptions): Plan {
   const started = performance.now();
-  const genesis = demoGenesis({ timestamp: BigInt(Math.floor(Date.now() / 1000)) });
+  const genesis = demoGenesis({ timestamp: systemClock() });
   const domain = makeDomain(genesis.chainId, genesis.contract);
   const sign = signer(domain);
   const gasLimit = gas(CALL_GAS * BigInt(opts.receiptsPerSession) + 1_000n);
@@ -609,7 +610,8 @@ export async function naiveBaseline(p: Plan, receipts: SettlementReceipt[], limi
       const at = performance.now();
       const v = verifyReceipt(p.domain, r);
       height += 1n;
-      timestamp = BigInt(Math.max(Number(timestamp), Math.floor(Date.now() / 1000)));
+      const now = systemClock();
+      if (now > timestamp) timestamp = now;
       const out = apply(state, { kind: 'receipts', receipts: [v] }, { height, timestamp });
       const fields = { height, prevHash, timestamp, inputs: [{ type: 'receipts', receipts: [receiptToJson(r)] }] as unknown[], results: [resultJson(out.result)] as unknown[], stateDigest: stateDigest(state) };
       const hash = momentumHash(fields as Parameters<typeof momentumHash>[0]);

@@ -4,6 +4,7 @@
  * state from the returned writes, as a client must
  * (docs/protocol.md §What the user's client checks).
  */
+import type { Clock } from '../../unikernel-runner/clock.ts';
 import { DEFAULT_MAX_STATE_BYTES } from '../../unikernel-runner/runtime/state.ts';
 import type { FastifyInstance } from 'fastify';
 import vectors from '../vectors/vectors.json' with { type: 'json' };
@@ -51,7 +52,7 @@ export type TestRunnerOptions = Partial<Pick<CallServiceDeps, 'maxCallGasLimit' 
   log?: SessionLog;
   pool?: WorkerPool;
   /** Unix seconds the runner compares with a session's expiresAt; default the system clock. */
-  clock?: () => bigint;
+  clock?: Clock;
 };
 
 /** A runner for the vectors' provider and receipt signer over an in-memory ledger. */

@@ -18,6 +18,8 @@ import { receiptToJson } from '../../contracts/json.ts';
 import { CallStatus } from '../../contracts/types.ts';
 import type { Address, Hash, Hex, SettlementReceipt, SignedCall, SignedInvocation, StateWrite } from '../../contracts/types.ts';
 import type { Gas } from '../../contracts/units.ts';
+import { systemClock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import type { GasTable } from '../metering/table.ts';
 import type { HostPrices } from '../runtime/host.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
@@ -59,10 +61,8 @@ export interface CallServiceDeps {
   /** Receipts that could not be delivered after all retries (logged by the caller). */
   onPushError?: (error: unknown, receipts: SettlementReceipt[]) => void;
   /** Unix seconds, compared with a session's expiresAt; default the system clock. */
-  clock?: () => bigint;
+  clock?: Clock;
 }
-
-const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1_000));
 
 export interface CallResult {
   output: Hex;

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { backendByName, makeDomain, privateKeyBytes } from '../../contracts/eip712/index.ts';
+import type { Clock } from '../clock.ts';
 import { WorkerPool } from '../runtime/pool.ts';
 import type { PoolOptions } from '../runtime/pool.ts';
 import type { Genesis } from '../../contracts/gas/genesis.ts';
@@ -43,7 +44,7 @@ export interface StartOptions {
   docsUi?: boolean;
   log?: (message: string, details?: Record<string, unknown>) => void;
   /** Unix seconds the runner compares with a session's expiresAt: the chain's clock. Default the system clock. */
-  clock?: () => bigint;
+  clock?: Clock;
 }
 
 export async function startRunner(config: RunnerConfig, options: StartOptions = {}): Promise<StartedRunner> {

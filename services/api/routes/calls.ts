@@ -6,6 +6,7 @@ import { sameAddress } from '../../../contracts/hex.ts';
 import type { Hash } from '../../../contracts/types.ts';
 import { genesisState } from '../../../contracts/gas/genesis.ts';
 import type { State } from '../../../contracts/gas/state.ts';
+import { systemClock } from '../../../unikernel-runner/clock.ts';
 import { dryRunCall } from '../../host/dry-run.ts';
 import { claimModule, getAccount, getCall, insertCall, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
@@ -20,7 +21,6 @@ import { callFromBody, callJson, hashParams, openApiSchema, parseRequest } from 
  * the account, so keys that hold nothing could otherwise fill the state with accounts.
  */
 export async function callRoutes(app: FastifyInstance, { deps, limits }: RouteOptions): Promise<void> {
-  const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
   const clock = deps.clock ?? systemClock;
   const base = (): State => genesisState(deps.genesis);
   app.post(

@@ -6,6 +6,7 @@ import type { Hash } from '../../../contracts/types.ts';
 import { providerView } from '../../../contracts/gas/provider-view.ts';
 import { providerFromJson } from '../../../contracts/gas/state.ts';
 import { genesisToJson } from '../../../contracts/gas/genesis.ts';
+import { systemClock } from '../../../unikernel-runner/clock.ts';
 import { getAccount, getMomentum, getProvider, getSession, getZApp, latestMomentum, latestMomentumHead, pendingNonce } from '../../store/index.ts';
 import type { RouteOptions } from '../deps.ts';
 import { addressParams, heightParams, idParams, openApiSchema, parseRequest } from '../schemas.ts';
@@ -19,7 +20,7 @@ function found<T>(value: T | null | undefined, code: ErrorCode, details: Record<
 export async function stateRoutes(app: FastifyInstance, { deps }: RouteOptions): Promise<void> {
   const { db } = deps;
   const tags = ['state'];
-  const clock = deps.clock ?? ((): bigint => BigInt(Math.floor(Date.now() / 1000)));
+  const clock = deps.clock ?? systemClock;
   /** The chain's time now: the clock, never before the latest momentum (whose timestamp a ClaimEarnings would at least get). */
   const chainTime = async (): Promise<bigint> => {
     const latest = await latestMomentumHead(db);
