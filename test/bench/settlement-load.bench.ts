@@ -3,7 +3,8 @@
  * schema) and Redis (own queue and prefix) with `zgas worker` processes: pre-signed v2 receipts
  * POSTed to /v1/receipts after the zApp, provider and sessions were set up through POST /v1/calls.
  * Every figure is read against a naive baseline measured in the same run (one transaction per
- * receipt). Scenarios:
+ * receipt), and every row gives the machine's speed over it (machine-speed.ts), which drifts within
+ * a run. Scenarios:
  * - raw: every receipt a distinct call of a session (no coalescing), offered as fast as answered;
  * - paced: a steady offered rate (2,500/s, then a lower one), for latency without a backlog;
  * - coalesced: as many receipts as the raw run, each the newest of a session's last few calls (as
@@ -35,6 +36,7 @@ import { billingDiff, billingView } from './billing.ts';
 import type { BillingView } from './billing.ts';
 import type { BenchTable } from './harness.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
+import { probed } from './machine-speed.ts';
 import { breakdown } from './settlement-breakdown.ts';
 import type { Breakdown } from './settlement-breakdown.ts';
 import { coalesced, committedState, envInt, everyCallBilling, everyReceipt, loadAverage, naiveBaseline, plan, replayCheck, setUp, startBenchSystem, submit, UNSIGNED, withSeeds } from './settlement-harness.ts';
@@ -73,12 +75,21 @@ async function withSystem<T>(p: ReturnType<typeof plan>, body: (b: BenchSystem, 
 const ms = (n: number): string => fmt(n, 1);
 const ratio = (x: number, base: number): string => `${fmt(x / base, 2)}x`;
 
-function row(name: string, r: RunResult, naive: number, extra: Record<string, string | number> = {}): Record<string, string | number> {
-  console.log(`${name}: ${fmt(r.applied)} receipts, ${fmt(r.receiptsPerSecond)}/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms; load average ${r.loadAverage.join(' ')}`);
+/** A run with the machine's speed over it (test/bench/machine-speed.ts). */
+type ProbedRun = RunResult & { probeUs: number };
+
+/** Submits `receipts` between two machine-speed probes. */
+async function probedSubmit(b: BenchSystem, receipts: SettlementReceipt[], load: Load): Promise<ProbedRun> {
+  const { result, probeUs } = await probed(() => submit(b, receipts, load));
+  return { ...result, probeUs };
+}
+
+function row(name: string, r: ProbedRun, naive: number, extra: Record<string, string | number> = {}): Record<string, string | number> {
+  console.log(`${name}: ${fmt(r.applied)} receipts, ${fmt(r.receiptsPerSecond)}/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms; recovery ${fmt(r.probeUs, 1)} µs; load average ${r.loadAverage.join(' ')}`);
   return {
     scenario: name, receipts: r.applied, settled: r.settled, 'receipts/s': fmt(r.receiptsPerSecond), 'vs naive': ratio(r.receiptsPerSecond, naive),
     'billed calls/s': fmt(r.billedCallsPerSecond), 'p50 ms': ms(r.p50), 'p99 ms': ms(r.p99), 'submit s': fmt(r.submitMs / 1000, 1), 'settle s': fmt(r.settleMs / 1000, 1),
-    '503s': r.refused, load: r.loadAverage[0]!.toFixed(2), ...extra,
+    '503s': r.refused, 'recovery µs': fmt(r.probeUs, 1), load: r.loadAverage[0]!.toFixed(2), ...extra,
   };
 }
 
@@ -137,18 +148,18 @@ export async function run(): Promise<void> {
   };
 
   // The naive baseline first: every ratio below is read against it.
-  const naive = await naiveBaseline(main, all, { receipts: BASELINE_RECEIPTS, ms: BASELINE_TIME_LIMIT_MS });
+  const { result: naive, probeUs: naiveProbeUs } = await probed(() => naiveBaseline(main, all, { receipts: BASELINE_RECEIPTS, ms: BASELINE_TIME_LIMIT_MS }));
   const rows: Record<string, string | number>[] = [];
-  const data: Record<string, unknown> = { naive };
+  const data: Record<string, unknown> = { naive: { ...naive, probeUs: naiveProbeUs } };
   const notes: string[] = [];
   let rawBilling: ReturnType<typeof billingView> | null = null;
-  let raw: RunResult | null = null;
+  let raw: ProbedRun | null = null;
   let coldStartMs: number | null = null;
 
   if (SCENARIOS.has('raw') || SCENARIOS.has('coalesced')) {
     raw = await withSystem(main, async (b) => {
       coldStartMs = b.coldStartMs;
-      const r = await submit(b, all, RAW_LOAD);
+      const r = await probedSubmit(b, all, RAW_LOAD);
       rawBilling = billingView(await committedState(b));
       const rp = REPLAY ? await replayCheck(b) : null;
       const replayed = rp === null ? 'not replayed' : `replay from genesis ${rp.ok ? 'ok' : `FAILED (${rp.mismatches} mismatches)`} in ${fmt(rp.ms)} ms`;
@@ -168,7 +179,7 @@ export async function run(): Promise<void> {
         const rowsNeeded = Math.max(1, Math.ceil((rate * PACED_SECONDS) / SESSIONS));
         const upTo = Math.min(main.receipts.length, fromSeq + rowsNeeded);
         if (upTo <= fromSeq) break;
-        const r = await submit(b, main.receipts.slice(fromSeq, upTo).flat(), { batch: PACED_BATCH, inFlight: 3, receiptsPerSecond: rate });
+        const r = await probedSubmit(b, main.receipts.slice(fromSeq, upTo).flat(), { batch: PACED_BATCH, inFlight: 3, receiptsPerSecond: rate });
         fromSeq = upTo;
         rows.push(row(`paced ${fmt(rate)}/s in batches of ${PACED_BATCH}`, r, naive.receiptsPerSecond));
         data[`paced ${rate}`] = r;
@@ -185,7 +196,7 @@ export async function run(): Promise<void> {
     }
     const { coal, pushed, reference, calls, signMs, referenceMs } = coalescedLoad();
     const c = await withSystem(coal, async (b) => {
-      const r = await submit(b, pushed, RAW_LOAD);
+      const r = await probedSubmit(b, pushed, RAW_LOAD);
       const diff = billingDiff(reference, billingView(await committedState(b)));
       if (diff.length > 0) throw new Error(`coalesced settlement billed differently from settling every receipt:\n${diff.join('\n')}`);
       notes.push(`coalesced: the newest receipt of each session every ${COALESCE_EVERY} calls (${fmt(pushed.length)} receipts for ${fmt(calls)} calls, signed in ${fmt(signMs)} ms; ${cpuNote(r)}); balances, escrow, stakes, earnings and every session's settled position equal exactly what settling every call's receipt bills (the contract applied in process in ${fmt(referenceMs)} ms${rawBilling === null ? '' : ', a method that reproduces the raw run\'s committed state'}).`);
@@ -195,7 +206,7 @@ export async function run(): Promise<void> {
     data['coalesced'] = c;
   }
 
-  let large: { run: RunResult; seedMs: number; coldStartMs: number; sessions: number; accounts: number } | null = null;
+  let large: { run: ProbedRun; seedMs: number; coldStartMs: number; sessions: number; accounts: number } | null = null;
   if (SCENARIOS.has('large')) {
     const big = withSeeds(main, LARGE_SESSIONS, LARGE_ACCOUNTS);
     // Worker processes read the genesis file, which holds at most MAX_GENESIS_ACCOUNTS: a larger genesis runs
@@ -203,29 +214,32 @@ export async function run(): Promise<void> {
     const workers = big.genesis.accounts.length > MAX_GENESIS_ACCOUNTS ? 0 : WORKER_PROCESSES;
     let fresh = raw;
     if (workers !== WORKER_PROCESSES || fresh === null) {
-      fresh = await withSystem(main, (b) => submit(b, all, RAW_LOAD), workers);
+      fresh = await withSystem(main, (b) => probedSubmit(b, all, RAW_LOAD), workers);
       rows.push(row(`raw, fresh state, ${workers} worker processes (the large state's reference)`, fresh, naive.receiptsPerSecond));
     }
     large = await withSystem(big, async (b, setup) => {
-      const r = await submit(b, all, RAW_LOAD);
+      const r = await probedSubmit(b, all, RAW_LOAD);
       return { run: r, seedMs: setup.seedMs, coldStartMs: b.coldStartMs, sessions: big.seeds.length, accounts: big.genesis.accounts.length };
     }, workers);
-    const vsFresh = ` (${fmt((100 * large.run.receiptsPerSecond) / fresh.receiptsPerSecond)}% of fresh)`;
+    // The machine's speed drifts between the two runs: at equal speed, each rate is scaled by its probe.
+    const atEqualSpeed = (large.run.receiptsPerSecond * large.run.probeUs) / (fresh.receiptsPerSecond * fresh.probeUs);
+    const vsFresh = ` (${fmt((100 * large.run.receiptsPerSecond) / fresh.receiptsPerSecond)}% of fresh, ${fmt(100 * atEqualSpeed)}% at equal machine speed)`;
     rows.push(row(`large state: +${fmt(large.sessions)} open sessions, ${fmt(large.accounts)} accounts, ${workers} worker processes${vsFresh}`, large.run, naive.receiptsPerSecond));
     notes.push(`large state: signing the seed ${fmt(big.signMs)} ms; cold start with its genesis to the first momentum ${fmt(large.coldStartMs)} ms; seeding ${fmt(large.sessions)} sessions through POST /v1/calls until applied ${fmt(large.seedMs)} ms (${fmt((large.sessions * 1000) / large.seedMs)} sessions/s). Accounts come from the genesis (a genesis file holds at most ${fmt(MAX_GENESIS_ACCOUNTS)}: past that, no worker processes).`);
-    data['large'] = large;
+    data['large'] = { ...large, percentOfFresh: (100 * large.run.receiptsPerSecond) / fresh.receiptsPerSecond, percentOfFreshAtEqualSpeed: 100 * atEqualSpeed };
   }
 
-  rows.push({ scenario: 'naive: 1 tx per receipt (verify, apply, commit)', receipts: naive.receipts, 'receipts/s': fmt(naive.receiptsPerSecond), 'vs naive': '1.00x', 'p50 ms': ms(naive.p50), 'p99 ms': ms(naive.p99), load: loadAverage()[0]!.toFixed(2) });
+  rows.push({ scenario: 'naive: 1 tx per receipt (verify, apply, commit)', receipts: naive.receipts, 'receipts/s': fmt(naive.receiptsPerSecond), 'vs naive': '1.00x', 'p50 ms': ms(naive.p50), 'p99 ms': ms(naive.p99), 'recovery µs': fmt(naiveProbeUs, 1), load: loadAverage()[0]!.toFixed(2) });
   tables.push({
     title: `settlement under load: ${SESSIONS} sessions × ${RECEIPTS_PER_SESSION} receipts, ${WORKER_PROCESSES} worker process(es) + ${VERIFY_CONCURRENCY} in-process verify jobs`,
-    columns: ['scenario', 'receipts', 'settled', 'receipts/s', 'vs naive', 'billed calls/s', 'p50 ms', 'p99 ms', 'submit s', 'settle s', '503s', 'load'],
+    columns: ['scenario', 'receipts', 'settled', 'receipts/s', 'vs naive', 'billed calls/s', 'p50 ms', 'p99 ms', 'submit s', 'settle s', '503s', 'recovery µs', 'load'],
     rows,
     notes: [
       'receipts/s: receipts applied ÷ (last committing momentum − first submission); p50/p99: POST start → commit of the receipt\'s momentum.',
       'settled: applied as Settled; the rest applied as Duplicate (a newer receipt of its session was verified, so settled, first: the gap is allowed and the older one changes nothing).',
       'billed calls/s: calls the settled receipts billed (a receipt with seq n after seq m bills n − m) per second. load: 1-minute load average at the end of the row.',
       '503s: POSTs refused by admission control (Overloaded) and sent again after the advised wait (at most 2 s); their receipts\' latency includes the wait.',
+      'recovery µs: the machine\'s speed over the row, wall µs per native signature recovery on one core just before and just after it (test/bench/machine-speed.ts); the machine drifts, and a row run while it was slower shows a larger figure. At equal machine speed: each rate times its row\'s figure.',
       'aims: raw ≥ 5,000 receipts/s sustained; paced 2,500/s p99 ≤ 250 ms; coalesced ≥ 50,000 billed calls/s; large state within 20% of raw.',
       ...notes,
     ],
