@@ -38,6 +38,7 @@ import { billingDiff, billingView } from './billing.ts';
 import type { BillingView } from './billing.ts';
 import type { BenchTable } from './harness.ts';
 import { fmt, printTable, writeResults } from './harness.ts';
+import { collectGarbage } from './collect-garbage.ts';
 import { probed } from './machine-speed.ts';
 import { breakdown } from './settlement-breakdown.ts';
 import type { Breakdown } from './settlement-breakdown.ts';
@@ -83,6 +84,8 @@ type ProbedRun = RunResult & { probeUs: number };
 
 /** Submits `receipts` between two machine-speed probes. */
 async function probedSubmit(b: BenchSystem, receipts: SettlementReceipt[], load: Load): Promise<ProbedRun> {
+  // What preparing the run allocated is collected now, not during the run it would be billed to.
+  collectGarbage();
   const { result, probeUs } = await probed(() => submit(b, receipts, load));
   return { ...result, probeUs };
 }
