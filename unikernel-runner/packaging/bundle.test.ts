@@ -22,6 +22,7 @@ import { loadZApp } from '../zapps/load.ts';
 import { buildRunnerBundle } from './build.ts';
 import { genesisToJson } from '../../contracts/gas/genesis.ts';
 import { testGenesis } from '../../test/support/chain.ts';
+import { TEST_SESSION_EXPIRES_AT } from '../../test/support/runner-kit.ts';
 
 const { keys } = vectors;
 const domain = makeDomain(BigInt(vectors.domain.chainId), vectors.domain.verifyingContract);
@@ -48,7 +49,7 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === `/v1/sessions/${sessionId}`) {
     return json(200, {
       zAppId, status: 'open', stopCall: false, user: keys.user.address, provider: keys.provider.address, receiptSigner: keys.receiptSigner.address,
-      gasLimit: '10000000', settledGas: '0', lastSeq: '0', expiresAt: '4102444800',
+      gasLimit: '10000000', settledGas: '0', lastSeq: '0', expiresAt: TEST_SESSION_EXPIRES_AT.toString(),
     });
   }
   if (url.pathname === `/v1/zapps/${zAppId}`) return json(200, { owner: keys.owner.address, moduleHash });
