@@ -243,7 +243,7 @@ export async function receiptCopies(db: Db, digest: Hash): Promise<StoredReceipt
 /**
  * Records stored copies as verified with their recovered signers (a row of receipt_verifications
  * each; the receipt row is left as it is); copies past 'stored' or verified already are left as
- * they are. Returns how many changed.
+ * they are, and so is a copy settled while this was recording it. Returns how many changed.
  *
  * Committed without waiting for the WAL flush: a verification lost in a crash leaves the copy
  * stored, and the reconciler sends it to verification again.
@@ -254,7 +254,7 @@ export async function markVerified(db: Db, verified: readonly { copyKey: Hash; s
   const keys = verified.map((v) => parseHash(v.copyKey));
   // One primary-key lookup per copy (the OFFSET 0 keeps the lookup a subquery of its own): a
   // join lets the planner scan every stored copy when its statistics are stale.
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ copy_key: Hash }>(
     `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
      verified AS (
        INSERT INTO receipt_verifications (copy_key, session_id, seq, signer, invocation_signer)
@@ -266,7 +266,19 @@ export async function markVerified(db: Db, verified: readonly { copyKey: Hash; s
      SELECT copy_key, ${NOTIFY_INPUTS} FROM verified`,
     [keys, verified.map((v) => parseAddress(v.signer)), verified.map((v) => parseAddress(v.invocationSigner))],
   );
-  return rows.length;
+  if (rows.length === 0) return 0;
+  // A copy whose settlement committed while this statement waited on the verification it deleted
+  // was checked as stored before the wait and recorded verified after it: that row is stray. The
+  // next statement sees the settlement, drops the row and leaves it uncounted.
+  const { rows: strays } = await db.query(
+    `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))
+     DELETE FROM receipt_verifications v USING unflushed
+     WHERE v.copy_key = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.copy_key = v.copy_key AND r.state = 'stored')
+     RETURNING v.copy_key`,
+    [rows.map((r) => r.copy_key)],
+  );
+  return rows.length - strays.length;
 }
 
 /**
@@ -303,8 +315,9 @@ function tally(name: 'stored' | 'moved', from: string): string {
 
 /**
  * With the deleted copies (`gone`), any verification left of them: a worker that verified a copy
- * again just as the sequencer settled it can leave one. It never counts (a verification counts only
- * while its copy is stored) and lives no longer than its copy.
+ * again just as the sequencer settled it, and stopped before it dropped that row (markVerified),
+ * leaves one. It never counts (a verification counts only while its copy is stored) and lives no
+ * longer than its copy.
  */
 const DROP_STRAY_VERIFICATIONS = `strays AS (DELETE FROM receipt_verifications WHERE copy_key IN (SELECT copy_key FROM gone))`;
 

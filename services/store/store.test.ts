@@ -12,6 +12,8 @@ import { MAX_UINT256, MAX_UINT64 } from '../../contracts/units.ts';
 import type { Gas, Qsr } from '../../contracts/units.ts';
 import { KEYS, TestAccount, testGenesis, testReceipt, testSettlementReceipt } from '../../test/support/chain.ts';
 import { freshPglite, freshSchema } from '../../test/support/db.ts';
+import type { TestDb } from '../../test/support/db.ts';
+import { untilTrue } from '../../test/support/wait.ts';
 import type { Db } from '../db/db.ts';
 import { getCall, insertCall, markCalls, pendingCalls, pendingNonce } from './calls.ts';
 import { getModule, putModule } from './modules.ts';
@@ -397,3 +399,36 @@ function describeStore(name: string, open: () => Promise<Db>): void {
 
 describeStore('Postgres', () => freshSchema('store'));
 describeStore('PGlite', () => freshPglite());
+
+describe('store on Postgres: a copy verified again while its settlement commits', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await freshSchema('store_verify_race');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('is neither counted as verified nor left with a verification', async () => {
+    const c = copy(700n);
+    const signers = { copyKey: c.copyKey, signer: KEYS.receiptSigner.address, invocationSigner: KEYS.user.address };
+    await insertReceipts(db, [c], '10.0.0.70');
+    expect(await markVerified(db, [signers])).toBe(1);
+    // The settlement deletes the verification and moves the copy on; before it commits, a second
+    // delivery of the same job records the copy verified again and waits on the deleted row.
+    let again: Promise<number> | null = null;
+    await db.transaction(async (tx) => {
+      await markSettled(tx, 70n, [{ copyKey: c.copyKey, applied: true, outcome: 'Settled', code: null }]);
+      const { rows: [settling] } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      again = markVerified(db, [signers]);
+      await untilTrue('the second verification to wait for the settlement', async () => {
+        const { rows } = await db.query('SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))', [settling!.pid]);
+        return rows.length > 0;
+      });
+    });
+    expect(await again).toBe(0);
+    const { rows } = await db.query('SELECT copy_key FROM receipt_verifications WHERE copy_key = $1', [c.copyKey]);
+    expect(rows).toEqual([]);
+    expect((await loadReceipts(db, [c.copyKey]))[0]).toMatchObject({ state: 'applied', outcome: 'Settled' });
+  });
+});
